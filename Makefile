@@ -1,0 +1,80 @@
+# Belfry build. `make` builds ./belfry; `make check` builds the ASan+UBSan
+# variant, the unit tests and the fuzz targets, then runs every test.
+#
+# Sources are found by wildcard so a module adds files without touching
+# this file: every src/*/*.c except src/cli/main.c goes into the library
+# the tests link against.
+
+CC      ?= cc
+PKGS    := libcrypto sqlite3 libmicrohttpd jansson zlib libzstd libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wvla -Wno-unused-parameter -Wno-format-truncation
+BASE    := -std=c11 -D_GNU_SOURCE -g $(WARN) $(PKG_CFLAGS) -Isrc -Isrc/util
+CFLAGS_REL  := $(BASE) -O2
+CFLAGS_ASAN := $(BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+SRC      := $(sort $(wildcard src/*/*.c))
+LIB_SRC  := $(filter-out src/cli/main.c,$(SRC))
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+
+REL_OBJ  := $(patsubst %.c,build/rel/%.o,$(SRC))
+REL_LIB  := $(patsubst %.c,build/rel/%.o,$(LIB_SRC))
+ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(SRC))
+ASAN_LIB := $(patsubst %.c,build/asan/%.o,$(LIB_SRC))
+FUZZ_LIB := $(patsubst %.c,build/fuzzlib/%.o,$(LIB_SRC))
+TESTS    := $(patsubst tests/unit/%.c,build/asan/tests/%,$(TEST_SRC))
+FUZZERS  := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+BENCHES  := $(patsubst bench/%.c,build/rel/bench/%,$(BENCH_SRC))
+
+.PHONY: all asan tests fuzz bench check clean run
+all: belfry
+
+belfry: $(REL_OBJ)
+	$(CC) $(CFLAGS_REL) -o $@ $^ $(PKG_LIBS)
+
+build/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_REL) -MMD -MP -c -o $@ $<
+
+build/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) -MMD -MP -c -o $@ $<
+
+build/asan/belfry: $(ASAN_OBJ)
+	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
+
+build/asan/tests/%: tests/unit/%.c $(ASAN_LIB) tests/unit/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) -Itests/unit -o $@ $< $(ASAN_LIB) $(PKG_LIBS)
+
+build/rel/bench/%: bench/%.c $(REL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_REL) -Itests/unit -o $@ $< $(REL_LIB) $(PKG_LIBS)
+
+# libFuzzer targets: the library is rebuilt with clang and coverage hooks.
+FUZZ_CC     := clang
+FUZZ_CFLAGS := $(BASE) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+build/fuzzlib/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(BASE) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB) $(PKG_LIBS)
+
+asan: build/asan/belfry
+tests: build/asan/belfry $(TESTS)
+fuzz: $(FUZZERS)
+bench: belfry $(BENCHES)
+
+check: belfry tests fuzz
+	bash tests/run.sh
+
+clean:
+	rm -rf build belfry
+
+-include $(shell find build -name '*.d' 2>/dev/null)
