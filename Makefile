@@ -47,13 +47,24 @@ build/asan/%.o: %.c
 build/asan/belfry: $(ASAN_OBJ)
 	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(PKG_LIBS)
 
-build/asan/tests/%: tests/unit/%.c $(ASAN_LIB) tests/unit/tap.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ASAN) -Itests/unit -o $@ $< $(ASAN_LIB) $(PKG_LIBS)
+# Tests, benchmarks and fuzzers link against archives, so each pulls in
+# only the modules it uses.
+build/asan/libbelfry.a: $(ASAN_LIB)
+	rm -f $@ && ar rcs $@ $^
 
-build/rel/bench/%: bench/%.c $(REL_LIB)
+build/rel/libbelfry.a: $(REL_LIB)
+	rm -f $@ && ar rcs $@ $^
+
+build/fuzzlib/libbelfry.a: $(FUZZ_LIB)
+	rm -f $@ && ar rcs $@ $^
+
+build/asan/tests/%: tests/unit/%.c build/asan/libbelfry.a tests/unit/tap.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_REL) -Itests/unit -o $@ $< $(REL_LIB) $(PKG_LIBS)
+	$(CC) $(CFLAGS_ASAN) -Itests/unit -o $@ $< build/asan/libbelfry.a $(PKG_LIBS)
+
+build/rel/bench/%: bench/%.c build/rel/libbelfry.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_REL) -Itests/unit -o $@ $< build/rel/libbelfry.a $(PKG_LIBS)
 
 # libFuzzer targets: the library is rebuilt with clang and coverage hooks.
 FUZZ_CC     := clang
@@ -62,9 +73,9 @@ build/fuzzlib/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
-build/fuzz/%: fuzz/%.c $(FUZZ_LIB)
+build/fuzz/%: fuzz/%.c build/fuzzlib/libbelfry.a
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(BASE) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB) $(PKG_LIBS)
+	$(FUZZ_CC) $(BASE) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzzlib/libbelfry.a $(PKG_LIBS)
 
 asan: build/asan/belfry
 tests: build/asan/belfry $(TESTS)
