@@ -1,0 +1,108 @@
+/*
+ * ledger.h - the running transparency log that every record enters.
+ *
+ * A ledger owns a sequencer thread that takes appends from any number of
+ * threads, groups them into one store transaction (group commit: one
+ * fsync for the batch), signs a checkpoint covering the batch inside the
+ * same transaction, commits, and only then wakes the appenders. So an
+ * acknowledged entry is durable and already covered by a published signed
+ * checkpoint; and because entries are never rewritten and a checkpoint is
+ * signed only over committed entries, no two signed checkpoints can be
+ * inconsistent, across crashes too.
+ *
+ * Domains (procurement, drones, ...) append through ledger_append with a
+ * hook that writes their own rows inside the same transaction, once the
+ * entry's index is known: the record and its log entry commit together or
+ * not at all.
+ *
+ * Key: the log's Ed25519 signing key lives in <data>/log/key (mode 0600,
+ * x/mod "PRIVATE+KEY+..." form); the origin is stored in the store's meta.
+ */
+#ifndef BELFRY_LEDGER_H
+#define BELFRY_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tlog/tlog.h"
+
+struct bf_err;
+struct bf_buf;
+struct store;
+struct store_txn;
+struct ledger;
+
+struct ledger_opts {
+    int readonly;              /* no sequencer: reads, check, export */
+    int batch_max;             /* entries per group commit (default 4096) */
+    int publish_ms;            /* republish the checkpoint when idle (default 1000) */
+    const char *const *witness_urls; /* NULL-terminated tlog-witness submission URLs, or NULL */
+    const char *const *witness_vkeys;/* matching verifier keys */
+};
+
+/* Creates the log in an open store: origin, a new key (or key_text, an
+ * x/mod private key string, for known-answer tests), and the empty
+ * checkpoint. BF_EEXIST if the store already has a log. */
+int ledger_init(struct store *s, const char *origin, const char *key_text, struct bf_err *err);
+
+/* Opens the log, recovers its state from the store (checking that the
+ * stored tree matches the last signed checkpoint) and, unless readonly,
+ * starts the sequencer. opts may be NULL. */
+int ledger_open(struct store *s, const struct ledger_opts *opts, struct ledger **out, struct bf_err *err);
+/* Drains pending appends, stops the sequencer, frees l. */
+void ledger_close(struct ledger *l);
+
+/* Runs inside the group-commit transaction after the entry has been
+ * given its index. Write the domain's rows through t. A non-zero return
+ * undoes the hook's writes and rejects this item only. */
+typedef int (*ledger_hook)(struct store_txn *t, uint64_t index, void *arg, struct bf_err *err);
+
+struct ledger_item {
+    const void *entry;         /* the bytes to log, 1..TLOG_MAX_ENTRY */
+    size_t len;
+    ledger_hook hook;          /* may be NULL */
+    void *hook_arg;
+    /* results: */
+    uint64_t index;            /* set when rc == 0 */
+    int rc;                    /* 0 or a BF_E* code for this item */
+    struct bf_err err;         /* message when rc < 0 */
+};
+
+/* Appends n items and blocks until each is durable and covered by a signed
+ * checkpoint (or rejected). Items of one call are contiguous in the log
+ * unless some are rejected. Returns 0 if every item succeeded, otherwise
+ * the first item's error code (see each item's rc and err). */
+int ledger_append(struct ledger *l, struct ledger_item *items, size_t n, struct bf_err *err);
+
+/* Size of the latest published checkpoint. */
+uint64_t ledger_size(struct ledger *l);
+const char *ledger_origin(struct ledger *l);
+/* The log's verifier key "name+hex8+base64" (valid until ledger_close). */
+const char *ledger_vkey(struct ledger *l);
+
+/* Appends the latest signed checkpoint (with any witness cosignatures). */
+int ledger_checkpoint(struct ledger *l, struct bf_buf *out, uint64_t *size, struct bf_err *err);
+/* Appends the body of a tile or entry bundle. BF_ENOTFOUND if the tile
+ * (at that width) is beyond the published size. */
+int ledger_tile(struct ledger *l, const struct tlog_tile *t, struct bf_buf *out, struct bf_err *err);
+/* Appends entry `index` (raw bytes). */
+int ledger_entry(struct ledger *l, uint64_t index, struct bf_buf *out, struct bf_err *err);
+/* Leaf hash of entry `index`. */
+int ledger_leaf_hash(struct ledger *l, uint64_t index, tlog_hash *out, struct bf_err *err);
+/* Appends a c2sp.org/tlog-proof@v1 receipt for index against the latest
+ * checkpoint (size == 0) or the signed checkpoint of that size. */
+int ledger_receipt(struct ledger *l, uint64_t index, uint64_t size, struct bf_buf *out, struct bf_err *err);
+/* Consistency proof between two published sizes. */
+int ledger_consistency(struct ledger *l, uint64_t from, uint64_t to, tlog_hash *proof, int *n, struct bf_err *err);
+
+/* Recomputes every hash from the stored entries and compares with every
+ * checkpoint ever signed; reports the first mismatch in err (BF_ECORRUPT).
+ * Progress lines go to `progress` if non-NULL. */
+int ledger_check(struct store *s, FILE *progress, struct bf_err *err);
+
+struct http_server;
+/* Mounts /log/checkpoint, /log/tile/..., /log/proof/<i>, /log/consistency. */
+int ledger_http_register(struct ledger *l, struct http_server *srv, struct bf_err *err);
+
+#endif
