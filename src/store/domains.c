@@ -17,6 +17,7 @@ DOMAIN(proc)
 DOMAIN(portal)
 DOMAIN(drone)
 DOMAIN(budget)
+DOMAIN(witness)
 #undef DOMAIN
 
 const struct store_domain *const *store_domain_list(void);
@@ -27,7 +28,7 @@ const struct store_domain *const *store_domain_list(void)
     static int built;
     const struct store_domain *all[] = {
         &store_log_domain, &store_auth_domain, &store_ocds_domain, &store_proc_domain,
-        &store_portal_domain, &store_drone_domain, &store_budget_domain,
+        &store_portal_domain, &store_drone_domain, &store_budget_domain, &store_witness_domain,
     };
     size_t i;
     int n = 0;

@@ -38,6 +38,10 @@ void tlog_buf_rollback(struct bf_buf *b, size_t len);
 /* Key ID: big-endian first 4 bytes of SHA-256(name ‖ '\n' ‖ type ‖ pub). */
 uint32_t tlog_key_id(const char *name, size_t len, uint8_t type, const uint8_t pub[32]);
 
+/* Writes "cosignature/v1\ntime <t>\n" into buf (cap >= 64) and returns its
+ * length (cosig.c). */
+size_t tlog_cosig_prefix(uint64_t t, char *buf, size_t cap);
+
 /* The em dash and space that open every signature line. */
 #define TLOG_SIG_PREFIX "\xe2\x80\x94 "
 #define TLOG_SIG_PREFIX_LEN 4
