@@ -1,0 +1,405 @@
+/*
+ * sqlite_ocds.c - SQLite tables and queries of the OCDS domain (see
+ * store_ocds.h for the table layout).
+ *
+ * Invariants: a release row, its sidecar and the update of its record are
+ * written by the ledger hook inside the group-commit transaction that
+ * also writes the log entry, so none exists without the others. Release
+ * rows are never updated or deleted (releases are immutable). The release
+ * primary key is the log index, so the change feed is an index range scan.
+ * Every statement is a string constant (the connection's statement cache
+ * is keyed by its address).
+ */
+#define STORE_SQLITE_INTERNAL
+#include "common.h"
+#include "store.h"
+#include "store_ocds.h"
+
+static int ocds_migrate(struct store *s, struct store_txn *t, struct bf_err *err)
+{
+    (void)s;
+    return store_sqlite_exec(store_sqlite_writer(t),
+                             "CREATE TABLE IF NOT EXISTS ocds_release("
+                             " idx INTEGER PRIMARY KEY,"
+                             " ocid TEXT NOT NULL, rid TEXT NOT NULL, date TEXT NOT NULL, tags TEXT NOT NULL,"
+                             " sha256 TEXT NOT NULL, src_sha256 TEXT NOT NULL, body TEXT NOT NULL,"
+                             " UNIQUE(ocid, rid)) STRICT;"
+                             "CREATE INDEX IF NOT EXISTS ocds_release_by_date ON ocds_release(ocid, date, idx);"
+                             "CREATE TABLE IF NOT EXISTS ocds_sidecar("
+                             " idx INTEGER PRIMARY KEY, body TEXT NOT NULL) STRICT;"
+                             "CREATE TABLE IF NOT EXISTS ocds_record("
+                             " ocid TEXT PRIMARY KEY, compiled TEXT NOT NULL, nrel INTEGER NOT NULL,"
+                             " first_idx INTEGER NOT NULL, last_idx INTEGER NOT NULL, last_date TEXT NOT NULL)"
+                             " WITHOUT ROWID, STRICT;",
+                             err);
+}
+
+const struct store_domain store_ocds_domain = { "ocds", ocds_migrate };
+
+static int step_done(struct store_conn *c, sqlite3_stmt *st, struct bf_err *err, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    return store_sqlite_error(c->db, rc, err, what);
+}
+
+static char *col_dup(sqlite3_stmt *st, int i, size_t *len)
+{
+    const unsigned char *p = sqlite3_column_text(st, i);
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
+    if (len)
+        *len = n;
+    return bf_xstrndup(p ? (const char *)p : "", n);
+}
+
+static void col_hex(sqlite3_stmt *st, int i, char out[65])
+{
+    const unsigned char *p = sqlite3_column_text(st, i);
+    snprintf(out, 65, "%s", p ? (const char *)p : "");
+}
+
+void store_ocds_record_clear(struct store_ocds_record *r)
+{
+    free(r->compiled);
+    r->compiled = NULL;
+    r->compiled_len = 0;
+}
+
+/* ---- writes ------------------------------------------------------------ */
+
+static const char SQL_REL_INS[] = "INSERT INTO ocds_release(idx, ocid, rid, date, tags, sha256, src_sha256, body)"
+                                  " VALUES(?,?,?,?,?,?,?,?)";
+
+int store_ocds_release_insert(struct store_txn *t, const struct store_ocds_release *r, struct bf_err *err)
+{
+    struct store_conn *c = store_sqlite_writer(t);
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQL_REL_INS, err);
+    int rc;
+
+    if (!st)
+        return err ? err->code : BF_EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)r->index);
+    sqlite3_bind_text(st, 2, r->ocid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->date, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->tags, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, r->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->src_sha256 ? r->src_sha256 : r->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, r->body, (int)r->body_len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return bf_err_set(err, BF_EEXIST, "release %s/%s is already stored", r->ocid, r->id);
+    return store_sqlite_error(c->db, rc, err, "storing release");
+}
+
+static const char SQL_SIDE_INS[] = "INSERT INTO ocds_sidecar(idx, body) VALUES(?, ?)";
+
+int store_ocds_sidecar_insert(struct store_txn *t, uint64_t index, const char *body, size_t len,
+                              struct bf_err *err)
+{
+    struct store_conn *c = store_sqlite_writer(t);
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQL_SIDE_INS, err);
+    if (!st)
+        return err ? err->code : BF_EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
+    sqlite3_bind_text(st, 2, body, (int)len, SQLITE_STATIC);
+    return step_done(c, st, err, "storing withheld values");
+}
+
+static const char SQL_REC_GET_FULL[] = "SELECT nrel, first_idx, last_idx, last_date, compiled FROM ocds_record"
+                                       " WHERE ocid = ?";
+static const char SQL_REC_GET_META[] = "SELECT nrel, first_idx, last_idx, last_date FROM ocds_record WHERE ocid = ?";
+
+static int record_read(struct store_conn *c, const char *sql, const char *ocid, int want_compiled,
+                       struct store_ocds_record *r, struct bf_err *err)
+{
+    sqlite3_stmt *st = store_sqlite_stmt(c, sql, err);
+    int rc;
+
+    memset(r, 0, sizeof *r);
+    if (!st)
+        return err ? err->code : BF_EIO;
+    sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        r->nrel = (uint64_t)sqlite3_column_int64(st, 0);
+        r->first_index = (uint64_t)sqlite3_column_int64(st, 1);
+        r->last_index = (uint64_t)sqlite3_column_int64(st, 2);
+        snprintf(r->last_date, sizeof r->last_date, "%s", (const char *)sqlite3_column_text(st, 3));
+        if (want_compiled)
+            r->compiled = col_dup(st, 4, &r->compiled_len);
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return bf_err_set(err, BF_ENOTFOUND, "no record %s", ocid);
+    return store_sqlite_error(c->db, rc, err, "reading record");
+}
+
+int store_ocds_record_get_w(struct store_txn *t, const char *ocid, int want_compiled, struct store_ocds_record *r,
+                            struct bf_err *err)
+{
+    return record_read(store_sqlite_writer(t), want_compiled ? SQL_REC_GET_FULL : SQL_REC_GET_META, ocid,
+                       want_compiled, r, err);
+}
+
+static const char SQL_REC_PUT[] = "INSERT INTO ocds_record(ocid, compiled, nrel, first_idx, last_idx, last_date)"
+                                  " VALUES(?,?,?,?,?,?) ON CONFLICT(ocid) DO UPDATE SET"
+                                  " compiled = excluded.compiled, nrel = excluded.nrel, first_idx = excluded.first_idx,"
+                                  " last_idx = excluded.last_idx, last_date = excluded.last_date";
+
+int store_ocds_record_put(struct store_txn *t, const char *ocid, const struct store_ocds_record *r,
+                          struct bf_err *err)
+{
+    struct store_conn *c = store_sqlite_writer(t);
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQL_REC_PUT, err);
+    if (!st)
+        return err ? err->code : BF_EIO;
+    sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, r->compiled, (int)r->compiled_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)r->nrel);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)r->first_index);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)r->last_index);
+    sqlite3_bind_text(st, 6, r->last_date, -1, SQLITE_STATIC);
+    return step_done(c, st, err, "storing record");
+}
+
+/* ---- row walks ----------------------------------------------------------- */
+
+/* Columns: idx, ocid, rid, date, tags, sha256, body. */
+static int walk_rows(struct store_conn *c, sqlite3_stmt *st, store_ocds_row_fn fn, void *arg, struct bf_err *err)
+{
+    struct store_ocds_release r;
+    int rc, stop = 0;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&r, 0, sizeof r);
+        r.index = (uint64_t)sqlite3_column_int64(st, 0);
+        r.ocid = (const char *)sqlite3_column_text(st, 1);
+        r.id = (const char *)sqlite3_column_text(st, 2);
+        r.date = (const char *)sqlite3_column_text(st, 3);
+        r.tags = (const char *)sqlite3_column_text(st, 4);
+        r.sha256 = (const char *)sqlite3_column_text(st, 5);
+        r.body = (const char *)sqlite3_column_text(st, 6);
+        r.body_len = (size_t)sqlite3_column_bytes(st, 6);
+        stop = fn(arg, &r);
+        if (stop)
+            break;
+    }
+    sqlite3_reset(st);
+    if (stop)
+        return stop;
+    if (rc != SQLITE_DONE)
+        return store_sqlite_error(c->db, rc, err, "reading releases");
+    return 0;
+}
+
+static const char SQL_REL_OF[] = "SELECT idx, ocid, rid, date, tags, sha256, body FROM ocds_release"
+                                 " WHERE ocid = ? ORDER BY date, idx";
+
+static int releases_of(struct store_conn *c, const char *ocid, store_ocds_row_fn fn, void *arg, struct bf_err *err)
+{
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQL_REL_OF, err);
+    if (!st)
+        return err ? err->code : BF_EIO;
+    sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
+    return walk_rows(c, st, fn, arg, err);
+}
+
+int store_ocds_releases_of_w(struct store_txn *t, const char *ocid, store_ocds_row_fn fn, void *arg,
+                             struct bf_err *err)
+{
+    return releases_of(store_sqlite_writer(t), ocid, fn, arg, err);
+}
+
+int store_ocds_releases_of(struct store *s, const char *ocid, store_ocds_row_fn fn, void *arg, struct bf_err *err)
+{
+    struct store_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return err ? err->code : BF_EIO;
+    return releases_of(c, ocid, fn, arg, err);
+}
+
+static const char SQL_FEED[] = "SELECT idx, ocid, rid, date, tags, sha256, body FROM ocds_release"
+                               " WHERE idx > ? ORDER BY idx LIMIT ?";
+
+int store_ocds_feed(struct store *s, uint64_t after, uint64_t limit, store_ocds_row_fn fn, void *arg,
+                    struct bf_err *err)
+{
+    struct store_conn *c = store_sqlite_reader(s, err);
+    sqlite3_stmt *st;
+
+    if (!c)
+        return err ? err->code : BF_EIO;
+    st = store_sqlite_stmt(c, SQL_FEED, err);
+    if (!st)
+        return err ? err->code : BF_EIO;
+    sqlite3_bind_int64(st, 1, after > INT64_MAX ? INT64_MAX : (sqlite3_int64)after);
+    sqlite3_bind_int64(st, 2, limit == 0 || limit > INT64_MAX ? -1 : (sqlite3_int64)limit);
+    return walk_rows(c, st, fn, arg, err);
+}
+
+/* ---- point reads ------------------------------------------------------------ */
+
+static const char SQL_REL_FIND[] = "SELECT idx, sha256, src_sha256 FROM ocds_release WHERE ocid = ? AND rid = ?";
+
+int store_ocds_release_find(struct store *s, struct store_txn *t, const char *ocid, const char *id, uint64_t *index,
+                            char sha256[65], char src_sha256[65], struct bf_err *err)
+{
+    struct store_conn *c = t ? store_sqlite_writer(t) : store_sqlite_reader(s, err);
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!c)
+        return err ? err->code : BF_EIO;
+    st = store_sqlite_stmt(c, SQL_REL_FIND, err);
+    if (!st)
+        return err ? err->code : BF_EIO;
+    sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (index)
+            *index = (uint64_t)sqlite3_column_int64(st, 0);
+        if (sha256)
+            col_hex(st, 1, sha256);
+        if (src_sha256)
+            col_hex(st, 2, src_sha256);
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return bf_err_set(err, BF_ENOTFOUND, "no release %s in %s", id, ocid);
+    return store_sqlite_error(c->db, rc, err, "finding release");
+}
+
+static const char SQL_REL_BODY[] = "SELECT idx, body FROM ocds_release WHERE ocid = ? AND rid = ?";
+
+int store_ocds_release_body(struct store *s, const char *ocid, const char *id, char **body, size_t *len,
+                            uint64_t *index, struct bf_err *err)
+{
+    struct store_conn *c = store_sqlite_reader(s, err);
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!c)
+        return err ? err->code : BF_EIO;
+    st = store_sqlite_stmt(c, SQL_REL_BODY, err);
+    if (!st)
+        return err ? err->code : BF_EIO;
+    sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (index)
+            *index = (uint64_t)sqlite3_column_int64(st, 0);
+        *body = col_dup(st, 1, len);
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return bf_err_set(err, BF_ENOTFOUND, "no release %s in %s", id, ocid);
+    return store_sqlite_error(c->db, rc, err, "reading release");
+}
+
+static const char SQL_SIDE_GET[] = "SELECT body FROM ocds_sidecar WHERE idx = ?";
+
+int store_ocds_sidecar_get(struct store *s, uint64_t index, char **body, size_t *len, struct bf_err *err)
+{
+    struct store_conn *c = store_sqlite_reader(s, err);
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!c)
+        return err ? err->code : BF_EIO;
+    st = store_sqlite_stmt(c, SQL_SIDE_GET, err);
+    if (!st)
+        return err ? err->code : BF_EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *body = col_dup(st, 0, len);
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return bf_err_set(err, BF_ENOTFOUND, "release at %" PRIu64 " withholds nothing", index);
+    return store_sqlite_error(c->db, rc, err, "reading withheld values");
+}
+
+int store_ocds_record_get(struct store *s, const char *ocid, struct store_ocds_record *r, struct bf_err *err)
+{
+    struct store_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return err ? err->code : BF_EIO;
+    return record_read(c, SQL_REC_GET_FULL, ocid, 1, r, err);
+}
+
+static const char SQL_OCIDS_ALL[] = "SELECT ocid FROM ocds_record ORDER BY ocid LIMIT ?";
+static const char SQL_OCIDS_AFTER[] = "SELECT ocid FROM ocds_record WHERE ocid > ? ORDER BY ocid LIMIT ?";
+
+int store_ocds_ocids(struct store *s, const char *after, uint64_t limit, store_ocds_ocid_fn fn, void *arg,
+                     struct bf_err *err)
+{
+    struct store_conn *c = store_sqlite_reader(s, err);
+    sqlite3_stmt *st;
+    int rc, stop = 0;
+
+    if (!c)
+        return err ? err->code : BF_EIO;
+    st = store_sqlite_stmt(c, after ? SQL_OCIDS_AFTER : SQL_OCIDS_ALL, err);
+    if (!st)
+        return err ? err->code : BF_EIO;
+    if (after)
+        sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, after ? 2 : 1, limit == 0 || limit > INT64_MAX ? -1 : (sqlite3_int64)limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        stop = fn(arg, (const char *)sqlite3_column_text(st, 0));
+        if (stop)
+            break;
+    }
+    sqlite3_reset(st);
+    if (stop)
+        return stop;
+    if (rc != SQLITE_DONE)
+        return store_sqlite_error(c->db, rc, err, "listing records");
+    return 0;
+}
+
+static const char SQL_COUNT_REL[] = "SELECT count(*) FROM ocds_release";
+static const char SQL_COUNT_REC[] = "SELECT count(*) FROM ocds_record";
+
+static int count_one(struct store_conn *c, const char *sql, uint64_t *out, struct bf_err *err)
+{
+    sqlite3_stmt *st = store_sqlite_stmt(c, sql, err);
+    int rc;
+    if (!st)
+        return err ? err->code : BF_EIO;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : store_sqlite_error(c->db, rc, err, "counting");
+}
+
+int store_ocds_counts(struct store *s, uint64_t *releases, uint64_t *records, struct bf_err *err)
+{
+    struct store_conn *c = store_sqlite_reader(s, err);
+    uint64_t dummy;
+    int rc;
+    if (!c)
+        return err ? err->code : BF_EIO;
+    rc = count_one(c, SQL_COUNT_REL, releases ? releases : &dummy, err);
+    if (!rc)
+        rc = count_one(c, SQL_COUNT_REC, records ? records : &dummy, err);
+    return rc;
+}

@@ -1,0 +1,106 @@
+/*
+ * store_ocds.h - the OCDS domain's tables (SQLite backend: sqlite_ocds.c).
+ *
+ * Tables:
+ *   ocds_release  one row per published release, keyed by its log index:
+ *                 ocid, id, date, tags (JSON array text), sha256 (hex of
+ *                 the JCS public release, the digest in the log entry),
+ *                 src_sha256 (hex of the JCS release as submitted, before
+ *                 withholding; private: used only for idempotent
+ *                 re-publishing, never served) and body (the JCS text of
+ *                 the public release). (ocid, id) is unique.
+ *   ocds_sidecar  private withheld values and salts of a release (auditor
+ *                 reads only), keyed by the release's log index.
+ *   ocds_record   one row per ocid: the compiled release of the public
+ *                 releases (JCS text), the number of releases, the first
+ *                 and last log index and the latest release date. Updated
+ *                 in the publish hook, in the same transaction as the
+ *                 release row.
+ * The change feed is the ocds_release primary key (log index order).
+ *
+ * Writers take the open writer transaction; readers use the calling
+ * thread's reader connection (latest committed state). Text returned
+ * through char ** is malloc'ed and owned by the caller.
+ */
+#ifndef BELFRY_STORE_OCDS_H
+#define BELFRY_STORE_OCDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bf_err;
+struct store;
+struct store_txn;
+
+struct store_ocds_release {
+    uint64_t index;         /* log index */
+    const char *ocid;
+    const char *id;
+    const char *date;
+    const char *tags;       /* JSON array text */
+    const char *sha256;     /* 64 hex */
+    const char *src_sha256; /* 64 hex; NULL in rows handed to readers' callbacks */
+    const char *body;       /* JCS public release */
+    size_t body_len;
+};
+
+struct store_ocds_record {
+    char *compiled;         /* JCS compiled release, malloc'ed (NULL if absent) */
+    size_t compiled_len;
+    uint64_t nrel;
+    uint64_t first_index;
+    uint64_t last_index;
+    char last_date[64];
+};
+
+/* Frees the malloc'ed members of r (not r itself). */
+void store_ocds_record_clear(struct store_ocds_record *r);
+
+/* ---- writes (inside the writer transaction) ------------------------- */
+
+/* Inserts a release row. BF_EEXIST if (ocid, id) or the index is taken. */
+int store_ocds_release_insert(struct store_txn *t, const struct store_ocds_release *r, struct bf_err *err);
+/* Stores the private sidecar text (JSON) of the release at index. */
+int store_ocds_sidecar_insert(struct store_txn *t, uint64_t index, const char *body, size_t len,
+                              struct bf_err *err);
+/* Reads the record row of ocid through the writer (sees this transaction's
+ * writes). BF_ENOTFOUND if none. With want_compiled == 0 the compiled text
+ * is not fetched (r->compiled stays NULL). */
+int store_ocds_record_get_w(struct store_txn *t, const char *ocid, int want_compiled, struct store_ocds_record *r,
+                            struct bf_err *err);
+/* Inserts or replaces the record row of ocid. */
+int store_ocds_record_put(struct store_txn *t, const char *ocid, const struct store_ocds_record *r,
+                          struct bf_err *err);
+/* Release bodies of ocid in (date, index) order through the writer. */
+typedef int (*store_ocds_row_fn)(void *arg, const struct store_ocds_release *r);
+int store_ocds_releases_of_w(struct store_txn *t, const char *ocid, store_ocds_row_fn fn, void *arg,
+                             struct bf_err *err);
+
+/* ---- reads ----------------------------------------------------------- */
+
+/* Finds the release (ocid, id): its index, public digest and source digest
+ * (each out pointer may be NULL). Through the writer when t is non-NULL.
+ * BF_ENOTFOUND if absent. */
+int store_ocds_release_find(struct store *s, struct store_txn *t, const char *ocid, const char *id, uint64_t *index,
+                            char sha256[65], char src_sha256[65], struct bf_err *err);
+/* Public body of (ocid, id); *body malloc'ed. */
+int store_ocds_release_body(struct store *s, const char *ocid, const char *id, char **body, size_t *len,
+                            uint64_t *index, struct bf_err *err);
+/* Private sidecar of the release at index; BF_ENOTFOUND if it has none. */
+int store_ocds_sidecar_get(struct store *s, uint64_t index, char **body, size_t *len, struct bf_err *err);
+/* Every release of ocid in (date, index) order. fn returning non-zero
+ * stops the walk and that value is returned. */
+int store_ocds_releases_of(struct store *s, const char *ocid, store_ocds_row_fn fn, void *arg, struct bf_err *err);
+/* Releases with index > after in index order, at most limit (0: all). */
+int store_ocds_feed(struct store *s, uint64_t after, uint64_t limit, store_ocds_row_fn fn, void *arg,
+                    struct bf_err *err);
+/* The record row of ocid. BF_ENOTFOUND if none. */
+int store_ocds_record_get(struct store *s, const char *ocid, struct store_ocds_record *r, struct bf_err *err);
+/* ocids in order, each > after (NULL: from the start), at most limit (0: all). */
+typedef int (*store_ocds_ocid_fn)(void *arg, const char *ocid);
+int store_ocds_ocids(struct store *s, const char *after, uint64_t limit, store_ocds_ocid_fn fn, void *arg,
+                     struct bf_err *err);
+/* Number of releases and records. */
+int store_ocds_counts(struct store *s, uint64_t *releases, uint64_t *records, struct bf_err *err);
+
+#endif
