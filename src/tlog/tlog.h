@@ -181,6 +181,18 @@ int tlog_tile_format_path(const struct tlog_tile *t, struct bf_buf *out);
 int tlog_tile_width(int level, uint64_t n, uint64_t size);
 /* Hash i of tile (level, n) covers leaves [(n*256+i)*256^level, +256^level). */
 
+/* Appends the t->width * 32 bytes of hash tile t (level 0..7): hash i is
+ * read from rd at Merkle level 8*level, index n*256+i. On error nothing is
+ * appended. */
+int tlog_tile_hashes(const struct tlog_tile *t, tlog_hash_reader rd, void *ctx, struct bf_buf *out,
+                     struct bf_err *err);
+/* Appends one entry to an entry bundle as u16be length ‖ entry. BF_ELIMIT
+ * if len > TLOG_MAX_ENTRY (or the buffer is full); nothing appended then. */
+int tlog_bundle_append(struct bf_buf *out, const void *entry, size_t len);
+/* Walks a bundle: start with *pos = 0. Returns 1 and sets *entry (into b)
+ * and *len for the next entry, 0 at the end, BF_EINVAL if truncated. */
+int tlog_bundle_next(const uint8_t *b, size_t blen, size_t *pos, const uint8_t **entry, size_t *len);
+
 /* ---- Receipts: c2sp.org/tlog-proof@v1 (proof.c) -------------------- */
 
 struct tlog_receipt {
