@@ -204,12 +204,26 @@ struct tlog_receipt {
     uint8_t extrabuf[1024];
 };
 
+/* Appends the receipt text; checkpoint is the signed note, copied
+ * verbatim. BF_EINVAL if n is outside 0..64 or cplen is 0; on any error
+ * nothing is appended. */
 int tlog_receipt_format(uint64_t index, const tlog_hash *proof, int n,
                         const char *checkpoint, size_t cplen, struct bf_buf *out);
+/* Same with an "extra" line (1..1024 bytes; extra == NULL omits it). */
+int tlog_receipt_format_extra(uint64_t index, const tlog_hash *proof, int n, const void *extra,
+                              size_t extra_len, const char *checkpoint, size_t cplen, struct bf_buf *out);
+/* Parses the framing (header, extra, canonical index, 32-byte hashes,
+ * blank line); checkpoint points into s and must not be empty. Does not
+ * verify anything. */
 int tlog_receipt_parse(const char *s, size_t len, struct tlog_receipt *out, struct bf_err *err);
 /* Full offline check: parses the checkpoint note, verifies it with keys
  * (origin must equal the first key's name), then the inclusion of
- * leaf_hash at r->index in it. On success fills *cp if non-NULL. */
+ * leaf_hash at r->index in it. On success fills *cp if non-NULL.
+ * keys[0] is the log key and its signature is required; any other key
+ * (witness) whose signature is present must verify, but none is required
+ * (call tlog_note_verify for a witness quorum). BF_EINVAL for a malformed
+ * checkpoint, BF_ECRYPTO for a signature, origin or proof that fails.
+ * cp->ext points into r->checkpoint. */
 int tlog_receipt_verify(const struct tlog_receipt *r, const tlog_hash *leaf_hash,
                         const struct tlog_vkey *keys, int nkeys, struct tlog_checkpoint *cp, struct bf_err *err);
 
