@@ -1,0 +1,134 @@
+/*
+ * ocds_import.h - batch publishing and the OCDS importer behind
+ * `belfry import` and `belfry demo`.
+ *
+ * Three layers:
+ *   ocds_publish_batch  publishes many releases with one ledger_append
+ *                       (one group commit for the batch); ocds_publish is
+ *                       the batch of one.
+ *   ocds_import_scan    pure: bytes of one file -> normalised releases,
+ *                       linked-release references and rejections, each
+ *                       with its position. No store, no I/O (fuzzed).
+ *   ocds_importer       files, folders, stdin; batches the scanned
+ *                       releases into ocds_publish_batch; writes the
+ *                       per-item report and the progress line.
+ *
+ * What is imported (see ocds_import_scan.c for the details):
+ *   release packages, record packages (embedded releases; a linked
+ *   release {url, date, tag} counts as present when the store holds a
+ *   release of that ocid with the same date and tags, otherwise it is
+ *   reported as not importable), bare releases, arrays of releases /
+ *   records / packages, concatenated values and JSON Lines. A compiled
+ *   release (tag "compiled") is imported as a release in its own right,
+ *   keeping its tag and id, so its digest is the publisher's; the
+ *   compiledRelease and versionedRelease of a record are not imported
+ *   (Belfry recomputes both from the releases).
+ * Normalisations, each reported as a note: a string tag becomes a
+ *   one-element array; a file that is not valid UTF-8 is read as
+ *   ISO-8859-1 and transcoded; a UTF-8 byte order mark is skipped.
+ * Rejections (one report line each, nothing of the item is written):
+ *   malformed JSON, nesting deeper than OCDS_IMPORT_MAX_DEPTH, numbers
+ *   jansson cannot hold, duplicate object keys, items larger than
+ *   max_item, empty files, UTF-16/32 input, releases failing
+ *   ocds_release_check, a release id already used in its ocid with other
+ *   content (releases are immutable).
+ */
+#ifndef BELFRY_OCDS_IMPORT_H
+#define BELFRY_OCDS_IMPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util/err.h"
+#include "ocds/ocds.h"
+
+#define OCDS_IMPORT_MAX_DEPTH 64
+
+/* ---- batch publishing ------------------------------------------------ */
+
+struct ocds_pub_item {
+    const json_t *release;     /* in: borrowed */
+    uint64_t index;            /* out: log index (new or existing) */
+    int dup;                   /* out: 1 if it was already published */
+    int rc;                    /* out: 0 or BF_E* for this item */
+    struct bf_err err;         /* out: message when rc < 0 */
+};
+
+/* Publishes n releases (see ocds_publish) through one ledger_append.
+ * Returns 0 when every item succeeded or was a duplicate, otherwise the
+ * first failing item's code (each item has its own rc and err). */
+int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n, const char *actor,
+                       struct bf_err *err);
+
+/* The store and ledger of a context. */
+struct store *ocds_ctx_store(struct ocds_ctx *c);
+struct ledger *ocds_ctx_ledger(struct ocds_ctx *c);
+
+/* ---- scanning ---------------------------------------------------------- */
+
+enum ocds_item_kind {
+    OCDS_ITEM_RELEASE,         /* release is set */
+    OCDS_ITEM_LINK,            /* a linked release: ocid, date, tags, url */
+    OCDS_ITEM_REJECT,          /* reason is set */
+    OCDS_ITEM_NOTE,            /* reason is a note about the file or item */
+};
+
+struct ocds_import_item {
+    enum ocds_item_kind kind;
+    const char *file;          /* as given */
+    uint64_t line;             /* 1-based line where the item starts */
+    uint64_t byte;             /* byte offset where the item starts */
+    const char *pointer;       /* JSON pointer of the item in its top-level value ("" for the value itself) */
+    const char *reason;        /* REJECT / NOTE text */
+    json_t *release;           /* RELEASE: owned by the scanner, valid during the callback (incref to keep) */
+    const char *ocid, *date, *url; /* LINK */
+    const json_t *tags;        /* LINK: the link's tag (borrowed) */
+};
+
+/* fn returns 0 to go on, non-zero to stop the scan (returned). */
+typedef int (*ocds_import_item_fn)(void *arg, const struct ocds_import_item *it);
+
+/* Scans data[0..len) of the file named `file`: calls fn for every item in
+ * order. max_item bounds one item (0: 64 MiB). Returns 0, or fn's
+ * non-zero value. Never fails on bad input: that becomes REJECT items. */
+int ocds_import_scan(const char *file, const char *data, size_t len, size_t max_item, ocds_import_item_fn fn,
+                     void *arg);
+
+/* ---- importer ----------------------------------------------------------- */
+
+struct ocds_import_opts {
+    const char *actor;         /* ledger actor; NULL: "operator" */
+    size_t batch;              /* releases per ledger append (default 2048) */
+    size_t max_item;           /* bytes per item (default 64 MiB) */
+    uint64_t max_file;         /* bytes per file (default 4 GiB) */
+    FILE *report;              /* per-item rejections and notes; NULL: none */
+    FILE *progress;            /* throttled progress line (a terminal); NULL: none */
+};
+
+struct ocds_import_stats {
+    uint64_t added;            /* new releases */
+    uint64_t present;          /* already published (idempotent re-import, present links) */
+    uint64_t rejected;         /* items not imported */
+    uint64_t notes;
+    uint64_t files;
+    uint64_t bytes;
+};
+
+struct ocds_importer;
+
+int ocds_importer_new(struct ocds_ctx *c, const struct ocds_import_opts *o, struct ocds_importer **out,
+                      struct bf_err *err);
+/* Imports a file, a folder (recursively, *.json, *.jsonl, *.ndjson, in
+ * name order) or "-" (stdin). Bad items are reported, not returned:
+ * the return is < 0 only for a failure of the store or the ledger (or an
+ * unreadable path). */
+int ocds_importer_path(struct ocds_importer *im, const char *path, struct bf_err *err);
+/* Imports bytes already in memory under the name `file`. */
+int ocds_importer_bytes(struct ocds_importer *im, const char *file, const char *data, size_t len,
+                        struct bf_err *err);
+/* Publishes what is still pending and returns the totals. */
+int ocds_importer_finish(struct ocds_importer *im, struct ocds_import_stats *st, struct bf_err *err);
+void ocds_importer_free(struct ocds_importer *im);
+
+#endif

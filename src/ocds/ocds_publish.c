@@ -1,0 +1,583 @@
+/*
+ * ocds_publish.c - publishing releases: check, withhold, digest, ledger
+ * entry, and the ledger hook that writes the release row, its private
+ * sidecar and the record's compiled release in the same group-commit
+ * transaction as the log entry.
+ *
+ * Invariants:
+ *  - A release row exists iff its log entry exists (the hook runs inside
+ *    the ledger's transaction; a failing hook rejects only its item).
+ *  - (ocid, id) is unique. Re-publishing the same release (same digest of
+ *    the release as submitted, before withholding, so random salts do not
+ *    matter) is a no-op returning the original index; different content
+ *    under a used (ocid, id) is BF_ECONFLICT.
+ *  - The record's compiled release is the merge of every public release
+ *    of its ocid. When a release is not older than the record's latest,
+ *    it is folded into the cached compiled release (merge of [compiled,
+ *    new]); otherwise the record is re-merged from all its releases.
+ *  - The compiled-release cache is only trusted when its last index
+ *    matches the record row, and is flushed when a ledger append fails.
+ */
+#include "common.h"
+#include "ocds.h"
+#include "ocds_import.h"
+#include "buf.h"
+#include "sha256.h"
+#include "ledger/ledger.h"
+#include "store/store.h"
+#include "store/store_ocds.h"
+
+#include <pthread.h>
+
+#define CACHE_SLOTS 4096
+
+struct cache_ent {
+    char *ocid;
+    uint64_t last_index;
+    json_t *compiled;
+};
+
+struct ocds_ctx {
+    struct store *s;
+    struct ledger *l;
+    pthread_mutex_t lock; /* guards cache */
+    struct cache_ent cache[CACHE_SLOTS];
+};
+
+/* One release on its way into the log. */
+struct pub {
+    struct ocds_ctx *c;
+    json_t *pub;             /* public release */
+    char *sidecar;           /* JCS text of the private sidecar, or NULL */
+    size_t sidecar_len;
+    struct bf_buf body;      /* JCS of pub */
+    struct bf_buf entry;     /* ledger entry line */
+    char *tags;              /* JSON text of tag */
+    const char *ocid, *id, *date;
+    char sha[65], src[65];
+};
+
+int ocds_ctx_new(struct store *s, struct ledger *l, struct ocds_ctx **out, struct bf_err *err)
+{
+    struct ocds_ctx *c;
+    if (!s)
+        return bf_err_set(err, BF_EINVAL, "ocds: no store");
+    c = bf_xcalloc(1, sizeof *c);
+    c->s = s;
+    c->l = l;
+    pthread_mutex_init(&c->lock, NULL);
+    *out = c;
+    return 0;
+}
+
+static void cache_flush(struct ocds_ctx *c)
+{
+    size_t i;
+    pthread_mutex_lock(&c->lock);
+    for (i = 0; i < CACHE_SLOTS; i++) {
+        free(c->cache[i].ocid);
+        json_decref(c->cache[i].compiled);
+        memset(&c->cache[i], 0, sizeof c->cache[i]);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+void ocds_ctx_free(struct ocds_ctx *c)
+{
+    if (!c)
+        return;
+    cache_flush(c);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+struct store *ocds_ctx_store(struct ocds_ctx *c)
+{
+    return c->s;
+}
+
+struct ledger *ocds_ctx_ledger(struct ocds_ctx *c)
+{
+    return c->l;
+}
+
+static size_t slot_of(const char *ocid)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *ocid; ocid++)
+        h = (h ^ (unsigned char)*ocid) * 1099511628211ULL;
+    return (size_t)(h % CACHE_SLOTS);
+}
+
+/* New reference to the cached compiled release of ocid at last_index. */
+static json_t *cache_get(struct ocds_ctx *c, const char *ocid, uint64_t last_index)
+{
+    struct cache_ent *e = &c->cache[slot_of(ocid)];
+    json_t *v = NULL;
+    pthread_mutex_lock(&c->lock);
+    if (e->ocid && e->last_index == last_index && !strcmp(e->ocid, ocid))
+        v = json_incref(e->compiled);
+    pthread_mutex_unlock(&c->lock);
+    return v;
+}
+
+static void cache_put(struct ocds_ctx *c, const char *ocid, uint64_t last_index, json_t *compiled)
+{
+    struct cache_ent *e = &c->cache[slot_of(ocid)];
+    pthread_mutex_lock(&c->lock);
+    free(e->ocid);
+    json_decref(e->compiled);
+    e->ocid = bf_xstrdup(ocid);
+    e->last_index = last_index;
+    e->compiled = json_incref(compiled);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- preparing ---------------------------------------------------------- */
+
+static void pub_clear(struct pub *p)
+{
+    json_decref(p->pub);
+    free(p->sidecar);
+    bf_buf_free(&p->body);
+    bf_buf_free(&p->entry);
+    free(p->tags);
+    memset(p, 0, sizeof *p);
+}
+
+static int has_withheld(const json_t *release)
+{
+    const json_t *w = json_object_get(release, "withheld");
+    return json_is_array(w) && json_array_size(w) > 0;
+}
+
+static int split_withheld(const json_t *release, struct pub *p, struct bf_err *err)
+{
+    json_t *side = NULL;
+    struct bf_buf sb = BF_BUF_INIT;
+    int rc;
+
+    if (!has_withheld(release)) {
+        p->pub = json_incref((json_t *)release);
+        return 0;
+    }
+    rc = ocds_withhold(release, &p->pub, &side, err);
+    if (rc)
+        return rc;
+    rc = ocds_jcs(side, &sb, err);
+    json_decref(side);
+    if (rc) {
+        bf_buf_free(&sb);
+        return rc;
+    }
+    p->sidecar = bf_buf_take(&sb, &p->sidecar_len);
+    return 0;
+}
+
+/* Check, withhold, canonical text, digests and entry line. */
+static int pub_prepare(struct ocds_ctx *c, const json_t *release, const char *actor, struct pub *p,
+                       struct bf_err *err)
+{
+    int rc;
+
+    memset(p, 0, sizeof *p);
+    p->c = c;
+    bf_buf_init(&p->body, (size_t)256 << 20);
+    bf_buf_init(&p->entry, 1 << 16);
+    rc = ocds_release_check(release, err);
+    if (!rc)
+        rc = split_withheld(release, p, err);
+    if (!rc)
+        rc = ocds_jcs(p->pub, &p->body, err);
+    if (rc)
+        return rc;
+    bf_sha256_hex(p->body.data, p->body.len, p->sha);
+    if (p->sidecar)
+        rc = ocds_digest(release, p->src, err);
+    else
+        memcpy(p->src, p->sha, sizeof p->src);
+    if (!rc)
+        rc = ocds_entry_line(p->pub, actor ? actor : "operator", &p->entry, err);
+    if (rc)
+        return rc;
+    p->ocid = json_string_value(json_object_get(p->pub, "ocid"));
+    p->id = json_string_value(json_object_get(p->pub, "id"));
+    p->date = json_string_value(json_object_get(p->pub, "date"));
+    p->tags = json_dumps(json_object_get(p->pub, "tag"), JSON_COMPACT);
+    if (!p->ocid || !p->id || !p->date || !p->tags)
+        return bf_err_set(err, BF_EINVAL, "release lacks ocid, id, date or tag");
+    return 0;
+}
+
+/* An earlier release with this (ocid, id): same source digest is a
+ * duplicate (0, *dup = 1), anything else a conflict. */
+static int existing(struct ocds_ctx *c, struct pub *p, uint64_t *index, int *dup, struct bf_err *err)
+{
+    char src[65];
+    uint64_t idx = 0;
+    int rc = store_ocds_release_find(c->s, NULL, p->ocid, p->id, &idx, NULL, src, err);
+    if (rc)
+        return rc;
+    if (strcmp(src, p->src))
+        return bf_err_set(err, BF_ECONFLICT,
+                          "release %s of %s was published at log index %" PRIu64
+                          " with other content; releases are immutable, publish a new release id",
+                          p->id, p->ocid, idx);
+    *index = idx;
+    *dup = 1;
+    return 0;
+}
+
+/* ---- the hook ------------------------------------------------------------- */
+
+struct merge_acc {
+    json_t **v;
+    size_t n, cap;
+    int rc;
+    struct bf_err *err;
+};
+
+static int acc_row(void *arg, const struct store_ocds_release *r)
+{
+    struct merge_acc *a = arg;
+    json_error_t je;
+    json_t *v = json_loadb(r->body, r->body_len, 0, &je);
+    if (!v) {
+        a->rc = bf_err_set(a->err, BF_ECORRUPT, "stored release %s/%s does not parse: %s", r->ocid, r->id, je.text);
+        return a->rc;
+    }
+    if (a->n == a->cap) {
+        a->cap = a->cap ? 2 * a->cap : 16;
+        a->v = bf_xrealloc(a->v, a->cap * sizeof *a->v);
+    }
+    a->v[a->n++] = v;
+    return 0;
+}
+
+static void acc_free(struct merge_acc *a)
+{
+    size_t i;
+    for (i = 0; i < a->n; i++)
+        json_decref(a->v[i]);
+    free(a->v);
+}
+
+/* Compiled release from every stored release of ocid (writer view). */
+static int remerge(struct store_txn *t, const char *ocid, json_t **out, struct bf_err *err)
+{
+    struct merge_acc a = { NULL, 0, 0, 0, err };
+    int rc = store_ocds_releases_of_w(t, ocid, acc_row, &a, err);
+    if (!rc)
+        rc = ocds_merge_compiled(a.v, a.n, out, err);
+    acc_free(&a);
+    return rc;
+}
+
+/* Previous compiled release of the record (cache or stored text). */
+static int previous_compiled(struct ocds_ctx *c, struct store_txn *t, const char *ocid,
+                             const struct store_ocds_record *meta, json_t **out, struct bf_err *err)
+{
+    struct store_ocds_record full;
+    json_error_t je;
+    int rc;
+
+    *out = cache_get(c, ocid, meta->last_index);
+    if (*out)
+        return 0;
+    rc = store_ocds_record_get_w(t, ocid, 1, &full, err);
+    if (rc)
+        return rc;
+    *out = json_loadb(full.compiled, full.compiled_len, 0, &je);
+    store_ocds_record_clear(&full);
+    if (!*out)
+        return bf_err_set(err, BF_ECORRUPT, "stored compiled release of %s does not parse: %s", ocid, je.text);
+    return 0;
+}
+
+static int update_record(struct pub *p, struct store_txn *t, uint64_t index, struct bf_err *err)
+{
+    struct store_ocds_record meta, rec;
+    struct bf_buf text = BF_BUF_INIT;
+    json_t *prev = NULL, *compiled = NULL;
+    int rc;
+
+    memset(&rec, 0, sizeof rec);
+    rc = store_ocds_record_get_w(t, p->ocid, 0, &meta, err);
+    if (rc == BF_ENOTFOUND) {
+        rc = ocds_merge_compiled(&p->pub, 1, &compiled, err);
+        rec.nrel = 1;
+        rec.first_index = rec.last_index = index;
+        snprintf(rec.last_date, sizeof rec.last_date, "%s", p->date);
+    } else if (!rc) {
+        rec = meta;
+        rec.nrel = meta.nrel + 1;
+        rec.last_index = index;
+        if (strcmp(p->date, meta.last_date) >= 0) {
+            json_t *pair[2];
+            rc = previous_compiled(p->c, t, p->ocid, &meta, &prev, err);
+            pair[0] = prev;
+            pair[1] = p->pub;
+            if (!rc)
+                rc = ocds_merge_compiled(pair, 2, &compiled, err);
+            snprintf(rec.last_date, sizeof rec.last_date, "%s", p->date);
+        } else {
+            rc = remerge(t, p->ocid, &compiled, err);
+        }
+    }
+    if (!rc)
+        rc = ocds_jcs(compiled, &text, err);
+    if (!rc) {
+        rec.compiled = text.data;
+        rec.compiled_len = text.len;
+        rc = store_ocds_record_put(t, p->ocid, &rec, err);
+        rec.compiled = NULL;
+    }
+    if (!rc)
+        cache_put(p->c, p->ocid, index, compiled);
+    json_decref(prev);
+    json_decref(compiled);
+    bf_buf_free(&text);
+    return rc;
+}
+
+static int publish_hook(struct store_txn *t, uint64_t index, void *arg, struct bf_err *err)
+{
+    struct pub *p = arg;
+    struct store_ocds_release r = { index, p->ocid, p->id, p->date, p->tags, p->sha, p->src,
+                                    p->body.data, p->body.len };
+    int rc = store_ocds_release_insert(t, &r, err);
+    if (!rc && p->sidecar)
+        rc = store_ocds_sidecar_insert(t, index, p->sidecar, p->sidecar_len, err);
+    if (!rc)
+        rc = update_record(p, t, index, err);
+    return rc;
+}
+
+/* ---- publishing ------------------------------------------------------------ */
+
+static int no_ledger(struct bf_err *err)
+{
+    return bf_err_set(err, BF_EINVAL, "ocds: the store was opened without a running ledger (read-only)");
+}
+
+int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n, const char *actor,
+                       struct bf_err *err)
+{
+    struct pub *p = bf_xcalloc(n ? n : 1, sizeof *p);
+    struct ledger_item *li = bf_xcalloc(n ? n : 1, sizeof *li);
+    size_t *map = bf_xcalloc(n ? n : 1, sizeof *map);
+    size_t i, m = 0;
+    int rc = 0, first = 0, append_failed = 0;
+
+    if (!c->l) {
+        rc = no_ledger(err);
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        struct ocds_pub_item *it = &items[i];
+        it->index = 0;
+        it->dup = 0;
+        memset(&it->err, 0, sizeof it->err);
+        it->rc = pub_prepare(c, it->release, actor, &p[i], &it->err);
+        if (!it->rc) {
+            it->rc = existing(c, &p[i], &it->index, &it->dup, &it->err);
+            if (it->rc == BF_ENOTFOUND) {
+                memset(&it->err, 0, sizeof it->err);
+                li[m].entry = p[i].entry.data;
+                li[m].len = p[i].entry.len;
+                li[m].hook = publish_hook;
+                li[m].hook_arg = &p[i];
+                map[m++] = i;
+                it->rc = 0;
+            }
+        }
+    }
+    if (m) {
+        struct bf_err aerr = { 0 };
+        int arc = ledger_append(c->l, li, m, &aerr);
+        for (i = 0; i < m; i++) {
+            struct ocds_pub_item *it = &items[map[i]];
+            if (li[i].rc == 0) {
+                it->index = li[i].index;
+                continue;
+            }
+            if (li[i].rc == BF_EEXIST) { /* raced with an equal (ocid, id): decide now */
+                it->rc = existing(c, &p[map[i]], &it->index, &it->dup, &it->err);
+                continue;
+            }
+            append_failed = 1;
+            it->rc = li[i].rc;
+            it->err = li[i].err;
+            if (!it->err.msg[0])
+                it->err = aerr;
+        }
+        (void)arc;
+    }
+    if (append_failed)
+        cache_flush(c);
+    for (i = 0; i < n; i++) {
+        if (items[i].rc && !first) {
+            first = items[i].rc;
+            if (err)
+                *err = items[i].err;
+        }
+    }
+    rc = first;
+out:
+    for (i = 0; i < n; i++)
+        pub_clear(&p[i]);
+    free(p);
+    free(li);
+    free(map);
+    return rc;
+}
+
+int ocds_publish(struct ocds_ctx *c, const json_t *release, const char *actor, uint64_t *index, int *dup,
+                 struct bf_err *err)
+{
+    struct ocds_pub_item it;
+    int rc;
+
+    memset(&it, 0, sizeof it);
+    it.release = release;
+    rc = ocds_publish_batch(c, &it, 1, actor, err);
+    if (index)
+        *index = it.index;
+    if (dup)
+        *dup = it.dup;
+    return rc;
+}
+
+/* ---- auditor view ----------------------------------------------------------- */
+
+/* The value at JSON pointer ptr in v (borrowed), or NULL. */
+static json_t *ptr_get(json_t *v, const char *ptr)
+{
+    char tok[512];
+    while (v && *ptr == '/') {
+        size_t n = 0;
+        ptr++;
+        while (*ptr && *ptr != '/' && n + 1 < sizeof tok) {
+            if (ptr[0] == '~' && (ptr[1] == '0' || ptr[1] == '1')) {
+                tok[n++] = ptr[1] == '0' ? '~' : '/';
+                ptr += 2;
+            } else {
+                tok[n++] = *ptr++;
+            }
+        }
+        tok[n] = 0;
+        if (json_is_object(v)) {
+            v = json_object_get(v, tok);
+        } else if (json_is_array(v)) {
+            char *end;
+            unsigned long i = strtoul(tok, &end, 10);
+            v = (*tok && !*end) ? json_array_get(v, i) : NULL;
+        } else {
+            v = NULL;
+        }
+    }
+    return *ptr ? NULL : v;
+}
+
+/* Puts each withheld value and its salt into its marker in v, so an
+ * auditor sees value, salt and commitment side by side. */
+static int reveal(struct store *s, uint64_t index, json_t *v, struct bf_err *err)
+{
+    char *body = NULL;
+    size_t len = 0;
+    json_error_t je;
+    json_t *side, *values, *salts, *val;
+    const char *path;
+    int rc = store_ocds_sidecar_get(s, index, &body, &len, err);
+
+    if (rc == BF_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    side = json_loadb(body, len, 0, &je);
+    free(body);
+    if (!side)
+        return bf_err_set(err, BF_ECORRUPT, "withheld values of %" PRIu64 " do not parse: %s", index, je.text);
+    values = json_object_get(side, "values");
+    salts = json_object_get(side, "salts");
+    json_object_foreach(values, path, val) {
+        json_t *marker = ptr_get(v, path);
+        if (!json_is_object(marker)) {
+            rc = bf_err_set(err, BF_ECORRUPT, "withheld path %s of release at %" PRIu64 " has no marker", path, index);
+            break;
+        }
+        json_object_set(marker, "value", val);
+        json_object_set(marker, "salt", json_object_get(salts, path));
+    }
+    json_decref(side);
+    return rc;
+}
+
+/* ---- reads ------------------------------------------------------------------ */
+
+int ocds_get_release(struct ocds_ctx *c, const char *ocid, const char *id, int auditor, json_t **out,
+                     uint64_t *index, struct bf_err *err)
+{
+    char *body = NULL;
+    size_t len = 0;
+    uint64_t idx = 0;
+    json_error_t je;
+    json_t *v = NULL;
+    int rc;
+
+    *out = NULL;
+    rc = store_ocds_release_body(c->s, ocid, id, &body, &len, &idx, err);
+    if (rc)
+        return rc;
+    v = json_loadb(body, len, 0, &je);
+    free(body);
+    if (!v)
+        return bf_err_set(err, BF_ECORRUPT, "stored release %s/%s does not parse: %s", ocid, id, je.text);
+    if (auditor && (rc = reveal(c->s, idx, v, err)) < 0) {
+        json_decref(v);
+        return rc;
+    }
+    if (index)
+        *index = idx;
+    *out = v;
+    return 0;
+}
+
+struct list_acc {
+    struct ocds_ctx *c;
+    json_t *arr;
+    int auditor;
+    int rc;
+    struct bf_err *err;
+};
+
+static int list_row(void *arg, const struct store_ocds_release *r)
+{
+    struct list_acc *a = arg;
+    json_error_t je;
+    json_t *v = json_loadb(r->body, r->body_len, 0, &je);
+    if (!v)
+        return a->rc = bf_err_set(a->err, BF_ECORRUPT, "stored release %s/%s does not parse: %s", r->ocid, r->id,
+                                  je.text);
+    if (a->auditor && (a->rc = reveal(a->c->s, r->index, v, a->err)) < 0) {
+        json_decref(v);
+        return a->rc;
+    }
+    json_array_append_new(a->arr, json_pack("{sIso}", "index", (json_int_t)r->index, "release", v));
+    return 0;
+}
+
+int ocds_get_releases(struct ocds_ctx *c, const char *ocid, int auditor, json_t **out_array, struct bf_err *err)
+{
+    struct list_acc a = { c, json_array(), auditor, 0, err };
+    int rc = store_ocds_releases_of(c->s, ocid, list_row, &a, err);
+    if (!rc && json_array_size(a.arr) == 0)
+        rc = bf_err_set(err, BF_ENOTFOUND, "no releases for %s", ocid);
+    if (rc) {
+        json_decref(a.arr);
+        *out_array = NULL;
+        return rc;
+    }
+    *out_array = a.arr;
+    return 0;
+}
