@@ -131,4 +131,20 @@ int ocds_importer_bytes(struct ocds_importer *im, const char *file, const char *
 int ocds_importer_finish(struct ocds_importer *im, struct ocds_import_stats *st, struct bf_err *err);
 void ocds_importer_free(struct ocds_importer *im);
 
+
+/* ---- opening a data directory for the commands --------------------------- */
+
+struct ocds_session {
+    struct store *s;
+    struct ledger *l;          /* NULL when read-only */
+    struct ocds_ctx *c;
+};
+
+/* Opens the store in dir (which must have been created by `belfry init`,
+ * unless init_origin is non-NULL: then a missing store and log are created
+ * with that origin), its ledger unless readonly, and an ocds context. */
+int ocds_session_open(const char *dir, int readonly, const char *init_origin, struct ocds_session *out,
+                      struct bf_err *err);
+void ocds_session_close(struct ocds_session *ss);
+
 #endif

@@ -1,0 +1,443 @@
+/*
+ * ocds_import.c - the importer: reads files (memory-mapped), folders
+ * (recursively, in name order) and stdin, feeds the scanner's releases to
+ * ocds_publish_batch in batches (one group commit per batch), and writes
+ * the per-item report and a throttled progress line.
+ *
+ * Invariants: an item is either published with its log entry (one ledger
+ * item, one hook) or reported; nothing of a rejected item is written.
+ * Re-importing is idempotent: a release already published with the same
+ * content counts as present. A store or ledger failure (not an item's
+ * fault) stops the import and is returned; everything committed before it
+ * stays consistent, so importing again resumes.
+ * Report lines: "<file>:<line>: byte <b>: #<pointer>: rejected: <why>"
+ * (or "note: <what>").
+ */
+#include "common.h"
+#include "ocds_import.h"
+#include "store/store.h"
+#include "store/store_ocds.h"
+#include "fs.h"
+#include "ledger/ledger.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#define DEFAULT_BATCH 2048
+#define DEFAULT_MAX_FILE ((uint64_t)4 << 30)
+
+struct pending {
+    json_t *release;
+    const char *file;    /* interned in im->files */
+    uint64_t line, byte;
+    char *ptr;
+};
+
+struct ocds_importer {
+    struct ocds_ctx *c;
+    struct ocds_import_opts o;
+    struct ocds_import_stats st;
+    struct pending *p;
+    struct ocds_pub_item *items;
+    size_t n;
+    char **files;        /* names of files with pending items */
+    size_t nfiles;
+    int fatal;
+    struct bf_err ferr;
+    struct timespec t0, last;
+};
+
+int ocds_importer_new(struct ocds_ctx *c, const struct ocds_import_opts *o, struct ocds_importer **out,
+                      struct bf_err *err)
+{
+    struct ocds_importer *im = bf_xcalloc(1, sizeof *im);
+    im->c = c;
+    if (o)
+        im->o = *o;
+    if (!im->o.batch)
+        im->o.batch = DEFAULT_BATCH;
+    if (!im->o.max_file)
+        im->o.max_file = DEFAULT_MAX_FILE;
+    if (!im->o.actor)
+        im->o.actor = "operator";
+    im->p = bf_xcalloc(im->o.batch, sizeof *im->p);
+    im->items = bf_xcalloc(im->o.batch, sizeof *im->items);
+    clock_gettime(CLOCK_MONOTONIC, &im->t0);
+    im->last = im->t0;
+    (void)err;
+    *out = im;
+    return 0;
+}
+
+/* ---- report and progress ------------------------------------------------ */
+
+static void report(struct ocds_importer *im, const char *file, uint64_t line, uint64_t byte, const char *ptr,
+                   const char *kind, const char *why)
+{
+    if (!im->o.report)
+        return;
+    if (im->o.progress)
+        fputs("\r\033[K", im->o.progress);
+    fprintf(im->o.report, "%s:%" PRIu64 ": byte %" PRIu64 ": #%s: %s: %s\n", file, line, byte, ptr && *ptr ? ptr : "",
+            kind, why);
+}
+
+static void progress(struct ocds_importer *im, int final)
+{
+    struct timespec ts;
+    double el, dt;
+    uint64_t done = im->st.added + im->st.present + im->st.rejected;
+
+    if (!im->o.progress)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    dt = (double)(ts.tv_sec - im->last.tv_sec) + (ts.tv_nsec - im->last.tv_nsec) / 1e9;
+    if (!final && dt < 0.25)
+        return;
+    im->last = ts;
+    el = (double)(ts.tv_sec - im->t0.tv_sec) + (ts.tv_nsec - im->t0.tv_nsec) / 1e9;
+    fprintf(im->o.progress,
+            "\r\033[KImporting releases: %" PRIu64 " (%" PRIu64 " new, %" PRIu64 " present, %" PRIu64
+            " rejected), %.1f MB, %.0f releases/s%s",
+            done, im->st.added, im->st.present, im->st.rejected, im->st.bytes / 1e6, el > 0 ? done / el : 0.0,
+            final ? ", done.\n" : "");
+    fflush(im->o.progress);
+}
+
+/* ---- batches -------------------------------------------------------------- */
+
+static int item_fault(int rc)
+{
+    return rc == BF_EIO || rc == BF_ECORRUPT || rc == BF_ENOMEM;
+}
+
+static void clear_pending(struct ocds_importer *im)
+{
+    size_t i;
+    for (i = 0; i < im->n; i++) {
+        json_decref(im->p[i].release);
+        free(im->p[i].ptr);
+    }
+    im->n = 0;
+    for (i = 0; i < im->nfiles; i++)
+        free(im->files[i]);
+    free(im->files);
+    im->files = NULL;
+    im->nfiles = 0;
+}
+
+static int flush(struct ocds_importer *im, struct bf_err *err)
+{
+    size_t i;
+    int rc = 0;
+
+    if (!im->n)
+        return 0;
+    for (i = 0; i < im->n; i++) {
+        memset(&im->items[i], 0, sizeof im->items[i]);
+        im->items[i].release = im->p[i].release;
+    }
+    ocds_publish_batch(im->c, im->items, im->n, im->o.actor, NULL);
+    for (i = 0; i < im->n; i++) {
+        struct ocds_pub_item *it = &im->items[i];
+        struct pending *p = &im->p[i];
+        if (!it->rc) {
+            if (it->dup)
+                im->st.present++;
+            else
+                im->st.added++;
+        } else if (item_fault(it->rc)) {
+            if (!rc) {
+                rc = it->rc;
+                if (err)
+                    *err = it->err;
+            }
+        } else {
+            im->st.rejected++;
+            report(im, p->file, p->line, p->byte, p->ptr, "rejected", it->err.msg);
+        }
+    }
+    clear_pending(im);
+    progress(im, 0);
+    return rc;
+}
+
+static const char *intern_file(struct ocds_importer *im, const char *file)
+{
+    if (im->nfiles && !strcmp(im->files[im->nfiles - 1], file))
+        return im->files[im->nfiles - 1];
+    im->files = bf_xrealloc(im->files, (im->nfiles + 1) * sizeof *im->files);
+    im->files[im->nfiles] = bf_xstrdup(file);
+    return im->files[im->nfiles++];
+}
+
+/* ---- linked releases -------------------------------------------------------- */
+
+struct link_match {
+    const char *date;
+    const json_t *tags;
+    int found;
+};
+
+static int link_row(void *arg, const struct store_ocds_release *r)
+{
+    struct link_match *m = arg;
+    json_t *t;
+    if (strcmp(r->date, m->date))
+        return 0;
+    t = json_loads(r->tags, 0, NULL);
+    if (t && (!m->tags || json_equal(t, (json_t *)m->tags) ||
+              (json_is_string(m->tags) && json_array_size(t) == 1 &&
+               json_equal(json_array_get(t, 0), (json_t *)m->tags))))
+        m->found = 1;
+    json_decref(t);
+    return m->found;
+}
+
+static int link_item(struct ocds_importer *im, const struct ocds_import_item *it, struct bf_err *err)
+{
+    struct link_match m = { it->date, it->tags, 0 };
+    char why[1024];
+    int rc = flush(im, err);
+
+    if (rc)
+        return rc;
+    rc = store_ocds_releases_of(ocds_ctx_store(im->c), it->ocid, link_row, &m, err);
+    if (rc < 0)
+        return rc;
+    if (m.found) {
+        im->st.present++;
+        return 0;
+    }
+    snprintf(why, sizeof why,
+             "linked release %s (%s) is not embedded and not in the store: import the release package it points to",
+             it->url, it->date);
+    im->st.rejected++;
+    report(im, it->file, it->line, it->byte, it->pointer, "rejected", why);
+    return 0;
+}
+
+/* ---- scanning callback --------------------------------------------------------- */
+
+static int on_item(void *arg, const struct ocds_import_item *it)
+{
+    struct ocds_importer *im = arg;
+    struct pending *p;
+    int rc = 0;
+
+    switch (it->kind) {
+    case OCDS_ITEM_RELEASE:
+        p = &im->p[im->n++];
+        p->release = json_incref(it->release);
+        p->file = intern_file(im, it->file);
+        p->line = it->line;
+        p->byte = it->byte;
+        p->ptr = bf_xstrdup(it->pointer);
+        if (im->n == im->o.batch)
+            rc = flush(im, &im->ferr);
+        break;
+    case OCDS_ITEM_LINK:
+        rc = link_item(im, it, &im->ferr);
+        break;
+    case OCDS_ITEM_REJECT:
+        im->st.rejected++;
+        report(im, it->file, it->line, it->byte, it->pointer, "rejected", it->reason);
+        break;
+    case OCDS_ITEM_NOTE:
+        im->st.notes++;
+        report(im, it->file, it->line, it->byte, it->pointer, "note", it->reason);
+        break;
+    }
+    if (rc) {
+        im->fatal = rc;
+        return 1;
+    }
+    return 0;
+}
+
+int ocds_importer_bytes(struct ocds_importer *im, const char *file, const char *data, size_t len,
+                        struct bf_err *err)
+{
+    im->st.files++;
+    im->st.bytes += len;
+    ocds_import_scan(file, data, len, im->o.max_item, on_item, im);
+    if (im->fatal) {
+        if (err)
+            *err = im->ferr;
+        return im->fatal;
+    }
+    return 0;
+}
+
+/* ---- files and folders ------------------------------------------------------------ */
+
+static int import_file(struct ocds_importer *im, const char *path, struct bf_err *err)
+{
+    struct stat st;
+    void *map = NULL;
+    int fd, rc;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return bf_err_set(err, BF_EIO, "%s: %s", path, strerror(errno));
+    if (fstat(fd, &st) < 0) {
+        rc = bf_err_set(err, BF_EIO, "%s: %s", path, strerror(errno));
+        close(fd);
+        return rc;
+    }
+    if ((uint64_t)st.st_size > im->o.max_file) {
+        char why[128];
+        close(fd);
+        snprintf(why, sizeof why, "file of %jd bytes exceeds the limit of %" PRIu64 " bytes", (intmax_t)st.st_size,
+                 im->o.max_file);
+        im->st.files++;
+        im->st.rejected++;
+        report(im, path, 0, 0, "", "rejected", why);
+        return 0;
+    }
+    if (st.st_size > 0) {
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED) {
+            rc = bf_err_set(err, BF_EIO, "%s: mmap: %s", path, strerror(errno));
+            close(fd);
+            return rc;
+        }
+        madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+    }
+    close(fd);
+    /* pending items hold their own parsed json, so the mapping can go */
+    rc = ocds_importer_bytes(im, path, map ? map : "", (size_t)st.st_size, err);
+    if (map)
+        munmap(map, (size_t)st.st_size);
+    return rc;
+}
+
+static int wanted(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 5 && !strcmp(name + n - 5, ".json")) || (n > 6 && !strcmp(name + n - 6, ".jsonl")) ||
+           (n > 7 && !strcmp(name + n - 7, ".ndjson"));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int import_dir(struct ocds_importer *im, const char *path, int depth, struct bf_err *err)
+{
+    DIR *d;
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0, i;
+    int rc = 0;
+
+    if (depth > 32)
+        return bf_err_set(err, BF_ELIMIT, "%s: folders nested too deep", path);
+    d = opendir(path);
+    if (!d)
+        return bf_err_set(err, BF_EIO, "%s: %s", path, strerror(errno));
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        names = bf_xrealloc(names, (n + 1) * sizeof *names);
+        names[n++] = bf_xstrdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str);
+    for (i = 0; i < n && !rc; i++) {
+        size_t len = strlen(path) + strlen(names[i]) + 2;
+        char *full = bf_xmalloc(len);
+        struct stat st;
+        snprintf(full, len, "%s/%s", path, names[i]);
+        if (stat(full, &st) == 0 && S_ISDIR(st.st_mode))
+            rc = import_dir(im, full, depth + 1, err);
+        else if (S_ISREG(st.st_mode) && wanted(names[i]))
+            rc = import_file(im, full, err);
+        free(full);
+    }
+    for (i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+int ocds_importer_path(struct ocds_importer *im, const char *path, struct bf_err *err)
+{
+    struct stat st;
+
+    if (!strcmp(path, "-")) {
+        char *data = NULL;
+        size_t len = 0;
+        int rc = bf_fs_read("-", (size_t)BF_MIN(im->o.max_file, (uint64_t)SIZE_MAX / 2), &data, &len, err);
+        if (rc)
+            return rc;
+        rc = ocds_importer_bytes(im, "<stdin>", data, len, err);
+        free(data);
+        return rc;
+    }
+    if (stat(path, &st) < 0)
+        return bf_err_set(err, BF_ENOTFOUND, "%s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return import_dir(im, path, 0, err);
+    return import_file(im, path, err);
+}
+
+int ocds_importer_finish(struct ocds_importer *im, struct ocds_import_stats *st, struct bf_err *err)
+{
+    int rc = flush(im, err);
+    progress(im, 1);
+    if (st)
+        *st = im->st;
+    return rc;
+}
+
+void ocds_importer_free(struct ocds_importer *im)
+{
+    if (!im)
+        return;
+    clear_pending(im);
+    free(im->p);
+    free(im->items);
+    free(im);
+}
+
+/* ---- sessions ------------------------------------------------------------------------ */
+
+int ocds_session_open(const char *dir, int readonly, const char *init_origin, struct ocds_session *out,
+                      struct bf_err *err)
+{
+    unsigned flags = readonly ? STORE_READONLY : (init_origin ? STORE_CREATE : 0);
+    struct ledger_opts lo;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    memset(&lo, 0, sizeof lo);
+    rc = store_open(dir, flags, &out->s, err);
+    if (rc)
+        return rc;
+    if (!readonly) {
+        rc = ledger_open(out->s, &lo, &out->l, err);
+        if (rc == BF_ENOTFOUND && init_origin) {
+            rc = ledger_init(out->s, init_origin, NULL, err);
+            if (!rc)
+                rc = ledger_open(out->s, &lo, &out->l, err);
+        }
+    }
+    if (!rc)
+        rc = ocds_ctx_new(out->s, out->l, &out->c, err);
+    if (rc)
+        ocds_session_close(out);
+    return rc;
+}
+
+void ocds_session_close(struct ocds_session *ss)
+{
+    ocds_ctx_free(ss->c);
+    if (ss->l)
+        ledger_close(ss->l);
+    store_close(ss->s);
+    memset(ss, 0, sizeof *ss);
+}

@@ -1,0 +1,579 @@
+/*
+ * ocds_import_scan.c - splits the bytes of one input file into OCDS items:
+ * releases (normalised), linked-release references, rejections and notes,
+ * each with its file position and JSON pointer. Pure: no store, no I/O.
+ *
+ * How a file is read:
+ *  - Encoding: a UTF-8 BOM is skipped; UTF-16/32 is rejected; bytes that
+ *    are not valid UTF-8 are read as ISO-8859-1 (each such byte becomes
+ *    its code point) and a note says how many and where the first was.
+ *  - Layout: if the first value ends on its first line and another value
+ *    follows, the file is JSON Lines: every non-blank line is one item,
+ *    and a bad line loses only itself. Otherwise the file is a sequence of
+ *    JSON values (usually one). A top-level array's elements are items; a
+ *    top-level object is parsed whole when it fits max_item, and larger
+ *    objects (big packages) are walked member by member so that each
+ *    element of "releases" / "records" is parsed on its own.
+ *  - Items are parsed with jansson (duplicate keys rejected) and rejected
+ *    when nested deeper than OCDS_IMPORT_MAX_DEPTH.
+ * Invariant: every byte range handed to jansson was delimited by
+ * skip_value, which tracks strings and brackets with a bounded stack, so
+ * malformed input never makes the scanner read outside data[0..len).
+ */
+#include "common.h"
+#include "ocds_import.h"
+#include "buf.h"
+#include "enc.h"
+
+#define DEFAULT_MAX_ITEM ((size_t)64 << 20)
+#define SCAN_MAX_DEPTH (OCDS_IMPORT_MAX_DEPTH + 4) /* package -> records -> record -> releases */
+
+struct scan {
+    const char *file;
+    const char *d;
+    size_t n;
+    size_t max_item;
+    ocds_import_item_fn fn;
+    void *arg;
+    size_t line_off;     /* lines are counted up to here */
+    uint64_t line;       /* line number at line_off */
+    int stop;
+    uint64_t string_tags, ignored_compiled;
+};
+
+/* ---- positions and emitting ------------------------------------------------- */
+
+static uint64_t line_at(struct scan *sc, size_t off)
+{
+    const char *p, *end;
+    if (off < sc->line_off) {
+        sc->line_off = 0;
+        sc->line = 1;
+    }
+    p = sc->d + sc->line_off;
+    end = sc->d + off;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        sc->line++;
+        p++;
+    }
+    sc->line_off = off;
+    return sc->line;
+}
+
+static void emit(struct scan *sc, struct ocds_import_item *it, size_t off)
+{
+    if (sc->stop)
+        return;
+    it->file = sc->file;
+    it->byte = off;
+    it->line = line_at(sc, off);
+    if (!it->pointer)
+        it->pointer = "";
+    sc->stop = sc->fn(sc->arg, it);
+}
+
+static void reject(struct scan *sc, size_t off, const char *ptr, const char *fmt, ...) BF_PRINTF(4, 5);
+static void reject(struct scan *sc, size_t off, const char *ptr, const char *fmt, ...)
+{
+    struct ocds_import_item it;
+    char msg[640];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    memset(&it, 0, sizeof it);
+    it.kind = OCDS_ITEM_REJECT;
+    it.pointer = ptr;
+    it.reason = msg;
+    emit(sc, &it, off);
+}
+
+static void note(struct scan *sc, size_t off, const char *ptr, const char *fmt, ...) BF_PRINTF(4, 5);
+static void note(struct scan *sc, size_t off, const char *ptr, const char *fmt, ...)
+{
+    struct ocds_import_item it;
+    char msg[640];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    memset(&it, 0, sizeof it);
+    it.kind = OCDS_ITEM_NOTE;
+    it.pointer = ptr;
+    it.reason = msg;
+    emit(sc, &it, off);
+}
+
+/* ---- lexical skipping ---------------------------------------------------------- */
+
+static size_t skip_ws(const char *d, size_t i, size_t n)
+{
+    while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r'))
+        i++;
+    return i;
+}
+
+static int skip_string(const char *d, size_t *i, size_t n)
+{
+    size_t j = *i + 1;
+    while (j < n) {
+        const char *q = memchr(d + j, '"', n - j);
+        size_t k, bs = 0;
+        if (!q)
+            return -1;
+        k = (size_t)(q - d);
+        while (k - bs > *i + 1 && d[k - bs - 1] == '\\')
+            bs++;
+        if (bs % 2 == 0) {
+            *i = k + 1;
+            return 0;
+        }
+        j = k + 1;
+    }
+    return -1;
+}
+
+/* Finds the end of the value starting at d[i]. On failure *why says why
+ * and *at where. */
+static int skip_value(const char *d, size_t n, size_t i, int maxdepth, size_t *end, const char **why, size_t *at)
+{
+    char stack[SCAN_MAX_DEPTH + 1];
+    int depth = 0;
+
+    if (i >= n) {
+        *why = "missing value";
+        *at = i;
+        return -1;
+    }
+    if (d[i] != '{' && d[i] != '[' && d[i] != '"') {
+        while (i < n && !strchr(",]} \t\r\n", d[i]))
+            i++;
+        *end = i;
+        return 0;
+    }
+    while (i < n) {
+        char ch = d[i];
+        if (ch == '"') {
+            size_t s = i;
+            if (skip_string(d, &i, n) < 0) {
+                *why = "unterminated string";
+                *at = s;
+                return -1;
+            }
+            if (depth == 0) {
+                *end = i;
+                return 0;
+            }
+            continue;
+        }
+        if (ch == '{' || ch == '[') {
+            if (depth >= maxdepth || depth >= SCAN_MAX_DEPTH) {
+                *why = "nesting deeper than 64 levels";
+                *at = i;
+                return -1;
+            }
+            stack[depth++] = ch == '{' ? '}' : ']';
+        } else if (ch == '}' || ch == ']') {
+            if (depth == 0 || stack[depth - 1] != ch) {
+                *why = "mismatched bracket";
+                *at = i;
+                return -1;
+            }
+            if (--depth == 0) {
+                *end = i + 1;
+                return 0;
+            }
+        }
+        i++;
+    }
+    *why = "unexpected end of input (unbalanced brackets)";
+    *at = n;
+    return -1;
+}
+
+/* ---- items ---------------------------------------------------------------------- */
+
+static int json_depth(const json_t *v, int limit)
+{
+    int best = 0, d;
+    size_t i;
+    const char *k;
+    json_t *x;
+
+    if (limit < 0)
+        return 1;
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x) {
+            d = json_depth(x, limit - 1);
+            if (d > best)
+                best = d;
+            if (best > limit)
+                break;
+        }
+        return best + 1;
+    }
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) {
+            d = json_depth(x, limit - 1);
+            if (d > best)
+                best = d;
+            if (best > limit)
+                break;
+        }
+        return best + 1;
+    }
+    return 0;
+}
+
+static void put_release(struct scan *sc, json_t *rel, size_t off, const char *ptr)
+{
+    struct ocds_import_item it;
+    json_t *tag;
+
+    if (!json_is_object(rel)) {
+        reject(sc, off, ptr, "a release must be a JSON object");
+        return;
+    }
+    tag = json_object_get(rel, "tag");
+    if (json_is_string(tag)) {
+        json_t *arr = json_array();
+        json_array_append(arr, tag);
+        json_object_set_new(rel, "tag", arr);
+        sc->string_tags++;
+    }
+    memset(&it, 0, sizeof it);
+    it.kind = OCDS_ITEM_RELEASE;
+    it.pointer = ptr;
+    it.release = rel;
+    emit(sc, &it, off);
+}
+
+static void put_record(struct scan *sc, json_t *rec, size_t off, const char *ptr)
+{
+    json_t *rels = json_object_get(rec, "releases"), *r;
+    const char *ocid = json_string_value(json_object_get(rec, "ocid"));
+    char sub[512];
+    size_t i;
+
+    if (!json_is_object(rec) || !json_is_array(rels)) {
+        reject(sc, off, ptr, "a record must be an object with a \"releases\" array");
+        return;
+    }
+    if (json_object_get(rec, "compiledRelease") || json_object_get(rec, "versionedRelease"))
+        sc->ignored_compiled++;
+    json_array_foreach(rels, i, r) {
+        snprintf(sub, sizeof sub, "%s/releases/%zu", ptr, i);
+        if (json_is_object(r) && !json_object_get(r, "id") && json_object_get(r, "url")) {
+            struct ocds_import_item it;
+            memset(&it, 0, sizeof it);
+            it.kind = OCDS_ITEM_LINK;
+            it.pointer = sub;
+            it.ocid = ocid;
+            it.date = json_string_value(json_object_get(r, "date"));
+            it.url = json_string_value(json_object_get(r, "url"));
+            it.tags = json_object_get(r, "tag");
+            if (!ocid || !it.date || !it.url)
+                reject(sc, off, sub, "linked release without ocid, date or url");
+            else
+                emit(sc, &it, off);
+        } else {
+            put_release(sc, r, off, sub);
+        }
+        if (sc->stop)
+            return;
+    }
+}
+
+/* A parsed top-level value or array element: package, record or release. */
+static void dispatch(struct scan *sc, json_t *v, size_t off, const char *ptr)
+{
+    json_t *recs, *rels, *x;
+    char sub[512];
+    size_t i;
+
+    if (!json_is_object(v)) {
+        reject(sc, off, ptr, "expected a release, record or package object");
+        return;
+    }
+    recs = json_object_get(v, "records");
+    rels = json_object_get(v, "releases");
+    if (json_is_array(recs) || (json_is_array(rels) && !json_object_get(v, "ocid"))) {
+        if (!json_object_get(v, "version"))
+            note(sc, off, ptr, "package without \"version\": read as OCDS 1.0, releases checked against 1.1");
+        json_array_foreach(json_is_array(recs) ? recs : rels, i, x) {
+            snprintf(sub, sizeof sub, "%s/%s/%zu", ptr, json_is_array(recs) ? "records" : "releases", i);
+            if (json_is_array(recs))
+                put_record(sc, x, off, sub);
+            else
+                put_release(sc, x, off, sub);
+            if (sc->stop)
+                return;
+        }
+        return;
+    }
+    if (json_is_array(rels) && !json_object_get(v, "tag"))
+        put_record(sc, v, off, ptr);
+    else
+        put_release(sc, v, off, ptr);
+}
+
+/* Parses d[s..e) and dispatches it. kind: 0 any, 1 release, 2 record. */
+static void parse_item(struct scan *sc, size_t s, size_t e, const char *ptr, int kind)
+{
+    json_error_t je;
+    json_t *v;
+
+    if (e - s > sc->max_item) {
+        reject(sc, s, ptr, "item of %zu bytes exceeds the limit of %zu bytes", e - s, sc->max_item);
+        return;
+    }
+    v = json_loadb(sc->d + s, e - s, JSON_REJECT_DUPLICATES, &je);
+    if (!v) {
+        reject(sc, s, ptr, "invalid JSON at line %" PRIu64 ", byte %zu: %s",
+               line_at(sc, s) + (uint64_t)(je.line > 0 ? je.line - 1 : 0), s + (size_t)je.position, je.text);
+        return;
+    }
+    if (json_depth(v, OCDS_IMPORT_MAX_DEPTH + 1) > OCDS_IMPORT_MAX_DEPTH)
+        reject(sc, s, ptr, "nesting deeper than %d levels", OCDS_IMPORT_MAX_DEPTH);
+    else if (kind == 1)
+        put_release(sc, v, s, ptr);
+    else if (kind == 2)
+        put_record(sc, v, s, ptr);
+    else
+        dispatch(sc, v, s, ptr);
+    json_decref(v);
+}
+
+/* Elements of the array d[s..e) (already delimited). */
+static void walk_array(struct scan *sc, size_t s, size_t e, const char *ptr, int kind)
+{
+    size_t i = skip_ws(sc->d, s + 1, e), vend, at;
+    const char *why;
+    char sub[512];
+    size_t k = 0;
+
+    if (i < e && sc->d[i] == ']')
+        return;
+    while (i < e && !sc->stop) {
+        snprintf(sub, sizeof sub, "%s/%zu", ptr, k++);
+        if (skip_value(sc->d, e, i, SCAN_MAX_DEPTH, &vend, &why, &at) < 0) {
+            reject(sc, at, sub, "%s; rest of the array not read", why);
+            return;
+        }
+        parse_item(sc, i, vend, sub, kind);
+        i = skip_ws(sc->d, vend, e);
+        if (i < e && sc->d[i] == ',') {
+            i = skip_ws(sc->d, i + 1, e);
+            continue;
+        }
+        if (i >= e || sc->d[i] != ']')
+            reject(sc, i, ptr, "expected ',' or ']' in array; rest of the array not read");
+        return;
+    }
+}
+
+/* A top-level object too large to parse whole: the elements of its
+ * "releases" and "records" arrays are parsed one by one. */
+static void walk_big_object(struct scan *sc, size_t s, size_t e)
+{
+    size_t i = skip_ws(sc->d, s + 1, e), kend, vs, ve, at;
+    const char *why;
+    int found = 0;
+
+    while (i < e && sc->d[i] == '"' && !sc->stop) {
+        size_t ks = i;
+        if (skip_string(sc->d, &i, e) < 0)
+            break;
+        kend = i;
+        i = skip_ws(sc->d, i, e);
+        if (i >= e || sc->d[i] != ':')
+            break;
+        vs = skip_ws(sc->d, i + 1, e);
+        if (skip_value(sc->d, e, vs, SCAN_MAX_DEPTH, &ve, &why, &at) < 0) {
+            reject(sc, at, "", "%s; rest of the file not read", why);
+            return;
+        }
+        if (vs < e && sc->d[vs] == '[' && kend - ks == 10 && !memcmp(sc->d + ks, "\"releases\"", 10)) {
+            walk_array(sc, vs, ve, "/releases", 1);
+            found = 1;
+        } else if (vs < e && sc->d[vs] == '[' && kend - ks == 9 && !memcmp(sc->d + ks, "\"records\"", 9)) {
+            walk_array(sc, vs, ve, "/records", 2);
+            found = 1;
+        }
+        i = skip_ws(sc->d, ve, e);
+        if (i < e && sc->d[i] == ',')
+            i = skip_ws(sc->d, i + 1, e);
+        else
+            break;
+    }
+    if (!found && !sc->stop)
+        reject(sc, s, "", "object of %zu bytes exceeds the item limit and has no \"releases\" or \"records\" array",
+               e - s);
+}
+
+static void top_value(struct scan *sc, size_t s, size_t e)
+{
+    if (sc->d[s] == '[')
+        walk_array(sc, s, e, "", 0);
+    else if (sc->d[s] == '{' && e - s > sc->max_item)
+        walk_big_object(sc, s, e);
+    else
+        parse_item(sc, s, e, "", 0);
+}
+
+/* ---- layouts --------------------------------------------------------------------- */
+
+static void scan_lines(struct scan *sc, size_t i)
+{
+    while (i < sc->n && !sc->stop) {
+        const char *nl = memchr(sc->d + i, '\n', sc->n - i);
+        size_t e = nl ? (size_t)(nl - sc->d) : sc->n, s = skip_ws(sc->d, i, e), t = e;
+        while (t > s && (sc->d[t - 1] == ' ' || sc->d[t - 1] == '\t' || sc->d[t - 1] == '\r'))
+            t--;
+        if (t > s)
+            parse_item(sc, s, t, "", 0);
+        i = e + 1;
+    }
+}
+
+static void scan_values(struct scan *sc, size_t i)
+{
+    size_t e, at;
+    const char *why;
+
+    while ((i = skip_ws(sc->d, i, sc->n)) < sc->n && !sc->stop) {
+        if (skip_value(sc->d, sc->n, i, SCAN_MAX_DEPTH, &e, &why, &at) < 0) {
+            reject(sc, at, "", "malformed JSON: %s; rest of the file not read", why);
+            return;
+        }
+        if (e == i) {
+            reject(sc, i, "", "malformed JSON: unexpected character '%c'; rest of the file not read", sc->d[i]);
+            return;
+        }
+        top_value(sc, i, e);
+        i = e;
+    }
+}
+
+/* 1 if the first value fits on its first line and another value follows. */
+static int looks_like_lines(const char *d, size_t n, size_t i)
+{
+    size_t e, at, j;
+    const char *why;
+    if (skip_value(d, n, i, SCAN_MAX_DEPTH, &e, &why, &at) < 0)
+        return memchr(d + i, '\n', n - i) != NULL && d[i] == '{';
+    if (memchr(d + i, '\n', e - i))
+        return 0;
+    for (j = e; j < n && d[j] != '\n'; j++)
+        if (!strchr(" \t\r", d[j]))
+            return 0;
+    return skip_ws(d, e, n) < n;
+}
+
+/* ---- encoding -------------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s[0..n), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len, k;
+    uint32_t cp;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (k = 1; k < len; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return len;
+}
+
+/* Copies d with every byte that is not part of valid UTF-8 read as
+ * ISO-8859-1. Returns the number of such bytes and the first offset. */
+static char *latin1_fix(const char *d, size_t n, size_t *outlen, size_t *bad, size_t *first)
+{
+    char *o = bf_xmalloc(2 * n + 1);
+    size_t i = 0, j = 0;
+    *bad = 0;
+    *first = 0;
+    while (i < n) {
+        size_t k = utf8_seq((const unsigned char *)d + i, n - i);
+        if (k) {
+            memcpy(o + j, d + i, k);
+            i += k;
+            j += k;
+            continue;
+        }
+        if (!(*bad)++)
+            *first = i;
+        o[j++] = (char)(0xc0 | ((unsigned char)d[i] >> 6));
+        o[j++] = (char)(0x80 | ((unsigned char)d[i] & 0x3f));
+        i++;
+    }
+    o[j] = 0;
+    *outlen = j;
+    return o;
+}
+
+int ocds_import_scan(const char *file, const char *data, size_t len, size_t max_item, ocds_import_item_fn fn,
+                     void *arg)
+{
+    struct scan sc;
+    char *fixed = NULL;
+    size_t i = 0;
+
+    memset(&sc, 0, sizeof sc);
+    sc.file = file;
+    sc.d = data;
+    sc.n = len;
+    sc.max_item = max_item ? max_item : DEFAULT_MAX_ITEM;
+    sc.fn = fn;
+    sc.arg = arg;
+    sc.line = 1;
+    if (len >= 2 && (((unsigned char)data[0] == 0xff && (unsigned char)data[1] == 0xfe) ||
+                     ((unsigned char)data[0] == 0xfe && (unsigned char)data[1] == 0xff) ||
+                     (len >= 4 && !data[0] && !data[1]) || (len >= 2 && data[0] && !data[1]))) {
+        reject(&sc, 0, "", "UTF-16 or UTF-32 text is not supported; convert the file to UTF-8");
+        return sc.stop;
+    }
+    if (!bf_utf8_valid(data, len)) {
+        size_t bad, first, flen;
+        fixed = latin1_fix(data, len, &flen, &bad, &first);
+        note(&sc, first, "", "not valid UTF-8 (%zu bytes, the first at byte %zu): read those bytes as ISO-8859-1",
+             bad, first);
+        sc.d = fixed;
+        sc.n = flen;
+    }
+    if (sc.n >= 3 && !memcmp(sc.d, "\xef\xbb\xbf", 3))
+        i = 3;
+    i = skip_ws(sc.d, i, sc.n);
+    if (i >= sc.n)
+        reject(&sc, 0, "", len ? "no JSON value in the file (only whitespace)" : "empty file (0 bytes)");
+    else if (sc.d[i] == '{' && looks_like_lines(sc.d, sc.n, i))
+        scan_lines(&sc, i);
+    else
+        scan_values(&sc, i);
+    if (sc.string_tags)
+        note(&sc, sc.n, "", "%" PRIu64 " release(s) had a string \"tag\": converted to a one-element array",
+             sc.string_tags);
+    if (sc.ignored_compiled)
+        note(&sc, sc.n, "", "%" PRIu64 " record(s) carried compiledRelease/versionedRelease: not imported, "
+                            "Belfry recomputes them from the releases", sc.ignored_compiled);
+    free(fixed);
+    return sc.stop;
+}
