@@ -99,6 +99,8 @@ int tlog_checkpoint_sign(const struct tlog_skey *k, const char *origin, uint64_t
         bf_err_set(err, rc, "checkpoint: buffer full");
         goto fail;
     }
+    /* The text lives in out itself: tlog_note_sign reads it (and signs)
+     * before it appends, so a reallocation of out cannot invalidate it. */
     if ((rc = tlog_note_sign(k, out->data + start, out->len - start - 1, out, err)) < 0)
         goto fail;
     return 0;

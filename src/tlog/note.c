@@ -518,6 +518,8 @@ int tlog_note_sign(const struct tlog_skey *k, const char *text, size_t len, stru
         return bf_err_set(err, BF_EINVAL, "note: text must be UTF-8, end in a newline, have no controls");
     if (!tlog_key_name_valid(k->name, strlen(k->name)))
         return bf_err_set(err, BF_EINVAL, "note: invalid key name");
+    /* text is fully consumed before line grows: callers may pass a text
+     * that lives inside line (tlog_checkpoint_sign does). */
     raw[0] = (uint8_t)(k->id >> 24);
     raw[1] = (uint8_t)(k->id >> 16);
     raw[2] = (uint8_t)(k->id >> 8);

@@ -104,14 +104,19 @@ int tlog_skey_format(const struct tlog_skey *k, struct bf_buf *out);           /
 /* New key from 32 random seed bytes (or the given seed if non-NULL). */
 int tlog_skey_generate(const char *name, uint8_t type, const uint8_t *seed, struct tlog_skey *out, struct bf_err *err);
 void tlog_skey_public(const struct tlog_skey *k, struct tlog_vkey *out);
-int tlog_key_name_valid(const char *name, size_t len);                       /* 1 if valid */
+/* 1 if valid: non-empty, < TLOG_NAME_MAX bytes, UTF-8, no Unicode
+ * whitespace, no '+', no control characters. */
+int tlog_key_name_valid(const char *name, size_t len);
 
 /* A parsed note. text points into the caller's buffer (not copied);
  * signatures are decoded. Valid while the input buffer lives. */
 struct tlog_sig {
     const char *name; size_t name_len;
     uint32_t id;
-    const uint8_t *sig; size_t sig_len;   /* bytes after the 4-byte key ID, in sigbuf */
+    const uint8_t *sig; size_t sig_len;   /* bytes after the 4-byte key ID, in sigbuf;
+                                             sig is NULL (sig_len still set) when a long
+                                             foreign signature (e.g. ML-DSA) did not fit
+                                             sigbuf: it can never verify with our key types */
 };
 struct tlog_note {
     const char *text; size_t text_len;    /* ends in '\n' */
@@ -121,18 +126,25 @@ struct tlog_note {
 };
 
 /* Splits a note at its last blank line and decodes the signature lines.
- * Checks UTF-8 and control characters. Does not verify. */
+ * Checks UTF-8 and control characters (x/mod rule: no byte below 0x20
+ * other than '\n'), key names, strict base64 of at least 5 bytes per
+ * signature. More than TLOG_MAX_SIGS lines is BF_ELIMIT; any other flaw
+ * is BF_EINVAL. Does not verify. */
 int tlog_note_parse(const char *s, size_t len, struct tlog_note *out, struct bf_err *err);
 
-/* Appends one signature line "— name base64(id ‖ sig)\n" for text. */
+/* Appends one signature line "— name base64(id ‖ sig)\n" for text, which
+ * must end in '\n' and satisfy the note character rules. k must be an
+ * Ed25519 key (type 0x01; cosigners use tlog_cosign). */
 int tlog_note_sign(const struct tlog_skey *k, const char *text, size_t len, struct bf_buf *line, struct bf_err *err);
 
 /* Verifies the note with the given keys: signatures from unknown (name,
  * id) pairs are ignored; a known key whose signature fails rejects the
  * note (BF_ECRYPTO); no verified known key rejects it (BF_ECRYPTO). For
  * cosignature keys (type 0x04) the 76-byte cosignature/v1 form is checked
- * and its timestamp stored in *cosig_time[i] if non-NULL. Returns the
- * number of keys that verified (> 0) or a negative code. */
+ * and its timestamp stored in cosig_time[i] if cosig_time is non-NULL
+ * (an array of nkeys; 0 for keys that are not cosigners or did not sign).
+ * A signature of the wrong length for its key's type counts as failing.
+ * Returns the number of keys that verified (> 0) or a negative code. */
 int tlog_note_verify(const struct tlog_note *n, const struct tlog_vkey *keys, int nkeys,
                      uint64_t *cosig_time, struct bf_err *err);
 
@@ -146,11 +158,16 @@ struct tlog_checkpoint {
 };
 
 /* Parses the text of a note (as from tlog_note_parse) as a checkpoint:
- * origin, canonical decimal size, base64 root, optional non-empty lines. */
+ * origin, canonical decimal size, base64 root, optional non-empty lines.
+ * The origin may be any non-empty UTF-8 line without control characters
+ * shorter than TLOG_NAME_MAX (sum.golang.org's has spaces); ext is NULL
+ * when there are no extension lines. BF_EINVAL on any flaw. */
 int tlog_checkpoint_parse(const char *text, size_t len, struct tlog_checkpoint *out, struct bf_err *err);
-/* Appends "origin\nsize\nbase64(root)\n". */
+/* Appends "origin\nsize\nbase64(root)\n". BF_EINVAL for an origin the
+ * parser would refuse; nothing is appended on error. */
 int tlog_checkpoint_format(const char *origin, uint64_t size, const tlog_hash *root, struct bf_buf *out);
-/* Whole signed checkpoint: text + "\n" + signature line of k. */
+/* Whole signed checkpoint: text + "\n" + signature line of k (an Ed25519
+ * key, type 0x01). Nothing is appended on error. */
 int tlog_checkpoint_sign(const struct tlog_skey *k, const char *origin, uint64_t size,
                          const tlog_hash *root, struct bf_buf *out, struct bf_err *err);
 
