@@ -254,6 +254,10 @@ static void test_transparency_dev(void)
     snprintf(dir, sizeof dir, "%s", p);
     walk(dir, run_inclusion_file);
     p = tap_shared("tlog/merkle-testdata/consistency");
+    if (!p) {
+        skip("no shared data: tlog/merkle-testdata/consistency");
+        return;
+    }
     snprintf(dir, sizeof dir, "%s", p);
     walk(dir, run_consistency_file);
     ok(ntd_inc == 98 && ntd_cons == 98, "ran all 98 + 98 transparency-dev cases (%d + %d)", ntd_inc, ntd_cons);
