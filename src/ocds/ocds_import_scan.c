@@ -319,6 +319,8 @@ static void dispatch(struct scan *sc, json_t *v, size_t off, const char *ptr)
         put_release(sc, v, off, ptr);
 }
 
+static int walk_members(struct scan *sc, size_t s, size_t e);
+
 /* Parses d[s..e) and dispatches it. kind: 0 any, 1 release, 2 record. */
 static void parse_item(struct scan *sc, size_t s, size_t e, const char *ptr, int kind)
 {
@@ -330,6 +332,9 @@ static void parse_item(struct scan *sc, size_t s, size_t e, const char *ptr, int
         return;
     }
     v = json_loadb(sc->d + s, e - s, JSON_REJECT_DUPLICATES, &je);
+    /* a broken package: keep its good releases, reject the bad ones */
+    if (!v && kind == 0 && !*ptr && sc->d[s] == '{' && walk_members(sc, s, e))
+        return;
     if (!v) {
         reject(sc, s, ptr, "invalid JSON at line %" PRIu64 ", byte %zu: %s",
                line_at(sc, s) + (uint64_t)(je.line > 0 ? je.line - 1 : 0), s + (size_t)je.position, je.text);
@@ -346,8 +351,9 @@ static void parse_item(struct scan *sc, size_t s, size_t e, const char *ptr, int
     json_decref(v);
 }
 
-/* Elements of the array d[s..e) (already delimited). */
-static void walk_array(struct scan *sc, size_t s, size_t e, const char *ptr, int kind)
+/* Elements of the array starting at d[s], within d[..e). Returns the
+ * offset after its ']', or 0 if it is broken (reported). */
+static size_t walk_array(struct scan *sc, size_t s, size_t e, const char *ptr, int kind)
 {
     size_t i = skip_ws(sc->d, s + 1, e), vend, at;
     const char *why;
@@ -355,12 +361,12 @@ static void walk_array(struct scan *sc, size_t s, size_t e, const char *ptr, int
     size_t k = 0;
 
     if (i < e && sc->d[i] == ']')
-        return;
+        return i + 1;
     while (i < e && !sc->stop) {
         snprintf(sub, sizeof sub, "%s/%zu", ptr, k++);
         if (skip_value(sc->d, e, i, SCAN_MAX_DEPTH, &vend, &why, &at) < 0) {
             reject(sc, at, sub, "%s; rest of the array not read", why);
-            return;
+            return 0;
         }
         parse_item(sc, i, vend, sub, kind);
         i = skip_ws(sc->d, vend, e);
@@ -368,15 +374,18 @@ static void walk_array(struct scan *sc, size_t s, size_t e, const char *ptr, int
             i = skip_ws(sc->d, i + 1, e);
             continue;
         }
-        if (i >= e || sc->d[i] != ']')
-            reject(sc, i, ptr, "expected ',' or ']' in array; rest of the array not read");
-        return;
+        if (i < e && sc->d[i] == ']')
+            return i + 1;
+        reject(sc, i, ptr, "expected ',' or ']' in array; rest of the array not read");
+        return 0;
     }
+    return 0;
 }
 
-/* A top-level object too large to parse whole: the elements of its
- * "releases" and "records" arrays are parsed one by one. */
-static void walk_big_object(struct scan *sc, size_t s, size_t e)
+/* Walks the members of the top-level object d[s..e): the elements of its
+ * "releases" and "records" arrays are parsed one by one. Returns 0 if it
+ * has no such array (nothing was emitted). */
+static int walk_members(struct scan *sc, size_t s, size_t e)
 {
     size_t i = skip_ws(sc->d, s + 1, e), kend, vs, ve, at;
     const char *why;
@@ -391,16 +400,18 @@ static void walk_big_object(struct scan *sc, size_t s, size_t e)
         if (i >= e || sc->d[i] != ':')
             break;
         vs = skip_ws(sc->d, i + 1, e);
-        if (skip_value(sc->d, e, vs, SCAN_MAX_DEPTH, &ve, &why, &at) < 0) {
-            reject(sc, at, "", "%s; rest of the file not read", why);
-            return;
-        }
         if (vs < e && sc->d[vs] == '[' && kend - ks == 10 && !memcmp(sc->d + ks, "\"releases\"", 10)) {
-            walk_array(sc, vs, ve, "/releases", 1);
             found = 1;
+            if (!(ve = walk_array(sc, vs, e, "/releases", 1)))
+                return found;
         } else if (vs < e && sc->d[vs] == '[' && kend - ks == 9 && !memcmp(sc->d + ks, "\"records\"", 9)) {
-            walk_array(sc, vs, ve, "/records", 2);
             found = 1;
+            if (!(ve = walk_array(sc, vs, e, "/records", 2)))
+                return found;
+        } else if (skip_value(sc->d, e, vs, SCAN_MAX_DEPTH, &ve, &why, &at) < 0) {
+            if (found)
+                reject(sc, at, "", "%s; rest of the file not read", why);
+            return found;
         }
         i = skip_ws(sc->d, ve, e);
         if (i < e && sc->d[i] == ',')
@@ -408,7 +419,13 @@ static void walk_big_object(struct scan *sc, size_t s, size_t e)
         else
             break;
     }
-    if (!found && !sc->stop)
+    return found;
+}
+
+/* A top-level object too large to parse whole. */
+static void walk_big_object(struct scan *sc, size_t s, size_t e)
+{
+    if (!walk_members(sc, s, e))
         reject(sc, s, "", "object of %zu bytes exceeds the item limit and has no \"releases\" or \"records\" array",
                e - s);
 }
@@ -416,7 +433,7 @@ static void walk_big_object(struct scan *sc, size_t s, size_t e)
 static void top_value(struct scan *sc, size_t s, size_t e)
 {
     if (sc->d[s] == '[')
-        walk_array(sc, s, e, "", 0);
+        (void)walk_array(sc, s, e, "", 0);
     else if (sc->d[s] == '{' && e - s > sc->max_item)
         walk_big_object(sc, s, e);
     else
@@ -445,7 +462,9 @@ static void scan_values(struct scan *sc, size_t i)
 
     while ((i = skip_ws(sc->d, i, sc->n)) < sc->n && !sc->stop) {
         if (skip_value(sc->d, sc->n, i, SCAN_MAX_DEPTH, &e, &why, &at) < 0) {
-            reject(sc, at, "", "malformed JSON: %s; rest of the file not read", why);
+            /* a package broken after some good releases keeps those */
+            if (sc->d[i] != '{' || !walk_members(sc, i, sc->n))
+                reject(sc, at, "", "malformed JSON: %s; rest of the file not read", why);
             return;
         }
         if (e == i) {
