@@ -102,7 +102,37 @@ int ledger_consistency(struct ledger *l, uint64_t from, uint64_t to, tlog_hash *
 int ledger_check(struct store *s, FILE *progress, struct bf_err *err);
 
 struct http_server;
-/* Mounts /log/checkpoint, /log/tile/..., /log/proof/<i>, /log/consistency. */
+/* Mounts /log/checkpoint, /log/tile/..., /log/proof/<i>, /log/consistency.
+ * A writable ledger that serves HTTP is its data directory's server, so
+ * this also starts the admin socket (ledger_admin_listen). */
 int ledger_http_register(struct ledger *l, struct http_server *srv, struct bf_err *err);
+
+/* ---- admin socket: appends from other processes (ledger_admin.c) ---- */
+
+#define LEDGER_ADMIN_MAX_BATCH 4096  /* entries per request */
+
+/* Listens on <data_dir>/admin.sock (mode 0600; a stale socket left by a
+ * killed server is replaced) and appends what local clients of the same
+ * uid send. Stopped by ledger_close. Not for read-only ledgers. */
+int ledger_admin_listen(struct ledger *l, const char *data_dir, struct bf_err *err);
+/* Client side: connects to a running server's admin socket (BF_ENOTFOUND
+ * if none listens). Close *fd with close(). */
+int ledger_admin_connect(const char *data_dir, int *fd, struct bf_err *err);
+/* Sends n (1..LEDGER_ADMIN_MAX_BATCH) items and waits until each is
+ * durable or rejected; fills each item's rc, index and err as
+ * ledger_append does (hooks are not supported remotely). Returns < 0 if
+ * the connection failed: items whose rc is still < 0 with an "no answer"
+ * message may or may not have been appended. */
+int ledger_admin_append(int fd, struct ledger_item *items, size_t n, struct bf_err *err);
+/* 1 if another process holds the log lock of data_dir (a server is
+ * running: use the admin socket), else 0. */
+int ledger_lock_held(const char *data_dir);
+/* "<data_dir>/admin.sock" into out, checking the Unix socket path limit. */
+int ledger_admin_path(const char *data_dir, char *out, size_t cap, struct bf_err *err);
+
+/* ---- `belfry serve` (ledger_http.c) ---------------------------------- */
+struct app;
+/* ledger_http_register(app->ledger, app->http, err). */
+int ledger_mount(struct app *app, struct bf_err *err);
 
 #endif

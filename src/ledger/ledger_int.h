@@ -1,0 +1,139 @@
+/*
+ * ledger_int.h - shared between the files of src/ledger/ only (and the
+ * ledger's own tests and benchmarks): the in-memory right edge of the
+ * tree, the tile cache, and struct ledger itself.
+ */
+#ifndef BELFRY_LEDGER_INT_H
+#define BELFRY_LEDGER_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/ledger.h"
+#include "tlog/tlog.h"
+
+#define LEDGER_LEVELS 8 /* tile levels 0..7 cover 256^8 = 2^64 leaves */
+
+/* ---- the right edge of the tree (ledger_tree.c) ---------------------- */
+
+/* Everything the sequencer needs to append without rereading the store:
+ * the compact range (for the root) and, per tile level, the hashes of the
+ * current partial tile. Plain value: copy it to snapshot. */
+struct ledger_tree {
+    struct tlog_range range;
+    int edge_n[LEDGER_LEVELS];
+    tlog_hash edge[LEDGER_LEVELS][TLOG_TILE_WIDTH];
+};
+
+/* Called when the tile (level - 1, idx) becomes full: h is the hash of its
+ * 256 hashes (tile[0..256)), i.e. the level-`level` hash number idx. A
+ * non-zero return aborts the append (the tree is then undefined: restore
+ * a snapshot). */
+typedef int (*ledger_tree_emit)(void *ctx, int level, uint64_t idx, const tlog_hash *h, const tlog_hash *tile,
+                                struct bf_err *err);
+
+void ledger_tree_init(struct ledger_tree *t);
+int ledger_tree_append(struct ledger_tree *t, const tlog_hash *leaf, ledger_tree_emit emit, void *ctx,
+                       struct bf_err *err);
+/* Hash of a perfect tree over n = 2^k hashes (n <= 256). */
+void ledger_tree_fold(const tlog_hash *h, int n, tlog_hash *out);
+/* Rebuilds the edge and the compact range of a tree of `size` leaves from
+ * stored hashes (rd reads tile-level hashes: level, first, count). */
+typedef int (*ledger_tile_hashes_fn)(void *ctx, int level, uint64_t first, int count, tlog_hash *out,
+                                     struct bf_err *err);
+int ledger_tree_load(struct ledger_tree *t, uint64_t size, ledger_tile_hashes_fn rd, void *ctx, struct bf_err *err);
+
+/* ---- tile cache (ledger_read.c) ------------------------------------ */
+
+#define LEDGER_CACHE_SLOTS 4096
+#define LEDGER_CACHE_MAX_BYTES ((size_t)96 << 20)
+#define LEDGER_CACHE_MAX_ITEM ((size_t)1 << 20)
+
+struct ledger_cache_slot {
+    int level;             /* -1: entry bundle */
+    uint64_t n;
+    char *body;            /* NULL: empty slot */
+    size_t len;
+};
+
+struct ledger_cache {
+    pthread_rwlock_t lock;
+    size_t bytes;
+    struct ledger_cache_slot slot[LEDGER_CACHE_SLOTS];
+};
+
+void ledger_cache_init(struct ledger_cache *c);
+void ledger_cache_free(struct ledger_cache *c);
+/* Appends a cached full tile to out; 1 if found, 0 if not, < 0 on error. */
+int ledger_cache_get(struct ledger_cache *c, int level, uint64_t n, struct bf_buf *out);
+void ledger_cache_put(struct ledger_cache *c, int level, uint64_t n, const void *body, size_t len);
+
+/* ---- the ledger ---------------------------------------------------- */
+
+struct ledger_req;
+struct ledger_admin;
+struct ledger_witness;
+
+struct ledger {
+    struct store *s;
+    int readonly;
+    int batch_max;
+    int lockfd;
+    char *origin;
+    char *vkey;
+    struct tlog_skey key;
+    struct tlog_vkey pub;
+
+    /* published state (pub_mu) */
+    pthread_mutex_t pub_mu;
+    uint64_t pub_size;
+    tlog_hash pub_root;
+    char *pub_note;                    /* log-signed checkpoint */
+    size_t pub_len;
+    int64_t pub_ms;                    /* when pub_note was published (monotonic) */
+    char *cos_note;                    /* latest witnessed checkpoint or NULL */
+    size_t cos_len;
+    uint64_t cos_size;
+    uint64_t served_size;              /* never goes backwards */
+
+    /* sequencer queue (q_mu) */
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cv;               /* sequencer: work arrived or stop */
+    pthread_cond_t done_cv;            /* appenders: a batch finished */
+    struct ledger_req *q_head, *q_tail;
+    int stopping;
+    int seq_running;
+    pthread_t seq;
+
+    /* sequencer-only state */
+    struct ledger_tree tree;
+    struct ledger_tree snap;
+
+    struct ledger_cache cache;
+    struct ledger_admin *admin;
+    struct ledger_witness *witness;
+};
+
+int64_t ledger_now_ms(void);
+
+/* ledger_seq.c */
+int ledger_seq_start(struct ledger *l, struct bf_err *err);
+void ledger_seq_stop(struct ledger *l);
+
+/* ledger_read.c: tile-level hashes with the cache in front of the store. */
+int ledger_tile_hashes(void *ctx, int level, uint64_t first, int count, tlog_hash *out, struct bf_err *err);
+/* tlog_hash_reader over the store (ctx = struct ledger *). */
+int ledger_hash_reader(void *ctx, int mlevel, uint64_t idx, tlog_hash *out, struct bf_err *err);
+/* Publishes a freshly committed checkpoint (takes ownership of note). */
+void ledger_publish(struct ledger *l, uint64_t size, const tlog_hash *root, char *note, size_t len);
+
+/* ledger_witness.c */
+int ledger_witness_start(struct ledger *l, const struct ledger_opts *o, struct bf_err *err);
+void ledger_witness_kick(struct ledger *l);
+void ledger_witness_stop(struct ledger *l);
+
+/* ledger_admin.c */
+void ledger_admin_stop(struct ledger *l);
+
+#endif

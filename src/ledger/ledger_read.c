@@ -1,0 +1,246 @@
+/*
+ * ledger_read.c - everything served from the log: tiles, entry bundles,
+ * entries, inclusion receipts and consistency proofs, plus the cache of
+ * full tiles in front of the store.
+ *
+ * Tiles are cut from the stored complete hashes at request time (see
+ * store_log.h): a partial tile is simply the first W hashes of its tile,
+ * so nothing partial is ever on disk. Full tiles and bundles never change,
+ * so they are cached (direct-mapped, bounded in bytes); the sequencer puts
+ * every tile it completes into the cache, which keeps recent tiles hot.
+ *
+ * Invariants: nothing beyond the published size is ever served (a tile
+ * whose width exceeds what the published tree holds is BF_ENOTFOUND), and
+ * everything at or below it is committed, so reads never see a batch that
+ * could still roll back.
+ */
+#include "common.h"
+#include "ledger_int.h"
+#include "buf.h"
+#include "store/store.h"
+#include "store/store_log.h"
+
+/* ---- cache ---------------------------------------------------------- */
+
+void ledger_cache_init(struct ledger_cache *c)
+{
+    memset(c->slot, 0, sizeof c->slot);
+    c->bytes = 0;
+    pthread_rwlock_init(&c->lock, NULL);
+}
+
+void ledger_cache_free(struct ledger_cache *c)
+{
+    int i;
+    for (i = 0; i < LEDGER_CACHE_SLOTS; i++)
+        free(c->slot[i].body);
+    pthread_rwlock_destroy(&c->lock);
+}
+
+static struct ledger_cache_slot *slot_of(struct ledger_cache *c, int level, uint64_t n)
+{
+    uint64_t h = (n + 1) * 0x9E3779B97F4A7C15ull ^ (uint64_t)(level + 2) * 0xC2B2AE3D27D4EB4Full;
+    return &c->slot[(h >> 20) % LEDGER_CACHE_SLOTS];
+}
+
+int ledger_cache_get(struct ledger_cache *c, int level, uint64_t n, struct bf_buf *out)
+{
+    struct ledger_cache_slot *s;
+    int rc = 0;
+
+    pthread_rwlock_rdlock(&c->lock);
+    s = slot_of(c, level, n);
+    if (s->body && s->level == level && s->n == n)
+        rc = bf_buf_append(out, s->body, s->len) < 0 ? BF_ELIMIT : 1;
+    pthread_rwlock_unlock(&c->lock);
+    return rc;
+}
+
+/* Copies hashes [off, off + count) of a cached full hash tile. */
+static int cache_hashes(struct ledger_cache *c, int level, uint64_t n, int off, int count, tlog_hash *out)
+{
+    struct ledger_cache_slot *s;
+    int found = 0;
+
+    pthread_rwlock_rdlock(&c->lock);
+    s = slot_of(c, level, n);
+    if (s->body && s->level == level && s->n == n && s->len == TLOG_TILE_WIDTH * TLOG_HASH_LEN) {
+        memcpy(out, s->body + (size_t)off * TLOG_HASH_LEN, (size_t)count * TLOG_HASH_LEN);
+        found = 1;
+    }
+    pthread_rwlock_unlock(&c->lock);
+    return found;
+}
+
+void ledger_cache_put(struct ledger_cache *c, int level, uint64_t n, const void *body, size_t len)
+{
+    struct ledger_cache_slot *s;
+    char *copy;
+
+    if (len > LEDGER_CACHE_MAX_ITEM)
+        return;
+    copy = bf_xmalloc(len);
+    memcpy(copy, body, len);
+    pthread_rwlock_wrlock(&c->lock);
+    s = slot_of(c, level, n);
+    if (s->body) {
+        c->bytes -= s->len;
+        free(s->body);
+        s->body = NULL;
+    }
+    if (c->bytes + len <= LEDGER_CACHE_MAX_BYTES) {
+        s->level = level;
+        s->n = n;
+        s->body = copy;
+        s->len = len;
+        c->bytes += len;
+        copy = NULL;
+    }
+    pthread_rwlock_unlock(&c->lock);
+    free(copy);
+}
+
+/* ---- hashes ----------------------------------------------------------- */
+
+int ledger_tile_hashes(void *ctx, int level, uint64_t first, int count, tlog_hash *out, struct bf_err *err)
+{
+    struct ledger *l = ctx;
+    uint64_t tile = first / TLOG_TILE_WIDTH;
+    int off = (int)(first % TLOG_TILE_WIDTH);
+
+    if (off + count <= TLOG_TILE_WIDTH && cache_hashes(&l->cache, level, tile, off, count, out))
+        return 0;
+    return store_log_hashes(l->s, level, first, count, out, err);
+}
+
+int ledger_hash_reader(void *ctx, int mlevel, uint64_t idx, tlog_hash *out, struct bf_err *err)
+{
+    tlog_hash tmp[TLOG_TILE_WIDTH];
+    int L = mlevel / 8, r = mlevel % 8, rc;
+
+    if (mlevel < 0 || mlevel >= 64 || (r && idx > (UINT64_MAX >> r)))
+        return bf_err_set(err, BF_EINVAL, "no subtree at level %d index %" PRIu64, mlevel, idx);
+    if ((rc = ledger_tile_hashes(ctx, L, idx << r, 1 << r, tmp, err)) < 0)
+        return rc;
+    ledger_tree_fold(tmp, 1 << r, out);
+    return 0;
+}
+
+/* ---- tiles and entries ------------------------------------------------ */
+
+static int tile_body(struct ledger *l, const struct tlog_tile *t, struct bf_buf *out, struct bf_err *err)
+{
+    uint64_t first = t->n * TLOG_TILE_WIDTH;
+    tlog_hash *h;
+    int rc;
+
+    if (t->level < 0)
+        return store_log_bundle(l->s, first, t->width, out, err);
+    h = bf_xmalloc(TLOG_TILE_WIDTH * sizeof *h);
+    rc = ledger_tile_hashes(l, t->level, first, t->width, h, err);
+    if (!rc && bf_buf_append(out, h, (size_t)t->width * TLOG_HASH_LEN) < 0)
+        rc = bf_err_set(err, BF_ELIMIT, "tile larger than the output limit");
+    free(h);
+    return rc;
+}
+
+int ledger_tile(struct ledger *l, const struct tlog_tile *t, struct bf_buf *out, struct bf_err *err)
+{
+    uint64_t size = ledger_size(l);
+    size_t start = out->len;
+    int avail, rc;
+
+    if (t->level < -1 || t->level >= LEDGER_LEVELS || t->width < 1 || t->width > TLOG_TILE_WIDTH ||
+        t->n > (UINT64_MAX >> (8 * (t->level < 0 ? 0 : t->level) + 8)))
+        return bf_err_set(err, BF_ENOTFOUND, "no such tile");
+    avail = tlog_tile_width(t->level, t->n, size);
+    if (avail == 0 || t->width > avail)
+        return bf_err_set(err, BF_ENOTFOUND, "tile beyond the log's published size %" PRIu64, size);
+    if (t->width == TLOG_TILE_WIDTH) {
+        rc = ledger_cache_get(&l->cache, t->level, t->n, out);
+        if (rc != 0)
+            return rc < 0 ? bf_err_set(err, rc, "tile larger than the output limit") : 0;
+    }
+    if ((rc = tile_body(l, t, out, err)) < 0) {
+        if (rc == BF_ENOTFOUND) /* published but missing: the store lost data */
+            rc = bf_err_set(err, BF_ECORRUPT, "store is missing data below the published size: %s", err ? err->msg : "");
+        return rc;
+    }
+    if (t->width == TLOG_TILE_WIDTH)
+        ledger_cache_put(&l->cache, t->level, t->n, out->data + start, out->len - start);
+    return 0;
+}
+
+int ledger_entry(struct ledger *l, uint64_t index, struct bf_buf *out, struct bf_err *err)
+{
+    if (index >= ledger_size(l))
+        return bf_err_set(err, BF_ENOTFOUND, "no entry %" PRIu64 " in a log of size %" PRIu64, index, ledger_size(l));
+    return store_log_entry(l->s, index, out, NULL, err);
+}
+
+int ledger_leaf_hash(struct ledger *l, uint64_t index, tlog_hash *out, struct bf_err *err)
+{
+    if (index >= ledger_size(l))
+        return bf_err_set(err, BF_ENOTFOUND, "no entry %" PRIu64 " in a log of size %" PRIu64, index, ledger_size(l));
+    return ledger_tile_hashes(l, 0, index, 1, out, err);
+}
+
+/* ---- proofs ------------------------------------------------------------ */
+
+/* Copies the served checkpoint (size 0) or the stored one of `size`. */
+static int checkpoint_for(struct ledger *l, uint64_t size, char **note, size_t *len, uint64_t *got,
+                          struct bf_err *err)
+{
+    uint64_t pub = ledger_size(l);
+    struct bf_buf b = BF_BUF_INIT;
+    int rc;
+
+    if (size > pub)
+        return bf_err_set(err, BF_ENOTFOUND, "no checkpoint of size %" PRIu64 " (the log has %" PRIu64 " entries)",
+                          size, pub);
+    if (size != 0)
+        return store_log_checkpoint(l->s, size, note, len, got, err);
+    if ((rc = ledger_checkpoint(l, &b, got, err)) < 0) {
+        bf_buf_free(&b);
+        return rc;
+    }
+    *note = bf_buf_take(&b, len);
+    return 0;
+}
+
+int ledger_receipt(struct ledger *l, uint64_t index, uint64_t size, struct bf_buf *out, struct bf_err *err)
+{
+    tlog_hash proof[TLOG_MAX_PROOF];
+    char *note = NULL;
+    size_t len = 0;
+    uint64_t got = 0;
+    int n = 0, rc;
+
+    if ((rc = checkpoint_for(l, size, &note, &len, &got, err)) < 0)
+        goto out;
+    if (index >= got) {
+        rc = size ? bf_err_set(err, BF_EINVAL, "index %" PRIu64 " is not below size %" PRIu64, index, got)
+                  : bf_err_set(err, BF_ENOTFOUND, "no entry %" PRIu64 " in a log of size %" PRIu64, index, got);
+        goto out;
+    }
+    if ((rc = tlog_prove_inclusion(index, got, ledger_hash_reader, l, proof, &n, err)) < 0)
+        goto out;
+    if ((rc = tlog_receipt_format(index, proof, n, note, len, out)) < 0)
+        bf_err_set(err, rc, "formatting the receipt");
+out:
+    free(note);
+    return rc;
+}
+
+int ledger_consistency(struct ledger *l, uint64_t from, uint64_t to, tlog_hash *proof, int *n, struct bf_err *err)
+{
+    uint64_t pub = ledger_size(l);
+
+    *n = 0;
+    if (to > pub)
+        return bf_err_set(err, BF_ENOTFOUND, "size %" PRIu64 " is beyond the log's published size %" PRIu64, to, pub);
+    if (from == 0 || from > to)
+        return bf_err_set(err, BF_EINVAL, "a consistency proof needs 0 < from <= to, got from=%" PRIu64 " to=%" PRIu64,
+                          from, to);
+    return tlog_prove_consistency(from, to, ledger_hash_reader, l, proof, n, err);
+}
