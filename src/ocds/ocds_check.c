@@ -1,0 +1,534 @@
+/*
+ * ocds_check.c - the OCDS 1.1.5 rules a release must meet before Belfry
+ * stores and logs it: required fields, closed codelists, date formats,
+ * types of the fields later code relies on, unique local ids, and (through
+ * ocds_check_ext.c) the bids, lots and defence extensions and withheld
+ * fields.
+ *
+ * Invariants: the check never modifies the release and stops at the first
+ * problem, whose message starts with the RFC 6901 pointer of the offending
+ * value ("/tender/status: ..."), so an importer can report it per item.
+ * Open codelists (documentType, partyRole, ...) are not restricted. A
+ * withheld marker ({"withheld": true, "commitment": ...}) stands in for
+ * any value. Recursion is bounded by OCDS_JSON_MAX_DEPTH.
+ */
+#include "common.h"
+#include "buf.h"
+#include "ocds.h"
+#include "ocds_json.h"
+
+static const char *const release_tags[] = {"planning", "planningUpdate", "tender", "tenderAmendment",
+    "tenderUpdate", "tenderCancellation", "award", "awardUpdate", "awardCancellation", "contract",
+    "contractUpdate", "contractAmendment", "implementation", "implementationUpdate", "contractTermination",
+    "compiled", NULL};
+static const char *const tender_status[] = {"planning", "planned", "active", "cancelled", "unsuccessful",
+    "complete", "withdrawn", NULL};
+static const char *const award_status[] = {"pending", "active", "cancelled", "unsuccessful", NULL};
+static const char *const contract_status[] = {"pending", "active", "cancelled", "terminated", NULL};
+static const char *const milestone_status[] = {"scheduled", "met", "notMet", "partiallyMet", NULL};
+static const char *const methods[] = {"open", "selective", "limited", "direct", NULL};
+static const char *const categories[] = {"goods", "works", "services", NULL};
+static const char *const bid_status[] = {"invited", "pending", "valid", "disqualified", "withdrawn", NULL};
+
+/* Members holding dates anywhere in a release (OCDS 1.1.5 + extensions). */
+static const char *const date_members[] = {"date", "datePublished", "dateModified", "dateSigned", "startDate",
+    "endDate", "maxExtentDate", "dueDate", "dateMet", "disclosureDate", NULL};
+/* Arrays whose objects carry an "id" unique within the array. */
+static const char *const id_arrays[] = {"parties", "awards", "contracts", "items", "documents", "milestones",
+    "transactions", "details", "lots", "lotGroups", "relatedProcesses", "amendments", NULL};
+/* Of those, the arrays whose ids must also be unique. Documents are left
+ * out: publishers (ProZorro) reuse a document's id for its new versions. */
+static const char *const unique_arrays[] = {"parties", "awards", "contracts", "items", "milestones",
+    "transactions", "details", "lots", "lotGroups", NULL};
+
+/* ---- shared helpers ------------------------------------------------- */
+
+int ocds_code_in(const char *s, const char *const *list)
+{
+    for (; s && *list; list++)
+        if (strcmp(s, *list) == 0)
+            return 1;
+    return 0;
+}
+
+int ocds_code_in_sorted(const char *s, const char *const *list, size_t n)
+{
+    size_t lo = 0, hi = n;
+    while (s && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(s, list[mid]);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return 0;
+}
+
+static int digits(const char *s, size_t n, int *v)
+{
+    size_t i;
+    *v = 0;
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        *v = *v * 10 + (s[i] - '0');
+    }
+    return 1;
+}
+
+int ocds_datetime_valid(const char *s, size_t n, int allow_date)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, mo, d, h, mi, se, th, tm;
+    size_t i = 19;
+
+    if (n < 10 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+        !digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400))))
+        return 0;
+    if (n == 10)
+        return allow_date;
+    if (n < 20 || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) || s[13] != ':' ||
+        !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se) || h > 23 || mi > 59 || se > 60)
+        return 0;
+    if (s[i] == '.') {
+        size_t start = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == start)
+            return 0;
+    }
+    if (i + 1 == n && (s[i] == 'Z' || s[i] == 'z'))
+        return 1;
+    return i + 6 == n && (s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2, &th) && s[i + 3] == ':' &&
+           digits(s + i + 4, 2, &tm) && th < 24 && tm < 60;
+}
+
+size_t ocds_chk_push(struct ocds_chk *c, const char *name)
+{
+    size_t mark = c->ptr->len;
+    (void)ocds_json_pointer_push(c->ptr, name, strlen(name));
+    return mark;
+}
+
+size_t ocds_chk_push_index(struct ocds_chk *c, size_t i)
+{
+    size_t mark = c->ptr->len;
+    if (bf_buf_printf(c->ptr, "/%zu", i) < 0)
+        return mark; /* pointer too long: the message shows a prefix */
+    return mark;
+}
+
+void ocds_chk_pop(struct ocds_chk *c, size_t mark)
+{
+    c->ptr->len = mark;
+    if (c->ptr->data)
+        c->ptr->data[mark] = '\0';
+}
+
+int ocds_chk_fail(struct ocds_chk *c, const char *name, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    size_t mark = name ? ocds_chk_push(c, name) : c->ptr->len;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    bf_err_set(c->err, BF_EINVAL, "%s: %s", c->ptr->len ? c->ptr->data : "(release)", msg);
+    ocds_chk_pop(c, mark);
+    return BF_EINVAL;
+}
+
+static int is_marker(const json_t *v)
+{
+    return json_is_object(v) && json_is_true(json_object_get(v, "withheld"));
+}
+
+int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const char *list_name,
+                  const char *const *codes)
+{
+    json_t *v = json_object_get(obj, name);
+    if (!v || json_is_null(v) || is_marker(v))
+        return 0;
+    if (!json_is_string(v))
+        return ocds_chk_fail(c, name, "must be a string from the closed codelist %s", list_name);
+    if (!ocds_code_in(json_string_value(v), codes))
+        return ocds_chk_fail(c, name, "'%.80s' is not in the closed codelist %s", json_string_value(v), list_name);
+    return 0;
+}
+
+/* ---- generic walk: dates, currencies, amounts, ids, statuses --------- */
+
+static int check_value(const json_t *v, struct ocds_chk *c, const char *name, int depth);
+
+static int check_ids(const json_t *arr, struct ocds_chk *c, int need_id, int unique)
+{
+    size_t i, j, n = json_array_size(arr);
+    for (i = 0; i < n; i++) {
+        json_t *o = json_array_get(arr, i), *id = json_object_get(o, "id");
+        size_t mark;
+        int rc = 0;
+        if (is_marker(o))
+            continue;
+        mark = ocds_chk_push_index(c, i);
+        if (!id || json_is_null(id)) {
+            if (need_id)
+                rc = ocds_chk_fail(c, "id", "is required (a local identifier unique within the array)");
+        } else if (!json_is_string(id) && !json_is_integer(id) && !is_marker(id)) {
+            rc = ocds_chk_fail(c, "id", "must be a string or an integer");
+        } else if (json_is_string(id) && json_string_length(id) == 0) {
+            rc = ocds_chk_fail(c, "id", "must not be empty");
+        }
+        for (j = 0; unique && rc == 0 && id && !json_is_null(id) && j < i; j++)
+            if (ocds_json_equal(id, json_object_get(json_array_get(arr, j), "id")))
+                rc = ocds_chk_fail(c, "id", "duplicates the id of item %zu of the same array", j);
+        ocds_chk_pop(c, mark);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int all_objects(const json_t *arr)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+        if (!json_is_object(e))
+            return 0;
+    return 1;
+}
+
+static int check_array(const json_t *v, struct ocds_chk *c, const char *name, int depth)
+{
+    size_t i;
+    json_t *e;
+    int rc;
+
+    /* Arrays of other things under these names (Paraguay's lots/items
+     * of item ids) belong to extensions and are left alone. */
+    if (name && ocds_code_in(name, id_arrays) && all_objects(v) &&
+        (rc = check_ids(v, c, strcmp(name, "parties") && strcmp(name, "amendments") &&
+                                   strcmp(name, "relatedProcesses"),
+                        ocds_code_in(name, unique_arrays))) < 0)
+        return rc;
+    json_array_foreach(v, i, e) {
+        size_t mark = ocds_chk_push_index(c, i);
+        rc = check_value(e, c, NULL, depth + 1);
+        ocds_chk_pop(c, mark);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int check_member(const char *key, const json_t *m, struct ocds_chk *c)
+{
+    if (is_marker(m) || json_is_null(m))
+        return 0;
+    if (ocds_code_in(key, date_members)) {
+        if (!json_is_string(m) || !ocds_datetime_valid(json_string_value(m), json_string_length(m),
+                                                       strcmp(key, "disclosureDate") == 0))
+            return ocds_chk_fail(c, key, "must be an RFC 3339 date-time such as 2025-03-01T09:00:00Z");
+    } else if (strcmp(key, "currency") == 0) {
+        if (!json_is_string(m) ||
+            !ocds_code_in_sorted(json_string_value(m), ocds_currency_codes, ocds_currency_codes_len))
+            return ocds_chk_fail(c, key, "must be an ISO 4217 code from the closed codelist currency");
+    } else if (strcmp(key, "amount") == 0 || strcmp(key, "amountNet") == 0) {
+        /* a number in Value, a Value object in Budget and Transaction */
+        if (!json_is_number(m) && !json_is_object(m))
+            return ocds_chk_fail(c, key, "must be a number (or a Value object)");
+    } else if (strcmp(key, "milestones") == 0 && !json_is_array(m)) {
+        return ocds_chk_fail(c, key, "must be an array");
+    }
+    return 0;
+}
+
+static int check_object(const json_t *v, struct ocds_chk *c, int depth)
+{
+    const char *key;
+    json_t *m;
+    int rc;
+
+    if (is_marker(v))
+        return 0;
+    json_object_foreach((json_t *)v, key, m) {
+        size_t mark;
+        if ((rc = check_member(key, m, c)) < 0)
+            return rc;
+        if (!json_is_object(m) && !json_is_array(m))
+            continue;
+        mark = ocds_chk_push(c, key);
+        rc = check_value(m, c, key, depth + 1);
+        ocds_chk_pop(c, mark);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int check_value(const json_t *v, struct ocds_chk *c, const char *name, int depth)
+{
+    if (depth > OCDS_JSON_MAX_DEPTH)
+        return ocds_chk_fail(c, NULL, "nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
+    if (json_is_object(v))
+        return check_object(v, c, depth);
+    if (json_is_array(v))
+        return check_array(v, c, name, depth);
+    return 0;
+}
+
+/* ---- release-level rules -------------------------------------------- */
+
+static int check_string(const json_t *r, struct ocds_chk *c, const char *name)
+{
+    json_t *v = json_object_get(r, name);
+    if (!v)
+        return ocds_chk_fail(c, name, "is required");
+    if (!json_is_string(v) || json_string_length(v) == 0)
+        return ocds_chk_fail(c, name, "must be a non-empty string");
+    return 0;
+}
+
+static int check_tag(const json_t *r, struct ocds_chk *c)
+{
+    json_t *tag = json_object_get(r, "tag"), *t;
+    size_t i, mark;
+    int rc = 0;
+
+    if (!tag)
+        return ocds_chk_fail(c, "tag", "is required");
+    if (!json_is_array(tag) || json_array_size(tag) == 0)
+        return ocds_chk_fail(c, "tag", "must be a non-empty array of releaseTag codes");
+    mark = ocds_chk_push(c, "tag");
+    json_array_foreach(tag, i, t) {
+        if (!json_is_string(t) || !ocds_code_in(json_string_value(t), release_tags)) {
+            size_t m2 = ocds_chk_push_index(c, i);
+            rc = ocds_chk_fail(c, NULL, "'%.80s' is not in the closed codelist releaseTag",
+                               json_is_string(t) ? json_string_value(t) : "(not a string)");
+            ocds_chk_pop(c, m2);
+            break;
+        }
+    }
+    ocds_chk_pop(c, mark);
+    return rc;
+}
+
+static int check_object_member(const json_t *obj, struct ocds_chk *c, const char *name)
+{
+    json_t *v = json_object_get(obj, name);
+    if (v && !json_is_null(v) && !json_is_object(v))
+        return ocds_chk_fail(c, name, "must be an object");
+    return 0;
+}
+
+static int check_array_member(const json_t *obj, struct ocds_chk *c, const char *name)
+{
+    json_t *v = json_object_get(obj, name);
+    if (v && !json_is_null(v) && !json_is_array(v))
+        return ocds_chk_fail(c, name, "must be an array");
+    return 0;
+}
+
+/* Runs fn on each object of the array obj[name]. */
+static int each_object(const json_t *obj, struct ocds_chk *c, const char *name,
+                       int (*fn)(const json_t *, struct ocds_chk *))
+{
+    json_t *arr = json_object_get(obj, name), *e;
+    size_t i, mark = ocds_chk_push(c, name);
+    int rc = 0;
+
+    json_array_foreach(arr, i, e) {
+        size_t m2 = ocds_chk_push_index(c, i);
+        if (json_is_object(e))
+            rc = fn(e, c);
+        ocds_chk_pop(c, m2);
+        if (rc < 0)
+            break;
+    }
+    ocds_chk_pop(c, mark);
+    return rc;
+}
+
+static int check_milestone(const json_t *m, struct ocds_chk *c)
+{
+    return ocds_chk_code(c, m, "status", "milestoneStatus", milestone_status);
+}
+
+static int check_milestones_in(const json_t *obj, struct ocds_chk *c)
+{
+    return each_object(obj, c, "milestones", check_milestone);
+}
+
+static int check_lot(const json_t *l, struct ocds_chk *c)
+{
+    return ocds_chk_code(c, l, "status", "tenderStatus (lots)", tender_status);
+}
+
+/* obj[name], if present, must be an array of objects. */
+static int check_object_array(const json_t *obj, struct ocds_chk *c, const char *name)
+{
+    json_t *arr = json_object_get(obj, name), *e;
+    size_t i;
+    int rc = 0;
+
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr))
+        return ocds_chk_fail(c, name, "must be an array of objects");
+    json_array_foreach(arr, i, e)
+        if (!json_is_object(e)) {
+            size_t mark = ocds_chk_push(c, name);
+            size_t m2 = ocds_chk_push_index(c, i);
+            rc = ocds_chk_fail(c, NULL, "must be an object");
+            ocds_chk_pop(c, m2);
+            ocds_chk_pop(c, mark);
+            break;
+        }
+    return rc;
+}
+
+static int check_tender(const json_t *t, struct ocds_chk *c)
+{
+    json_t *n = json_object_get(t, "numberOfTenderers");
+    int rc;
+
+    if ((rc = ocds_chk_code(c, t, "status", "tenderStatus", tender_status)) < 0 ||
+        (rc = ocds_chk_code(c, t, "procurementMethod", "method", methods)) < 0 ||
+        (rc = ocds_chk_code(c, t, "mainProcurementCategory", "procurementCategory", categories)) < 0 ||
+        (rc = check_object_member(t, c, "value")) < 0 || (rc = check_object_array(t, c, "items")) < 0 ||
+        (rc = check_array_member(t, c, "tenderers")) < 0 || (rc = check_array_member(t, c, "lots")) < 0 ||
+        (rc = check_milestones_in(t, c)) < 0 || (rc = each_object(t, c, "lots", check_lot)) < 0)
+        return rc;
+    if (n && !json_is_null(n) && !is_marker(n) &&
+        (!json_is_integer(n) || json_integer_value(n) < 0))
+        return ocds_chk_fail(c, "numberOfTenderers", "must be a non-negative integer");
+    return 0;
+}
+
+static int check_award(const json_t *a, struct ocds_chk *c)
+{
+    int rc;
+    if ((rc = ocds_chk_code(c, a, "status", "awardStatus", award_status)) < 0 ||
+        (rc = check_object_member(a, c, "value")) < 0 || (rc = check_object_array(a, c, "suppliers")) < 0 ||
+        (rc = check_object_array(a, c, "items")) < 0)
+        return rc;
+    return 0;
+}
+
+static int check_contract(const json_t *k, struct ocds_chk *c)
+{
+    json_t *aid = json_object_get(k, "awardID"), *impl = json_object_get(k, "implementation");
+    int rc;
+
+    if (!aid || json_is_null(aid))
+        return ocds_chk_fail(c, "awardID", "is required (the award this contract implements)");
+    if (!json_is_string(aid) && !json_is_integer(aid) && !is_marker(aid))
+        return ocds_chk_fail(c, "awardID", "must be a string or an integer");
+    if ((rc = ocds_chk_code(c, k, "status", "contractStatus", contract_status)) < 0 ||
+        (rc = check_object_member(k, c, "value")) < 0 || (rc = check_milestones_in(k, c)) < 0 ||
+        (rc = check_object_array(k, c, "items")) < 0 ||
+        (rc = check_object_member(k, c, "implementation")) < 0)
+        return rc;
+    if (json_is_object(impl)) {
+        size_t mark = ocds_chk_push(c, "implementation");
+        rc = check_milestones_in(impl, c);
+        if (rc == 0)
+            rc = check_array_member(impl, c, "transactions");
+        ocds_chk_pop(c, mark);
+    }
+    return rc;
+}
+
+static int check_bid(const json_t *b, struct ocds_chk *c)
+{
+    int rc;
+    if ((rc = ocds_chk_code(c, b, "status", "bidStatus", bid_status)) < 0 ||
+        (rc = check_array_member(b, c, "tenderers")) < 0 || (rc = check_object_member(b, c, "value")) < 0)
+        return rc;
+    return 0;
+}
+
+static int check_sections(const json_t *r, struct ocds_chk *c)
+{
+    static const char *const objects[] = {"planning", "tender", "buyer", "bids", NULL};
+    static const char *const arrays[] = {"parties", "awards", "contracts", "relatedProcesses", NULL};
+    const char *const *p;
+    json_t *sect;
+    size_t mark;
+    int rc;
+
+    for (p = objects; *p; p++)
+        if ((rc = check_object_member(r, c, *p)) < 0)
+            return rc;
+    for (p = arrays; *p; p++)
+        if ((rc = check_object_array(r, c, *p)) < 0)
+            return rc;
+    if ((sect = json_object_get(r, "planning")) && json_is_object(sect)) {
+        mark = ocds_chk_push(c, "planning");
+        rc = check_milestones_in(sect, c);
+        ocds_chk_pop(c, mark);
+        if (rc < 0)
+            return rc;
+    }
+    if ((sect = json_object_get(r, "tender")) && json_is_object(sect) && !is_marker(sect)) {
+        mark = ocds_chk_push(c, "tender");
+        rc = check_tender(sect, c);
+        ocds_chk_pop(c, mark);
+        if (rc < 0)
+            return rc;
+    }
+    if ((sect = json_object_get(r, "bids")) && json_is_object(sect)) {
+        mark = ocds_chk_push(c, "bids");
+        rc = check_array_member(sect, c, "details");
+        if (rc == 0)
+            rc = each_object(sect, c, "details", check_bid);
+        ocds_chk_pop(c, mark);
+        if (rc < 0)
+            return rc;
+    }
+    if ((rc = each_object(r, c, "awards", check_award)) < 0)
+        return rc;
+    return each_object(r, c, "contracts", check_contract);
+}
+
+int ocds_release_check(const json_t *release, struct bf_err *err)
+{
+    struct bf_buf ptr = BF_BUF_INIT;
+    struct ocds_chk c = {&ptr, err};
+    json_t *date, *init;
+    int rc;
+
+    bf_buf_init(&ptr, 4096);
+    if (!json_is_object(release)) {
+        rc = bf_err_set(err, BF_EINVAL, "(release): a release must be a JSON object");
+        goto out;
+    }
+    if ((rc = check_string(release, &c, "ocid")) < 0 || (rc = check_string(release, &c, "id")) < 0 ||
+        (rc = check_string(release, &c, "date")) < 0 || (rc = check_tag(release, &c)) < 0)
+        goto out;
+    date = json_object_get(release, "date");
+    if (!ocds_datetime_valid(json_string_value(date), json_string_length(date), 0)) {
+        rc = ocds_chk_fail(&c, "date", "must be an RFC 3339 date-time such as 2025-03-01T09:00:00Z");
+        goto out;
+    }
+    init = json_object_get(release, "initiationType");
+    if (!init) {
+        rc = ocds_chk_fail(&c, "initiationType", "is required (the only code is \"tender\")");
+        goto out;
+    }
+    if (!json_is_string(init) || strcmp(json_string_value(init), "tender") != 0) {
+        rc = ocds_chk_fail(&c, "initiationType", "must be \"tender\" (closed codelist initiationType)");
+        goto out;
+    }
+    if ((rc = check_value(release, &c, NULL, 0)) < 0 || (rc = check_sections(release, &c)) < 0 ||
+        (rc = ocds_check_defence(release, &c)) < 0 || (rc = ocds_check_withheld(release, &c)) < 0)
+        goto out;
+out:
+    bf_buf_free(&ptr);
+    return rc;
+}

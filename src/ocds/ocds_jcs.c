@@ -1,0 +1,272 @@
+/*
+ * ocds_jcs.c - RFC 8785 JSON Canonicalization Scheme (JCS) for jansson
+ * values, and the SHA-256 digest of that form that names a release in the
+ * ledger.
+ *
+ * Invariants: the output is exactly what an RFC 8785 implementation (npm
+ * `canonicalize`, the RFC's reference code) writes for the same JSON text:
+ *  - object members sorted by the UTF-16 code units of their names (not by
+ *    UTF-8 bytes: U+E000..U+FFFF sort after supplementary characters);
+ *  - strings escaped with the six short forms and \u00xx for other
+ *    controls, everything else (including U+007F and non-ASCII) verbatim;
+ *  - numbers as ECMAScript Number.prototype.toString writes the IEEE 754
+ *    double: shortest round-trip digits, exponent form below 1e-6 and from
+ *    1e21, "-0" written "0".
+ * Number policy: JSON numbers are doubles in JCS. A jansson integer whose
+ * magnitude is at most 2^53 is written exactly; a larger one is written as
+ * the nearest double (what JSON.parse would hold), so 9007199254740993
+ * canonicalizes to 9007199254740992 exactly as in node. NaN and infinities
+ * (which JSON cannot carry) are BF_EINVAL. Nesting deeper than
+ * OCDS_JSON_MAX_DEPTH is BF_ELIMIT, so hostile input cannot exhaust the
+ * stack.
+ */
+#include "common.h"
+#include "buf.h"
+#include "sha256.h"
+#include "ocds.h"
+
+#include <math.h>
+
+struct jcs_member {
+    const char *key;
+    size_t len;
+    json_t *value;
+};
+
+/* Decodes one UTF-8 code point at s[*i] (input already valid UTF-8). */
+static uint32_t jcs_next_cp(const unsigned char *s, size_t n, size_t *i)
+{
+    uint32_t c = s[*i];
+    size_t extra = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+    size_t k;
+
+    if (extra)
+        c &= 0x3F >> extra;
+    (*i)++;
+    for (k = 0; k < extra && *i < n; k++, (*i)++)
+        c = (c << 6) | (s[*i] & 0x3F);
+    return c;
+}
+
+/* Orders two code points as their UTF-16 encodings compare. */
+static int jcs_cmp_cp(uint32_t a, uint32_t b)
+{
+    uint32_t ua = a, ub = b;
+    if (a >= 0x10000 && b >= 0x10000)
+        return a < b ? -1 : 1;
+    if (a >= 0x10000)
+        ua = 0xD800 + ((a - 0x10000) >> 10);
+    if (b >= 0x10000)
+        ub = 0xD800 + ((b - 0x10000) >> 10);
+    if (ua != ub)
+        return ua < ub ? -1 : 1;
+    return a < b ? -1 : 1; /* same lead unit: the BMP one is shorter */
+}
+
+int ocds_jcs_key_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+    size_t i = 0, j = 0;
+
+    while (i < an && j < bn) {
+        uint32_t ca, cb;
+        if (x[i] < 0x80 && y[j] < 0x80) {
+            if (x[i] != y[j])
+                return x[i] < y[j] ? -1 : 1;
+            i++, j++;
+            continue;
+        }
+        ca = jcs_next_cp(x, an, &i);
+        cb = jcs_next_cp(y, bn, &j);
+        if (ca != cb)
+            return jcs_cmp_cp(ca, cb);
+    }
+    if (i < an)
+        return 1;
+    return j < bn ? -1 : 0;
+}
+
+static int jcs_member_cmp(const void *pa, const void *pb)
+{
+    const struct jcs_member *a = pa, *b = pb;
+    return ocds_jcs_key_cmp(a->key, a->len, b->key, b->len);
+}
+
+/* ECMAScript Number::toString for a finite double. out needs 32 bytes. */
+int ocds_jcs_number(double d, char out[32])
+{
+    char tmp[40], digits[20];
+    int p, k = 0, e, n, pos = 0, i;
+    char *ep;
+
+    if (!isfinite(d))
+        return BF_EINVAL;
+    if (d == 0) {
+        memcpy(out, "0", 2);
+        return 0;
+    }
+    if (fabs(d) < 9007199254740992.0 && d == trunc(d)) {
+        snprintf(out, 32, "%.0f", d);
+        return 0;
+    }
+    for (p = 1; p <= 17; p++) {
+        snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    /* tmp is [-]D[.DDD]e(+|-)XX */
+    for (i = tmp[0] == '-' ? 1 : 0; tmp[i] != 'e'; i++)
+        if (tmp[i] != '.')
+            digits[k++] = tmp[i];
+    e = (int)strtol(tmp + i + 1, &ep, 10);
+    while (k > 1 && digits[k - 1] == '0')
+        k--;
+    n = e + 1;
+    if (d < 0)
+        out[pos++] = '-';
+    if (k <= n && n <= 21) {
+        memcpy(out + pos, digits, (size_t)k), pos += k;
+        for (i = k; i < n; i++)
+            out[pos++] = '0';
+    } else if (0 < n && n <= 21) {
+        memcpy(out + pos, digits, (size_t)n), pos += n;
+        out[pos++] = '.';
+        memcpy(out + pos, digits + n, (size_t)(k - n)), pos += k - n;
+    } else if (-6 < n && n <= 0) {
+        out[pos++] = '0', out[pos++] = '.';
+        for (i = 0; i < -n; i++)
+            out[pos++] = '0';
+        memcpy(out + pos, digits, (size_t)k), pos += k;
+    } else {
+        out[pos++] = digits[0];
+        if (k > 1) {
+            out[pos++] = '.';
+            memcpy(out + pos, digits + 1, (size_t)(k - 1)), pos += k - 1;
+        }
+        pos += snprintf(out + pos, (size_t)(32 - pos), "e%c%d", n - 1 < 0 ? '-' : '+', abs(n - 1));
+    }
+    out[pos] = '\0';
+    return 0;
+}
+
+static int jcs_integer(json_int_t v, struct bf_buf *out, struct bf_err *err)
+{
+    char num[32];
+    if (v <= ((json_int_t)1 << 53) && v >= -((json_int_t)1 << 53))
+        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, v);
+    else if (ocds_jcs_number((double)v, num) < 0)
+        return bf_err_set(err, BF_EINVAL, "number cannot be canonicalized");
+    return bf_buf_puts(out, num) < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit") : 0;
+}
+
+static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err);
+
+static int jcs_object(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err)
+{
+    size_t n = json_object_size(v), i = 0, klen;
+    struct jcs_member stack[16], *m = n <= 16 ? stack : bf_xcalloc(n, sizeof *m);
+    const char *key;
+    json_t *val;
+    int rc = 0;
+
+    json_object_keylen_foreach((json_t *)v, key, klen, val) {
+        m[i].key = key, m[i].len = klen, m[i].value = val;
+        i++;
+    }
+    qsort(m, n, sizeof *m, jcs_member_cmp);
+    if (bf_buf_putc(out, '{') < 0)
+        goto limit;
+    for (i = 0; i < n; i++) {
+        if ((i && bf_buf_putc(out, ',') < 0) || bf_buf_json_str(out, m[i].key, m[i].len) < 0 ||
+            bf_buf_putc(out, ':') < 0)
+            goto limit;
+        if ((rc = jcs_value(m[i].value, out, depth + 1, err)) < 0)
+            goto out;
+    }
+    if (bf_buf_putc(out, '}') < 0)
+        goto limit;
+    goto out;
+limit:
+    rc = bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
+out:
+    if (m != stack)
+        free(m);
+    return rc;
+}
+
+static int jcs_array(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err)
+{
+    size_t i, n = json_array_size(v);
+    int rc;
+
+    if (bf_buf_putc(out, '[') < 0)
+        return bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
+    for (i = 0; i < n; i++) {
+        if (i && bf_buf_putc(out, ',') < 0)
+            return bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
+        if ((rc = jcs_value(json_array_get(v, i), out, depth + 1, err)) < 0)
+            return rc;
+    }
+    return bf_buf_putc(out, ']') < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit") : 0;
+}
+
+static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err)
+{
+    char num[32];
+    int rc = 0;
+
+    if (depth > OCDS_JSON_MAX_DEPTH)
+        return bf_err_set(err, BF_ELIMIT, "JSON nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return jcs_object(v, out, depth, err);
+    case JSON_ARRAY:
+        return jcs_array(v, out, depth, err);
+    case JSON_STRING:
+        rc = bf_buf_json_str(out, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        return jcs_integer(json_integer_value(v), out, err);
+    case JSON_REAL:
+        if (ocds_jcs_number(json_real_value(v), num) < 0)
+            return bf_err_set(err, BF_EINVAL, "number %g cannot be represented in JSON", json_real_value(v));
+        rc = bf_buf_puts(out, num);
+        break;
+    case JSON_TRUE:
+        rc = bf_buf_puts(out, "true");
+        break;
+    case JSON_FALSE:
+        rc = bf_buf_puts(out, "false");
+        break;
+    case JSON_NULL:
+        rc = bf_buf_puts(out, "null");
+        break;
+    }
+    return rc < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit") : 0;
+}
+
+int ocds_jcs(const json_t *v, struct bf_buf *out, struct bf_err *err)
+{
+    size_t mark = out->len;
+    int rc;
+
+    if (!v)
+        return bf_err_set(err, BF_EINVAL, "no JSON value to canonicalize");
+    rc = jcs_value(v, out, 0, err);
+    if (rc < 0 && out->data) { /* leave the buffer as it was */
+        out->len = mark;
+        out->data[mark] = '\0';
+    }
+    return rc;
+}
+
+int ocds_digest(const json_t *v, char hex[65], struct bf_err *err)
+{
+    struct bf_buf b = BF_BUF_INIT;
+    int rc = ocds_jcs(v, &b, err);
+
+    if (rc == 0)
+        bf_sha256_hex(b.data, b.len, hex);
+    bf_buf_free(&b);
+    return rc;
+}

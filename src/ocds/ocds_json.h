@@ -1,0 +1,56 @@
+/*
+ * ocds_json.h - internal declarations shared by the OCDS core files
+ * (ocds_check*.c, ocds_merge*.c, ocds_withheld.c, ocds_export*.c). Not for
+ * other modules: the public contract is ocds.h.
+ */
+#ifndef BELFRY_OCDS_JSON_H
+#define BELFRY_OCDS_JSON_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct bf_buf;
+struct bf_err;
+
+/* Generated tables (ocds_merge_table.c, scripts/gen_merge_rules.mjs). */
+struct ocds_rule_row {
+    const char *path; /* "/"-separated property path, array levels omitted */
+    unsigned flags;   /* OCDS_MERGE_* */
+};
+extern const struct ocds_rule_row ocds_builtin_rules[];
+extern const size_t ocds_builtin_rules_len;
+/* ISO 4217 codes of the closed OCDS currency codelist, sorted. */
+extern const char *const ocds_currency_codes[];
+extern const size_t ocds_currency_codes_len;
+
+/* 1 if s is in the sorted list. */
+int ocds_code_in_sorted(const char *s, const char *const *list, size_t n);
+/* 1 if s is in a NULL-terminated list. */
+int ocds_code_in(const char *s, const char *const *list);
+
+/* RFC 3339 date-time (YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm)); with
+ * allow_date also a plain YYYY-MM-DD. 1 if valid. */
+int ocds_datetime_valid(const char *s, size_t n, int allow_date);
+
+/* A check in progress: the JSON pointer of the value being looked at. */
+struct ocds_chk {
+    struct bf_buf *ptr;
+    struct bf_err *err;
+};
+/* Sets err to "<pointer>[/name]: <message>" and returns BF_EINVAL. */
+int ocds_chk_fail(struct ocds_chk *c, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Pushes a member name / array index onto the pointer; returns the old length. */
+size_t ocds_chk_push(struct ocds_chk *c, const char *name);
+size_t ocds_chk_push_index(struct ocds_chk *c, size_t i);
+void ocds_chk_pop(struct ocds_chk *c, size_t mark);
+
+/* Closed-codelist check of an optional string member. */
+int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const char *list_name,
+                  const char *const *codes);
+
+/* Checks the defence extension (tender/defence, awards/N/defence) and the
+ * withheld list and markers of a release. */
+int ocds_check_defence(const json_t *release, struct ocds_chk *c);
+int ocds_check_withheld(const json_t *release, struct ocds_chk *c);
+
+#endif
