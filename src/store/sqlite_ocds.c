@@ -229,7 +229,7 @@ int store_ocds_releases_of(struct store *s, const char *ocid, store_ocds_row_fn 
 static const char SQL_FEED[] = "SELECT idx, ocid, rid, date, tags, sha256, body FROM ocds_release"
                                " WHERE idx > ? ORDER BY idx LIMIT ?";
 
-int store_ocds_feed(struct store *s, uint64_t after, uint64_t limit, store_ocds_row_fn fn, void *arg,
+int store_ocds_feed(struct store *s, int64_t after, uint64_t limit, store_ocds_row_fn fn, void *arg,
                     struct bf_err *err)
 {
     struct store_conn *c = store_sqlite_reader(s, err);
@@ -240,7 +240,7 @@ int store_ocds_feed(struct store *s, uint64_t after, uint64_t limit, store_ocds_
     st = store_sqlite_stmt(c, SQL_FEED, err);
     if (!st)
         return err ? err->code : BF_EIO;
-    sqlite3_bind_int64(st, 1, after > INT64_MAX ? INT64_MAX : (sqlite3_int64)after);
+    sqlite3_bind_int64(st, 1, after < -1 ? -1 : (sqlite3_int64)after);
     sqlite3_bind_int64(st, 2, limit == 0 || limit > INT64_MAX ? -1 : (sqlite3_int64)limit);
     return walk_rows(c, st, fn, arg, err);
 }

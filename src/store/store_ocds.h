@@ -91,8 +91,9 @@ int store_ocds_sidecar_get(struct store *s, uint64_t index, char **body, size_t 
 /* Every release of ocid in (date, index) order. fn returning non-zero
  * stops the walk and that value is returned. */
 int store_ocds_releases_of(struct store *s, const char *ocid, store_ocds_row_fn fn, void *arg, struct bf_err *err);
-/* Releases with index > after in index order, at most limit (0: all). */
-int store_ocds_feed(struct store *s, uint64_t after, uint64_t limit, store_ocds_row_fn fn, void *arg,
+/* Releases with index > after (-1: from the first) in index order, at
+ * most limit (0: all). */
+int store_ocds_feed(struct store *s, int64_t after, uint64_t limit, store_ocds_row_fn fn, void *arg,
                     struct bf_err *err);
 /* The record row of ocid. BF_ENOTFOUND if none. */
 int store_ocds_record_get(struct store *s, const char *ocid, struct store_ocds_record *r, struct bf_err *err);

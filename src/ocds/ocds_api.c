@@ -1,0 +1,428 @@
+/*
+ * ocds_api.c - the public OCDS read API mounted by `belfry serve`:
+ *
+ *   GET /api/v1/releases/{ocid}/{id}       public release (JCS text, as logged);
+ *                                          ?full=1 with an auditor token adds
+ *                                          the withheld values and salts
+ *   GET /api/v1/records/{ocid}             record: linked releases (each with
+ *                                          id, logIndex, sha256 and receipt
+ *                                          link), compiledRelease, versionedRelease
+ *   GET /api/v1/records?after=OCID&limit=N record list (ocid order)
+ *   GET /api/v1/releases?after=I&limit=N   change feed in log order; the cursor
+ *                                          is the log index, "next" continues
+ *   GET /api/v1/export?format=..&compress=.. bulk export (see ocds_api_export.c)
+ *
+ * Invariants: public responses are built only from public release text
+ * (withheld markers, never values); the auditor view is sent with private
+ * caching only. Every parameter is length- and range-checked; a listing
+ * returns at most OCDS_API_MAX_LIMIT items.
+ */
+#include "common.h"
+#include "ocds.h"
+#include "ocds_import.h"
+#include "cli/app.h"
+#include "buf.h"
+#include "auth/auth.h"
+#include "http/http.h"
+#include "store/store_ocds.h"
+
+#define OCDS_API_MAX_LIMIT 1000
+#define OCDS_API_DEFAULT_LIMIT 100
+#define OCDS_API_MAX_KEY 1024
+
+static struct ocds_api {
+    struct app *app;
+    struct ocds_ctx *c;
+} api;
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static int bad_request(struct http_resp *resp, const char *what)
+{
+    http_resp_error(resp, 400, "invalid", NULL, "%s", what);
+    return 0;
+}
+
+/* "http(s)://host" of the request, for absolute links. */
+static const char *base_url(struct http_req *req)
+{
+    const char *host = http_req_header(req, "Host");
+    const char *proto = http_req_header(req, "X-Forwarded-Proto");
+    if (!host || !*host || strlen(host) > 255 || strpbrk(host, " \"<>\\/"))
+        host = "localhost";
+    if (!proto || (strcmp(proto, "https") && strcmp(proto, "http")))
+        proto = "http";
+    return bf_arena_printf(req->arena, "%s://%s", proto, host);
+}
+
+static int put_pct(struct bf_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int rc = 0;
+    for (; *s && !rc; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || strchr("-._~", ch))
+            rc = bf_buf_putc(b, (char)ch);
+        else
+            rc = bf_buf_printf(b, "%%%c%c", hex[ch >> 4], hex[ch & 15]);
+    }
+    return rc;
+}
+
+static int put_str(struct bf_buf *b, const char *s)
+{
+    return bf_buf_json_str(b, s, strlen(s));
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    if (!s || !*s || *s == '-' || *s == '+' || strlen(s) > 20)
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int limit_param(struct http_req *req, uint64_t *limit)
+{
+    const char *l = http_req_query(req, "limit");
+    *limit = OCDS_API_DEFAULT_LIMIT;
+    return l ? parse_u64(l, OCDS_API_MAX_LIMIT, limit) < 0 || *limit == 0 ? -1 : 0 : 0;
+}
+
+static int key_ok(const char *s)
+{
+    return s && *s && strlen(s) <= OCDS_API_MAX_KEY;
+}
+
+/* ---- one release ------------------------------------------------------------ */
+
+static int auditor_release(struct http_req *req, struct http_resp *resp, const char *ocid, const char *id)
+{
+    struct auth_principal who;
+    struct bf_err err = { 0 };
+    json_t *v = NULL;
+    uint64_t idx = 0;
+    int rc;
+
+    if (auth_require(req, resp, api.app->store, AUTH_READ_WITHHELD, &who) < 0)
+        return 0;
+    rc = ocds_get_release(api.c, ocid, id, 1, &v, &idx, &err);
+    if (!rc)
+        rc = ocds_jcs(v, &resp->body, &err);
+    json_decref(v);
+    if (rc) {
+        http_resp_bf_err(resp, &err);
+        return 0;
+    }
+    resp->cache = HTTP_CACHE_PRIVATE;
+    http_resp_header(resp, "X-Belfry-Log-Index", bf_arena_printf(req->arena, "%" PRIu64, idx));
+    return 0;
+}
+
+static int h_release(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    const char *ocid = http_req_param(req, "ocid"), *id = http_req_param(req, "id");
+    const char *full = http_req_query(req, "full");
+    struct bf_err err = { 0 };
+    char *body = NULL;
+    size_t len = 0;
+    uint64_t idx = 0;
+    int rc;
+
+    (void)ctx;
+    if (!key_ok(ocid) || !key_ok(id))
+        return bad_request(resp, "ocid and release id must be 1..1024 bytes");
+    if (full && strcmp(full, "0"))
+        return auditor_release(req, resp, ocid, id);
+    rc = store_ocds_release_body(api.app->store, ocid, id, &body, &len, &idx, &err);
+    if (rc) {
+        http_resp_bf_err(resp, &err);
+        return 0;
+    }
+    rc = http_resp_text(resp, "application/json", body, len);
+    free(body);
+    if (rc < 0) {
+        http_resp_error(resp, 413, "limit", NULL, "release too large for a response");
+        return 0;
+    }
+    resp->cache = HTTP_CACHE_IMMUTABLE; /* releases never change */
+    http_resp_header(resp, "X-Belfry-Log-Index", bf_arena_printf(req->arena, "%" PRIu64, idx));
+    http_resp_header(resp, "Link", bf_arena_printf(req->arena, "</log/proof/%" PRIu64 ">; rel=\"receipt\"", idx));
+    return 0;
+}
+
+/* ---- records ------------------------------------------------------------------ */
+
+struct rec_acc {
+    struct bf_buf *b;
+    const char *base;
+    json_t *all;     /* parsed releases for the versioned release */
+    int n, rc;
+};
+
+static int put_link(struct bf_buf *b, const char *base, const struct store_ocds_release *r)
+{
+    int rc = bf_buf_puts(b, "{\"url\":\"");
+    rc = rc ? rc : bf_buf_puts(b, base);
+    rc = rc ? rc : bf_buf_puts(b, "/api/v1/releases/");
+    rc = rc ? rc : put_pct(b, r->ocid);
+    rc = rc ? rc : bf_buf_putc(b, '/');
+    rc = rc ? rc : put_pct(b, r->id);
+    rc = rc ? rc : bf_buf_puts(b, "\",\"date\":");
+    rc = rc ? rc : put_str(b, r->date);
+    rc = rc ? rc : bf_buf_puts(b, ",\"tag\":");
+    rc = rc ? rc : bf_buf_puts(b, r->tags);
+    rc = rc ? rc : bf_buf_puts(b, ",\"id\":");
+    rc = rc ? rc : put_str(b, r->id);
+    rc = rc ? rc : bf_buf_printf(b, ",\"logIndex\":%" PRIu64 ",\"sha256\":\"%s\",\"receipt\":\"%s/log/proof/%" PRIu64 "\"",
+                                 r->index, r->sha256, base, r->index);
+    return rc;
+}
+
+static int rec_row(void *arg, const struct store_ocds_release *r)
+{
+    struct rec_acc *a = arg;
+    json_t *v;
+    int rc = a->n++ ? bf_buf_putc(a->b, ',') : 0;
+    rc = rc ? rc : put_link(a->b, a->base, r);
+    rc = rc ? rc : bf_buf_putc(a->b, '}');
+    if (rc)
+        return a->rc = rc;
+    v = json_loadb(r->body, r->body_len, 0, NULL);
+    if (!v)
+        return a->rc = BF_ECORRUPT;
+    json_array_append_new(a->all, v);
+    return 0;
+}
+
+static int versioned_text(json_t *all, struct bf_buf *b, struct bf_err *err)
+{
+    json_t **v = bf_xcalloc(json_array_size(all) + 1, sizeof *v), *out = NULL;
+    size_t i;
+    int rc;
+    for (i = 0; i < json_array_size(all); i++)
+        v[i] = json_array_get(all, i);
+    rc = ocds_merge_versioned(v, json_array_size(all), &out, err);
+    if (!rc)
+        rc = ocds_jcs(out, b, err);
+    json_decref(out);
+    free(v);
+    return rc;
+}
+
+static int h_record(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    const char *ocid = http_req_param(req, "ocid");
+    struct store *s = api.app->store;
+    struct store_ocds_record rec;
+    struct rec_acc a;
+    struct bf_err err = { 0 };
+    struct bf_buf *b = &resp->body;
+    int rc;
+
+    (void)ctx;
+    memset(&rec, 0, sizeof rec);
+    if (!key_ok(ocid))
+        return bad_request(resp, "ocid must be 1..1024 bytes");
+    rc = store_ocds_record_get(s, ocid, &rec, &err);
+    if (rc) {
+        http_resp_bf_err(resp, &err);
+        return 0;
+    }
+    memset(&a, 0, sizeof a);
+    a.b = b;
+    a.base = base_url(req);
+    a.all = json_array();
+    rc = bf_buf_puts(b, "{\"ocid\":");
+    rc = rc ? rc : put_str(b, ocid);
+    rc = rc ? rc : bf_buf_puts(b, ",\"releases\":[");
+    rc = rc ? rc : store_ocds_releases_of(s, ocid, rec_row, &a, &err);
+    rc = rc ? rc : bf_buf_puts(b, "],\"compiledRelease\":");
+    rc = rc ? rc : bf_buf_append(b, rec.compiled, rec.compiled_len);
+    rc = rc ? rc : bf_buf_puts(b, ",\"versionedRelease\":");
+    rc = rc ? rc : versioned_text(a.all, b, &err);
+    rc = rc ? rc : bf_buf_putc(b, '}');
+    json_decref(a.all);
+    store_ocds_record_clear(&rec);
+    if (rc) {
+        if (!err.code)
+            bf_err_set(&err, rc, "building record %s", ocid);
+        http_resp_bf_err(resp, &err);
+        return 0;
+    }
+    resp->cache = HTTP_CACHE_SHORT;
+    return 0;
+}
+
+struct list_acc {
+    struct bf_buf *b;
+    const char *base;
+    struct store *s;
+    int n, rc;
+    char last[OCDS_API_MAX_KEY + 1];
+};
+
+static int list_row(void *arg, const char *ocid)
+{
+    struct list_acc *a = arg;
+    struct store_ocds_record rec;
+    struct bf_err err = { 0 };
+    int rc = store_ocds_record_get(a->s, ocid, &rec, &err);
+    if (rc)
+        return a->rc = rc;
+    rc = a->n++ ? bf_buf_putc(a->b, ',') : 0;
+    rc = rc ? rc : bf_buf_puts(a->b, "{\"ocid\":");
+    rc = rc ? rc : put_str(a->b, ocid);
+    rc = rc ? rc : bf_buf_printf(a->b, ",\"releases\":%" PRIu64 ",\"lastLogIndex\":%" PRIu64 ",\"date\":", rec.nrel,
+                                 rec.last_index);
+    rc = rc ? rc : put_str(a->b, rec.last_date);
+    rc = rc ? rc : bf_buf_puts(a->b, ",\"url\":\"");
+    rc = rc ? rc : bf_buf_puts(a->b, a->base);
+    rc = rc ? rc : bf_buf_puts(a->b, "/api/v1/records/");
+    rc = rc ? rc : put_pct(a->b, ocid);
+    rc = rc ? rc : bf_buf_puts(a->b, "\"}");
+    store_ocds_record_clear(&rec);
+    snprintf(a->last, sizeof a->last, "%s", ocid);
+    return a->rc = rc;
+}
+
+static int h_records(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    const char *after = http_req_query(req, "after");
+    struct list_acc a;
+    struct bf_err err = { 0 };
+    uint64_t limit;
+    int rc;
+
+    (void)ctx;
+    if (limit_param(req, &limit) < 0)
+        return bad_request(resp, "limit must be 1..1000");
+    if (after && !key_ok(after))
+        return bad_request(resp, "after must be an ocid");
+    memset(&a, 0, sizeof a);
+    a.b = &resp->body;
+    a.base = base_url(req);
+    a.s = api.app->store;
+    rc = bf_buf_puts(a.b, "{\"records\":[");
+    rc = rc ? rc : store_ocds_ocids(a.s, after, limit, list_row, &a, &err);
+    rc = rc ? rc : bf_buf_puts(a.b, "]");
+    if (!rc && (uint64_t)a.n == limit) {
+        rc = bf_buf_printf(a.b, ",\"next\":\"%s/api/v1/records?limit=%" PRIu64 "&after=", a.base, limit);
+        rc = rc ? rc : put_pct(a.b, a.last);
+        rc = rc ? rc : bf_buf_putc(a.b, '"');
+    }
+    rc = rc ? rc : bf_buf_putc(a.b, '}');
+    if (rc) {
+        if (!err.code)
+            bf_err_set(&err, rc, "listing records");
+        http_resp_bf_err(resp, &err);
+        return 0;
+    }
+    resp->cache = HTTP_CACHE_SHORT;
+    return 0;
+}
+
+/* ---- change feed ----------------------------------------------------------------- */
+
+struct feed_acc {
+    struct bf_buf *b;
+    const char *base;
+    int n;
+    uint64_t last;
+};
+
+static int feed_row(void *arg, const struct store_ocds_release *r)
+{
+    struct feed_acc *a = arg;
+    int rc = a->n++ ? bf_buf_putc(a->b, ',') : 0;
+    rc = rc ? rc : put_link(a->b, a->base, r);
+    rc = rc ? rc : bf_buf_puts(a->b, ",\"ocid\":");
+    rc = rc ? rc : put_str(a->b, r->ocid);
+    rc = rc ? rc : bf_buf_puts(a->b, ",\"release\":");
+    rc = rc ? rc : bf_buf_append(a->b, r->body, r->body_len);
+    rc = rc ? rc : bf_buf_putc(a->b, '}');
+    a->last = r->index;
+    return rc;
+}
+
+static int h_feed(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    const char *after_s = http_req_query(req, "after");
+    struct feed_acc a;
+    struct bf_err err = { 0 };
+    uint64_t limit, after = 0;
+    int64_t from = -1;
+    int rc;
+
+    (void)ctx;
+    if (limit_param(req, &limit) < 0)
+        return bad_request(resp, "limit must be 1..1000");
+    if (after_s) {
+        if (parse_u64(after_s, INT64_MAX, &after) < 0)
+            return bad_request(resp, "after must be a log index");
+        from = (int64_t)after;
+    }
+    memset(&a, 0, sizeof a);
+    a.b = &resp->body;
+    a.base = base_url(req);
+    rc = bf_buf_puts(a.b, "{\"releases\":[");
+    rc = rc ? rc : store_ocds_feed(api.app->store, from, limit, feed_row, &a, &err);
+    rc = rc ? rc : bf_buf_puts(a.b, "],\"next\":");
+    /* the cursor always continues after the last release seen (or stays) */
+    if (!rc && a.n)
+        rc = bf_buf_printf(a.b, "\"%s/api/v1/releases?after=%" PRIu64 "&limit=%" PRIu64 "\"", a.base, a.last, limit);
+    else if (!rc && from >= 0)
+        rc = bf_buf_printf(a.b, "\"%s/api/v1/releases?after=%" PRId64 "&limit=%" PRIu64 "\"", a.base, from, limit);
+    else if (!rc)
+        rc = bf_buf_printf(a.b, "\"%s/api/v1/releases?limit=%" PRIu64 "\"", a.base, limit);
+    rc = rc ? rc : bf_buf_printf(a.b, ",\"complete\":%s}", (uint64_t)a.n < limit ? "true" : "false");
+    if (rc) {
+        if (!err.code)
+            bf_err_set(&err, rc, "reading the change feed");
+        http_resp_bf_err(resp, &err);
+        return 0;
+    }
+    resp->cache = HTTP_CACHE_SHORT;
+    return 0;
+}
+
+/* ---- mounting ---------------------------------------------------------------------- */
+
+int ocds_api_export(struct http_req *req, struct http_resp *resp, void *ctx) __attribute__((weak));
+
+int ocds_mount(struct app *app, struct bf_err *err)
+{
+    struct http_route_opts pub = { 0 };
+    int rc;
+
+    if (api.c)
+        return bf_err_set(err, BF_EEXIST, "ocds API already mounted");
+    rc = ocds_ctx_new(app->store, app->ledger, &api.c, err);
+    if (rc)
+        return rc;
+    api.app = app;
+    pub.tag = "procurement";
+    pub.public_cors = 1;
+    pub.max_body = 0;
+    pub.summary = "An OCDS release as published in the log (?full=1: auditors see withheld values)";
+    rc = http_route(app->http, "GET", "/api/v1/releases/{ocid}/{id}", h_release, NULL, &pub);
+    pub.summary = "An OCDS record: linked releases with log index and receipt, compiled and versioned release";
+    rc = rc ? rc : http_route(app->http, "GET", "/api/v1/records/{ocid}", h_record, NULL, &pub);
+    pub.summary = "Records in ocid order (?after=OCID&limit=N)";
+    rc = rc ? rc : http_route(app->http, "GET", "/api/v1/records", h_records, NULL, &pub);
+    pub.summary = "Change feed: releases in log order after a log index (?after=I&limit=N)";
+    rc = rc ? rc : http_route(app->http, "GET", "/api/v1/releases", h_feed, NULL, &pub);
+    if (!rc && ocds_api_export) {
+        pub.summary = "Bulk export (?format=release-package|record-package|jsonl|csv&compress=gzip|zstd)";
+        rc = http_route(app->http, "GET", "/api/v1/export", ocds_api_export, NULL, &pub);
+    }
+    if (rc)
+        return bf_err_set(err, rc, "registering OCDS routes");
+    return 0;
+}
