@@ -52,6 +52,11 @@ void monitor_client_free(struct monitor_client *c)
     free(c);
 }
 
+void monitor_client_set_max(struct monitor_client *c, size_t max_body)
+{
+    c->max_body = max_body > 0 ? max_body : 16 << 20;
+}
+
 void monitor_resp_free(struct monitor_resp *r)
 {
     bf_buf_free(&r->body);

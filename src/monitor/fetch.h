@@ -33,6 +33,8 @@ struct monitor_resp {
  * max_body: ceiling of a response body. */
 struct monitor_client *monitor_client_new(long timeout_ms, size_t max_body);
 void monitor_client_free(struct monitor_client *c);
+/* Changes the body ceiling for the following requests. */
+void monitor_client_set_max(struct monitor_client *c, size_t max_body);
 
 /* GET url. 0 once a response was received (any status); BF_EIO with the
  * curl message on network errors or timeouts; BF_ELIMIT if too large. */
