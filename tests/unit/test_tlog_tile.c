@@ -378,6 +378,27 @@ static void test_70000(void)
     for (i = 0; same && i < want.n; i++)
         same = strcmp(want.p[i], have.p[i]) == 0;
     ok(same, "tile layout: the %zu expected tiles and bundles are exactly the %zu files present", want.n, have.n);
+    /* Per checkpoint size: every tile that size needs is present. */
+    for (i = 0; i < BF_ARRAY_LEN(cp_sizes); i++) {
+        struct bf_buf pb = BF_BUF_INIT;
+        int level, need = 0, found = 0, partial = 0;
+        for (level = -1; level < 8; level++) {
+            uint64_t n;
+            int w;
+            for (n = 0; (w = tlog_tile_width(level, n, cp_sizes[i])) > 0; n++) {
+                struct tlog_tile tile = {level, n, w};
+                bf_buf_reset(&pb);
+                need++;
+                partial += w < 256;
+                if (tlog_tile_format_path(&tile, &pb) == 0 &&
+                    bsearch(&pb.data, have.p, have.n, sizeof *have.p, cmpstr))
+                    found++;
+            }
+        }
+        ok(need > 0 && found == need, "size %" PRIu64 ": all %d tiles and bundles it needs are present (%d partial)",
+           cp_sizes[i], need, partial);
+        bf_buf_free(&pb);
+    }
     /* Levels 0 and entries: 273 full + 6 partials each; level 1: 000,
      * 000.p/1, 000.p/3, 001.p/17; level 2: 000.p/1. */
     ok(want.n == 2 * (273 + 6) + 4 + 1, "tile count: %zu", want.n);
