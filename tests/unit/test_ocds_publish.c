@@ -1,0 +1,283 @@
+/*
+ * test_ocds_publish.c - publishing through the ledger: the log entry and
+ * the stored rows agree, re-publishing is idempotent (also with withheld
+ * fields and their random salts), changed content is a conflict, invalid
+ * releases write nothing, withheld values never reach the public text but
+ * reach the auditor with salts that open the commitments, the record's
+ * compiled release equals a full merge whether releases arrive in date
+ * order (incremental) or not (re-merge), and batches report per item.
+ */
+#include "common.h"
+#include "tap.h"
+#include "buf.h"
+#include "sha256.h"
+#include "ocds/ocds.h"
+#include "ocds/ocds_import.h"
+#include "ledger/ledger.h"
+#include "store/store.h"
+#include "store/store_ocds.h"
+
+static struct store *s;
+static struct ledger *l;
+static struct ocds_ctx *c;
+static char dir[] = "/tmp/belfry-test-publish-XXXXXX";
+
+static json_t *rel(const char *ocid, const char *id, const char *date, const char *tag, const char *extra)
+{
+    char text[4096];
+    json_error_t je;
+    json_t *v;
+    snprintf(text, sizeof text,
+             "{\"ocid\":\"%s\",\"id\":\"%s\",\"date\":\"%s\",\"tag\":[\"%s\"],\"initiationType\":\"tender\"%s%s}", ocid,
+             id, date, tag, extra ? "," : "", extra ? extra : "");
+    v = json_loads(text, 0, &je);
+    if (!v)
+        diag("bad test json: %s: %s", je.text, text);
+    return v;
+}
+
+static uint64_t nreleases(void)
+{
+    uint64_t n = 0;
+    store_ocds_counts(s, &n, NULL, NULL);
+    return n;
+}
+
+static int setup(void)
+{
+    struct bf_err err = { 0 };
+    if (!mkdtemp(dir))
+        return -1;
+    if (store_open(dir, STORE_CREATE | STORE_NOSYNC, &s, &err) < 0 ||
+        ledger_init(s, "test.belfry/publish", NULL, &err) < 0 || ledger_open(s, NULL, &l, &err) < 0 ||
+        ocds_ctx_new(s, l, &c, &err) < 0) {
+        diag("setup: %s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void teardown(void)
+{
+    char cmd[256];
+    ocds_ctx_free(c);
+    ledger_close(l);
+    store_close(s);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        diag("could not remove %s", dir);
+}
+
+static void test_basic(void)
+{
+    struct bf_err err = { 0 };
+    json_t *r = rel("ocds-b5l9q0-1", "r1", "2024-01-10T09:00:00Z", "tender",
+                    "\"tender\":{\"id\":\"t1\",\"title\":\"Night-vision goggles\",\"status\":\"active\"}");
+    json_t *r2, *got = NULL;
+    uint64_t idx = 99, idx2 = 98, gidx = 0;
+    int dup = -1, rc;
+    struct bf_buf entry = BF_BUF_INIT, mine = BF_BUF_INIT;
+    char *body = NULL;
+    size_t blen = 0;
+    char sha[65];
+
+    rc = ocds_publish(c, r, "officer:test", &idx, &dup, &err);
+    ok(rc == 0 && dup == 0, "publish a release (rc %d: %s)", rc, err.msg);
+    rc = ocds_get_release(c, "ocds-b5l9q0-1", "r1", 0, &got, &gidx, &err);
+    ok(rc == 0 && json_equal(got, r) && gidx == idx, "read back equal, same index %" PRIu64, gidx);
+    json_decref(got);
+
+    rc = ledger_entry(l, idx, &entry, &err);
+    ocds_entry_line(r, "officer:test", &mine, NULL);
+    ok(rc == 0 && entry.len == mine.len && !memcmp(entry.data, mine.data, mine.len),
+       "log entry is the release's entry line: %.*s", (int)entry.len, entry.data ? entry.data : "");
+    store_ocds_release_body(s, "ocds-b5l9q0-1", "r1", &body, &blen, NULL, &err);
+    bf_sha256_hex(body, blen, sha);
+    ok(entry.data && strstr(entry.data, sha) != NULL, "entry's sha256 is the digest of the stored text");
+    free(body);
+
+    rc = ocds_publish(c, r, "officer:other", &idx2, &dup, &err);
+    ok(rc == 0 && dup == 1 && idx2 == idx, "re-publishing is idempotent (dup %d, index %" PRIu64 ")", dup, idx2);
+
+    r2 = rel("ocds-b5l9q0-1", "r1", "2024-01-10T09:00:00Z", "tender",
+             "\"tender\":{\"id\":\"t1\",\"title\":\"Thermal goggles\",\"status\":\"active\"}");
+    rc = ocds_publish(c, r2, NULL, &idx2, &dup, &err);
+    ok(rc == BF_ECONFLICT, "changed content under a used id is a conflict: %s", err.msg);
+    json_decref(r2);
+
+    r2 = json_pack("{ssss}", "ocid", "ocds-b5l9q0-2", "id", "x");
+    idx2 = nreleases();
+    rc = ocds_publish(c, r2, NULL, &idx, &dup, &err);
+    ok(rc == BF_EINVAL && nreleases() == idx2, "an invalid release is refused and writes nothing: %s", err.msg);
+    json_decref(r2);
+    json_decref(r);
+    bf_buf_free(&entry);
+    bf_buf_free(&mine);
+}
+
+static void test_withheld(void)
+{
+    struct bf_err err = { 0 };
+    json_t *r = rel("ocds-b5l9q0-3", "w1", "2024-02-01T00:00:00Z", "award",
+                    "\"awards\":[{\"id\":\"a1\",\"value\":{\"amount\":1234567.5,\"currency\":\"EUR\"}}],"
+                    "\"withheld\":[{\"path\":\"/awards/0/value\",\"reason\":\"defenceSecurity\","
+                    "\"disclosureDate\":\"2030-01-01T00:00:00Z\"}]");
+    json_t *pub = NULL, *aud = NULL, *marker;
+    uint64_t idx = 0, idx2 = 0;
+    int dup = -1, rc;
+    char *body = NULL;
+    size_t blen = 0;
+
+    rc = ocds_publish(c, r, NULL, &idx, &dup, &err);
+    ok(rc == 0, "publish a release with a withheld value (%s)", err.msg);
+    store_ocds_release_body(s, "ocds-b5l9q0-3", "w1", &body, &blen, NULL, &err);
+    ok(body && !strstr(body, "1234567") && strstr(body, "\"commitment\":\"sha256:"),
+       "public text has the commitment, not the value");
+    free(body);
+    rc = ocds_get_release(c, "ocds-b5l9q0-3", "w1", 0, &pub, NULL, &err);
+    marker = json_object_get(json_array_get(json_object_get(pub, "awards"), 0), "value");
+    ok(rc == 0 && json_is_true(json_object_get(marker, "withheld")) && !json_object_get(marker, "value"),
+       "public read: marker without value");
+    rc = ocds_get_release(c, "ocds-b5l9q0-3", "w1", 1, &aud, NULL, &err);
+    marker = json_object_get(json_array_get(json_object_get(aud, "awards"), 0), "value");
+    ok(rc == 0 && json_object_get(marker, "value") && json_object_get(marker, "salt"),
+       "auditor read: value and salt in the marker (%s)", err.msg);
+    rc = ocds_commitment_check(marker, json_object_get(marker, "value"),
+                               json_string_value(json_object_get(marker, "salt")), &err);
+    ok(rc == 0, "the auditor's value and salt open the commitment (%s)", err.msg);
+    rc = ocds_publish(c, r, NULL, &idx2, &dup, &err);
+    ok(rc == 0 && dup == 1 && idx2 == idx, "re-publishing a withheld release is idempotent despite fresh salts");
+    json_decref(pub);
+    json_decref(aud);
+    json_decref(r);
+}
+
+/* The stored compiled release equals ocds_merge_compiled of all releases. */
+static int record_matches(const char *ocid)
+{
+    struct store_ocds_record rec;
+    json_t *arr = NULL, *full = NULL, *stored;
+    json_t *v[64];
+    size_t i, n;
+    int same;
+
+    if (store_ocds_record_get(s, ocid, &rec, NULL) < 0)
+        return 0;
+    stored = json_loadb(rec.compiled, rec.compiled_len, 0, NULL);
+    store_ocds_record_clear(&rec);
+    ocds_get_releases(c, ocid, 0, &arr, NULL);
+    n = json_array_size(arr);
+    for (i = 0; i < n && i < 64; i++)
+        v[i] = json_object_get(json_array_get(arr, i), "release");
+    ocds_merge_compiled(v, n, &full, NULL);
+    same = stored && full && json_equal(stored, full);
+    if (!same) {
+        char *a = json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS), *b = json_dumps(full, JSON_COMPACT | JSON_SORT_KEYS);
+        diag("stored %s", a);
+        diag("full   %s", b);
+        free(a);
+        free(b);
+    }
+    json_decref(stored);
+    json_decref(full);
+    json_decref(arr);
+    return same;
+}
+
+static void test_records(void)
+{
+    struct bf_err err = { 0 };
+    const char *o = "ocds-b5l9q0-4";
+    json_t *r1 = rel(o, "p1", "2024-01-01T00:00:00Z", "planning",
+                     "\"planning\":{\"budget\":{\"amount\":{\"amount\":100,\"currency\":\"EUR\"}}}");
+    json_t *r2 = rel(o, "t1", "2024-02-01T00:00:00Z", "tender",
+                     "\"tender\":{\"id\":\"T\",\"status\":\"active\",\"items\":[{\"id\":\"1\",\"quantity\":5}]}");
+    json_t *r3 = rel(o, "t2", "2024-03-01T00:00:00Z", "tenderAmendment",
+                     "\"tender\":{\"id\":\"T\",\"items\":[{\"id\":\"1\",\"quantity\":7},{\"id\":\"2\",\"quantity\":1}]}");
+    json_t *r0 = rel(o, "p0", "2023-12-01T00:00:00Z", "planning",
+                     "\"planning\":{\"rationale\":\"old\",\"budget\":{\"amount\":{\"amount\":90,\"currency\":\"EUR\"}}}");
+    json_t *arr = NULL;
+    uint64_t idx;
+    int dup, rc = 0;
+
+    rc |= ocds_publish(c, r1, NULL, &idx, &dup, &err);
+    rc |= ocds_publish(c, r2, NULL, &idx, &dup, &err);
+    rc |= ocds_publish(c, r3, NULL, &idx, &dup, &err);
+    ok(rc == 0 && record_matches(o), "in-order releases: incremental compiled release equals the full merge");
+    rc = ocds_publish(c, r0, NULL, &idx, &dup, &err);
+    ok(rc == 0 && record_matches(o), "an older release arriving late: record re-merged");
+    ocds_get_releases(c, o, 0, &arr, &err);
+    ok(json_array_size(arr) == 4 &&
+           !strcmp(json_string_value(json_object_get(json_object_get(json_array_get(arr, 0), "release"), "id")), "p0"),
+       "releases listed in date order with their index");
+    json_decref(arr);
+    json_decref(r0);
+    json_decref(r1);
+    json_decref(r2);
+    json_decref(r3);
+}
+
+static void test_batch(void)
+{
+    struct ocds_pub_item it[5];
+    json_t *v[5];
+    struct bf_err err = { 0 };
+    uint64_t before = nreleases();
+    int i, rc;
+
+    v[0] = rel("ocds-b5l9q0-5", "b1", "2024-05-01T00:00:00Z", "tender", NULL);
+    v[1] = rel("ocds-b5l9q0-5", "b2", "2024-05-02T00:00:00Z", "tenderUpdate", NULL);
+    v[2] = rel("ocds-b5l9q0-5", "b1", "2024-05-01T00:00:00Z", "tender", NULL);       /* same as 0 */
+    v[3] = rel("ocds-b5l9q0-5", "b3", "yesterday", "award", NULL);                    /* invalid date */
+    v[4] = rel("ocds-b5l9q0-5", "b2", "2024-05-02T00:00:00Z", "tenderUpdate", "\"x\":1"); /* conflicts with 1 */
+    memset(it, 0, sizeof it);
+    for (i = 0; i < 5; i++)
+        it[i].release = v[i];
+    rc = ocds_publish_batch(c, it, 5, NULL, &err);
+    ok(rc < 0, "a batch with bad items reports the first error (%s)", err.msg);
+    ok(it[0].rc == 0 && !it[0].dup && it[1].rc == 0, "good items are published");
+    ok(it[2].rc == 0 && it[2].dup == 1 && it[2].index == it[0].index, "an in-batch duplicate is 'already present'");
+    ok(it[3].rc == BF_EINVAL, "an invalid item is rejected: %s", it[3].err.msg);
+    ok(it[4].rc == BF_ECONFLICT, "an in-batch conflicting item is rejected: %s", it[4].err.msg);
+    ok(nreleases() == before + 2, "exactly two rows written");
+    ok(ledger_size(l) == nreleases(), "log size %" PRIu64 " equals stored releases %" PRIu64, ledger_size(l),
+       nreleases());
+    for (i = 0; i < 5; i++)
+        json_decref(v[i]);
+}
+
+static void test_real_merge(void)
+{
+    const char *dirp = tap_shared("ocds/real/sample-data-2018/paraguay/releases");
+    struct ocds_importer *im = NULL;
+    struct ocds_import_stats st;
+    struct bf_err err = { 0 };
+    char path[4096];
+
+    if (!dirp) {
+        skip("../shared/data/ocds/real is absent");
+        return;
+    }
+    snprintf(path, sizeof path, "%s", dirp);
+    ocds_importer_new(c, NULL, &im, &err);
+    ocds_importer_path(im, path, &err);
+    ocds_importer_finish(im, &st, &err);
+    ocds_importer_free(im);
+    ok(st.added == 4, "4 Paraguay releases of one process imported (%" PRIu64 " rejected)", st.rejected);
+    ok(record_matches("ocds-03ad3f-273637"), "real releases: stored compiled release equals the full merge");
+}
+
+int main(void)
+{
+    if (setup() < 0) {
+        ok(0, "setup");
+        return tap_done();
+    }
+    test_basic();
+    test_withheld();
+    test_records();
+    test_batch();
+    test_real_merge();
+    teardown();
+    return tap_done();
+}
