@@ -35,8 +35,18 @@ struct pending {
     char *ptr;
 };
 
+/* A linked release, resolved once everything else is imported (its
+ * release may come later, in another file). */
+struct link {
+    char *file, *ptr, *ocid, *date, *url;
+    uint64_t line, byte;
+    json_t *tags;
+};
+
 struct ocds_importer {
     struct ocds_ctx *c;
+    struct link *links;
+    size_t nlinks;
     struct ocds_import_opts o;
     struct ocds_import_stats st;
     struct pending *p;
@@ -196,15 +206,12 @@ static int link_row(void *arg, const struct store_ocds_release *r)
     return m->found;
 }
 
-static int link_item(struct ocds_importer *im, const struct ocds_import_item *it, struct bf_err *err)
+static int link_resolve(struct ocds_importer *im, const struct link *k, struct bf_err *err)
 {
-    struct link_match m = { it->date, it->tags, 0 };
+    struct link_match m = { k->date, k->tags, 0 };
     char why[1024];
-    int rc = flush(im, err);
+    int rc = store_ocds_releases_of(ocds_ctx_store(im->c), k->ocid, link_row, &m, err);
 
-    if (rc)
-        return rc;
-    rc = store_ocds_releases_of(ocds_ctx_store(im->c), it->ocid, link_row, &m, err);
     if (rc < 0)
         return rc;
     if (m.found) {
@@ -213,10 +220,42 @@ static int link_item(struct ocds_importer *im, const struct ocds_import_item *it
     }
     snprintf(why, sizeof why,
              "linked release %s (%s) is not embedded and not in the store: import the release package it points to",
-             it->url, it->date);
+             k->url, k->date);
     im->st.rejected++;
-    report(im, it->file, it->line, it->byte, it->pointer, "rejected", why);
+    report(im, k->file, k->line, k->byte, k->ptr, "rejected", why);
     return 0;
+}
+
+static void link_add(struct ocds_importer *im, const struct ocds_import_item *it)
+{
+    struct link *k;
+    im->links = bf_xrealloc(im->links, (im->nlinks + 1) * sizeof *im->links);
+    k = &im->links[im->nlinks++];
+    k->file = bf_xstrdup(it->file);
+    k->ptr = bf_xstrdup(it->pointer);
+    k->ocid = bf_xstrdup(it->ocid);
+    k->date = bf_xstrdup(it->date);
+    k->url = bf_xstrdup(it->url);
+    k->line = it->line;
+    k->byte = it->byte;
+    k->tags = it->tags ? json_deep_copy(it->tags) : NULL;
+}
+
+static void links_free(struct ocds_importer *im)
+{
+    size_t i;
+    for (i = 0; i < im->nlinks; i++) {
+        struct link *k = &im->links[i];
+        free(k->file);
+        free(k->ptr);
+        free(k->ocid);
+        free(k->date);
+        free(k->url);
+        json_decref(k->tags);
+    }
+    free(im->links);
+    im->links = NULL;
+    im->nlinks = 0;
 }
 
 /* ---- scanning callback --------------------------------------------------------- */
@@ -239,7 +278,7 @@ static int on_item(void *arg, const struct ocds_import_item *it)
             rc = flush(im, &im->ferr);
         break;
     case OCDS_ITEM_LINK:
-        rc = link_item(im, it, &im->ferr);
+        link_add(im, it);
         break;
     case OCDS_ITEM_REJECT:
         im->st.rejected++;
@@ -387,7 +426,11 @@ int ocds_importer_path(struct ocds_importer *im, const char *path, struct bf_err
 
 int ocds_importer_finish(struct ocds_importer *im, struct ocds_import_stats *st, struct bf_err *err)
 {
+    size_t i;
     int rc = flush(im, err);
+    for (i = 0; !rc && i < im->nlinks; i++)
+        rc = link_resolve(im, &im->links[i], err);
+    links_free(im);
     progress(im, 1);
     if (st)
         *st = im->st;
@@ -399,6 +442,7 @@ void ocds_importer_free(struct ocds_importer *im)
     if (!im)
         return;
     clear_pending(im);
+    links_free(im);
     free(im->p);
     free(im->items);
     free(im);

@@ -15,9 +15,9 @@
  *
  * What is imported (see ocds_import_scan.c for the details):
  *   release packages, record packages (embedded releases; a linked
- *   release {url, date, tag} counts as present when the store holds a
- *   release of that ocid with the same date and tags, otherwise it is
- *   reported as not importable), bare releases, arrays of releases /
+ *   release {url, date, tag} counts as present when, at the end of the
+ *   import, the store holds a release of that ocid with the same date and
+ *   tags; otherwise it is reported as not importable), bare releases, arrays of releases /
  *   records / packages, concatenated values and JSON Lines. A compiled
  *   release (tag "compiled") is imported as a release in its own right,
  *   keeping its tag and id, so its digest is the publisher's; the
