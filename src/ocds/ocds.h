@@ -140,6 +140,11 @@ enum {
 int ocds_merge_rules_from_schema(const json_t *schema, struct ocds_merge_rules **out, struct bf_err *err);
 /* The compiled-in table as a rules object (caller frees). */
 int ocds_merge_rules_builtin(struct ocds_merge_rules **out, struct bf_err *err);
+/* Rules for a package's "version": "1.1" (or any 1.1.x) is the built-in
+ * table; NULL (no version: an OCDS 1.0 package) or "1.0" adds the 1.0
+ * whole-list merge of tender/tenderers and awards/suppliers (1.0's
+ * Organization had no id; its schema set mergeStrategy ocdsVersion). */
+int ocds_merge_rules_for_version(const char *ocds_version, struct ocds_merge_rules **out, struct bf_err *err);
 /* Sets flags on a "/"-separated property path (array levels omitted, e.g.
  * "awards/suppliers"); replaces earlier flags of that path. */
 int ocds_merge_rules_set(struct ocds_merge_rules *r, const char *path, unsigned flags, struct bf_err *err);
