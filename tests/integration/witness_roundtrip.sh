@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# witness_roundtrip.sh - a Belfry log served with a Belfry witness: the
+# served checkpoint carries a cosignature that `belfry verify` checks with
+# the witness key; then the witness is fed, over HTTP, a rollback, a stale
+# old size, a same-size fork, a grown fork with the fork's own valid
+# proof, a bad proof, a bad signature, an unknown origin and garbage: each
+# gets its status from the spec and the witness's stored checkpoint stays
+# byte-identical. The witness keeps its state across a restart; its key
+# is created 0600, never overwritten, and refused when world-readable.
+set -u
+B=${BELFRY:-build/asan/belfry}
+T=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"; }
+trap cleanup EXIT
+n=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+bail() { echo "not ok $((n + 1)) - $*"; for f in "$T"/*.err; do [ -s "$f" ] && sed 's/^/# /' "$f" | tail -5; done; echo "1..$((n + 1))"; exit 1; }
+port_of() {
+    local i
+    for i in $(seq 1 100); do
+        grep -q "listening on port" "$1" 2>/dev/null && { sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$1" | head -1; return; }
+        sleep 0.1
+    done
+}
+served_size() { curl -sf "http://127.0.0.1:$1/log/checkpoint" | sed -n 2p; }
+wait_cosigned() { # port size
+    local i cp
+    for i in $(seq 1 150); do
+        cp=$(curl -sf "http://127.0.0.1:$1/log/checkpoint")
+        [ "$(echo "$cp" | sed -n 2p)" = "$2" ] && echo "$cp" | grep -q "^— witness.it.test " && return 0
+        sleep 0.1
+    done
+    return 1
+}
+post() { # body-file -> "status content-type" and body in $T/resp
+    curl -s -o "$T/resp" -w '%{http_code} %{content_type}' -X POST --data-binary @"$1" "http://127.0.0.1:$WPORT/add-checkpoint"
+}
+start_witness() {
+    "$B" witness --data "$T/wit" --key-file "$T/wkey" --log "$LOGKEY" --listen "127.0.0.1:${1:-0}" >"$T/wit.out" 2>"$T/wit.err" &
+    WPID=$!
+    PIDS+=($WPID)
+    WPORT=$(port_of "$T/wit.out")
+}
+
+"$B" init --data "$T/log" --origin it.belfry.test/log >/dev/null 2>"$T/init.err" || bail "belfry init"
+LOGKEY=$("$B" log key --data "$T/log")
+WKEY=$("$B" witness keygen --name witness.it.test --out "$T/wkey" 2>"$T/keygen.err")
+ok $? "witness keygen prints a verifier key"
+echo "$WKEY" | grep -Eq '^witness\.it\.test\+[0-9a-f]{8}\+B'; ok $? "it is a cosignature/v1 (type 0x04) vkey: $WKEY"
+[ "$(stat -c %a "$T/wkey")" = 600 ]; ok $? "the private key file is mode 0600"
+cp "$T/wkey" "$T/wkey.orig"
+"$B" witness keygen --name other --out "$T/wkey" >/dev/null 2>&1; rc=$?
+[ $rc != 0 ] && cmp -s "$T/wkey" "$T/wkey.orig"; ok $? "keygen refuses to overwrite an existing key"
+
+start_witness
+[ -n "$WPORT" ] || bail "witness did not start"
+"$B" serve --data "$T/log" --listen 127.0.0.1:0 --witness "http://127.0.0.1:$WPORT" --witness-vkey "$WKEY" \
+    >"$T/serve.out" 2>"$T/serve.err" &
+PIDS+=($!)
+PORT=$(port_of "$T/serve.out")
+[ -n "$PORT" ] || bail "belfry serve did not start"
+
+printf 'record a\nrecord b\nrecord c\n' | "$B" log append --data "$T/log" >/dev/null 2>"$T/append.err" || bail "append"
+wait_cosigned "$PORT" 3; ok $? "the served checkpoint of size 3 carries the witness cosignature"
+"$B" log checkpoint --data "$T/log" --size 3 >"$T/cp3" 2>"$T/cp.err" || curl -sf "http://127.0.0.1:$PORT/log/checkpoint" >"$T/cp3"
+printf 'record d\nrecord e\nrecord f\nrecord g\nrecord h\n' | "$B" log append --data "$T/log" >/dev/null 2>>"$T/append.err"
+wait_cosigned "$PORT" 8; ok $? "after growing to 8 (consistency proof 3 -> 8) the witness cosigned again"
+"$B" log checkpoint --data "$T/log" --size 8 >"$T/cp8" 2>"$T/cp.err" || bail "log checkpoint --size 8"
+
+curl -sf "http://127.0.0.1:$PORT/log/proof/5" >"$T/receipt" || bail "receipt"
+printf 'record f' >"$T/entry5"
+out=$("$B" verify --vkey "$LOGKEY" --witness "$WKEY" --entry "$T/entry5" "$T/receipt" 2>&1)
+ok $? "belfry verify accepts the receipt with the witness key required"
+echo "$out" | grep -q "witness.it.test+[0-9a-f]*: cosigned at UNIX time"; ok $? "and reports the verified cosignature"
+
+OH=$(printf %s "it.belfry.test/log" | sha256sum | cut -d' ' -f1)
+curl -sf "http://127.0.0.1:$WPORT/$OH/checkpoint" >"$T/w0"
+[ "$(sed -n 2p "$T/w0")" = 8 ] && grep -q "^— witness.it.test " "$T/w0"; ok $? "GET /<sha256(origin)>/checkpoint: the cosigned size 8"
+unchanged() { curl -sf "http://127.0.0.1:$WPORT/$OH/checkpoint" | cmp -s - "$T/w0"; }
+
+{ printf 'old 8\n\n'; cat "$T/cp3"; } >"$T/b1"
+r=$(post "$T/b1"); [ "${r%% *}" = 400 ] && unchanged; ok $? "rollback (old 8, checkpoint of size 3): 400, nothing stored ($r)"
+{ printf 'old 3\n\n'; cat "$T/cp3"; } >"$T/b2"
+r=$(post "$T/b2"); [ "$r" = "409 text/x.tlog.size" ] && [ "$(cat "$T/resp")" = 8 ] && unchanged
+ok $? "stale old size 3: 409 text/x.tlog.size \"8\", nothing stored ($r)"
+
+# a fork: same key and origin, other entries
+"$B" init --data "$T/fork" --key-file "$T/log/log/key" >/dev/null 2>"$T/fork.err" || bail "fork init"
+printf 'forged %s\n' 1 2 3 4 5 6 7 8 | "$B" log append --data "$T/fork" >/dev/null 2>>"$T/fork.err"
+"$B" log checkpoint --data "$T/fork" >"$T/f8" 2>>"$T/fork.err"
+{ printf 'old 8\n\n'; cat "$T/f8"; } >"$T/b3"
+r=$(post "$T/b3"); [ "${r%% *}" = 409 ] && unchanged; ok $? "fork at the same size 8: 409, nothing stored ($r)"
+printf 'forged %s\n' 9 10 | "$B" log append --data "$T/fork" >/dev/null 2>>"$T/fork.err"
+"$B" serve --data "$T/fork" --listen 127.0.0.1:0 >"$T/fserve.out" 2>"$T/fserve.err" &
+FPID=$!
+PIDS+=($FPID)
+FPORT=$(port_of "$T/fserve.out")
+{ echo "old 8"; curl -sf "http://127.0.0.1:$FPORT/log/consistency?from=8&to=10"; echo; curl -sf "http://127.0.0.1:$FPORT/log/checkpoint"; } >"$T/b4"
+r=$(post "$T/b4"); [ "${r%% *}" = 422 ] && unchanged; ok $? "fork grown to 10 with the fork's own valid proof: 422, nothing stored ($r)"
+{ echo "old 8"; echo "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="; echo; curl -sf "http://127.0.0.1:$FPORT/log/checkpoint"; } >"$T/b5"
+r=$(post "$T/b5"); [ "${r%% *}" = 422 ] && unchanged; ok $? "a bad proof: 422, nothing stored ($r)"
+
+sed '$s/\(.\)\(.\{8\}\)$/X\2/' "$T/cp8" >"$T/cp8bad"
+cmp -s "$T/cp8" "$T/cp8bad"; [ $? = 1 ] || bail "could not corrupt the signature"
+{ printf 'old 8\n\n'; cat "$T/cp8bad"; } >"$T/b6"
+r=$(post "$T/b6"); [ "${r%% *}" = 403 ] && unchanged; ok $? "a corrupted log signature: 403, nothing stored ($r)"
+
+"$B" init --data "$T/other" --origin other.belfry.test/log >/dev/null 2>"$T/other.err"
+{ printf 'old 0\n\n'; "$B" log checkpoint --data "$T/other"; } >"$T/b7"
+r=$(post "$T/b7"); [ "${r%% *}" = 404 ] && unchanged; ok $? "an unknown origin: 404 ($r)"
+printf 'hello\n' >"$T/b8"
+r=$(post "$T/b8"); [ "${r%% *}" = 400 ] && unchanged; ok $? "garbage: 400 ($r)"
+head -c 70000 /dev/zero >"$T/b9"
+r=$(post "$T/b9"); [ "${r%% *}" = 413 ] && unchanged; ok $? "a body over 64 KiB: 413 ($r)"
+
+kill "$WPID"; wait "$WPID" 2>/dev/null
+start_witness "$WPORT"
+{ printf 'old 0\n\n'; cat "$T/cp8"; } >"$T/b10"
+r=$(post "$T/b10"); [ "$r" = "409 text/x.tlog.size" ] && [ "$(cat "$T/resp")" = 8 ]
+ok $? "after a restart the witness still holds size 8 ($r)"
+{ printf 'old 8\n\n'; cat "$T/cp8"; } >"$T/b11"
+r=$(post "$T/b11"); [ "${r%% *}" = 200 ] && grep -q "^— witness.it.test " "$T/resp"; ok $? "resubmitting checkpoint 8 with old 8: 200 with a cosignature line"
+
+kill "$WPID"; wait "$WPID" 2>/dev/null
+chmod 644 "$T/wkey"
+out=$("$B" witness --data "$T/wit" --key-file "$T/wkey" --log "$LOGKEY" --listen 127.0.0.1:0 2>&1)
+[ $? != 0 ] && echo "$out" | grep -q "readable by others"; ok $? "a world-readable witness key is refused"
+echo "1..$n"
