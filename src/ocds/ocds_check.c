@@ -321,7 +321,7 @@ static int check_tag(const json_t *r, struct ocds_chk *c)
 static int check_object_member(const json_t *obj, struct ocds_chk *c, const char *name)
 {
     json_t *v = json_object_get(obj, name);
-    if (v && !json_is_null(v) && !json_is_object(v))
+    if (v && !json_is_null(v) && !json_is_object(v) && !is_marker(v))
         return ocds_chk_fail(c, name, "must be an object");
     return 0;
 }
@@ -329,7 +329,7 @@ static int check_object_member(const json_t *obj, struct ocds_chk *c, const char
 static int check_array_member(const json_t *obj, struct ocds_chk *c, const char *name)
 {
     json_t *v = json_object_get(obj, name);
-    if (v && !json_is_null(v) && !json_is_array(v))
+    if (v && !json_is_null(v) && !json_is_array(v) && !is_marker(v))
         return ocds_chk_fail(c, name, "must be an array");
     return 0;
 }
@@ -376,7 +376,7 @@ static int check_object_array(const json_t *obj, struct ocds_chk *c, const char 
     size_t i;
     int rc = 0;
 
-    if (!arr || json_is_null(arr))
+    if (!arr || json_is_null(arr) || is_marker(arr))
         return 0;
     if (!json_is_array(arr))
         return ocds_chk_fail(c, name, "must be an array of objects");
