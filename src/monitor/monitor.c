@@ -316,7 +316,7 @@ int monitor_run(const struct monitor_opts *o, struct monitor_source *src, struct
     if ((rc = compare_sizes(r, st, &cp, &cpb, evidence)) < 0)
         goto out;
     if (rc == 0 && cp.size > r->old_size && (rc = verify_growth(r, &cp)) < 0) {
-        if (evidence && strncmp(err->msg, "FORK", 4) == 0)
+        if (evidence && (!strncmp(err->msg, "FORK", 4) || !strncmp(err->msg, "REWRITTEN", 9)))
             evidence_add(evidence, st, &cpb);
         goto out;
     }
