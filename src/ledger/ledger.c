@@ -294,13 +294,12 @@ int ledger_open(struct store *s, const struct ledger_opts *opts, struct ledger *
     pthread_mutex_init(&l->pub_mu, NULL);
     pthread_mutex_init(&l->q_mu, NULL);
     pthread_cond_init(&l->q_cv, NULL);
-    pthread_cond_init(&l->done_cv, NULL);
     ledger_cache_init(&l->cache);
     if (!l->readonly && (rc = take_lock(l, err)) < 0)
         goto fail;
     if ((rc = load_keys(l, err)) < 0 || (rc = recover(l, err)) < 0)
         goto fail;
-    if (!l->readonly && (rc = ledger_seq_start(l, err)) < 0)
+    if (!l->readonly && ((rc = ledger_signer_new(&l->key, &l->signer, err)) < 0 || (rc = ledger_seq_start(l, err)) < 0))
         goto fail;
     if (!l->readonly && opts->witness_urls && opts->witness_urls[0] && (rc = ledger_witness_start(l, opts, err)) < 0)
         goto fail;
@@ -318,6 +317,7 @@ void ledger_close(struct ledger *l)
     ledger_admin_stop(l);
     ledger_seq_stop(l); /* before the cosigner: the sequencer kicks it */
     ledger_witness_stop(l);
+    ledger_signer_free(l->signer);
     ledger_cache_free(&l->cache);
     free(l->pub_note);
     free(l->cos_note);
@@ -329,7 +329,6 @@ void ledger_close(struct ledger *l)
     pthread_mutex_destroy(&l->pub_mu);
     pthread_mutex_destroy(&l->q_mu);
     pthread_cond_destroy(&l->q_cv);
-    pthread_cond_destroy(&l->done_cv);
     free(l);
 }
 

@@ -84,6 +84,7 @@ struct ledger {
     char *vkey;
     struct tlog_skey key;
     struct tlog_vkey pub;
+    struct ledger_signer *signer;      /* sequencer only; NULL when read-only */
 
     /* published state (pub_mu) */
     pthread_mutex_t pub_mu;
@@ -100,7 +101,6 @@ struct ledger {
     /* sequencer queue (q_mu) */
     pthread_mutex_t q_mu;
     pthread_cond_t q_cv;               /* sequencer: work arrived or stop */
-    pthread_cond_t done_cv;            /* appenders: a batch finished */
     struct ledger_req *q_head, *q_tail;
     int stopping;
     int seq_running;
@@ -116,6 +116,14 @@ struct ledger {
 };
 
 int64_t ledger_now_ms(void);
+
+/* ledger_sign.c: signs checkpoints with a key object built once. */
+struct ledger_signer;
+int ledger_signer_new(const struct tlog_skey *k, struct ledger_signer **out, struct bf_err *err);
+void ledger_signer_free(struct ledger_signer *s);
+/* Appends the signed checkpoint note (same bytes as tlog_checkpoint_sign). */
+int ledger_signer_checkpoint(struct ledger_signer *s, const char *origin, uint64_t size, const tlog_hash *root,
+                             struct bf_buf *out, struct bf_err *err);
 
 /* ledger_seq.c */
 int ledger_seq_start(struct ledger *l, struct bf_err *err);

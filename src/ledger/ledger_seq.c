@@ -28,7 +28,8 @@ struct ledger_req {
     struct ledger_item *items;
     size_t n;
     int done;
-    struct ledger_req *next;
+    pthread_cond_t cv;         /* the appender sleeps on its own condition, */
+    struct ledger_req *next;   /* so a batch wakes only its own appenders */
 };
 
 #define LEDGER_MAX_ITEMS_PER_CALL 65536
@@ -106,7 +107,7 @@ static int sign_and_store(struct batch *b, uint64_t size, tlog_hash *root, struc
     int rc;
 
     tlog_range_root(&l->tree.range, root);
-    if ((rc = tlog_checkpoint_sign(&l->key, l->origin, size, root, cp, err)) < 0)
+    if ((rc = ledger_signer_checkpoint(l->signer, l->origin, size, root, cp, err)) < 0)
         return rc;
     return store_log_put_checkpoint(b->t, size, cp->data, cp->len, err);
 }
@@ -206,11 +207,11 @@ static void *sequencer(void *arg)
 
         pthread_mutex_lock(&l->q_mu);
         for (r = head; r;) {
-            struct ledger_req *next = r->next;
+            struct ledger_req *next = r->next; /* r is gone once done is seen */
             r->done = 1;
+            pthread_cond_signal(&r->cv);
             r = next;
         }
-        pthread_cond_broadcast(&l->done_cv);
     }
     pthread_mutex_unlock(&l->q_mu);
     return NULL;
@@ -254,7 +255,7 @@ static int check_item(struct ledger_item *it)
 
 int ledger_append(struct ledger *l, struct ledger_item *items, size_t n, struct bf_err *err)
 {
-    struct ledger_req req = { items, n, 0, NULL };
+    struct ledger_req req;
     size_t i, pending = 0;
 
     if (l->readonly)
@@ -265,9 +266,15 @@ int ledger_append(struct ledger *l, struct ledger_item *items, size_t n, struct 
         if (check_item(&items[i]) == ITEM_PENDING)
             pending++;
     if (pending) {
+        req.items = items;
+        req.n = n;
+        req.done = 0;
+        req.next = NULL;
+        pthread_cond_init(&req.cv, NULL);
         pthread_mutex_lock(&l->q_mu);
         if (l->stopping) {
             pthread_mutex_unlock(&l->q_mu);
+            pthread_cond_destroy(&req.cv);
             return bf_err_set(err, BF_ECONFLICT, "the ledger is closing");
         }
         if (l->q_tail)
@@ -277,8 +284,9 @@ int ledger_append(struct ledger *l, struct ledger_item *items, size_t n, struct 
         l->q_tail = &req;
         pthread_cond_signal(&l->q_cv);
         while (!req.done)
-            pthread_cond_wait(&l->done_cv, &l->q_mu);
+            pthread_cond_wait(&req.cv, &l->q_mu);
         pthread_mutex_unlock(&l->q_mu);
+        pthread_cond_destroy(&req.cv);
     }
     for (i = 0; i < n; i++)
         if (items[i].rc < 0) {

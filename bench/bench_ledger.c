@@ -1,0 +1,291 @@
+/*
+ * bench_ledger.c - in-process figures of the running ledger, written to
+ * bench/results/ledger.txt (or --out FILE):
+ *
+ *   1. durable appends/s with W concurrent writer threads (default 64),
+ *      each calling ledger_append with one entry at a time on a real,
+ *      fsync'd store, and the p50/p99/max time from the call to its
+ *      return, i.e. from append to "durable and covered by a published
+ *      signed checkpoint";
+ *   2. receipts/s: ledger_receipt (inclusion proof + formatting) for
+ *      random indexes against the latest checkpoint, 2 threads;
+ *   3. in-process append rate: leaf hash + tree update (compact range and
+ *      the per-level tile edge, with every completed tile-level hash kept
+ *      in memory) over the leaves "leaf 0".."leaf N-1", the same work the
+ *      Go comparison (bench/go) does with x/mod tlog.StoredHashes.
+ *
+ * Usage: bench_ledger [--seconds S] [--writers W] [--leaves N] [--out FILE]
+ * [--dir DIR] (DIR: where the durable store is created, default /tmp).
+ */
+#include "common.h"
+#include "buf.h"
+#include "ledger/ledger.h"
+#include "ledger/ledger_int.h"
+#include "store/store.h"
+#include "store/store_log.h"
+
+#include <pthread.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* ---- 1. durable appends ---------------------------------------------- */
+
+struct writer {
+    struct ledger *l;
+    int id;
+    double until;
+    double *lat;
+    size_t n, cap;
+    int errors;
+};
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    char e[128];
+    while (now_s() < w->until) {
+        struct ledger_item it;
+        double t0;
+        memset(&it, 0, sizeof it);
+        it.len = (size_t)snprintf(e, sizeof e, "{\"writer\":%d,\"seq\":%zu,\"payload\":\"procurement record "
+                                               "placeholder of about a hundred bytes\"}", w->id, w->n);
+        it.entry = e;
+        t0 = now_s();
+        if (ledger_append(w->l, &it, 1, NULL) < 0) {
+            w->errors++;
+            continue;
+        }
+        if (w->n == w->cap) {
+            w->cap = w->cap ? 2 * w->cap : 4096;
+            w->lat = bf_xrealloc(w->lat, w->cap * sizeof *w->lat);
+        }
+        w->lat[w->n++] = now_s() - t0;
+    }
+    return NULL;
+}
+
+static int count_cp(void *ctx, uint64_t size, const char *note, size_t len, struct bf_err *err)
+{
+    (void)size; (void)note; (void)len; (void)err;
+    (*(uint64_t *)ctx)++;
+    return 0;
+}
+
+static int bench_durable(FILE *out, const char *base, int nw, double secs, struct store **sp, struct ledger **lp)
+{
+    struct bf_err err = { 0, "" };
+    struct writer *w = bf_xcalloc((size_t)nw, sizeof *w);
+    pthread_t *th = bf_xcalloc((size_t)nw, sizeof *th);
+    char dir[512];
+    double t0, el, *all;
+    size_t total = 0, k = 0;
+    uint64_t cps = 0;
+    int i, errors = 0;
+
+    snprintf(dir, sizeof dir, "%s/belfry-bench-XXXXXX", base);
+    if (!mkdtemp(dir) || store_open(dir, STORE_CREATE, sp, &err) < 0 ||
+        ledger_init(*sp, "bench.belfry.test/log", NULL, &err) < 0 || ledger_open(*sp, NULL, lp, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return -1;
+    }
+    t0 = now_s();
+    for (i = 0; i < nw; i++) {
+        w[i].l = *lp;
+        w[i].id = i;
+        w[i].until = t0 + secs;
+        pthread_create(&th[i], NULL, writer_main, &w[i]);
+    }
+    for (i = 0; i < nw; i++) {
+        pthread_join(th[i], NULL);
+        total += w[i].n;
+        errors += w[i].errors;
+    }
+    el = now_s() - t0;
+    all = bf_xmalloc((total ? total : 1) * sizeof *all);
+    for (i = 0; i < nw; i++) {
+        memcpy(all + k, w[i].lat, w[i].n * sizeof *all);
+        k += w[i].n;
+        free(w[i].lat);
+    }
+    qsort(all, total, sizeof *all, cmp_double);
+    store_log_scan_checkpoints(*sp, count_cp, &cps, NULL);
+    fprintf(out, "durable appends (%d writer threads, one entry per ledger_append, ~100-byte entries,\n"
+                 "  SQLite WAL synchronous=FULL in %s, %.1f s)\n", nw, base, el);
+    fprintf(out, "  appends/s                      %.0f   (target >= 50000)\n", (double)total / el);
+    fprintf(out, "  entries / errors               %zu / %d\n", total, errors);
+    fprintf(out, "  group commits (checkpoints)    %" PRIu64 "   (%.1f entries per commit)\n", cps,
+            cps ? (double)total / (double)cps : 0.0);
+    if (total)
+        fprintf(out, "  append -> signed checkpoint    p50 %.2f ms   p99 %.2f ms   max %.2f ms   (target p99 <= 100 ms)\n",
+                all[total / 2] * 1e3, all[total * 99 / 100] * 1e3, all[total - 1] * 1e3);
+    free(all);
+    free(w);
+    free(th);
+    return 0;
+}
+
+/* ---- 2. receipts ------------------------------------------------------ */
+
+struct reader {
+    struct ledger *l;
+    double until;
+    uint64_t n, size, seed;
+    int errors;
+};
+
+static void *reader_main(void *arg)
+{
+    struct reader *r = arg;
+    struct bf_buf b = BF_BUF_INIT;
+    while (now_s() < r->until) {
+        int i;
+        for (i = 0; i < 64; i++) {
+            r->seed = r->seed * 6364136223846793005ull + 1442695040888963407ull;
+            bf_buf_reset(&b);
+            if (ledger_receipt(r->l, (r->seed >> 11) % r->size, 0, &b, NULL) < 0)
+                r->errors++;
+            else
+                r->n++;
+        }
+    }
+    bf_buf_free(&b);
+    return NULL;
+}
+
+static void bench_receipts(FILE *out, struct ledger *l, double secs)
+{
+    struct reader r[2];
+    pthread_t th[2];
+    double t0 = now_s();
+    uint64_t total = 0;
+    int i, errors = 0;
+
+    for (i = 0; i < 2; i++) {
+        r[i] = (struct reader){ l, t0 + secs, 0, ledger_size(l), (uint64_t)i + 1, 0 };
+        pthread_create(&th[i], NULL, reader_main, &r[i]);
+    }
+    for (i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+        total += r[i].n;
+        errors += r[i].errors;
+    }
+    fprintf(out, "receipts in process (ledger_receipt, random index, log of %" PRIu64 " entries, 2 threads)\n",
+            ledger_size(l));
+    fprintf(out, "  receipts/s                     %.0f   (errors %d)\n", (double)total / (now_s() - t0), errors);
+}
+
+/* ---- 3. tree append ----------------------------------------------------- */
+
+struct memstore {
+    tlog_hash *h;
+    size_t n, cap;
+};
+
+static int keep_hash(void *ctx, int level, uint64_t idx, const tlog_hash *h, const tlog_hash *tile, struct bf_err *err)
+{
+    struct memstore *m = ctx;
+    (void)level; (void)idx; (void)tile; (void)err;
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 1024;
+        m->h = bf_xrealloc(m->h, m->cap * sizeof *m->h);
+    }
+    m->h[m->n++] = *h;
+    return 0;
+}
+
+static void bench_tree(FILE *out, uint64_t n)
+{
+    struct ledger_tree *t = bf_xmalloc(sizeof *t);
+    struct memstore m = { NULL, 0, 0 };
+    tlog_hash *leaves = bf_xmalloc(n * sizeof *leaves), root;
+    char e[32];
+    double t0, el;
+    uint64_t i;
+
+    ledger_tree_init(t);
+    t0 = now_s();
+    for (i = 0; i < n; i++) {
+        int len = snprintf(e, sizeof e, "leaf %" PRIu64, i);
+        tlog_leaf_hash(e, (size_t)len, &leaves[i]);
+        ledger_tree_append(t, &leaves[i], keep_hash, &m, NULL);
+    }
+    tlog_range_root(&t->range, &root);
+    el = now_s() - t0;
+    fprintf(out, "in-process append (leaf hash + tree update, leaves \"leaf 0\"..\"leaf %" PRIu64 "\", 1 thread)\n",
+            n - 1);
+    fprintf(out, "  belfry appends/s               %.0f   (root %02x%02x%02x%02x..., %zu tile-level hashes kept)\n",
+            (double)n / el, root.b[0], root.b[1], root.b[2], root.b[3], m.n);
+    free(m.h);
+    free(leaves);
+    free(t);
+}
+
+int main(int argc, char **argv)
+{
+    const char *outpath = "bench/results/ledger.txt", *dir = "/tmp";
+    double secs = 5;
+    int writers = 64, i;
+    uint64_t leaves = 1000000;
+    struct store *s = NULL;
+    struct ledger *l = NULL;
+    FILE *out;
+    char host[256] = "?";
+
+    for (i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--seconds"))
+            secs = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--writers"))
+            writers = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--leaves"))
+            leaves = strtoull(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--out"))
+            outpath = argv[i + 1];
+        else if (!strcmp(argv[i], "--dir"))
+            dir = argv[i + 1];
+    }
+    if (writers < 1 || secs <= 0 || leaves < 1) {
+        fprintf(stderr, "usage: bench_ledger [--seconds S] [--writers W] [--leaves N] [--out FILE] [--dir DIR]\n");
+        return 2;
+    }
+    out = fopen(outpath, "w");
+    if (!out) {
+        fprintf(stderr, "bench: %s: %s\n", outpath, strerror(errno));
+        return 1;
+    }
+    gethostname(host, sizeof host);
+    fprintf(out, "# belfry ledger benchmark (bench/bench_ledger.c; HTTP and Go parts: bench/ledger_bench.sh)\n");
+    fprintf(out, "# host %s, %ld CPUs online, release build (-O2)\n\n", host, sysconf(_SC_NPROCESSORS_ONLN));
+    if (bench_durable(out, dir, writers, secs, &s, &l) == 0) {
+        fprintf(out, "\n");
+        bench_receipts(out, l, secs / 2 > 1 ? secs / 2 : 1);
+    }
+    fprintf(out, "\n");
+    bench_tree(out, leaves);
+    fclose(out);
+    if (l) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", store_dir(s));
+        ledger_close(l);
+        if (system(cmd) != 0)
+            fprintf(stderr, "bench: could not remove the store\n");
+    }
+    store_close(s);
+    if ((out = fopen(outpath, "r"))) {
+        char line[512];
+        while (fgets(line, sizeof line, out))
+            fputs(line, stdout);
+        fclose(out);
+    }
+    return 0;
+}
