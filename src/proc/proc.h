@@ -86,7 +86,8 @@ struct proc_threshold {
 };
 
 struct proc_ground {
-    const char *code;               /* "28(1)(c)" */
+    const char *code;               /* "art28-1c" (ext/defence art28Ground codelist) */
+    const char *article;            /* "Art. 28(1)(c)" */
     unsigned categories;            /* PROC_GOODS|PROC_WORKS|PROC_SERVICES it may be used for */
     const char *summary;
 };

@@ -34,10 +34,20 @@ static const char *const CATEGORIES[] = { "goods", "works", "services", NULL };
 static const char *const BID_STATUS[] = { "valid", "disqualified", "withdrawn", NULL };
 static const char *const NOTIFICATION[] = { "electronic", "other", NULL };
 static const char *const MILESTONE_STATUS[] = { "scheduled", "met", "notMet", "partiallyMet", NULL };
+/* Codelists of ext/defence (release-schema.json), checked again by
+ * ocds_release_check: listed here so a form can offer them and an error
+ * names the field. */
+static const char *const WITHHELD_REASON[] = { "defenceSecurity", "commercialInterest", "fairCompetition",
+                                               "lawEnforcement", "publicInterest", NULL };
+static const char *const CLASSIFICATION[] = { "unclassified", "restricted", "confidential", "secret", "topSecret",
+                                              NULL };
+static const char *const CAPABILITY[] = { "dronesUav", "combatAircraft", "land", "cyberElectronicWarfare",
+                                          "airDefence", "ammunition", "infrastructure", "other", NULL };
 
 static const struct field F_WITHHELD[] = {
     { "path", F_STR, 1, 200, NULL, NULL, "JSON pointer of the withheld field, e.g. /tender/value" },
-    { "reason", F_STR, 1, 64, NULL, NULL, "reason code (ext/defence/codelists/withheldReason.csv)" },
+    { "reason", F_ENUM, 1, 0, WITHHELD_REASON, NULL, "reason code (ext/defence withheldReason)" },
+    { "description", F_TEXT, 0, 0, NULL, NULL, "justification (eForms BT-196)" },
     { "disclosureDate", F_DATE, 1, 0, NULL, NULL, "planned disclosure date" },
     END,
 };
@@ -69,13 +79,13 @@ static const struct field S_CREATE[] = {
     { "description", F_TEXT, 0, 0, NULL, NULL, "what is bought and why" },
     { "procedure", F_STR, 1, 64, NULL, NULL, "restricted, negotiatedWithPublication, competitiveDialogue or "
                                              "negotiatedWithoutPublication" },
-    { "article28Ground", F_STR, 0, 16, NULL, NULL, "Art. 28 ground, e.g. 28(1)(e) (negotiated without publication)" },
+    { "article28Ground", F_STR, 0, 16, NULL, NULL, "Art. 28 ground code, e.g. art28-1e (negotiated without "
+                                                  "publication; see GET /api/v1/rules)" },
     { "article28Justification", F_TEXT, 0, 0, NULL, NULL, "why the ground applies" },
     { "mainProcurementCategory", F_ENUM, 1, 0, CATEGORIES, NULL, "goods, works or services" },
     { "estimatedValue", F_AMOUNT, 1, 0, NULL, NULL, "{amount, currency: EUR}, excluding VAT" },
-    { "capabilityArea", F_STR, 1, 64, NULL, NULL, "capability area code (ext/defence)" },
-    { "securityClassification", F_STR, 0, 64, NULL, NULL, "classification level of the contract" },
-    { "fundingSource", F_STR, 0, 64, NULL, NULL, "funding source code (ext/defence)" },
+    { "capabilityArea", F_ENUM, 1, 0, CAPABILITY, NULL, "capability area (ext/defence)" },
+    { "securityClassification", F_ENUM, 0, 0, CLASSIFICATION, NULL, "classification level of the contract" },
     { "buyerName", F_STR, 0, 300, NULL, NULL, "the buyer's name as published" },
     { "cpv", F_STR, 0, 16, NULL, NULL, "main CPV code, e.g. 35613000" },
     { "plannedNoticeDate", F_DATE, 0, 0, NULL, NULL, "when the contract notice is planned" },

@@ -20,6 +20,7 @@ struct proc_work {
     const char *tag;                  /* release tag */
     const char *tag2;                 /* optional second tag */
     enum proc_state next;             /* state after the step */
+    json_t *disclosed;                /* withheld entries this step discloses (owned) */
 };
 
 /* Step implementations (proc_steps.c): add issues and/or mutate w->p. */
@@ -58,8 +59,15 @@ void proc_dl_day(json_t *dl, const char *name, int64_t day);
 /* Adds roles to the party with id (creating it with name). */
 void proc_party_role(json_t *doc, const char *id, const char *name, const char *role);
 
+/* Copies of body objects with each date member (startDate, endDate,
+ * dueDate, dateMet) normalised to RFC 3339 date-time. */
+json_t *proc_dates_normalised(const json_t *obj);
+
 /* Release building (proc_release.c). */
-json_t *proc_release_build(const struct proc *p, const char *date, const char *tag, const char *tag2);
+/* disclosed (may be NULL): withheld entries marked {"disclosed": true}
+ * that this release opens (ocds_disclose adds salt and commitment). */
+json_t *proc_release_build(const struct proc *p, const char *date, const char *tag, const char *tag2,
+                           const json_t *disclosed);
 /* RFC 6901 resolution in v; NULL if absent. */
 json_t *proc_pointer_get(const json_t *v, const char *ptr);
 /* 1 if ptr is a syntactically valid pointer that may be withheld. */

@@ -102,6 +102,19 @@ json_t *proc_amount(int64_t cents)
     return a;
 }
 
+json_t *proc_dates_normalised(const json_t *obj)
+{
+    static const char *const keys[] = { "startDate", "endDate", "dueDate", "dateMet" };
+    json_t *o = json_deep_copy(obj);
+    struct proc_date d;
+    size_t i;
+
+    for (i = 0; i < BF_ARRAY_LEN(keys); i++)
+        if (proc_date_parse(proc_jstr(o, keys[i]), &d, NULL) == 0)
+            json_object_set_new(o, keys[i], json_string(d.text));
+    return o;
+}
+
 void proc_dl_day(json_t *dl, const char *name, int64_t day)
 {
     char d[11];
@@ -367,14 +380,15 @@ static void create_rules(struct proc_work *w, enum proc_category cat, int64_t es
         return;
     }
     g = proc_rules_ground(w->r, ground);
-    if (!ground && applies)
+    if (!ground)
         proc_issue(w->is, "dir2009-81/art28-ground", "/article28Ground", "negotiated without publication of a "
-                   "notice needs an Art. 28 ground (e.g. 28(1)(e)) for a contract of this value");
+                   "notice needs an Art. 28 ground (e.g. art28-1e)");
     else if (ground && !g)
-        proc_issue(w->is, "dir2009-81/art28-ground", "/article28Ground", "%s is not an Art. 28 ground", ground);
+        proc_issue(w->is, "dir2009-81/art28-ground", "/article28Ground", "%s is not an Art. 28 ground (codes "
+                   "art28-1a ... art28-5, see GET /api/v1/rules)", ground);
     else if (g && !(g->categories & cat))
-        proc_issue(w->is, "dir2009-81/art28-ground", "/article28Ground", "ground %s does not apply to %s contracts",
-                   g->code, proc_jstr(w->body, "mainProcurementCategory"));
+        proc_issue(w->is, "dir2009-81/art28-ground", "/article28Ground", "ground %s (%s) does not apply to %s contracts",
+                   g->code, g->article, proc_jstr(w->body, "mainProcurementCategory"));
     else if (g && !proc_jstr(w->body, "article28Justification"))
         proc_issue(w->is, "dir2009-81/art28-ground", "/article28Justification", "ground %s needs a justification",
                    g->code);
@@ -408,17 +422,16 @@ static void create_doc(struct proc_work *w)
                             json_pack("[{s:s,s:O,s:{s:s,s:O}}]", "id", "1", "description", json_object_get(b, "title"),
                                       "classification", "scheme", "CPV", "id", json_object_get(b, "cpv")));
     def = proc_jobj(tender, "defence");
+    json_object_set_new(def, "directive", json_string("2009/81/EC"));
     json_object_set_new(def, "procedure", json_string(w->tr->name));
     json_object_set_new(def, "rules", json_string(w->p->rules_key));
     if (proc_jstr(b, "article28Ground"))
-        json_object_set(def, "article28Ground", json_object_get(b, "article28Ground"));
+        json_object_set(def, "negotiatedWithoutPublicationGround", json_object_get(b, "article28Ground"));
     if (proc_jstr(b, "article28Justification"))
-        json_object_set(def, "article28Justification", json_object_get(b, "article28Justification"));
+        json_object_set(def, "groundJustification", json_object_get(b, "article28Justification"));
     json_object_set(def, "capabilityArea", json_object_get(b, "capabilityArea"));
     if (proc_jstr(b, "securityClassification"))
         json_object_set(def, "securityClassification", json_object_get(b, "securityClassification"));
-    if (proc_jstr(b, "fundingSource"))
-        json_object_set(def, "fundingSource", json_object_get(b, "fundingSource"));
 }
 
 int proc_create(const char *ocid, const char *buyer, const json_t *body, int64_t now, struct proc *p, json_t **release,
@@ -476,7 +489,8 @@ int proc_create(const char *ocid, const char *buyer, const json_t *body, int64_t
     create_doc(&w);
     proc_fact_set_str(p, "lastDate", w.date.text);
     p->seq = 1;
-    *release = proc_release_build(p, w.date.text, "planning", NULL);
+    *release = proc_release_build(p, w.date.text, "planning", NULL, NULL);
+    proc_fact_set_str(p, "lastReleaseId", json_string_value(json_object_get(*release, "id")));
 out:
     json_decref(w.dl);
     rc = proc_issues_code(is);
@@ -492,7 +506,6 @@ int proc_apply(struct proc *p, enum proc_step step, const json_t *body, int64_t 
 {
     struct proc work;
     struct proc_work w = { 0 };
-    int rc;
 
     *release = NULL;
     if (deadlines)
@@ -519,12 +532,14 @@ int proc_apply(struct proc *p, enum proc_step step, const json_t *body, int64_t 
     work.state = w.next;
     work.seq++;
     proc_fact_set_str(&work, "lastDate", w.date.text);
-    *release = proc_release_build(&work, w.date.text, w.tag, w.tag2);
+    *release = proc_release_build(&work, w.date.text, w.tag, w.tag2, w.disclosed);
+    proc_fact_set_str(&work, "lastReleaseId", json_string_value(json_object_get(*release, "id")));
     proc_free(p);
     *p = work;
     work.facts = work.doc = work.withheld = NULL;
 out:
     proc_free(&work);
+    json_decref(w.disclosed);
     if (deadlines)
         *deadlines = w.dl;
     else

@@ -102,7 +102,8 @@ int proc_pointer_withholdable(const char *ptr)
     return 1;
 }
 
-json_t *proc_release_build(const struct proc *p, const char *date, const char *tag, const char *tag2)
+json_t *proc_release_build(const struct proc *p, const char *date, const char *tag, const char *tag2,
+                           const json_t *disclosed)
 {
     json_t *r = json_deep_copy(p->doc), *wh = json_array(), *e;
     char id[PROC_OCID_MAX + 48];
@@ -118,6 +119,8 @@ json_t *proc_release_build(const struct proc *p, const char *date, const char *t
     json_array_foreach(p->withheld, i, e)
         if (proc_pointer_get(r, json_string_value(json_object_get(e, "path"))))
             json_array_append(wh, e);
+    json_array_foreach(disclosed, i, e)
+        json_array_append(wh, e);
     if (json_array_size(wh))
         json_object_set_new(r, "withheld", wh);
     else

@@ -192,7 +192,7 @@ json_t *proc_rules_json(const struct proc_rules *r)
     json_object_set_new(o, "procedures", a);
     a = json_array();
     for (i = 0; i < r->ngrounds; i++)
-        json_array_append_new(a, json_pack("{s:s,s:o,s:s}", "code", r->grounds[i].code, "categories",
+        json_array_append_new(a, json_pack("{s:s,s:s,s:o,s:s}", "code", r->grounds[i].code, "article", r->grounds[i].article, "categories",
                                            categories_json(r->grounds[i].categories), "summary",
                                            r->grounds[i].summary));
     json_object_set_new(o, "article28Grounds", a);

@@ -381,7 +381,7 @@ int proc_step_contract(struct proc_work *w)
     if (proc_jstr(w->body, "title"))
         json_object_set(c, "title", json_object_get(w->body, "title"));
     if (json_object_get(w->body, "period"))
-        json_object_set(c, "period", json_object_get(w->body, "period"));
+        json_object_set_new(c, "period", proc_dates_normalised(json_object_get(w->body, "period")));
     json_array_append_new(proc_jarr(w->p->doc, "contracts"), c);
     w->tag = "contract";
     w->next = PROC_S_CONTRACTED;
@@ -401,7 +401,7 @@ int proc_step_milestones(struct proc_work *w)
     size_t i, j;
 
     json_array_foreach(json_object_get(w->body, "milestones"), i, m) {
-        json_t *nm = json_deep_copy(m);
+        json_t *nm = proc_dates_normalised(m);
         if (!json_object_get(nm, "status"))
             json_object_set_new(nm, "status", json_string("scheduled"));
         json_array_foreach(ms, j, old)
@@ -514,7 +514,7 @@ int proc_step_cancellation(struct proc_work *w)
 
 int proc_step_disclosure(struct proc_work *w)
 {
-    json_t *paths = json_object_get(w->body, "paths"), *p, *e;
+    json_t *paths = json_object_get(w->body, "paths"), *p, *e = NULL;
     size_t i, j;
     char at[32];
 
@@ -523,10 +523,20 @@ int proc_step_disclosure(struct proc_work *w)
             if (!strcmp(proc_jstr(e, "path"), json_string_value(p)))
                 break;
         snprintf(at, sizeof at, "/paths/%zu", i);
-        if (j == json_array_size(w->p->withheld))
+        if (j == json_array_size(w->p->withheld)) {
             proc_issue(w->is, "lifecycle/not-withheld", at, "%.200s is not withheld", json_string_value(p));
-        else
-            json_array_remove(w->p->withheld, j);
+            continue;
+        }
+        if (!proc_pointer_get(w->p->doc, json_string_value(p))) {
+            proc_issue(w->is, "lifecycle/not-withheld", at, "%.200s holds no value yet", json_string_value(p));
+            continue;
+        }
+        if (!w->disclosed)
+            w->disclosed = json_array();
+        e = json_deep_copy(e);
+        json_object_set_new(e, "disclosed", json_true());
+        json_array_append_new(w->disclosed, e);
+        json_array_remove(w->p->withheld, j);
     }
     switch (w->p->state) {
     case PROC_S_PLANNING: w->tag = "planningUpdate"; break;

@@ -46,24 +46,24 @@ static const struct proc_type_rule types_2009_81[] = {
 #define ALL (PROC_GOODS | PROC_WORKS | PROC_SERVICES)
 
 static const struct proc_ground grounds_2009_81[] = {
-    { "28(1)(a)", ALL, "no tenders, no suitable tenders or no requests to participate in a prior restricted, "
+    { "art28-1a", "Art. 28(1)(a)", ALL, "no tenders, no suitable tenders or no requests to participate in a prior restricted, "
                        "negotiated with publication or competitive dialogue procedure; terms not substantially altered" },
-    { "28(1)(b)", ALL, "only irregular or unacceptable tenders in a prior procedure; all qualified tenderers included" },
-    { "28(1)(c)", ALL, "urgency resulting from a crisis makes the time limits of the other procedures impossible" },
-    { "28(1)(d)", ALL, "extreme urgency brought about by unforeseeable events not attributable to the authority" },
-    { "28(1)(e)", ALL, "only one economic operator can perform, for technical reasons or because of exclusive rights" },
-    { "28(2)(a)", PROC_SERVICES, "research and development services (other than those excluded by Art. 13)" },
-    { "28(2)(b)", PROC_GOODS, "products manufactured purely for research and development" },
-    { "28(3)(a)", PROC_GOODS, "additional deliveries by the original supplier where a change would cause "
+    { "art28-1b", "Art. 28(1)(b)", ALL, "only irregular or unacceptable tenders in a prior procedure; all qualified tenderers included" },
+    { "art28-1c", "Art. 28(1)(c)", ALL, "urgency resulting from a crisis makes the time limits of the other procedures impossible" },
+    { "art28-1d", "Art. 28(1)(d)", ALL, "extreme urgency brought about by unforeseeable events not attributable to the authority" },
+    { "art28-1e", "Art. 28(1)(e)", ALL, "only one economic operator can perform, for technical reasons or because of exclusive rights" },
+    { "art28-2a", "Art. 28(2)(a)", PROC_SERVICES, "research and development services (other than those excluded by Art. 13)" },
+    { "art28-2b", "Art. 28(2)(b)", PROC_GOODS, "products manufactured purely for research and development" },
+    { "art28-3a", "Art. 28(3)(a)", PROC_GOODS, "additional deliveries by the original supplier where a change would cause "
                               "incompatibility or disproportionate technical difficulties (generally at most 5 years)" },
-    { "28(3)(b)", PROC_GOODS, "supplies quoted and purchased on a commodity market" },
-    { "28(3)(c)", PROC_GOODS, "supplies on particularly advantageous terms from a supplier winding up its business "
+    { "art28-3b", "Art. 28(3)(b)", PROC_GOODS, "supplies quoted and purchased on a commodity market" },
+    { "art28-3c", "Art. 28(3)(c)", PROC_GOODS, "supplies on particularly advantageous terms from a supplier winding up its business "
                               "or from receivers" },
-    { "28(4)(a)", PROC_WORKS | PROC_SERVICES, "additional works or services made necessary by unforeseen "
+    { "art28-4a", "Art. 28(4)(a)", PROC_WORKS | PROC_SERVICES, "additional works or services made necessary by unforeseen "
                                               "circumstances (at most 50% of the original contract)" },
-    { "28(4)(b)", PROC_WORKS | PROC_SERVICES, "repetition of similar works or services announced in the original "
+    { "art28-4b", "Art. 28(4)(b)", PROC_WORKS | PROC_SERVICES, "repetition of similar works or services announced in the original "
                                               "notice, within 5 years of the original contract" },
-    { "28(5)", PROC_SERVICES, "air and maritime transport for forces deployed or to be deployed abroad" },
+    { "art28-5", "Art. 28(5)", PROC_SERVICES, "air and maritime transport for forces deployed or to be deployed abroad" },
 };
 
 static const struct proc_rule_ref refs_2009_81[] = {

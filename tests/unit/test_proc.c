@@ -8,9 +8,52 @@
  */
 #include "common.h"
 #include "proc/proc.h"
+#include "ocds/ocds.h"
 #include "tap.h"
 
+static int n_checked, n_bad, n_disclosed;
+static json_t *last_pub, *last_side; /* what ocds_publish would have stored for the previous release */
+
+/* Every release a step yields must pass the OCDS core's release check
+ * (OCDS 1.1.5 + bids + ext/defence) and its withheld split; a disclosing
+ * release is first opened against the previous public release and its
+ * sidecar, as the HTTP handler does, and the opening is checked. */
+static void ocds_conform(const json_t *rel)
+{
+    struct bf_err err = { 0 };
+    json_t *pub = NULL, *side = NULL, *opened = NULL;
+    int disclosing = 0, rc;
+    size_t i;
+    json_t *e;
+
+    n_checked++;
+    json_array_foreach(json_object_get(rel, "withheld"), i, e)
+        disclosing |= json_is_true(json_object_get(e, "disclosed"));
+    if (disclosing) {
+        rc = ocds_disclose(rel, last_pub, last_side, &opened, &err);
+        if (!rc)
+            rc = ocds_disclosure_check(last_pub, opened, &err);
+        n_disclosed += rc == 0;
+        rel = opened ? opened : rel;
+    }
+    if (ocds_release_check(rel, &err) < 0 || ocds_withhold(rel, &pub, &side, &err) < 0) {
+        n_bad++;
+        diag("release %s fails the OCDS check: %s", json_string_value(json_object_get(rel, "id")), err.msg);
+    }
+    json_decref(last_pub);
+    json_decref(last_side);
+    last_pub = pub;
+    last_side = side;
+    json_decref(opened);
+}
+
 static int64_t NOW; /* 2026-06-01T00:00:00Z */
+
+/* /awards/0/value of a release. */
+static json_t *proc_pointer_value(json_t *rel, const char *arr)
+{
+    return json_object_get(json_array_get(json_object_get(rel, arr), 0), "value");
+}
 
 /* Runs one step; returns the code and copies the first rule (or "") into
  * rule, and the joined rules of all issues into all. */
@@ -36,6 +79,8 @@ static int step(struct proc *p, enum proc_step s, const char *body, json_t **rel
     if (is.n)
         diag("%s: %s", proc_step_name(s), is.v[0].msg);
     json_decref(b);
+    if (r)
+        ocds_conform(r);
     if (rel)
         *rel = r;
     else
@@ -81,22 +126,20 @@ static void test_create_rules(void)
               "\"capabilityArea\":\"land\",\"date\":\"2025-01-06\"}", NULL, r, all);
     ok(rc == BF_ECONFLICT && !strcmp(r, "dir2009-81/art28-ground"), "no Art. 28 ground: %s", r);
     rc = step(&p, PROC_STEP_CREATE, "{\"title\":\"x\",\"procedure\":\"negotiatedWithoutPublication\","
-              "\"article28Ground\":\"28(3)(b)\",\"article28Justification\":\"j\","
+              "\"article28Ground\":\"art28-3b\",\"article28Justification\":\"j\","
               "\"mainProcurementCategory\":\"services\",\"estimatedValue\":{\"amount\":1000000,\"currency\":\"EUR\"},"
               "\"capabilityArea\":\"land\",\"date\":\"2025-01-06\"}", NULL, r, all);
     ok(rc == BF_ECONFLICT && !strcmp(r, "dir2009-81/art28-ground"), "supplies-only ground on services: %s", r);
     rc = step(&p, PROC_STEP_CREATE, "{\"title\":\"x\",\"procedure\":\"negotiatedWithoutPublication\","
-              "\"article28Ground\":\"28(1)(e)\",\"mainProcurementCategory\":\"goods\","
+              "\"article28Ground\":\"art28-1e\",\"mainProcurementCategory\":\"goods\","
               "\"estimatedValue\":{\"amount\":1000000,\"currency\":\"EUR\"},"
               "\"capabilityArea\":\"land\",\"date\":\"2025-01-06\"}", NULL, r, all);
     ok(rc == BF_ECONFLICT && !strcmp(r, "dir2009-81/art28-ground"), "ground without justification: %s", r);
     rc = step(&p, PROC_STEP_CREATE, "{\"title\":\"x\",\"procedure\":\"negotiatedWithoutPublication\","
               "\"mainProcurementCategory\":\"goods\",\"estimatedValue\":{\"amount\":100000,\"currency\":\"EUR\"},"
               "\"capabilityArea\":\"land\",\"date\":\"2025-01-06\"}", &rel, r, all);
-    ok(rc == 0 && json_is_false(json_object_get(p.facts, "directiveApplies")),
-       "below the threshold no ground is needed (%s)", all);
-    proc_free(&p);
-    json_decref(rel);
+    ok(rc == BF_ECONFLICT && !strcmp(r, "dir2009-81/art28-ground"),
+       "below the threshold a ground is still named (ext/defence requires it): %s", r);
     rc = step(&p, PROC_STEP_CREATE, "{\"title\":\"x\",\"procedure\":\"restricted\",\"mainProcurementCategory\":"
               "\"goods\",\"estimatedValue\":{\"amount\":1,\"currency\":\"USD\"},\"capabilityArea\":\"land\"}",
               NULL, r, all);
@@ -121,7 +164,7 @@ static void test_create_rules(void)
     "\"mainProcurementCategory\":\"goods\",\"estimatedValue\":{\"amount\":12000000,\"currency\":\"EUR\"},"         \
     "\"capabilityArea\":\"dronesUav\",\"securityClassification\":\"restricted\",\"cpv\":\"35613000\","            \
     "\"buyerName\":\"Defence\",\"date\":\"2025-01-06\",\"plannedNoticeDate\":\"2025-02-03\","                    \
-    "\"withheld\":[{\"path\":\"/awards/0/value\",\"reason\":\"defence-security\",\"disclosureDate\":\"2027-01-01\"}]}"
+    "\"withheld\":[{\"path\":\"/awards/0/value\",\"reason\":\"defenceSecurity\",\"disclosureDate\":\"2027-01-01\"}]}"
 
 static void test_walk(void)
 {
@@ -277,8 +320,13 @@ static void test_walk(void)
            "\"currency\":\"EUR\"}}", "lifecycle/step-not-allowed-in-state", "payment after completion");
     refuse(&p, PROC_STEP_DISCLOSURE, "{\"date\":\"2026-01-16\",\"paths\":[\"/tender/value\"]}",
            "lifecycle/not-withheld", "disclosing a field that is not withheld");
-    accept(&p, PROC_STEP_DISCLOSURE, "{\"date\":\"2026-01-16\",\"paths\":[\"/awards/0/value\"]}",
-           "implementationUpdate", "complete", "award value disclosed");
+    rc = step(&p, PROC_STEP_DISCLOSURE, "{\"date\":\"2026-01-16\",\"paths\":[\"/awards/0/value\"]}", &rel, r,
+              all);
+    v = json_array_get(json_object_get(rel, "withheld"), 0);
+    ok(rc == 0 && json_is_true(json_object_get(v, "disclosed")) &&
+           json_is_number(json_object_get(proc_pointer_value(rel, "awards"), "amount")),
+       "award value disclosed: entry marked disclosed, value in the release (%s)", all);
+    json_decref(rel);
     refuse(&p, PROC_STEP_DISCLOSURE, "{\"date\":\"2026-01-17\",\"paths\":[\"/awards/0/value\"]}",
            "lifecycle/step-not-allowed-in-state", "nothing left to disclose");
     v = proc_view(&p);
@@ -295,10 +343,10 @@ static void test_nopub_and_cancel(void)
     int rc;
 
     rc = step(&p, PROC_STEP_CREATE, "{\"title\":\"Spares\",\"procedure\":\"negotiatedWithoutPublication\","
-              "\"article28Ground\":\"28(3)(a)\",\"article28Justification\":\"compatibility with fleet\","
+              "\"article28Ground\":\"art28-3a\",\"article28Justification\":\"compatibility with fleet\","
               "\"mainProcurementCategory\":\"goods\",\"estimatedValue\":{\"amount\":2000000,\"currency\":\"EUR\"},"
               "\"capabilityArea\":\"land\",\"date\":\"2025-02-01\"}", NULL, r, all);
-    ok(rc == 0, "negotiated without publication on 28(3)(a) (%s)", all);
+    ok(rc == 0, "negotiated without publication on art28-3a (%s)", all);
     refuse(&p, PROC_STEP_TENDER, "{\"requestsDeadline\":\"2025-04-01\"}", "lifecycle/step-not-allowed-in-state",
            "no contract notice in a negotiated procedure without publication");
     accept(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-02-02\",\"tenderDeadline\":\"2025-02-10\",\"candidates\":["
@@ -312,8 +360,9 @@ static void test_nopub_and_cancel(void)
     proc_free(&p);
 
     rc = step(&p, PROC_STEP_CREATE, "{\"title\":\"Small\",\"procedure\":\"negotiatedWithoutPublication\","
+              "\"article28Ground\":\"art28-2a\",\"article28Justification\":\"R&D study\","
               "\"mainProcurementCategory\":\"services\",\"estimatedValue\":{\"amount\":100000,\"currency\":\"EUR\"},"
-              "\"capabilityArea\":\"cyber\",\"date\":\"2025-02-01\"}", NULL, r, all);
+              "\"capabilityArea\":\"cyberElectronicWarfare\",\"date\":\"2025-02-01\"}", NULL, r, all);
     ok(rc == 0, "below-threshold negotiated procedure");
     accept(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-02-02\",\"tenderDeadline\":\"2025-02-10\",\"candidates\":["
            "{\"id\":\"BE-7\",\"name\":\"X\"}]}", "tender", "tendering", "invited");
@@ -332,13 +381,13 @@ static void test_nopub_and_cancel(void)
 static void test_rules_table(void)
 {
     const struct proc_rules *r = proc_rules_for(proc_days_from_civil(2025, 6, 1));
-    const struct proc_threshold *th;
+    const struct proc_threshold *th = NULL;
     struct proc_date d;
     char day[11];
 
     ok(r && !strcmp(r->id, "dir2009-81"), "a rule set is in force in 2025");
-    ok(proc_rules_threshold(r, proc_days_from_civil(2025, 6, 1), PROC_GOODS, &th) == 443000 &&
-           proc_rules_threshold(r, proc_days_from_civil(2024, 1, 1), PROC_WORKS, NULL) == 5538000,
+    int64_t goods = proc_rules_threshold(r, proc_days_from_civil(2025, 6, 1), PROC_GOODS, &th);
+    ok(goods == 443000 && proc_rules_threshold(r, proc_days_from_civil(2024, 1, 1), PROC_WORKS, NULL) == 5538000,
        "2024-25: EUR 443 000 supplies, EUR 5 538 000 works (%s)", th ? th->source : "-");
     ok(proc_rules_threshold(r, proc_days_from_civil(2023, 12, 31), PROC_SERVICES, NULL) == 431000,
        "2023-12-31 falls in the 2022-23 period");
@@ -353,7 +402,7 @@ static void test_rules_table(void)
            proc_min_tender_days(r, 0, 1, 0) == 36 && proc_min_tender_days(r, 1, 1, 0) == 31 &&
            proc_min_tender_days(r, 1, 0, 1) == 10,
        "tenders: 40, 35 electronic docs, 36 after PIN, 31, 10 urgent");
-    ok(proc_rules_ground(r, "28(1)(c)") && !proc_rules_ground(r, "28(9)"), "grounds table");
+    ok(proc_rules_ground(r, "art28-1c") && !proc_rules_ground(r, "28(9)"), "grounds table");
     ok(proc_rules_by_key("dir2009-81@2011.1") == r, "rule set found by its stored key");
     ok(proc_rules_ref(r, "dir2009-81/art33-min-time-tenders") != NULL, "rule ids are documented in the table");
     ok(proc_date_parse("2024-02-29", &d, NULL) == 0 && proc_date_parse("2025-02-29", &d, NULL) < 0 &&
@@ -406,5 +455,10 @@ int main(void)
     test_create_rules();
     test_walk();
     test_nopub_and_cancel();
+    ok(n_checked >= 20 && n_bad == 0, "all %d releases pass ocds_release_check and ocds_withhold (%d fail)", n_checked,
+       n_bad);
+    ok(n_disclosed == 1, "the disclosure opens the earlier commitment (ocds_disclose + ocds_disclosure_check)");
+    json_decref(last_pub);
+    json_decref(last_side);
     return tap_done();
 }
