@@ -53,7 +53,7 @@ fi
 if [ -n "$URL" ]; then
     echo "# tessera log served by nginx at $URL"
 else
-    echo "# nginx unavailable ($(head -c 200 "$T/nginx.err" 2>/dev/null)); reading the folder directly"
+    echo "# nginx unavailable ($(head -n1 "$T/nginx.err" 2>/dev/null | cut -c1-200)); reading the folder directly"
     URL="$T/www/log"
 fi
 
