@@ -310,6 +310,24 @@ int ocds_importer_bytes(struct ocds_importer *im, const char *file, const char *
     return 0;
 }
 
+int ocds_importer_release(struct ocds_importer *im, const char *file, uint64_t line, json_t *release,
+                          struct bf_err *err)
+{
+    struct ocds_import_item it;
+    memset(&it, 0, sizeof it);
+    it.kind = OCDS_ITEM_RELEASE;
+    it.file = file;
+    it.line = line;
+    it.pointer = "";
+    it.release = release;
+    if (on_item(im, &it)) {
+        if (err)
+            *err = im->ferr;
+        return im->fatal;
+    }
+    return 0;
+}
+
 /* ---- files and folders ------------------------------------------------------------ */
 
 static int import_file(struct ocds_importer *im, const char *path, struct bf_err *err)

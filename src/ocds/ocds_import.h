@@ -127,6 +127,10 @@ int ocds_importer_path(struct ocds_importer *im, const char *path, struct bf_err
 /* Imports bytes already in memory under the name `file`. */
 int ocds_importer_bytes(struct ocds_importer *im, const char *file, const char *data, size_t len,
                         struct bf_err *err);
+/* Queues one release (borrowed; the importer keeps its own reference)
+ * under the name `file` and position `line` for reports. */
+int ocds_importer_release(struct ocds_importer *im, const char *file, uint64_t line, json_t *release,
+                          struct bf_err *err);
 /* Publishes what is still pending and returns the totals. */
 int ocds_importer_finish(struct ocds_importer *im, struct ocds_import_stats *st, struct bf_err *err);
 void ocds_importer_free(struct ocds_importer *im);
