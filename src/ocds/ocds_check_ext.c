@@ -11,9 +11,10 @@
  * procurementMethod consistent with the procedure, a subcontracting share
  * of at most 30 % (Art. 21(4)), a budget line for national funding, at
  * least one partner state for joint procurement, funding shares summing to
- * at most 100 %, and withheld paths that exist, are unique and never name
- * the release's identity (ocid, id, date, tag, initiationType) or an
- * array member's "id".
+ * at most 100 %, and withheld paths that exist, name an object (so the
+ * marker that replaces it keeps the public release valid OCDS), do not
+ * overlap and never name the release's identity (ocid, id, date, tag,
+ * initiationType) or an array member's "id".
  */
 #include "common.h"
 #include "buf.h"
@@ -346,6 +347,9 @@ static int check_withheld_entry(const json_t *release, const json_t *list, size_
         return ocds_chk_fail(c, "path", "'%.100s' does not exist in the release", p);
     if (json_is_true(json_object_get(e, "disclosed")))
         return check_disclosed(e, target, c);
+    if (!json_is_object(target))
+        return ocds_chk_fail(c, "path", "'%.100s' is not an object: withhold whole objects (a Value, a Period, an "
+                                        "organization reference) so the public release keeps the OCDS types", p);
     if (json_is_object(target) && json_is_true(json_object_get(target, "withheld"))) {
         size_t mark = ocds_chk_push(c, "path");
         int rc = check_marker(target, c);

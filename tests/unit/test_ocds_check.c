@@ -171,6 +171,7 @@ static void test_invalid(void)
     expect_fail("/withheld/0/path", "\"/tender/budget\"", "/withheld/0/path", "withheld path that does not exist");
     expect_fail("/withheld/0/path", "\"/ocid\"", "/withheld/0/path", "withholding the ocid");
     expect_fail("/withheld/0/path", "\"/awards/0/id\"", "/withheld/0/path", "withholding an id");
+    expect_fail("/withheld/0/path", "\"/tender/title\"", "/withheld/0/path", "withholding a string, not an object");
     expect_fail("/withheld/0/reason", "\"secret\"", "/withheld/0/reason", "bad withheld reason");
     expect_fail("/withheld/1", "{\"path\":\"/tender/value/amount\",\"reason\":\"defenceSecurity\"}",
                 "/withheld/1/path", "overlapping withheld paths");

@@ -22,7 +22,7 @@ static const char *full =
     "\"awards\":[{\"id\":\"a1\",\"status\":\"active\",\"title\":\"Radio lot\","
     "\"suppliers\":[{\"id\":\"XX-SECRET-SUPPLIER\",\"name\":\"Hidden Radio Works\"}]}],"
     "\"withheld\":[{\"path\":\"/tender/value\",\"reason\":\"defenceSecurity\",\"disclosureDate\":\"2027-01-01\"},"
-    "{\"path\":\"/awards/0/suppliers\",\"reason\":\"commercialInterest\",\"disclosureDate\":\"2026-06-01T00:00:00Z\"}]}";
+    "{\"path\":\"/awards/0/suppliers/0\",\"reason\":\"commercialInterest\",\"disclosureDate\":\"2026-06-01T00:00:00Z\"}]}";
 
 static char *jcs(const json_t *v)
 {
@@ -101,7 +101,7 @@ static void test_round_trip(void)
         ok(rc == 0, "disclosure built: %s", rc ? err.msg : "ok");
         ok(rc == 0 && ocds_json_equal(ocds_json_pointer_get(disc, "/tender/value"), value),
            "the disclosing release carries the original value");
-        ok(rc == 0 && json_is_true(json_object_get(ocds_json_pointer_get(disc, "/awards/0/suppliers"), "withheld")),
+        ok(rc == 0 && json_is_true(json_object_get(ocds_json_pointer_get(disc, "/awards/0/suppliers/0"), "withheld")),
            "fields not disclosed stay withheld");
         ok(rc == 0 && ocds_release_check(disc, &err) == 0, "disclosing release passes the release check: %s",
            err.msg);
