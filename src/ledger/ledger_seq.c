@@ -24,12 +24,13 @@
 #include "store/store.h"
 #include "store/store_log.h"
 
+#include <semaphore.h>
+
 struct ledger_req {
     struct ledger_item *items;
     size_t n;
-    int done;
-    pthread_cond_t cv;         /* the appender sleeps on its own condition, */
-    struct ledger_req *next;   /* so a batch wakes only its own appenders */
+    sem_t done;                /* posted once by the sequencer: each appender */
+    struct ledger_req *next;   /* sleeps alone, a batch wakes only its own */
 };
 
 #define LEDGER_MAX_ITEMS_PER_CALL 65536
@@ -205,13 +206,12 @@ static void *sequencer(void *arg)
 
         run_batch(l, head);
 
-        pthread_mutex_lock(&l->q_mu);
         for (r = head; r;) {
-            struct ledger_req *next = r->next; /* r is gone once done is seen */
-            r->done = 1;
-            pthread_cond_signal(&r->cv);
+            struct ledger_req *next = r->next; /* r may be gone once posted */
+            sem_post(&r->done);
             r = next;
         }
+        pthread_mutex_lock(&l->q_mu);
     }
     pthread_mutex_unlock(&l->q_mu);
     return NULL;
@@ -268,13 +268,12 @@ int ledger_append(struct ledger *l, struct ledger_item *items, size_t n, struct 
     if (pending) {
         req.items = items;
         req.n = n;
-        req.done = 0;
         req.next = NULL;
-        pthread_cond_init(&req.cv, NULL);
+        sem_init(&req.done, 0, 0);
         pthread_mutex_lock(&l->q_mu);
         if (l->stopping) {
             pthread_mutex_unlock(&l->q_mu);
-            pthread_cond_destroy(&req.cv);
+            sem_destroy(&req.done);
             return bf_err_set(err, BF_ECONFLICT, "the ledger is closing");
         }
         if (l->q_tail)
@@ -283,10 +282,10 @@ int ledger_append(struct ledger *l, struct ledger_item *items, size_t n, struct 
             l->q_head = &req;
         l->q_tail = &req;
         pthread_cond_signal(&l->q_cv);
-        while (!req.done)
-            pthread_cond_wait(&req.cv, &l->q_mu);
         pthread_mutex_unlock(&l->q_mu);
-        pthread_cond_destroy(&req.cv);
+        while (sem_wait(&req.done) < 0 && errno == EINTR)
+            ;
+        sem_destroy(&req.done);
     }
     for (i = 0; i < n; i++)
         if (items[i].rc < 0) {
