@@ -10,7 +10,10 @@
  *   GET /api/v1/records?after=OCID&limit=N record list (ocid order)
  *   GET /api/v1/releases?after=I&limit=N   change feed in log order; the cursor
  *                                          is the log index, "next" continues
- *   GET /api/v1/export?format=..&compress=.. bulk export (see ocds_api_export.c)
+ *   GET /api/v1/export?format=..&compress=.. bulk export: release-package,
+ *                                          record-package, jsonl, or one CSV
+ *                                          table (&table=main), gzip or zstd;
+ *                                          bounded by the response ceiling
  *
  * Invariants: public responses are built only from public release text
  * (withheld markers, never values); the auditor view is sent with private
@@ -25,6 +28,11 @@
 #include "auth/auth.h"
 #include "http/http.h"
 #include "store/store_ocds.h"
+#include "ocds_export.h"
+#include "fs.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
 
 #define OCDS_API_MAX_LIMIT 1000
 #define OCDS_API_DEFAULT_LIMIT 100
@@ -392,9 +400,197 @@ static int h_feed(struct http_req *req, struct http_resp *resp, void *ctx)
     return 0;
 }
 
-/* ---- mounting ---------------------------------------------------------------------- */
+/* ---- export ----------------------------------------------------------------------- */
 
-int ocds_api_export(struct http_req *req, struct http_resp *resp, void *ctx) __attribute__((weak));
+struct exp_acc {
+    struct ocds_export *x;
+    struct bf_err *err;
+    json_t **v;
+    size_t n, cap;
+    int rc;
+};
+
+static int exp_release(void *arg, const struct store_ocds_release *r)
+{
+    struct exp_acc *a = arg;
+    json_error_t je;
+    json_t *v = json_loadb(r->body, r->body_len, 0, &je);
+    if (!v)
+        return a->rc = bf_err_set(a->err, BF_ECORRUPT, "stored release %s/%s: %s", r->ocid, r->id, je.text);
+    a->rc = ocds_export_add_release(a->x, v, a->err);
+    json_decref(v);
+    return a->rc;
+}
+
+static int exp_collect(void *arg, const struct store_ocds_release *r)
+{
+    struct exp_acc *a = arg;
+    json_error_t je;
+    json_t *v = json_loadb(r->body, r->body_len, 0, &je);
+    if (!v)
+        return a->rc = bf_err_set(a->err, BF_ECORRUPT, "stored release %s/%s: %s", r->ocid, r->id, je.text);
+    if (a->n == a->cap) {
+        a->cap = a->cap ? 2 * a->cap : 16;
+        a->v = bf_xrealloc(a->v, a->cap * sizeof *a->v);
+    }
+    a->v[a->n++] = v;
+    return 0;
+}
+
+struct exp_rec {
+    struct store *s;
+    struct exp_acc *a;
+};
+
+static int exp_record(void *arg, const char *ocid)
+{
+    struct exp_rec *e = arg;
+    struct exp_acc *a = e->a;
+    size_t i;
+    int rc = store_ocds_releases_of(e->s, ocid, exp_collect, a, a->err);
+    if (!rc)
+        rc = ocds_export_add_record(a->x, a->v, a->n, a->err);
+    for (i = 0; i < a->n; i++)
+        json_decref(a->v[i]);
+    a->n = 0;
+    return a->rc = rc;
+}
+
+int ocds_store_export(struct store *s, struct ocds_export *x, int by_record, struct bf_err *err)
+{
+    struct exp_acc a = { x, err, NULL, 0, 0, 0 };
+    struct exp_rec e = { s, &a };
+    int rc = by_record ? store_ocds_ocids(s, NULL, 0, exp_record, &e, err) : store_ocds_feed(s, -1, 0, exp_release,
+                                                                                              &a, err);
+    free(a.v);
+    return rc;
+}
+
+static int resp_write(void *arg, const void *data, size_t n)
+{
+    struct http_resp *resp = arg;
+    return bf_buf_append(&resp->body, data, n);
+}
+
+/* One table of a CSV export made in a private temporary directory. */
+static int csv_table(struct http_req *req, struct http_resp *resp, enum ocds_export_compress z, const char *table,
+                     struct bf_err *err)
+{
+    char dir[] = "/tmp/belfry-csv-XXXXXX", path[4200];
+    struct ocds_export *x = NULL;
+    char *data = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (!mkdtemp(dir))
+        return bf_err_set(err, BF_EIO, "temporary directory: %s", strerror(errno));
+    rc = ocds_export_open_csv(dir, z, &x, err);
+    if (!rc) {
+        rc = ocds_store_export(api.app->store, x, 0, err);
+        if (rc)
+            ocds_export_abort(x);
+        else
+            rc = ocds_export_finish(x, err);
+    }
+    snprintf(path, sizeof path, "%s/%s.csv%s", dir, table,
+             z == OCDS_EXPORT_GZIP ? ".gz" : z == OCDS_EXPORT_ZSTD ? ".zst" : "");
+    if (!rc) {
+        rc = bf_fs_read(path, resp->body.max ? resp->body.max : BF_BUF_DEFAULT_MAX, &data, &len, err);
+        if (rc == BF_EIO && !bf_fs_exists(path))
+            rc = bf_err_set(err, BF_ENOTFOUND, "no CSV table %s in this export", table);
+    }
+    if (!rc)
+        rc = http_resp_text(resp, z == OCDS_EXPORT_PLAIN ? "text/csv; charset=utf-8" : ocds_export_mime(OCDS_EXPORT_CSV, z),
+                            data, len);
+    free(data);
+    {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL) {
+            if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+                continue;
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            unlink(path);
+        }
+        if (d)
+            closedir(d);
+        rmdir(dir);
+    }
+    (void)req;
+    return rc;
+}
+
+static int table_ok(const char *t)
+{
+    size_t i;
+    if (!*t || strlen(t) > 200)
+        return 0;
+    for (i = 0; t[i]; i++)
+        if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9') || t[i] == '_'))
+            return 0;
+    return 1;
+}
+
+static int h_export(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    const char *fs = http_req_query(req, "format"), *zs = http_req_query(req, "compress");
+    const char *table = http_req_query(req, "table");
+    enum ocds_export_format f;
+    enum ocds_export_compress z = OCDS_EXPORT_PLAIN;
+    struct ocds_export_meta meta;
+    struct ocds_export *x = NULL;
+    struct bf_err err = { 0 };
+    int rc;
+
+    (void)ctx;
+    if (!fs || ocds_export_format_parse(fs, &f) < 0)
+        return bad_request(resp, "format must be release-package, record-package, jsonl or csv");
+    if (zs && ocds_export_compress_parse(zs, &z) < 0)
+        return bad_request(resp, "compress must be gzip or zstd");
+    if (f == OCDS_EXPORT_CSV) {
+        if (!table)
+            table = "main";
+        if (!table_ok(table))
+            return bad_request(resp, "table must be a CSV table name such as main or tender_items");
+        rc = csv_table(req, resp, z, table, &err);
+    } else {
+        memset(&meta, 0, sizeof meta);
+        meta.uri = bf_arena_printf(req->arena, "%s/api/v1/export?format=%s", base_url(req), fs);
+        meta.publisher_name = "Belfry";
+        rc = ocds_export_open(f, z, &meta, resp_write, resp, &x, &err);
+        if (!rc) {
+            rc = ocds_store_export(api.app->store, x, f == OCDS_EXPORT_RECORD_PACKAGE, &err);
+            if (rc)
+                ocds_export_abort(x);
+            else
+                rc = ocds_export_finish(x, &err);
+        }
+        if (!rc)
+            resp->content_type = ocds_export_mime(f, z);
+    }
+    if (rc == BF_ELIMIT || (rc && err.code == BF_ELIMIT)) {
+        http_resp_error(resp, 413, "limit", NULL,
+                        "the export is larger than a response may be; use `belfry export` on the server");
+        return 0;
+    }
+    if (rc) {
+        if (!err.code)
+            bf_err_set(&err, rc, "export failed");
+        http_resp_bf_err(resp, &err);
+        return 0;
+    }
+    if (z != OCDS_EXPORT_PLAIN)
+        resp->no_compress = 1;
+    http_resp_header(resp, "Content-Disposition",
+                     bf_arena_printf(req->arena, "attachment; filename=\"belfry-%s%s%s\"",
+                                     f == OCDS_EXPORT_CSV ? table : fs, f == OCDS_EXPORT_CSV ? ".csv" : "",
+                                     f == OCDS_EXPORT_CSV ? (z == OCDS_EXPORT_GZIP ? ".gz" : z == OCDS_EXPORT_ZSTD ? ".zst" : "")
+                                                          : ocds_export_suffix(f, z)));
+    resp->cache = HTTP_CACHE_SHORT;
+    return 0;
+}
+
+/* ---- mounting ---------------------------------------------------------------------- */
 
 int ocds_mount(struct app *app, struct bf_err *err)
 {
@@ -418,10 +614,8 @@ int ocds_mount(struct app *app, struct bf_err *err)
     rc = rc ? rc : http_route(app->http, "GET", "/api/v1/records", h_records, NULL, &pub);
     pub.summary = "Change feed: releases in log order after a log index (?after=I&limit=N)";
     rc = rc ? rc : http_route(app->http, "GET", "/api/v1/releases", h_feed, NULL, &pub);
-    if (!rc && ocds_api_export) {
-        pub.summary = "Bulk export (?format=release-package|record-package|jsonl|csv&compress=gzip|zstd)";
-        rc = http_route(app->http, "GET", "/api/v1/export", ocds_api_export, NULL, &pub);
-    }
+    pub.summary = "Bulk export (?format=release-package|record-package|jsonl|csv[&table=main]&compress=gzip|zstd)";
+    rc = rc ? rc : http_route(app->http, "GET", "/api/v1/export", h_export, NULL, &pub);
     if (rc)
         return bf_err_set(err, rc, "registering OCDS routes");
     return 0;

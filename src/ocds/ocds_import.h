@@ -136,6 +136,14 @@ int ocds_importer_finish(struct ocds_importer *im, struct ocds_import_stats *st,
 void ocds_importer_free(struct ocds_importer *im);
 
 
+/* ---- export from the store (ocds_api.c) ---------------------------------- */
+
+struct ocds_export;
+/* Feeds every stored public release to x: in log order one by one
+ * (by_record == 0), or record by record in ocid order (by_record == 1,
+ * for record packages). Reads one consistent snapshot per statement. */
+int ocds_store_export(struct store *s, struct ocds_export *x, int by_record, struct bf_err *err);
+
 /* ---- opening a data directory for the commands --------------------------- */
 
 struct ocds_session {
