@@ -9,7 +9,7 @@
  * (BF_ECORRUPT): the checkpoint verifies with the given key and has the
  * stated size; the compact range has popcount(size) hashes and its root is
  * the checkpoint's root; edge level l has floor(size/256^l) mod 256
- * hashes. The size is a decimal string so all 64 bits survive JSON.
+ * hashes, and the edge tiles hash to that compact range. The size is a decimal string so all 64 bits survive JSON.
  * Writes go through bf_fs_write_atomic, so a crash leaves the old file.
  */
 #include "common.h"
@@ -104,6 +104,25 @@ static int hashes_parse(json_t *a, tlog_hash *h, int max, int *n)
     return 0;
 }
 
+/* 1 if the right-edge tiles hash to the compact range: for a size N, the
+ * range is, level by level from the top, the compact range of that
+ * level's partial tile (each of its hashes covers 256^l aligned leaves). */
+static int edge_matches_range(const struct monitor_state *st)
+{
+    struct tlog_range sub;
+    int l, i, k = 0;
+
+    for (l = MONITOR_LEVELS - 1; l >= 0; l--) {
+        tlog_range_init(&sub);
+        for (i = 0; i < st->edge_n[l]; i++)
+            tlog_range_append(&sub, &st->edge[l][i]);
+        for (i = 0; i < sub.n; i++, k++)
+            if (k >= st->range.n || memcmp(sub.h[i].b, st->range.h[k].b, TLOG_HASH_LEN) != 0)
+                return 0;
+    }
+    return k == st->range.n;
+}
+
 /* Checks the loaded fields against each other and the key. */
 static int state_check(const struct tlog_vkey *key, struct monitor_state *st, struct bf_err *err)
 {
@@ -132,6 +151,10 @@ static int state_check(const struct tlog_vkey *key, struct monitor_state *st, st
             bf_err_set(err, rc, "edge of level %d has the wrong number of hashes", l);
             goto out;
         }
+    if (!edge_matches_range(st)) {
+        bf_err_set(err, rc, "the saved edge tiles do not hash to the saved right edge");
+        goto out;
+    }
     rc = 0;
 out:
     free(note);

@@ -163,7 +163,8 @@ int main(void)
         snprintf(url, sizeof url, "%s/add-checkpoint", a.url);
         if (monitor_post(mc, url, "text/plain", body.data, body.len, &r, &err) == 0) {
             ok(r.status == 409 && !strcmp(r.content_type, "text/x.tlog.size") && !strcmp(r.body.data, "50\n"),
-               "HTTP 409 is \"50\\n\" as text/x.tlog.size (got %ld %s %s)", r.status, r.content_type, r.body.data);
+               "HTTP 409 is \"50\\n\" as text/x.tlog.size (got %ld %s %.*s)", r.status, r.content_type,
+               (int)strcspn(r.body.data, "\n"), r.body.data);
             monitor_resp_free(&r);
         } else {
             ok(0, "POST add-checkpoint: %s", err.msg);
