@@ -265,7 +265,7 @@ static int recover(struct ledger *l, struct bf_err *err)
             rc = BF_ECORRUPT;
         goto out;
     }
-    tlog_range_root(&l->tree.range, &root);
+    ledger_tree_root(&l->tree, &root);
     if (memcmp(root.b, cp.root.b, TLOG_HASH_LEN) != 0) {
         rc = bf_err_set(err, BF_ECORRUPT, "the stored tree of size %" PRIu64 " does not hash to the root of the "
                                           "last signed checkpoint; the store was altered or damaged (run `belfry "

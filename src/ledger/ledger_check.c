@@ -74,12 +74,12 @@ out:
 /* Compares the root at the current size with the checkpoint(s) there. */
 static int compare_root(struct check *c, struct bf_err *err)
 {
-    uint64_t size = c->tree.range.size;
+    uint64_t size = c->tree.size;
     tlog_hash root;
     char a[45], b[45];
 
     while (c->next_cp < c->ncps && c->cps[c->next_cp].size == size) {
-        tlog_range_root(&c->tree.range, &root);
+        ledger_tree_root(&c->tree, &root);
         if (memcmp(root.b, c->cps[c->next_cp].root.b, TLOG_HASH_LEN) != 0) {
             b64_hash(&root, a);
             b64_hash(&c->cps[c->next_cp].root, b);
@@ -118,8 +118,8 @@ static int check_entry(void *ctx, uint64_t idx, const tlog_hash *leaf, const voi
     tlog_hash h;
     int rc;
 
-    if (idx != c->tree.range.size)
-        return bf_err_set(err, BF_ECORRUPT, "entry %" PRIu64 " is missing", c->tree.range.size);
+    if (idx != c->tree.size)
+        return bf_err_set(err, BF_ECORRUPT, "entry %" PRIu64 " is missing", c->tree.size);
     tlog_leaf_hash(data, len, &h);
     if (memcmp(h.b, leaf->b, TLOG_HASH_LEN) != 0)
         return bf_err_set(err, BF_ECORRUPT, "entry %" PRIu64 " was altered: its bytes do not match its leaf hash", idx);
@@ -158,12 +158,12 @@ static int run_check(struct check *c, struct bf_err *err)
     if ((rc = store_log_scan_entries(c->s, 0, check_entry, c, err)) < 0)
         return rc;
     last = c->cps[c->ncps - 1].size;
-    if (c->tree.range.size < last)
+    if (c->tree.size < last)
         return bf_err_set(err, BF_ECORRUPT, "checkpoint of size %" PRIu64 " was signed but only %" PRIu64
-                                            " entries are stored", last, c->tree.range.size);
-    if (c->tree.range.size > last)
+                                            " entries are stored", last, c->tree.size);
+    if (c->tree.size > last)
         return bf_err_set(err, BF_ECORRUPT, "%" PRIu64 " entries are stored beyond the last signed checkpoint "
-                                            "(size %" PRIu64 ")", c->tree.range.size - last, last);
+                                            "(size %" PRIu64 ")", c->tree.size - last, last);
     if ((rc = store_log_scan_hashes(c->s, count_hash, &stored_hashes, err)) < 0)
         return rc;
     if (stored_hashes != c->hashes_checked)
@@ -172,10 +172,10 @@ static int run_check(struct check *c, struct bf_err *err)
     if (c->progress) {
         tlog_hash root;
         char b[45];
-        tlog_range_root(&c->tree.range, &root);
+        ledger_tree_root(&c->tree, &root);
         b64_hash(&root, b);
         fprintf(c->progress, "ok: %" PRIu64 " entries, %zu checkpoints, %" PRIu64 " subtree hashes, root %s\n",
-                c->tree.range.size, c->ncps, c->hashes_checked, b);
+                c->tree.size, c->ncps, c->hashes_checked, b);
     }
     return 0;
 }

@@ -18,10 +18,15 @@
 /* ---- the right edge of the tree (ledger_tree.c) ---------------------- */
 
 /* Everything the sequencer needs to append without rereading the store:
- * the compact range (for the root) and, per tile level, the hashes of the
- * current partial tile. Plain value: copy it to snapshot. */
+ * per tile level, the hashes of the current partial tile and their
+ * compact range. The whole tree's compact range is the concatenation of
+ * the levels' ranges, highest level first, so the root needs no other
+ * state and a completed tile's hash falls out of its level's range
+ * (about one node hash per leaf in all, like x/mod's StoredHashes). Plain
+ * value: copy it to snapshot. */
 struct ledger_tree {
-    struct tlog_range range;
+    uint64_t size;
+    struct tlog_range lvl[LEDGER_LEVELS];
     int edge_n[LEDGER_LEVELS];
     tlog_hash edge[LEDGER_LEVELS][TLOG_TILE_WIDTH];
 };
@@ -36,10 +41,12 @@ typedef int (*ledger_tree_emit)(void *ctx, int level, uint64_t idx, const tlog_h
 void ledger_tree_init(struct ledger_tree *t);
 int ledger_tree_append(struct ledger_tree *t, const tlog_hash *leaf, ledger_tree_emit emit, void *ctx,
                        struct bf_err *err);
+/* RFC 6962 root of the tree (SHA-256("") when empty). */
+void ledger_tree_root(const struct ledger_tree *t, tlog_hash *out);
 /* Hash of a perfect tree over n = 2^k hashes (n <= 256). */
 void ledger_tree_fold(const tlog_hash *h, int n, tlog_hash *out);
-/* Rebuilds the edge and the compact range of a tree of `size` leaves from
- * stored hashes (rd reads tile-level hashes: level, first, count). */
+/* Rebuilds the tree edge of a tree of `size` leaves from stored hashes
+ * (rd reads tile-level hashes: level, first, count). */
 typedef int (*ledger_tile_hashes_fn)(void *ctx, int level, uint64_t first, int count, tlog_hash *out,
                                      struct bf_err *err);
 int ledger_tree_load(struct ledger_tree *t, uint64_t size, ledger_tile_hashes_fn rd, void *ctx, struct bf_err *err);

@@ -6,7 +6,7 @@
  * transaction: assigns indexes, runs each item's hook inside a savepoint
  * (a failing hook undoes only its own writes and rejects only its item),
  * writes entries and the newly completed subtree hashes, computes the new
- * root from the compact range, signs the checkpoint and stores it. One
+ * root from the in-memory tree edge, signs the checkpoint and stores it. One
  * commit (one fsync) makes the whole batch durable; only then is the
  * checkpoint published and are the appenders woken.
  *
@@ -86,7 +86,7 @@ static int run_hook(struct batch *b, struct ledger_item *it, uint64_t idx, struc
 static int add_item(struct batch *b, struct ledger_item *it, struct bf_err *err)
 {
     struct ledger *l = b->l;
-    uint64_t idx = l->tree.range.size;
+    uint64_t idx = l->tree.size;
     tlog_hash leaf;
     int rc;
 
@@ -107,7 +107,7 @@ static int sign_and_store(struct batch *b, uint64_t size, tlog_hash *root, struc
     struct ledger *l = b->l;
     int rc;
 
-    tlog_range_root(&l->tree.range, root);
+    ledger_tree_root(&l->tree, root);
     if ((rc = ledger_signer_checkpoint(l->signer, l->origin, size, root, cp, err)) < 0)
         return rc;
     return store_log_put_checkpoint(b->t, size, cp->data, cp->len, err);
@@ -135,7 +135,7 @@ static void run_batch(struct ledger *l, struct ledger_req *reqs)
     struct bf_err err = { 0, "" };
     struct bf_buf cp = BF_BUF_INIT;
     struct ledger_req *r;
-    uint64_t start = l->tree.range.size;
+    uint64_t start = l->tree.size;
     tlog_hash root;
     size_t i;
     int rc, k;
@@ -146,11 +146,11 @@ static void run_batch(struct ledger *l, struct ledger_req *reqs)
         for (i = 0; i < r->n; i++)
             if (r->items[i].rc == ITEM_PENDING && (rc = add_item(&b, &r->items[i], &err)) < 0)
                 goto fail;
-    if (l->tree.range.size == start) {
+    if (l->tree.size == start) {
         store_txn_rollback(b.t); /* every item was rejected: nothing to sign */
         goto out;
     }
-    if ((rc = sign_and_store(&b, l->tree.range.size, &root, &cp, &err)) < 0)
+    if ((rc = sign_and_store(&b, l->tree.size, &root, &cp, &err)) < 0)
         goto fail;
     rc = store_txn_commit(b.t, &err);
     b.t = NULL;
@@ -161,7 +161,7 @@ static void run_batch(struct ledger *l, struct ledger_req *reqs)
     {
         size_t len;
         char *note = bf_buf_take(&cp, &len);
-        ledger_publish(l, l->tree.range.size, &root, note, len);
+        ledger_publish(l, l->tree.size, &root, note, len);
     }
     goto out;
 fail:

@@ -1,25 +1,30 @@
 /*
  * ledger_tree.c - the in-memory right edge of the log's Merkle tree.
  *
- * The sequencer appends leaf hashes here. Two structures are kept in step:
- * the compact range (one hash per set bit of the size, for the root) and,
- * per tile level, the hashes of the current partial tile. When a tile
- * fills, its 256 hashes are folded into one hash of the level above, which
- * is handed to `emit` (the sequencer stores it and caches the full tile).
+ * The sequencer appends leaf hashes here. Per tile level it keeps the
+ * hashes of the current partial tile and their compact range. A leaf goes
+ * into level 0; when a level's tile fills, its range has collapsed to one
+ * hash, the tile's root, which is handed to `emit` (the sequencer stores
+ * it and caches the full tile) and appended to the level above.
  *
- * Invariants: for a tree of size s, edge_n[L] == (s >> 8L) % 256 and
+ * Invariants: for a tree of size s, edge_n[L] == (s >> 8L) % 256,
  * edge[L][0..edge_n[L]) are the level-L hashes of the partial tile
- * (s >> 8L) / 256; range.size == s. Because every subtree of the compact
- * range lies inside one partial tile, both can be rebuilt from the stored
- * complete hashes alone (ledger_tree_load), without a full replay.
+ * (s >> 8L) / 256 and lvl[L] is their compact range. The tree's compact
+ * range is lvl[7] ‖ ... ‖ lvl[0] (largest subtrees first), so the root
+ * and a restart (ledger_tree_load: at most 255 appends per level) need
+ * nothing but the stored complete hashes.
  */
 #include "common.h"
 #include "ledger_int.h"
 
 void ledger_tree_init(struct ledger_tree *t)
 {
-    tlog_range_init(&t->range);
-    memset(t->edge_n, 0, sizeof t->edge_n);
+    int i;
+    t->size = 0;
+    for (i = 0; i < LEDGER_LEVELS; i++) {
+        tlog_range_init(&t->lvl[i]);
+        t->edge_n[i] = 0;
+    }
 }
 
 void ledger_tree_fold(const tlog_hash *h, int n, tlog_hash *out)
@@ -42,51 +47,58 @@ void ledger_tree_fold(const tlog_hash *h, int n, tlog_hash *out)
 int ledger_tree_append(struct ledger_tree *t, const tlog_hash *leaf, ledger_tree_emit emit, void *ctx,
                        struct bf_err *err)
 {
-    tlog_hash h = *leaf, up;
+    tlog_hash h = *leaf;
     int level, rc;
 
-    tlog_range_append(&t->range, leaf);
+    t->size++;
     for (level = 0; level < LEDGER_LEVELS; level++) {
         t->edge[level][t->edge_n[level]++] = h;
+        tlog_range_append(&t->lvl[level], &h);
         if (t->edge_n[level] < TLOG_TILE_WIDTH)
             break;
-        ledger_tree_fold(t->edge[level], TLOG_TILE_WIDTH, &up);
+        h = t->lvl[level].h[0]; /* 256 hashes: the range is one perfect subtree */
         if (level + 1 < LEDGER_LEVELS && emit) {
-            uint64_t idx = (t->range.size >> (8 * (level + 1))) - 1;
-            if ((rc = emit(ctx, level + 1, idx, &up, t->edge[level], err)) != 0)
+            uint64_t idx = (t->size >> (8 * (level + 1))) - 1;
+            if ((rc = emit(ctx, level + 1, idx, &h, t->edge[level], err)) != 0)
                 return rc;
         }
         t->edge_n[level] = 0;
-        h = up;
+        tlog_range_init(&t->lvl[level]);
     }
     return 0;
 }
 
+void ledger_tree_root(const struct ledger_tree *t, tlog_hash *out)
+{
+    const tlog_hash *all[64 + 8];
+    int n = 0, L, i;
+
+    for (L = LEDGER_LEVELS - 1; L >= 0; L--)
+        for (i = 0; i < t->lvl[L].n; i++)
+            all[n++] = &t->lvl[L].h[i];
+    if (n == 0) {
+        tlog_empty_root(out);
+        return;
+    }
+    *out = *all[n - 1];
+    for (i = n - 2; i >= 0; i--)
+        tlog_node_hash(all[i], out, out);
+}
+
 int ledger_tree_load(struct ledger_tree *t, uint64_t size, ledger_tile_hashes_fn rd, void *ctx, struct bf_err *err)
 {
-    int level, rc, k;
+    int level, rc, i;
 
     ledger_tree_init(t);
+    t->size = size;
     for (level = 0; level < LEDGER_LEVELS; level++) {
         uint64_t nl = level ? size >> (8 * level) : size;
         int part = (int)(nl % TLOG_TILE_WIDTH);
         t->edge_n[level] = part;
         if (part && (rc = rd(ctx, level, nl - (uint64_t)part, part, t->edge[level], err)) < 0)
             return rc;
-    }
-    /* Set bit k = 8L + r of size is a subtree of 2^r level-L hashes that
-     * sits inside the partial tile of level L, at offset
-     * (the bits of size above k, in level-L units) mod 256. */
-    t->range.size = size;
-    t->range.n = 0;
-    for (k = 63; k >= 0; k--) {
-        int L = k / 8, r = k % 8;
-        uint64_t above, off;
-        if (!((size >> k) & 1))
-            continue;
-        above = k == 63 ? 0 : (size >> (k + 1)) << (k + 1);
-        off = (above >> (8 * L)) % TLOG_TILE_WIDTH;
-        ledger_tree_fold(&t->edge[L][off], 1 << r, &t->range.h[t->range.n++]);
+        for (i = 0; i < part; i++)
+            tlog_range_append(&t->lvl[level], &t->edge[level][i]);
     }
     return 0;
 }
