@@ -28,7 +28,9 @@
  *    awards_suppliers.csv, ...), one row per item, whose first columns are
  *    the parent keys ocid, id (release id), then the id of each enclosing
  *    array item as "<array path>/id" (e.g. awards/id in
- *    awards_suppliers.csv), then the item's fields by relative path.
+ *    awards_suppliers.csv; "#<index>" for an item without id), then the
+ *    item's fields by their full path (awards/suppliers/name), so a column
+ *    means the same thing in every table.
  *    Arrays of strings/numbers are joined with ";" in one cell; a withheld
  *    marker appears as its members (.../withheld, .../commitment, ...).
  *    Files are UTF-8, RFC 4180 quoting, CRLF line ends, a header row; with

@@ -184,8 +184,9 @@ static int all_objects(const json_t *arr)
 static int emit_table_rows(struct ocds_csv *c, const json_t *arr, const char *table_path, struct csv_keys *keys,
                            int depth, struct bf_err *err);
 
-/* Adds obj's members to row r under prefix; arrays of objects become
- * rows of their own tables (path table_path/<member path>). */
+/* Adds obj's members to row r under prefix (the full path of obj from
+ * the release); arrays of objects become rows of their own tables, named
+ * by their full path. */
 static int row_object(struct ocds_csv *c, struct csv_row *r, const json_t *obj, const char *prefix,
                       const char *table_path, struct csv_keys *keys, int depth, struct bf_err *err)
 {
@@ -205,12 +206,8 @@ static int row_object(struct ocds_csv *c, struct csv_row *r, const json_t *obj, 
         if (json_is_object(v)) {
             rc = row_object(c, r, v, col.data, table_path, keys, depth + 1, err);
         } else if (json_is_array(v) && all_objects(v)) {
-            struct bf_buf tp = BF_BUF_INIT;
-            if ((*table_path && bf_buf_printf(&tp, "%s/", table_path) < 0) || bf_buf_puts(&tp, col.data) < 0)
-                rc = bf_err_set(err, BF_ELIMIT, "CSV table path too long");
-            else
-                rc = emit_table_rows(c, v, tp.data, keys, depth + 1, err);
-            bf_buf_free(&tp);
+            /* col is the full path from the release: it names the table */
+            rc = emit_table_rows(c, v, col.data, keys, depth + 1, err);
         } else {
             bf_buf_reset(&txt);
             if (cell_text(v, &txt) < 0)
@@ -264,7 +261,7 @@ static int emit_table_rows(struct ocds_csv *c, const json_t *arr, const char *ta
             keys->name[keys->n] = keyname.data;
             keys->value[keys->n] = idtxt.data ? idtxt.data : (char *)"";
             keys->n++;
-            rc = row_object(c, &r, item, "", table_path, keys, depth, err);
+            rc = row_object(c, &r, item, table_path, table_path, keys, depth, err);
             keys->n--;
         }
         if (rc == 0)
