@@ -190,6 +190,10 @@ static int get_checkpoint(struct run *r, struct bf_buf *cpb, struct tlog_checkpo
 
     if ((rc = r->src->get(r->src->ctx, "checkpoint", MONITOR_MAX_CHECKPOINT, cpb, r->err)) < 0) {
         bf_err_wrap(r->err, "fetching the checkpoint");
+        if (rc == BF_ENOTFOUND && r->err) {
+            size_t l = strlen(r->err->msg);
+            snprintf(r->err->msg + l, sizeof r->err->msg - l, " (is the URL the log's prefix, e.g. https://host/log?)");
+        }
         goto out;
     }
     if ((rc = tlog_note_parse(cpb->data, cpb->len, note, r->err)) < 0 ||

@@ -202,8 +202,12 @@ int witness_add_checkpoint(struct witness *w, const char *body, size_t len, stru
     if ((rc = store_txn_begin(w->store, &t, &res->err)) < 0 ||
         (rc = witness_store_get(t, cp.origin, &st, &res->err)) < 0)
         goto out;
-    if ((rc = check_state(&st, rq, &cp, res)) < 0)
+    if ((rc = check_state(&st, rq, &cp, res)) < 0) {
+        if (res->status == 422 || (res->status == 409 && rq->old == cp.size))
+            fprintf(stderr, "belfry: witness: possible misbehaviour of log %s (validly signed checkpoint of size %"
+                    PRIu64 " refused): %s\n", cp.origin, cp.size, res->err.msg);
         goto out;
+    }
     res->status = 500;
     if ((rc = cosign_and_store(w, t, &st, rq, note, &cp, &line, res)) < 0)
         goto out;

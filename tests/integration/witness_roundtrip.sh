@@ -74,6 +74,12 @@ out=$("$B" verify --vkey "$LOGKEY" --witness "$WKEY" --entry "$T/entry5" "$T/rec
 ok $? "belfry verify accepts the receipt with the witness key required"
 echo "$out" | grep -q "witness.it.test+[0-9a-f]*: cosigned at UNIX time"; ok $? "and reports the verified cosignature"
 
+out=$("$B" monitor --vkey "$LOGKEY" --witness "$WKEY" --min-witnesses 1 --state "$T/mon.json" "http://127.0.0.1:$PORT/log" 2>&1)
+[ $? = 0 ] && echo "$out" | grep -q "witnesses   1 of 1 cosigned"; ok $? "belfry monitor requiring the witness's cosignature passes"
+OTHERW=$("$B" witness keygen --name witness.other.test --out "$T/wkey2" 2>/dev/null)
+out=$("$B" monitor --vkey "$LOGKEY" --witness "$OTHERW" --min-witnesses 1 --state "$T/mon2.json" "http://127.0.0.1:$PORT/log" 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q "TOO FEW COSIGNATURES"; ok $? "requiring a witness that did not cosign fails: TOO FEW COSIGNATURES"
+
 OH=$(printf %s "it.belfry.test/log" | sha256sum | cut -d' ' -f1)
 curl -sf "http://127.0.0.1:$WPORT/$OH/checkpoint" >"$T/w0"
 [ "$(sed -n 2p "$T/w0")" = 8 ] && grep -q "^— witness.it.test " "$T/w0"; ok $? "GET /<sha256(origin)>/checkpoint: the cosigned size 8"
