@@ -12,7 +12,8 @@
  * with that witness's key only; only lines of that key are kept.
  *
  * Invariants: prove is never called concurrently (prove_lock); each
- * worker writes only its own slot; out_lines is written after all workers
+ * worker writes only its own slot (including its witness's HTTP client,
+ * kept between rounds for keep-alive and dropped after a network error); out_lines is written after all workers
  * joined, in pool order, so the result does not depend on timing.
  */
 #include "common.h"
@@ -29,6 +30,7 @@ struct pool_witness {
     char *url;                       /* ".../add-checkpoint" */
     struct tlog_vkey key;
     uint64_t last;                   /* size it last cosigned for us */
+    struct monitor_client *client;   /* kept across rounds (HTTP keep-alive) */
 };
 
 struct witness_pool {
@@ -98,7 +100,12 @@ fail:
 
 void witness_pool_set_timeout(struct witness_pool *p, long timeout_ms)
 {
+    int i;
     p->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
+    for (i = 0; i < p->n; i++) {       /* new clients pick up the timeout */
+        monitor_client_free(p->w[i].client);
+        p->w[i].client = NULL;
+    }
 }
 
 void witness_pool_free(struct witness_pool *p)
@@ -106,8 +113,10 @@ void witness_pool_free(struct witness_pool *p)
     int i;
     if (!p)
         return;
-    for (i = 0; i < p->n; i++)
+    for (i = 0; i < p->n; i++) {
         free(p->w[i].url);
+        monitor_client_free(p->w[i].client);
+    }
     pthread_mutex_destroy(&p->prove_lock);
     free(p);
 }
@@ -233,10 +242,12 @@ out:
 static void *job_run(void *arg)
 {
     struct job *j = arg;
-    struct monitor_client *c = monitor_client_new(j->p->timeout_ms, POOL_RESP_MAX);
+    struct monitor_client *c;
     uint64_t old = j->w->last <= j->size ? j->w->last : 0, conflict = 0;
 
-    if (!c) {
+    if (!j->w->client)
+        j->w->client = monitor_client_new(j->p->timeout_ms, POOL_RESP_MAX);
+    if (!(c = j->w->client)) {
         j->rc = bf_err_set(&j->err, BF_ENOMEM, "cannot create an HTTP client");
         return NULL;
     }
@@ -251,7 +262,10 @@ static void *job_run(void *arg)
         if (conflict <= j->size)
             j->w->last = conflict;
     }
-    monitor_client_free(c);
+    if (j->rc == BF_EIO) {             /* a broken connection is not reused */
+        monitor_client_free(j->w->client);
+        j->w->client = NULL;
+    }
     return NULL;
 }
 
