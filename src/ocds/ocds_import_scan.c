@@ -426,8 +426,8 @@ static int walk_members(struct scan *sc, size_t s, size_t e)
 static void walk_big_object(struct scan *sc, size_t s, size_t e)
 {
     if (!walk_members(sc, s, e))
-        reject(sc, s, "", "object of %zu bytes exceeds the item limit and has no \"releases\" or \"records\" array",
-               e - s);
+        reject(sc, s, "", "object of %zu bytes exceeds the item limit of %zu bytes and has no \"releases\" or "
+               "\"records\" array", e - s, sc->max_item);
 }
 
 static void top_value(struct scan *sc, size_t s, size_t e)
