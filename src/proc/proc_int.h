@@ -63,6 +63,15 @@ void proc_party_role(json_t *doc, const char *id, const char *name, const char *
  * dueDate, dateMet) normalised to RFC 3339 date-time. */
 json_t *proc_dates_normalised(const json_t *obj);
 
+/* Linked values: the award's value is also told by the winning bid, the
+ * contract's value and the payments. When any of these is declared
+ * withheld, all of them are (proc_value_group_sync adds an entry for each
+ * such field that exists, with the declared reason and date), and
+ * disclosing one discloses them all. */
+int proc_value_group_member(const char *path);
+void proc_value_group_init(struct proc *p);
+void proc_value_group_sync(struct proc *p);
+
 /* Release building (proc_release.c). */
 /* disclosed (may be NULL): withheld entries marked {"disclosed": true}
  * that this release opens (ocds_disclose adds salt and commitment). */

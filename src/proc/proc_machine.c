@@ -487,6 +487,8 @@ int proc_create(const char *ocid, const char *buyer, const json_t *body, int64_t
     if (is->n)
         goto out;
     create_doc(&w);
+    proc_value_group_init(p);
+    proc_value_group_sync(p);
     proc_fact_set_str(p, "lastDate", w.date.text);
     p->seq = 1;
     *release = proc_release_build(p, w.date.text, "planning", NULL, NULL);
@@ -529,6 +531,7 @@ int proc_apply(struct proc *p, enum proc_step step, const json_t *body, int64_t 
     TRANSITIONS[step].fn(&w);
     if (is->n)
         goto out;
+    proc_value_group_sync(&work);
     work.state = w.next;
     work.seq++;
     proc_fact_set_str(&work, "lastDate", w.date.text);

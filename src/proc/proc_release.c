@@ -102,6 +102,93 @@ int proc_pointer_withholdable(const char *ptr)
     return 1;
 }
 
+static int index_seg(const char **p)
+{
+    const char *s = *p;
+    if (*s < '0' || *s > '9')
+        return 0;
+    while (*s >= '0' && *s <= '9')
+        s++;
+    *p = s;
+    return 1;
+}
+
+int proc_value_group_member(const char *path)
+{
+    const char *s;
+    if (!path)
+        return 0;
+    if (!strcmp(path, "/awards/0/value") || !strcmp(path, "/contracts/0/value"))
+        return 1;
+    if (!strncmp(path, "/bids/details/", 14)) {
+        s = path + 14;
+        return index_seg(&s) && !strcmp(s, "/value");
+    }
+    if (!strncmp(path, "/contracts/0/implementation/transactions/", 41)) {
+        s = path + 41;
+        return index_seg(&s) && !strcmp(s, "/value");
+    }
+    return 0;
+}
+
+void proc_value_group_init(struct proc *p)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(p->withheld, i, e) {
+        if (proc_value_group_member(json_string_value(json_object_get(e, "path")))) {
+            json_t *g = json_deep_copy(e);
+            json_object_del(g, "path");
+            json_object_set_new(p->facts, "valueGroup", g);
+            return;
+        }
+    }
+}
+
+static int withheld_has(const struct proc *p, const char *path)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(p->withheld, i, e)
+        if (!strcmp(json_string_value(json_object_get(e, "path")), path))
+            return 1;
+    return 0;
+}
+
+static void group_add(struct proc *p, const json_t *g, const char *path)
+{
+    json_t *e;
+    if (!proc_pointer_get(p->doc, path) || withheld_has(p, path))
+        return;
+    e = json_deep_copy(g);
+    json_object_set_new(e, "path", json_string(path));
+    json_array_append_new(p->withheld, e);
+}
+
+void proc_value_group_sync(struct proc *p)
+{
+    const json_t *g = json_object_get(p->facts, "valueGroup");
+    json_t *arr;
+    char path[96];
+    size_t i;
+
+    if (!json_is_object(g))
+        return;
+    group_add(p, g, "/awards/0/value");
+    group_add(p, g, "/contracts/0/value");
+    arr = json_object_get(json_object_get(p->doc, "bids"), "details");
+    for (i = 0; i < json_array_size(arr); i++) {
+        snprintf(path, sizeof path, "/bids/details/%zu/value", i);
+        group_add(p, g, path);
+    }
+    arr = json_object_get(json_object_get(json_array_get(json_object_get(p->doc, "contracts"), 0), "implementation"),
+                          "transactions");
+    for (i = 0; i < json_array_size(arr); i++) {
+        snprintf(path, sizeof path, "/contracts/0/implementation/transactions/%zu/value", i);
+        group_add(p, g, path);
+    }
+}
+
 json_t *proc_release_build(const struct proc *p, const char *date, const char *tag, const char *tag2,
                            const json_t *disclosed)
 {

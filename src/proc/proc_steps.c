@@ -512,9 +512,35 @@ int proc_step_cancellation(struct proc_work *w)
 
 /* ---- disclosure of withheld fields -------------------------------------------- */
 
+/* The requested paths, plus every pending member of the linked-value
+ * group when one of them is requested. */
+static json_t *disclosure_paths(struct proc_work *w)
+{
+    json_t *req = json_object_get(w->body, "paths"), *out = json_deep_copy(req), *p, *e;
+    size_t i, j;
+    int group = 0;
+
+    json_array_foreach(req, i, p)
+        group |= proc_value_group_member(json_string_value(p)) && json_object_get(w->p->facts, "valueGroup");
+    if (!group)
+        return out;
+    json_array_foreach(w->p->withheld, i, e) {
+        const char *path = json_string_value(json_object_get(e, "path"));
+        int dup = 0;
+        if (!proc_value_group_member(path))
+            continue;
+        json_array_foreach(out, j, p)
+            dup |= !strcmp(json_string_value(p), path);
+        if (!dup)
+            json_array_append_new(out, json_string(path));
+    }
+    json_object_del(w->p->facts, "valueGroup"); /* disclosed: later values are public */
+    return out;
+}
+
 int proc_step_disclosure(struct proc_work *w)
 {
-    json_t *paths = json_object_get(w->body, "paths"), *p, *e = NULL;
+    json_t *paths = disclosure_paths(w), *p, *e = NULL;
     size_t i, j;
     char at[32];
 
@@ -538,6 +564,7 @@ int proc_step_disclosure(struct proc_work *w)
         json_array_append_new(w->disclosed, e);
         json_array_remove(w->p->withheld, j);
     }
+    json_decref(paths);
     switch (w->p->state) {
     case PROC_S_PLANNING: w->tag = "planningUpdate"; break;
     case PROC_S_REQUESTS:
