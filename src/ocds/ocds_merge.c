@@ -18,9 +18,12 @@
  * objects created for array items get their original "id" first, so the
  * id of an array member is never versioned.
  *
- * Belfry addition: a withheld marker ({"withheld": true, ...}) is a leaf,
- * and its path stays a leaf in later releases, so a disclosed value
- * replaces the marker instead of merging member by member into it.
+ * Belfry addition: in a compiled release a withheld marker ({"withheld":
+ * true, ...}) is a leaf, and its path stays a leaf in later releases, so a
+ * disclosed value replaces the marker instead of merging member by member
+ * into it. In a versioned release the marker's members are versioned like
+ * any object's (so the versioned release keeps OCDS's shape) and, when
+ * the value is disclosed, the marker members get a final null version.
  *
  * Invariants: inputs are never modified and the output shares nothing
  * with them (values are deep-copied); path components are length-prefixed
@@ -286,17 +289,44 @@ static int flatten_array(struct merge *m, const json_t *arr, const struct ocds_r
     return 0;
 }
 
+/* Versioned: after a marker at this path, the members of the marker that
+ * the disclosed value lacks end with a null version (removed). */
+static int versioned_unmark(struct merge *m, const json_t *v)
+{
+    static const char *const marker_keys[] = {"withheld", "reason", "disclosureDate", "commitment"};
+    size_t i, mark = m->path.len;
+
+    for (i = 0; i < BF_ARRAY_LEN(marker_keys); i++) {
+        const char *k = marker_keys[i];
+        if (json_object_get(v, k))
+            continue;
+        if (path_push(&m->path, COMP_KEY, k, strlen(k)) < 0)
+            return bf_err_set(m->err, BF_ELIMIT, "merge path too long");
+        if (mtab_find(&m->data, m->path.data, m->path.len))
+            emit(m, json_null());
+        path_pop(&m->path, mark);
+    }
+    return 0;
+}
+
 static int flatten_member(struct merge *m, const json_t *v, const struct ocds_rnode *child, int depth)
 {
     unsigned flags = child ? child->flags : 0;
+    int sticky = mtab_find(&m->sticky, m->path.data, m->path.len) != NULL;
+    int rc;
 
     if (is_marker(v)) {
         mtab_put(&m->sticky, m->path.data, m->path.len);
-        if (!m->versioned)
-            drop_below(m, m->path.data, m->path.len);
+        if (m->versioned) /* its members are versioned like any object's */
+            return flatten_object(m, v, child, depth + 1);
+        drop_below(m, m->path.data, m->path.len);
         emit(m, v);
+    } else if (m->versioned && sticky && json_is_object(v)) {
+        if ((rc = flatten_object(m, v, child, depth + 1)) < 0)
+            return rc;
+        return versioned_unmark(m, v);
     } else if ((!json_is_object(v) && !json_is_array(v)) || flags & OCDS_MERGE_WHOLE_LIST ||
-               (json_is_array(v) && !all_objects(v)) || mtab_find(&m->sticky, m->path.data, m->path.len)) {
+               (json_is_array(v) && !all_objects(v)) || (sticky && !m->versioned)) {
         emit(m, v);
     } else if (json_is_object(v) && json_object_size(v)) {
         return flatten_object(m, v, child, depth + 1);

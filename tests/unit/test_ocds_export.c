@@ -120,8 +120,10 @@ static void collect_file(const char *path, json_t *all)
 {
     json_t *doc = json_load_file(path, 0, NULL), *recs, *rec, *r;
     size_t i, j;
-    if (!doc)
+    if (!doc) {
+        fprintf(stderr, "cannot read %s\n", path);
         return;
+    }
     if (json_is_array(json_object_get(doc, "releases")) && !json_object_get(doc, "ocid")) {
         json_array_extend(all, json_object_get(doc, "releases"));
     } else if (json_is_array(recs = json_object_get(doc, "records"))) {
@@ -133,6 +135,25 @@ static void collect_file(const char *path, json_t *all)
         json_array_append(all, doc);
     }
     json_decref(doc);
+}
+
+/* Keeps the first release of each (ocid, id): releases are immutable. */
+static json_t *dedupe(json_t *all)
+{
+    json_t *seen = json_object(), *out = json_array(), *r;
+    size_t i;
+    json_array_foreach(all, i, r) {
+        char key[1024];
+        snprintf(key, sizeof key, "%s\x01%s", json_string_value(json_object_get(r, "ocid")) ?: "",
+                 json_string_value(json_object_get(r, "id")) ?: "");
+        if (json_object_get(seen, key))
+            continue;
+        json_object_set_new(seen, key, json_true());
+        json_array_append(out, r);
+    }
+    json_decref(seen);
+    json_decref(all);
+    return out;
 }
 
 static json_t *collect(int argc, char **argv, int start)
@@ -153,7 +174,7 @@ static json_t *collect(int argc, char **argv, int start)
             collect_file(argv[i], all);
         }
     }
-    return all;
+    return dedupe(all);
 }
 
 static int export_tool(int argc, char **argv)
