@@ -145,3 +145,68 @@ describe('portal in chromium', { skip: why || false }, () => {
     await page.close();
   });
 });
+
+describe('officer workspace in chromium', { skip: why || false }, () => {
+  let env;
+  before(async () => { env = await start(); });
+  after(async () => { if (env) await env.stop(); });
+
+  const addDays = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
+
+  test('an officer starts a procedure and is stopped inline by the minimum time limit', async () => {
+    const page = await newPage(env);
+    await page.goto(`${env.base}/workspace.html?lang=en`);
+    await page.fill('#token', 'bfy_not-a-real-token');
+    await page.click('#signin-form button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('token-error').textContent.length > 0);
+    assert.match(await page.textContent('#token-error'), /not accepted/);
+    await page.fill('#token', env.officer);
+    await page.click('#signin-form button[type=submit]');
+    await page.waitForSelector('#session:not([hidden])');
+    assert.match(await page.textContent('#who'), /officer for buyer BE-BCE_KBO-0200393331/);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('belfry.token')) !== null, true, 'token kept for this tab only');
+
+    // Missing title: an inline error before anything is sent for publication.
+    await page.selectOption('#c-procedure', 'restricted');
+    await page.fill('#c-value', '2500000');
+    await page.click('#c-submit');
+    await page.waitForSelector('#c-title[aria-invalid="true"]');
+
+    await page.fill('#c-title', 'Counter-drone sensors for air bases');
+    await page.selectOption('#c-category', 'goods');
+    await page.selectOption('#c-capability', 'airDefence');
+    await page.fill('#c-description', 'Radar and RF sensors to detect small drones near air bases');
+    await page.click('#c-submit');
+    await page.waitForSelector('#notice:not([hidden])', { timeout: 20000 });
+    const ocid = (await page.textContent('#notice-ocid')).trim();
+    assert.match(await page.textContent('#create-result'), new RegExp(ocid));
+    assert.match(await page.textContent('#n-deadline-computed'), /Earliest legal deadline: .* \(30 days after the notice\)/);
+
+    // A deadline 20 days after the notice breaks Art. 33: shown inline, with the rule, before publishing.
+    await page.fill('#n-deadline', addDays(20));
+    await page.dispatchEvent('#n-deadline', 'change');
+    await page.waitForSelector('#n-deadline[aria-invalid="true"]');
+    const err = await page.textContent('#n-deadline-err');
+    assert.match(err, /dir2009-81\/art33-min-time-requests/);
+    assert.match(err, /at least 30 days/);
+    await page.screenshot({ path: `${SHOTS}/workspace-deadline-error.png`, fullPage: true });
+    await page.click('#n-submit');
+    await page.waitForSelector('#n-deadline[aria-invalid="true"]');
+    const state = async () => (await (await fetch(`${env.base}/api/v1/procedures/${encodeURIComponent(ocid)}`,
+      { headers: { Authorization: `Bearer ${env.officer}` } })).json()).state;
+    assert.equal(await state(), 'planning', 'nothing was published');
+
+    // The legal minimum is accepted and published.
+    await page.fill('#n-deadline', addDays(30));
+    await page.dispatchEvent('#n-deadline', 'change');
+    await page.waitForFunction(() => !document.getElementById('n-deadline').hasAttribute('aria-invalid'));
+    await page.click('#n-submit');
+    await page.waitForFunction(() => document.getElementById('notice-result').textContent.length > 0, null, { timeout: 20000 });
+    assert.equal(await state(), 'requests');
+    await page.waitForSelector('#mine table');
+    assert.match(await page.textContent('#mine'), /Counter-drone sensors/);
+    await page.screenshot({ path: `${SHOTS}/workspace.png`, fullPage: true });
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+});

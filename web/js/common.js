@@ -1,6 +1,6 @@
 // common.js - what every page does first: language, translated static text,
 // the language switcher (which rewrites ?lang= and reloads), links that keep
-// the language, and small DOM helpers that never use innerHTML for data.
+// the language, and small DOM helpers that build nodes, never markup strings.
 import { loadLang, applyI18n, lang, t, href } from './i18n.js';
 
 export function el(tag, attrs = {}, ...children) {

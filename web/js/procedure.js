@@ -129,7 +129,7 @@ function timeline(rels) {
         el('span', { text: t('proc.logIndex', { i: r.meta.logIndex }) }),
         el('a', { href: `/log/proof/${r.meta.logIndex}`, download: `release-${r.meta.logIndex}.tlog-proof`, text: t('proc.receipt') }),
         el('span', { class: 'rel-verdict', 'data-state': 'pending', text: t('proc.relPending') })),
-      el('details', {}, el('summary', { text: t('proc.showRelease') }), el('pre', { text: JSON.stringify(r.release, null, 2) }))))));
+      el('details', {}, el('summary', { text: t('proc.showRelease') }), el('pre', { tabindex: '0', text: JSON.stringify(r.release, null, 2) }))))));
 }
 
 function compiledView(c) {

@@ -162,6 +162,13 @@ async function create(ev) {
   const b = createBody(form);
   if (showIssues(form, localCreateIssues(b))) return;
   try {
+    const dry = await sendJSON('POST', '/api/v1/procedures/validate', b);
+    if (showIssues(form, issuesOf(dry))) return;
+  } catch (e) {
+    showIssues(form, issuesFromError(e));
+    return;
+  }
+  try {
     const r = await sendJSON('POST', '/api/v1/procedures', b);
     const ocid = r.ocid || (r.procedure && r.procedure.ocid);
     $('create-result').textContent = t('ws.published', { ocid });
@@ -189,7 +196,10 @@ function minRequestsDays(electronic, urgent) {
 
 function noticeBody(form) {
   const f = form.elements;
-  const b = { date: f.date.value, requestsDeadline: f.requestsDeadline.value, electronicNotice: f.electronicNotice.checked };
+  // A notice sent today is dated now (a bare date would be midnight, before
+  // the procedure's own planning release); other days as chosen.
+  const b = { requestsDeadline: f.requestsDeadline.value, electronicNotice: f.electronicNotice.checked };
+  if (f.date.value && f.date.value !== today()) b.date = f.date.value;
   if (f.accelerated.checked) {
     b.accelerated = true;
     b.urgencyJustification = f.urgencyJustification.value.trim();
@@ -200,7 +210,7 @@ function noticeBody(form) {
 // The earliest legal deadline, shown as soon as the notice date is known,
 // and an inline error if the chosen deadline is earlier.
 function localNoticeIssues(form) {
-  const b = noticeBody(form);
+  const b = { ...noticeBody(form), date: form.elements.date.value };
   const out = $('n-deadline-computed');
   out.textContent = '';
   if (!b.date) return [];
@@ -218,7 +228,7 @@ async function serverCheck(form, step) {
   const r = await sendJSON('POST', `/api/v1/procedures/${enc(current)}/validate?step=${step}`, noticeBody(form));
   const dl = r.deadlines || {};
   if (dl.requestsDeadlineEarliest) {
-    const b = noticeBody(form);
+    const b = { date: form.elements.date.value };
     $('n-deadline-computed').textContent = t('ws.computed', { date: fmtDate(dl.requestsDeadlineEarliest), days: b.date ? days(b.date, dl.requestsDeadlineEarliest) : '?' });
   }
   return issuesOf(r);
