@@ -32,7 +32,9 @@ static void witness_usage(FILE *f)
                "  --data DIR       witness state (created if missing)\n"
                "  --key-file FILE  the witness's private key (from `belfry witness keygen`, mode 0600)\n"
                "  --log VKEY       verifier key of a log to witness; its name is the log's origin\n"
-               "  --listen ADDR    address to listen on (default 127.0.0.1:8090; port 0 picks one)\n");
+               "  --listen ADDR    address to listen on (default 127.0.0.1:8090; port 0 picks one)\n"
+               "  --rate N         requests per second per client (default 200; 0: off)\n"
+               "  --write-rate N   submissions per second per client (default 50; 0: off)\n");
 }
 
 static int keygen(int argc, char **argv)
@@ -111,13 +113,14 @@ static int load_key(const char *path, struct tlog_skey *key, struct bf_err *err)
 
 struct witness_args {
     const char *data, *key_file, *listen;
+    int rate, write_rate;
     struct tlog_vkey logs[MAX_LOGS];
     int nlogs;
 };
 
 static int serve_witness(struct witness_args *a)
 {
-    struct http_server_opts ho = { .listen = a->listen, .rate_per_ip = 200, .write_rate_per_ip = 50,
+    struct http_server_opts ho = { .listen = a->listen, .rate_per_ip = a->rate, .write_rate_per_ip = a->write_rate,
                                    .max_body = WITNESS_MAX_BODY };
     struct witness_opts wo = { 0 };
     struct tlog_skey key;
@@ -166,9 +169,10 @@ int cmd_witness(int argc, char **argv)
     static const struct option opts[] = {
         { "data", required_argument, NULL, 'd' },   { "key-file", required_argument, NULL, 'k' },
         { "log", required_argument, NULL, 'L' },    { "listen", required_argument, NULL, 'l' },
+        { "rate", required_argument, NULL, 'r' },   { "write-rate", required_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
     };
-    struct witness_args a = { .listen = "127.0.0.1:8090" };
+    struct witness_args a = { .listen = "127.0.0.1:8090", .rate = 200, .write_rate = 50 };
     struct bf_err err = { 0 };
     int c;
 
@@ -180,6 +184,8 @@ int cmd_witness(int argc, char **argv)
         case 'd': a.data = optarg; break;
         case 'k': a.key_file = optarg; break;
         case 'l': a.listen = optarg; break;
+        case 'r': a.rate = atoi(optarg); break;
+        case 'R': a.write_rate = atoi(optarg); break;
         case 'L':
             if (a.nlogs == MAX_LOGS)
                 return cmd_fail("at most %d --log keys", MAX_LOGS);

@@ -73,6 +73,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     struct monitor_resp *r = ud;
     size_t len = size * n, i = 13;
 
+    if (len > 12 && !strncasecmp(p, "retry-after:", 12)) {
+        char v[32];
+        snprintf(v, sizeof v, "%.*s", (int)BF_MIN(len - 12, sizeof v - 1), p + 12);
+        r->retry_after = strtol(v, NULL, 10);
+    }
     if (len > 13 && !strncasecmp(p, "content-type:", 13)) {
         while (i < len && (p[i] == ' ' || p[i] == '\t'))
             i++;
@@ -89,6 +94,7 @@ static int perform(struct monitor_client *c, const char *url, struct monitor_res
     CURL *h = c->h;
 
     memset(out, 0, sizeof *out);
+    out->retry_after = -1;
     bf_buf_init(&out->body, c->max_body);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -27,6 +27,7 @@ struct monitor_resp {
     long status;                /* HTTP status */
     struct bf_buf body;         /* decoded body, NUL-terminated; owned, free with monitor_resp_free */
     char content_type[128];     /* "" if absent */
+    long retry_after;           /* Retry-After in seconds (delta form), -1 if absent */
 };
 
 /* timeout_ms: whole-request timeout (connect timeout is min(it, 5 s));

@@ -7,13 +7,16 @@
  * (never from the server), but the directory source still refuses ".."
  * and absolute paths; both sources enforce the caller's size ceiling; a
  * 404 (or a missing file) is BF_ENOTFOUND so the caller can fall back
- * from a partial tile to the full one.
+ * from a partial tile to the full one; 429/503 and dropped connections
+ * are retried a few times with backoff (Retry-After honoured, capped).
  */
 #include "common.h"
 #include "buf.h"
 #include "fetch.h"
 #include "fs.h"
 #include "monitor.h"
+
+#define HTTP_RETRIES 6
 
 struct http_src {
     struct monitor_client *c;
@@ -24,6 +27,35 @@ struct http_src {
 struct dir_src {
     char *dir;
 };
+
+/* Waits before retry `attempt` (0-based): the server's Retry-After if it
+ * gave one (capped), else 250 ms doubling up to 8 s. */
+static void backoff(int attempt, long retry_after)
+{
+    long ms = retry_after >= 0 ? BF_MIN(retry_after, 30L) * 1000 : BF_MIN(250L << attempt, 8000L);
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+/* One GET with retries for rate limiting (429, 503) and dropped
+ * connections: a polite monitor waits rather than failing an audit. */
+static int get_retrying(struct http_src *h, const char *url, struct monitor_resp *r, struct bf_err *err)
+{
+    int attempt, rc = BF_EIO;
+
+    for (attempt = 0; attempt < HTTP_RETRIES; attempt++) {
+        if (attempt > 0)
+            backoff(attempt - 1, rc == 0 ? r->retry_after : -1);
+        if (rc == 0)
+            monitor_resp_free(r);
+        rc = monitor_get(h->c, url, r, err);
+        if (rc == BF_EIO)
+            continue;
+        if (rc < 0 || (r->status != 429 && r->status != 503))
+            return rc;
+    }
+    return rc;
+}
 
 static int http_get(void *ctx, const char *path, size_t max, struct bf_buf *out, struct bf_err *err)
 {
@@ -39,7 +71,7 @@ static int http_get(void *ctx, const char *path, size_t max, struct bf_buf *out,
         h->c = monitor_client_new(h->timeout_ms, max);
     if (h->c)
         monitor_client_set_max(h->c, max);
-    rc = h->c ? monitor_get(h->c, url, &r, err) : bf_err_set(err, BF_ENOMEM, "no HTTP client");
+    rc = h->c ? get_retrying(h, url, &r, err) : bf_err_set(err, BF_ENOMEM, "no HTTP client");
     if (rc < 0)
         goto out;
     if (r.status == 404)
