@@ -18,10 +18,9 @@ static const char *rel_a =
     "{\"ocid\":\"ocds-b5fd17-a\",\"date\":\"2024-03-01T10:00:00Z\",\"buyer\":{\"id\":\"BE-MOD\",\"name\":\"Défense DG MR\"},"
     "\"tender\":{\"title\":\"Tactical drones for reconnaissance\",\"description\":\"Small UAV systèmes for land forces\","
     "\"procurementMethod\":\"selective\",\"status\":\"complete\",\"value\":{\"amount\":900000,\"currency\":\"EUR\"},"
-    "\"defence\":{\"procedure\":\"restricted\"},\"numberOfTenderers\":3,"
+    "\"defence\":{\"procedure\":\"restricted\",\"capabilityArea\":\"dronesUav\"},\"numberOfTenderers\":3,"
     "\"items\":[{\"id\":\"1\",\"classification\":{\"scheme\":\"CPV\",\"id\":\"35613000-4\"}}],"
     "\"tenderPeriod\":{\"startDate\":\"2023-11-02T00:00:00Z\"}},"
-    "\"defence\":{\"capabilityArea\":\"drones\"},"
     "\"awards\":[{\"id\":\"a1\",\"status\":\"active\",\"date\":\"2024-02-01T00:00:00Z\","
     "\"value\":{\"amount\":850000,\"currency\":\"EUR\"},\"suppliers\":[{\"id\":\"FR-RCS-111\",\"name\":\"Aéro Systèmes SA\"}]}],"
     "\"contracts\":[{\"id\":\"c1\",\"awardID\":\"a1\",\"status\":\"active\",\"dateSigned\":\"2024-02-20T00:00:00Z\","
@@ -30,9 +29,8 @@ static const char *rel_a =
 static const char *rel_b =
     "{\"ocid\":\"ocds-b5fd17-b\",\"date\":\"2025-06-01T10:00:00Z\",\"buyer\":{\"id\":\"BE-MOD\",\"name\":\"Défense DG MR\"},"
     "\"tender\":{\"title\":\"Ammunition 155mm\",\"description\":\"Artillery shells\",\"procurementMethod\":\"limited\","
-    "\"defence\":{\"procedure\":\"negotiatedWithoutPublication\"},"
+    "\"defence\":{\"procedure\":\"negotiatedWithoutPublication\",\"capabilityArea\":\"ammunition\"},"
     "\"items\":[{\"id\":\"1\",\"classification\":{\"scheme\":\"CPV\",\"id\":\"35330000-7\"}}]},"
-    "\"defence\":{\"capabilityArea\":\"ammunition\"},"
     "\"awards\":[{\"id\":\"a1\",\"status\":\"active\",\"date\":\"2025-05-01T00:00:00Z\","
     "\"value\":{\"amount\":12000000,\"currency\":\"EUR\"},\"suppliers\":[{\"id\":\"BE-KBO-222\",\"name\":\"FN Herstal\"}]}]}";
 
@@ -150,7 +148,7 @@ static void test_filters(void)
 
     check_total(search(&err, "buyer", "BE-MOD", NULL), 2, "buyer filter");
     check_total(search(&err, "supplier", "BE-KBO-222", NULL), 1, "supplier filter");
-    check_total(search(&err, "capability", "drones", NULL), 1, "capability filter");
+    check_total(search(&err, "capability", "dronesUav", NULL), 1, "capability filter");
     check_total(search(&err, "procedure", "negotiatedWithoutPublication", NULL), 1, "procedure filter");
     check_total(search(&err, "cpv", "353", NULL), 1, "CPV prefix");
     check_total(search(&err, "cpv", "35", NULL), 2, "shorter CPV prefix");
@@ -244,7 +242,7 @@ static void test_stats(void)
             y2025 = json_number_value(json_object_get(y, "awarded"));
     }
     ok(y2024 == 850000 && y2025 == 12000000, "per year: 2024 %g, 2025 %g", y2024, y2025);
-    ok(json_array_size(json_object_get(j, "byCapability")) == 3, "capability buckets (drones, ammunition, unknown)");
+    ok(json_array_size(json_object_get(j, "byCapability")) == 3, "capability buckets (dronesUav, ammunition, unknown)");
     json_decref(j);
     bf_buf_reset(&out);
     ok(portal_stats_json(st, 2025, "BE-MOD", &out, &err) == 0, "filtered stats");
