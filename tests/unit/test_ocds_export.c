@@ -10,7 +10,8 @@
  *   --export FORMAT COMPRESS OUT [--generated N] [FILE...]
  *       exports the releases of FILE... (packages or bare releases) and N
  *       generated defence procedures (public form, withheld fields split
- *       off) as FORMAT to OUT (a file, or a directory for csv);
+ *       off; --generated-full N keeps the full, private form) as FORMAT to
+ *       OUT (a file, or a directory for csv);
  *   --entries [--generated N] [FILE...]
  *       prints the ledger entry line of each of those releases, in order.
  */
@@ -161,14 +162,15 @@ static json_t *collect(int argc, char **argv, int start)
     json_t *all = json_array();
     int i;
     for (i = start; i < argc; i++) {
-        if (strcmp(argv[i], "--generated") == 0 && i + 1 < argc) {
+        if ((strcmp(argv[i], "--generated") == 0 || strcmp(argv[i], "--generated-full") == 0) && i + 1 < argc) {
+            int full = strcmp(argv[i], "--generated-full") == 0;
             unsigned n = (unsigned)atoi(argv[++i]), p, k;
             rng_state = 42;
             for (p = 0; p < n; p++) {
                 json_t *rel[3];
                 gen_procedure(p, rel);
                 for (k = 0; k < 3; k++)
-                    json_array_append_new(all, public_of(rel[k]));
+                    json_array_append_new(all, full ? rel[k] : public_of(rel[k]));
             }
         } else {
             collect_file(argv[i], all);
