@@ -108,6 +108,15 @@ entries 305 520 | "$B" log append --data "$T/log" >/dev/null 2>>"$T/append.err"
 wait_size "$PORT" 521 || bail "log did not reach size 521"
 out=$(mon "http://127.0.0.1:$PORT/log"); ok $? "the genuine log still passes after all that (305 -> 521)"
 
+"$B" init --data "$T/slow" --origin slow.belfry.test/log >/dev/null 2>"$T/slow.err"
+entries 0 1100 | "$B" log append --data "$T/slow" >/dev/null 2>>"$T/slow.err"
+"$B" serve --data "$T/slow" --listen 127.0.0.1:0 --rate 4 >"$T/slow.out" 2>"$T/slow.serve.err" &
+PIDS+=($!)
+SLOWPORT=$(port_of "$T/slow.out")
+out=$("$B" monitor --vkey "$("$B" log key --data "$T/slow")" --state "$T/slow.json" "http://127.0.0.1:$SLOWPORT/log" 2>&1)
+[ $? = 0 ] && echo "$out" | grep -q "tree size 1101 verified"
+ok $? "a log that rate-limits to 4 requests/s (HTTP 429) is still audited completely, by waiting"
+
 echo '{"format":"belfry-monitor-state/1"}' >"$T/bad.json"
 out=$("$B" monitor --vkey "$LOGKEY" --state "$T/bad.json" "http://127.0.0.1:$PORT/log" 2>&1); rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q "state file"; ok $? "a corrupt state file is refused, not overwritten"
