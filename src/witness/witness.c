@@ -203,7 +203,7 @@ int witness_add_checkpoint(struct witness *w, const char *body, size_t len, stru
         (rc = witness_store_get(t, cp.origin, &st, &res->err)) < 0)
         goto out;
     if ((rc = check_state(&st, rq, &cp, res)) < 0) {
-        if (res->status == 422 || (res->status == 409 && rq->old == cp.size))
+        if (res->status == 422 || (res->status == 409 && res->size == cp.size))
             fprintf(stderr, "belfry: witness: possible misbehaviour of log %s (validly signed checkpoint of size %"
                     PRIu64 " refused): %s\n", cp.origin, cp.size, res->err.msg);
         goto out;

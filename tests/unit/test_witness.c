@@ -221,6 +221,42 @@ static void test_race(void)
     ok(stored_size() == (a.status == 200 ? 30u : 25u), "the stored state is the winner's");
 }
 
+/* The request body parser on its own: limits and one spelling only. */
+#define REQ(lit) witness_req_parse(lit, sizeof(lit) - 1, &rq, &e)
+
+static void test_req(void)
+{
+    static const char h44[] = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n";
+    struct witness_req rq;
+    struct bf_buf b = BF_BUF_INIT;
+    struct bf_err e;
+    int i, okp = 1;
+
+    ok(REQ("old 0\n\ncp\n") == 0 && rq.old == 0 && rq.nproof == 0 && rq.cp_len == 3,
+       "minimal body parses");
+    ok(REQ("old 18446744073709551615\n\nx") == 0 && rq.old == UINT64_MAX, "old 2^64-1 parses");
+    ok(REQ("old 18446744073709551616\n\nx") == BF_EINVAL, "old 2^64 overflows: rejected");
+    ok(REQ("old -1\n\nx") == BF_EINVAL, "negative old rejected");
+    ok(REQ("old 1\r\n\nx") == BF_EINVAL, "CRLF rejected");
+    ok(REQ("Old 1\n\nx") == BF_EINVAL, "\"Old\" rejected");
+    ok(REQ("old 1\n\n") == BF_EINVAL, "empty checkpoint rejected");
+    ok(REQ("old 1") == BF_EINVAL, "unterminated old line rejected");
+    okp &= bf_buf_puts(&b, "old 1\n") == 0;
+    for (i = 0; i < 63; i++)
+        okp &= bf_buf_puts(&b, h44) == 0;
+    okp &= bf_buf_puts(&b, "\ncp\n") == 0;
+    ok(okp && witness_req_parse(b.data, b.len, &rq, &e) == 0 && rq.nproof == 63, "63 proof lines accepted");
+    bf_buf_reset(&b);
+    okp &= bf_buf_puts(&b, "old 1\n") == 0;
+    for (i = 0; i < 64; i++)
+        okp &= bf_buf_puts(&b, h44) == 0;
+    okp &= bf_buf_puts(&b, "\ncp\n") == 0;
+    ok(okp && witness_req_parse(b.data, b.len, &rq, &e) == BF_EINVAL, "64 proof lines rejected: %s", e.msg);
+    ok(REQ("old 1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU\n\nx") == BF_EINVAL,
+       "unpadded base64 hash rejected");
+    bf_buf_free(&b);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/belfry-test-witness-XXXXXX";
@@ -254,6 +290,7 @@ int main(void)
         ok(witness_new(s, &bad, &W, &err) == BF_EINVAL, "a cosignature key is refused as a log key");
     }
     ok(witness_new(s, &o, &W, &err) == 0, "witness created");
+    test_req();
     test_flow();
     {
         /* bring the state back to 8 is impossible (it only grows); use a fresh witness store */
