@@ -41,7 +41,9 @@ static void monitor_usage(FILE *f)
                "  --witness VKEY   a witness's cosignature key (repeatable); see --min-witnesses\n"
                "  --min-witnesses N  cosignatures required among them (default: 0)\n"
                "  --timeout MS     per-request timeout (default 20000)\n"
-               "  --evidence FILE  where to write conflicting checkpoints (default STATE.evidence)\n");
+               "  --evidence FILE  where to write conflicting checkpoints (default STATE.evidence)\n\n"
+               "One state file may be used against several mirrors of the same log: a mirror that\n"
+               "shows a different history is reported as a fork.\n");
 }
 
 static int parse(int argc, char **argv, struct monitor_args *a)

@@ -32,7 +32,6 @@ struct run {
     uint64_t tidx0[MONITOR_LEVELS];       /* ...at the start of the run */
     int n0[MONITOR_LEVELS];               /* hashes in that tile verified by an earlier run */
     int dirty[MONITOR_LEVELS];
-    tlog_hash tile[TLOG_TILE_WIDTH];      /* fetched tile */
 };
 
 static uint64_t level_count(uint64_t size, int l)
