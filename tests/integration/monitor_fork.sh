@@ -26,7 +26,7 @@ port_of() {
 }
 wait_size() { # port size
     local i
-    for i in $(seq 1 100); do
+    for i in $(seq 1 300); do
         [ "$(curl -sf "http://127.0.0.1:$1/log/checkpoint" | sed -n 2p)" = "$2" ] && return 0
         sleep 0.1
     done

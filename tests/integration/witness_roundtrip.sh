@@ -26,7 +26,7 @@ port_of() {
 served_size() { curl -sf "http://127.0.0.1:$1/log/checkpoint" | sed -n 2p; }
 wait_cosigned() { # port size
     local i cp
-    for i in $(seq 1 150); do
+    for i in $(seq 1 300); do
         cp=$(curl -sf "http://127.0.0.1:$1/log/checkpoint")
         [ "$(echo "$cp" | sed -n 2p)" = "$2" ] && echo "$cp" | grep -q "^— witness.it.test " && return 0
         sleep 0.1

@@ -61,7 +61,7 @@ head -n 300 "$T/entries" | "$B" log append --data "$T/log" >/dev/null 2>"$T/appe
 tail -n 300 "$T/entries" | "$B" log append --data "$T/log" >/dev/null 2>>"$T/append.err" || bail "append 2"
 
 # wait until the served checkpoint is size 600 and cosigned
-for i in $(seq 1 150); do
+for i in $(seq 1 300); do
     cp=$(curl -sf "http://127.0.0.1:$PORT/log/checkpoint")
     if [ "$(echo "$cp" | sed -n 2p)" = 600 ] && echo "$cp" | grep -q "^— witness.interop.test "; then break; fi
     sleep 0.1
