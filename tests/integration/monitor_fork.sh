@@ -19,7 +19,7 @@ ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok 
 bail() { echo "not ok $((n + 1)) - $*"; for f in "$T"/*.err; do [ -s "$f" ] && sed 's/^/# /' "$f" | tail -5; done; echo "1..$((n + 1))"; exit 1; }
 port_of() {
     local i
-    for i in $(seq 1 100); do
+    for i in $(seq 1 300); do
         grep -q "listening on port" "$1" 2>/dev/null && { sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$1" | head -1; return; }
         sleep 0.1
     done

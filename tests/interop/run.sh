@@ -30,7 +30,7 @@ cp "$HERE/main.go" "$T/gopath/src/belfryinterop/"
 
 port_of() { # file -> port from "listening on port N"
     local i
-    for i in $(seq 1 100); do
+    for i in $(seq 1 300); do
         grep -q "listening on port" "$1" 2>/dev/null && { sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$1" | head -1; return; }
         sleep 0.1
     done
