@@ -149,11 +149,15 @@ static int list_row(const struct auth_token_info *t, void *arg)
                t->buyer[0] ? t->buyer : "-", created, t->expires ? expires : "never", t->label);
         return 0;
     }
-    /* JSON Lines; buyer and label are restricted to safe characters
-     * (buyer) or escaped below (label). */
-    printf("{\"id\":\"%s\",\"role\":\"%s\",\"status\":\"%s\",\"buyer\":\"%s\",\"created\":\"%s\",\"expires\":\"%s\","
-           "\"revoked\":\"%s\",\"label\":\"",
-           t->id, auth_role_name(t->role), status, t->buyer, created, expires, revoked);
+    /* JSON Lines. Ids, roles, buyers and times are from safe alphabets
+     * (auth_buyer_valid); the label has no control characters and gets
+     * its quotes and backslashes escaped below. */
+    printf("{\"id\":\"%s\",\"role\":\"%s\",\"status\":\"%s\",", t->id, auth_role_name(t->role), status);
+    printf(t->buyer[0] ? "\"buyer\":\"%s\"," : "\"buyer\":null,", t->buyer);
+    printf("\"created\":\"%s\",", created);
+    printf(t->expires ? "\"expires\":\"%s\"," : "\"expires\":null,", expires);
+    printf(t->revoked_at ? "\"revoked\":\"%s\"," : "\"revoked\":null,", revoked);
+    printf("\"label\":\"");
     for (const char *p = t->label; *p; p++) {
         if (*p == '"' || *p == '\\')
             putchar('\\');
