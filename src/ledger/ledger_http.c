@@ -71,6 +71,9 @@ static int h_tile(struct http_req *req, struct http_resp *resp, void *ctx)
     }
     resp->content_type = "application/octet-stream";
     resp->cache = HTTP_CACHE_IMMUTABLE;
+    /* The bytes behind a tile path never change, so the path names the
+     * version: no need to hash the body for an ETag. */
+    resp->etag = bf_arena_printf(req->arena, "\"%d-%" PRIu64 "-%d\"", t.level, t.n, t.width);
     return 0;
 }
 

@@ -62,6 +62,9 @@ struct ledger_cache_slot {
     uint64_t n;
     char *body;            /* NULL: empty slot */
     size_t len;
+    tlog_hash *tree;       /* hash tiles: the 511 nodes of the tile's own tree
+                            * (row r = subtrees of 2^r hashes), built on the
+                            * first proof that needs one; or NULL */
 };
 
 struct ledger_cache {

@@ -20,6 +20,8 @@
 #include "store/store.h"
 #include "store/store_log.h"
 
+#define TREE_BYTES ((size_t)511 * TLOG_HASH_LEN)
+
 /* ---- cache ---------------------------------------------------------- */
 
 void ledger_cache_init(struct ledger_cache *c)
@@ -32,8 +34,10 @@ void ledger_cache_init(struct ledger_cache *c)
 void ledger_cache_free(struct ledger_cache *c)
 {
     int i;
-    for (i = 0; i < LEDGER_CACHE_SLOTS; i++)
+    for (i = 0; i < LEDGER_CACHE_SLOTS; i++) {
         free(c->slot[i].body);
+        free(c->slot[i].tree);
+    }
     pthread_rwlock_destroy(&c->lock);
 }
 
@@ -50,13 +54,17 @@ int ledger_cache_get(struct ledger_cache *c, int level, uint64_t n, struct bf_bu
 
     pthread_rwlock_rdlock(&c->lock);
     s = slot_of(c, level, n);
-    if (s->body && s->level == level && s->n == n)
+    /* a hash tile's slot may hold a partial (right-edge) tile: never
+     * hand that out as the full one */
+    if (s->body && s->level == level && s->n == n && (level < 0 || s->len == TLOG_TILE_WIDTH * TLOG_HASH_LEN))
         rc = bf_buf_append(out, s->body, s->len) < 0 ? BF_ELIMIT : 1;
     pthread_rwlock_unlock(&c->lock);
     return rc;
 }
 
-/* Copies hashes [off, off + count) of a cached full hash tile. */
+/* Copies hashes [off, off + count) of a cached hash tile (full, or a
+ * partial one that is wide enough: the first W hashes of a tile never
+ * change). */
 static int cache_hashes(struct ledger_cache *c, int level, uint64_t n, int off, int count, tlog_hash *out)
 {
     struct ledger_cache_slot *s;
@@ -64,7 +72,8 @@ static int cache_hashes(struct ledger_cache *c, int level, uint64_t n, int off, 
 
     pthread_rwlock_rdlock(&c->lock);
     s = slot_of(c, level, n);
-    if (s->body && s->level == level && s->n == n && s->len == TLOG_TILE_WIDTH * TLOG_HASH_LEN) {
+    if (s->body && s->level == level && s->n == n && level >= 0 &&
+        (size_t)(off + count) * TLOG_HASH_LEN <= s->len) {
         memcpy(out, s->body + (size_t)off * TLOG_HASH_LEN, (size_t)count * TLOG_HASH_LEN);
         found = 1;
     }
@@ -84,9 +93,11 @@ void ledger_cache_put(struct ledger_cache *c, int level, uint64_t n, const void 
     pthread_rwlock_wrlock(&c->lock);
     s = slot_of(c, level, n);
     if (s->body) {
-        c->bytes -= s->len;
+        c->bytes -= s->len + (s->tree ? TREE_BYTES : 0);
         free(s->body);
+        free(s->tree);
         s->body = NULL;
+        s->tree = NULL;
     }
     if (c->bytes + len <= LEDGER_CACHE_MAX_BYTES) {
         s->level = level;
@@ -98,6 +109,58 @@ void ledger_cache_put(struct ledger_cache *c, int level, uint64_t n, const void 
     }
     pthread_rwlock_unlock(&c->lock);
     free(copy);
+}
+
+/* Row r of a tile's tree starts at node 512 - (512 >> r): 256 hashes,
+ * then 128 subtrees of 2, ..., 1 root. */
+static int tree_row(int r)
+{
+    return 512 - (512 >> r);
+}
+
+static void build_tree(const tlog_hash *leaves, tlog_hash *tree)
+{
+    int r, i;
+    memcpy(tree, leaves, TLOG_TILE_WIDTH * sizeof *tree);
+    for (r = 1; r <= 8; r++)
+        for (i = 0; i < (256 >> r); i++)
+            tlog_node_hash(&tree[tree_row(r - 1) + 2 * i], &tree[tree_row(r - 1) + 2 * i + 1], &tree[tree_row(r) + i]);
+}
+
+/* Subtree i of 2^r hashes of the cached full hash tile (level, n), from
+ * its tree (built here on first use). 1 if found, 0 if not cached. */
+static int cache_subtree(struct ledger_cache *c, int level, uint64_t n, int r, int i, tlog_hash *out)
+{
+    struct ledger_cache_slot *s;
+    tlog_hash *tree = NULL;
+    int found = 0;
+
+    pthread_rwlock_rdlock(&c->lock);
+    s = slot_of(c, level, n);
+    if (s->body && s->level == level && s->n == n && s->len == TLOG_TILE_WIDTH * TLOG_HASH_LEN) {
+        found = 1;
+        if (s->tree) {
+            *out = s->tree[tree_row(r) + i];
+        } else {
+            tree = bf_xmalloc(TREE_BYTES);
+            memcpy(tree, s->body, TLOG_TILE_WIDTH * TLOG_HASH_LEN);
+        }
+    }
+    pthread_rwlock_unlock(&c->lock);
+    if (!tree)
+        return found;
+    build_tree(tree, tree);
+    *out = tree[tree_row(r) + i];
+    pthread_rwlock_wrlock(&c->lock);
+    s = slot_of(c, level, n);
+    if (s->body && s->level == level && s->n == n && !s->tree && c->bytes + TREE_BYTES <= LEDGER_CACHE_MAX_BYTES) {
+        s->tree = tree;
+        c->bytes += TREE_BYTES;
+        tree = NULL;
+    }
+    pthread_rwlock_unlock(&c->lock);
+    free(tree);
+    return 1;
 }
 
 /* ---- hashes ----------------------------------------------------------- */
@@ -113,14 +176,52 @@ int ledger_tile_hashes(void *ctx, int level, uint64_t first, int count, tlog_has
     return store_log_hashes(l->s, level, first, count, out, err);
 }
 
+/* Subtree hashes come from the tile that holds them: from its cached
+ * tree when the tile is full (published), which also makes every later
+ * proof through that tile a lookup; else (the right edge, or during
+ * recovery) by folding the 2^r stored hashes. */
 int ledger_hash_reader(void *ctx, int mlevel, uint64_t idx, tlog_hash *out, struct bf_err *err)
 {
+    struct ledger *l = ctx;
     tlog_hash tmp[TLOG_TILE_WIDTH];
     int L = mlevel / 8, r = mlevel % 8, rc;
+    uint64_t first, n, units;
 
     if (mlevel < 0 || mlevel >= 64 || (r && idx > (UINT64_MAX >> r)))
         return bf_err_set(err, BF_EINVAL, "no subtree at level %d index %" PRIu64, mlevel, idx);
-    if ((rc = ledger_tile_hashes(ctx, L, idx << r, 1 << r, tmp, err)) < 0)
+    first = idx << r;
+    n = first / TLOG_TILE_WIDTH;
+    units = ledger_size(l) >> (8 * L);
+    if (n < units / TLOG_TILE_WIDTH) {
+        int i = (int)(first % TLOG_TILE_WIDTH) >> r;
+        if (cache_subtree(&l->cache, L, n, r, i, out))
+            return 0;
+        if ((rc = ledger_tile_hashes(l, L, n * TLOG_TILE_WIDTH, TLOG_TILE_WIDTH, tmp, err)) < 0)
+            return rc;
+        ledger_cache_put(&l->cache, L, n, tmp, sizeof tmp);
+        if (cache_subtree(&l->cache, L, n, r, i, out))
+            return 0;
+        /* not cached (cache full): fold from tmp */
+        ledger_tree_fold(&tmp[i << r], 1 << r, out);
+        return 0;
+    }
+    if (n == units / TLOG_TILE_WIDTH) {
+        /* the published right edge: cache its partial tile, wider ones
+         * replace it as the log grows */
+        int off = (int)(first % TLOG_TILE_WIDTH), w = (int)(units % TLOG_TILE_WIDTH);
+        if (cache_hashes(&l->cache, L, n, off, 1 << r, tmp)) {
+            ledger_tree_fold(tmp, 1 << r, out);
+            return 0;
+        }
+        if (off + (1 << r) <= w) {
+            if ((rc = store_log_hashes(l->s, L, n * TLOG_TILE_WIDTH, w, tmp, err)) < 0)
+                return rc;
+            ledger_cache_put(&l->cache, L, n, tmp, (size_t)w * TLOG_HASH_LEN);
+            ledger_tree_fold(&tmp[off], 1 << r, out);
+            return 0;
+        }
+    }
+    if ((rc = ledger_tile_hashes(ctx, L, first, 1 << r, tmp, err)) < 0)
         return rc;
     ledger_tree_fold(tmp, 1 << r, out);
     return 0;
