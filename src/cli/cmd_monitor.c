@@ -1,7 +1,9 @@
 /*
  * cmd_monitor.c - `belfry monitor`: audits a remote (or mirrored) tlog-tiles
  * log against what this monitor verified last time, and remembers the new
- * view only if everything checked out.
+ * view only if everything checked out; then, for each --witness-url, checks
+ * that the witness's latest cosigned checkpoint is consistent with that
+ * view (a log showing the witness another history is a split view).
  *
  * Invariants: the state file is replaced atomically and only after a
  * successful run; on a fork or rollback the two conflicting signed
@@ -22,7 +24,8 @@
 struct monitor_args {
     struct tlog_vkey key;
     struct tlog_vkey wit[MONITOR_MAX_WITNESSES];
-    int nwit, min_wit, quiet;
+    const char *wurl[MONITOR_MAX_WITNESSES];
+    int nwit, nwurl, min_wit, quiet;
     long timeout_ms;
     const char *state, *evidence, *url;
     char state_default[64], evidence_default[4200];
@@ -30,8 +33,8 @@ struct monitor_args {
 
 static void monitor_usage(FILE *f)
 {
-    fprintf(f, "usage: belfry monitor --vkey KEY [--state FILE] [--witness VKEY]... [--min-witnesses N]\n"
-               "                      [--timeout MS] [--evidence FILE] [--quiet] URL\n\n"
+    fprintf(f, "usage: belfry monitor --vkey KEY [--state FILE] [--witness VKEY [--witness-url URL]]...\n"
+               "                      [--min-witnesses N] [--timeout MS] [--evidence FILE] [--quiet] URL\n\n"
                "Audits a C2SP tlog-tiles log: checks the checkpoint's signature, recomputes every new\n"
                "entry's leaf hash from the entry bundles, every tile and the root, and checks that the\n"
                "log is consistent with the checkpoint verified on the previous run.\n"
@@ -39,6 +42,9 @@ static void monitor_usage(FILE *f)
                "  --vkey KEY       the log's verifier key; its name is the log's origin\n"
                "  --state FILE     what was verified last time (default ./belfry-monitor-<keyid>.json)\n"
                "  --witness VKEY   a witness's cosignature key (repeatable); see --min-witnesses\n"
+               "  --witness-url URL  the monitoring prefix of the witness given by the --witness of the same\n"
+               "                   rank: its latest cosigned checkpoint must be consistent with this log\n"
+               "                   (a log showing the witness another history is a SPLIT VIEW)\n"
                "  --min-witnesses N  cosignatures required among them (default: 0)\n"
                "  --timeout MS     per-request timeout (default 20000)\n"
                "  --evidence FILE  where to write conflicting checkpoints (default STATE.evidence)\n\n"
@@ -53,7 +59,7 @@ static int parse(int argc, char **argv, struct monitor_args *a)
         { "witness", required_argument, NULL, 'w' },  { "min-witnesses", required_argument, NULL, 'm' },
         { "timeout", required_argument, NULL, 't' },  { "evidence", required_argument, NULL, 'e' },
         { "quiet", no_argument, NULL, 'q' },          { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "witness-url", required_argument, NULL, 'u' }, { NULL, 0, NULL, 0 },
     };
     struct bf_err err = { 0 };
     const char *vkey = NULL;
@@ -69,6 +75,11 @@ static int parse(int argc, char **argv, struct monitor_args *a)
         case 'm': a->min_wit = atoi(optarg); break;
         case 't': a->timeout_ms = atol(optarg); break;
         case 'q': a->quiet = 1; break;
+        case 'u':
+            if (a->nwurl == MONITOR_MAX_WITNESSES)
+                return cmd_fail("at most %d --witness-url", MONITOR_MAX_WITNESSES);
+            a->wurl[a->nwurl++] = optarg;
+            break;
         case 'w':
             if (a->nwit == MONITOR_MAX_WITNESSES)
                 return cmd_fail("at most %d --witness keys", MONITOR_MAX_WITNESSES);
@@ -81,7 +92,7 @@ static int parse(int argc, char **argv, struct monitor_args *a)
         default: monitor_usage(stderr); return 2;
         }
     }
-    if (!vkey || optind != argc - 1 || a->min_wit < 0 || a->min_wit > a->nwit) {
+    if (!vkey || optind != argc - 1 || a->min_wit < 0 || a->min_wit > a->nwit || a->nwurl > a->nwit) {
         monitor_usage(stderr);
         return 2;
     }
@@ -116,6 +127,34 @@ static void report(const struct monitor_args *a, const struct monitor_report *re
     if (a->nwit)
         printf("  witnesses   %d of %d cosigned\n", rep->cosigned, a->nwit);
     printf("  state       %s\n", a->state);
+}
+
+/* Split-view checks against each --witness-url after a good run. */
+static int check_witnesses(const struct monitor_args *a, const struct monitor_opts *o, struct monitor_source *src,
+                           const struct monitor_state *st)
+{
+    struct bf_buf ev = BF_BUF_INIT;
+    struct bf_err err;
+    uint64_t wsize;
+    int i, bad = 0;
+
+    for (i = 0; i < a->nwurl; i++) {
+        memset(&err, 0, sizeof err);
+        if (monitor_check_witness(o, src, st, a->wurl[i], &a->wit[i], a->timeout_ms, &wsize, &ev, &err) == 0) {
+            if (!a->quiet)
+                printf("  witness     %s has seen size %" PRIu64 ": consistent\n", a->wit[i].name, wsize);
+        } else if (err.code == BF_ENOTFOUND && strstr(err.msg, "HTTP 404")) {
+            if (!a->quiet)
+                printf("  witness     %s has no checkpoint of this log yet\n", a->wit[i].name);
+        } else {
+            bad = 1;
+            cmd_fail("witness %s (%s): %s", a->wit[i].name, a->wurl[i], err.msg);
+            if (ev.len && bf_fs_write_atomic(a->evidence, ev.data, ev.len, 0644, &err) == 0)
+                fprintf(stderr, "belfry: the two conflicting signed checkpoints are in %s\n", a->evidence);
+        }
+    }
+    bf_buf_free(&ev);
+    return bad;
 }
 
 int cmd_monitor(int argc, char **argv)
@@ -163,6 +202,8 @@ int cmd_monitor(int argc, char **argv)
             goto out;
         }
         report(a, &rep, &before);
+        if (check_witnesses(a, &o, &src, st))
+            goto out;
     }
     rc = 0;
 out:

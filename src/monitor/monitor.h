@@ -97,4 +97,17 @@ struct monitor_report {
 int monitor_run(const struct monitor_opts *o, struct monitor_source *src, struct monitor_state *st,
                 struct monitor_report *rep, struct bf_buf *evidence, struct bf_err *err);
 
+/* Split-view check (gossip.c): fetches witness wkey's latest cosigned
+ * checkpoint of the log from its monitoring prefix url (GET
+ * <url>/<hex sha256(origin)>/checkpoint), checks the log signature and the
+ * cosignature, and proves it consistent with the tree in st (as left by a
+ * successful monitor_run) through a consistency proof computed from the
+ * log's tiles at the larger size and verified against both signed roots.
+ * *wsize receives the witness's size. BF_ENOTFOUND if the witness has no
+ * checkpoint of this log; BF_ECRYPTO (message "SPLIT VIEW: ...", the two
+ * checkpoints in evidence if non-NULL) if the views are inconsistent. */
+int monitor_check_witness(const struct monitor_opts *o, struct monitor_source *src, const struct monitor_state *st,
+                          const char *url, const struct tlog_vkey *wkey, long timeout_ms, uint64_t *wsize,
+                          struct bf_buf *evidence, struct bf_err *err);
+
 #endif

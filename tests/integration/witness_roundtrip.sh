@@ -120,6 +120,36 @@ r=$(post "$T/b8"); [ "${r%% *}" = 400 ] && unchanged; ok $? "garbage: 400 ($r)"
 head -c 70000 /dev/zero >"$T/b9"
 r=$(post "$T/b9"); [ "${r%% *}" = 413 ] && unchanged; ok $? "a body over 64 KiB: 413 ($r)"
 
+# split views: other witnesses of the same log that were shown other histories
+extra_witness() { # name -> vkey in $XKEY, port in $XPORT
+    XKEY=$("$B" witness keygen --name "$1" --out "$T/$1.key" 2>/dev/null)
+    "$B" witness --data "$T/$1.data" --key-file "$T/$1.key" --log "$LOGKEY" --listen 127.0.0.1:0 >"$T/$1.out" 2>"$T/$1.err" &
+    PIDS+=($!)
+    XPORT=$(port_of "$T/$1.out")
+}
+postx() { curl -s -o "$T/resp" -w '%{http_code}' -X POST --data-binary @"$2" "http://127.0.0.1:$1/add-checkpoint"; }
+extra_witness witness2.it.test; W2KEY=$XKEY; W2PORT=$XPORT
+{ printf 'old 0\n\n'; cat "$T/cp3"; } >"$T/c1"
+[ "$(postx "$W2PORT" "$T/c1")" = 200 ] || bail "witness2 did not cosign size 3"
+out=$("$B" monitor --vkey "$LOGKEY" --state "$T/mon4.json" --witness "$WKEY" --witness-url "http://127.0.0.1:$WPORT" \
+    --witness "$W2KEY" --witness-url "http://127.0.0.1:$W2PORT" "http://127.0.0.1:$PORT/log" 2>&1); rc=$?
+[ $rc = 0 ] && echo "$out" | grep -q "witness.it.test has seen size 8: consistent" &&
+    echo "$out" | grep -q "witness2.it.test has seen size 3: consistent"
+ok $? "monitor cross-checks two witnesses' views (sizes 8 and 3) against the log: consistent"
+extra_witness witness3.it.test; W3KEY=$XKEY; W3PORT=$XPORT
+{ printf 'old 0\n\n'; cat "$T/f8"; } >"$T/c2"
+[ "$(postx "$W3PORT" "$T/c2")" = 200 ] || bail "witness3 did not cosign the fork"
+mon3() { "$B" monitor --vkey "$LOGKEY" --state "$T/mon5.json" --witness "$W3KEY" --witness-url "http://127.0.0.1:$W3PORT" \
+    "http://127.0.0.1:$PORT/log" 2>&1; }
+out=$(mon3); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "SPLIT VIEW: witness witness3.it.test cosigned another root for tree size 8" &&
+    [ "$(grep -c '^— it.belfry.test/log ' "$T/mon5.json.evidence")" = 2 ]
+ok $? "a witness shown a same-size fork: SPLIT VIEW, exit 1, both checkpoints kept as evidence"
+[ "$(postx "$W3PORT" "$T/b4")" = 200 ] || bail "witness3 did not cosign the grown fork"
+out=$(mon3); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "SPLIT VIEW: witness witness3.it.test cosigned tree size 10"
+ok $? "a witness shown a bigger fork (size 10): SPLIT VIEW, exit 1 ($(echo "$out" | grep -o 'SPLIT VIEW[^:]*' | head -1))"
+
 kill "$WPID"; wait "$WPID" 2>/dev/null
 start_witness "$WPORT"
 { printf 'old 0\n\n'; cat "$T/cp8"; } >"$T/b10"
