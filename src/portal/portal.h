@@ -32,6 +32,7 @@ struct store_txn;
 
 #define PORTAL_POLL_MS 200
 #define PORTAL_BATCH 512           /* releases read per indexer transaction */
+#define PORTAL_ANALYZE_EVERY 100000 /* releases indexed between planner statistics */
 
 /* ---- summaries (portal_extract.c) ----------------------------------- */
 

@@ -207,18 +207,40 @@ static struct {
     struct store *s;
 } ix = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, NULL };
 
+/* Planner statistics once a large batch has been indexed, so that
+ * filters pick the right index on a grown table. */
+static int analyze(struct store *s, struct bf_err *err)
+{
+    struct store_txn *t;
+    int rc = store_txn_begin(s, &t, err);
+    if (rc)
+        return rc;
+    if ((rc = store_portal_analyze(t, err)) < 0) {
+        store_txn_rollback(t);
+        return rc;
+    }
+    return store_txn_commit(t, err);
+}
+
 static void *indexer_main(void *arg)
 {
     struct timespec ts;
     time_t last_report = 0;
+    uint64_t since_analyze = PORTAL_ANALYZE_EVERY; /* analyze after the first catch-up */
     (void)arg;
 
     pthread_mutex_lock(&ix.mu);
     while (!ix.stop) {
         struct bf_err err = { 0 };
+        uint64_t n = 0;
         int rc;
         pthread_mutex_unlock(&ix.mu);
-        rc = portal_reindex(ix.s, NULL, &err);
+        rc = portal_reindex(ix.s, &n, &err);
+        since_analyze += n;
+        if (!rc && n && since_analyze >= PORTAL_ANALYZE_EVERY) {
+            rc = analyze(ix.s, &err);
+            since_analyze = 0;
+        }
         if (rc < 0 && time(NULL) - last_report >= 60) {
             fprintf(stderr, "belfry: portal indexer: %s (retrying)\n", err.msg);
             last_report = time(NULL);

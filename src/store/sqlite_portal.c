@@ -237,3 +237,11 @@ int store_portal_set_cursor(struct store_txn *t, uint64_t next, struct bf_err *e
     snprintf(v, sizeof v, "%" PRIu64, next);
     return store_meta_set(t, STORE_PORTAL_META_CURSOR, v, err);
 }
+
+int store_portal_analyze(struct store_txn *t, struct bf_err *err)
+{
+    return store_sqlite_exec(store_sqlite_writer(t),
+                             "PRAGMA analysis_limit = 1000; ANALYZE portal_proc; ANALYZE portal_party;"
+                             " ANALYZE portal_cpv; PRAGMA analysis_limit = 0;",
+                             err);
+}

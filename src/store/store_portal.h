@@ -73,6 +73,10 @@ struct store_portal_proc {
 /* Inserts or replaces the row of p->ocid with its parties, CPVs and text. */
 int store_portal_put(struct store_txn *t, const struct store_portal_proc *p, struct bf_err *err);
 
+/* Refreshes the query planner's statistics of the portal tables (sampled:
+ * a fraction of a second even on millions of rows). */
+int store_portal_analyze(struct store_txn *t, struct bf_err *err);
+
 /* The first log index the index has not followed yet (0 when new). */
 int store_portal_cursor(struct store *s, uint64_t *next, struct bf_err *err);
 int store_portal_set_cursor(struct store_txn *t, uint64_t next, struct bf_err *err);
