@@ -209,14 +209,16 @@ static int rec_row(void *arg, const struct store_ocds_release *r)
     return 0;
 }
 
-static int versioned_text(json_t *all, struct bf_buf *b, struct bf_err *err)
+/* JCS of the compiled (versioned == 0) or versioned release of all. */
+static int merged_text(json_t *all, int versioned, struct bf_buf *b, struct bf_err *err)
 {
     json_t **v = bf_xcalloc(json_array_size(all) + 1, sizeof *v), *out = NULL;
     size_t i;
     int rc;
     for (i = 0; i < json_array_size(all); i++)
         v[i] = json_array_get(all, i);
-    rc = ocds_merge_versioned(v, json_array_size(all), &out, err);
+    rc = versioned ? ocds_merge_versioned(v, json_array_size(all), &out, err)
+                   : ocds_merge_compiled(v, json_array_size(all), &out, err);
     if (!rc)
         rc = ocds_jcs(out, b, err);
     json_decref(out);
@@ -252,9 +254,12 @@ static int h_record(struct http_req *req, struct http_resp *resp, void *ctx)
     rc = rc ? rc : bf_buf_puts(b, ",\"releases\":[");
     rc = rc ? rc : store_ocds_releases_of(s, ocid, rec_row, &a, &err);
     rc = rc ? rc : bf_buf_puts(b, "],\"compiledRelease\":");
-    rc = rc ? rc : bf_buf_append(b, rec.compiled, rec.compiled_len);
+    if (!rc && rec.compiled_n == rec.nrel)
+        rc = bf_buf_append(b, rec.compiled, rec.compiled_len);
+    else if (!rc) /* the stored compiled release is behind: merge here */
+        rc = merged_text(a.all, 0, b, &err);
     rc = rc ? rc : bf_buf_puts(b, ",\"versionedRelease\":");
-    rc = rc ? rc : versioned_text(a.all, b, &err);
+    rc = rc ? rc : merged_text(a.all, 1, b, &err);
     rc = rc ? rc : bf_buf_putc(b, '}');
     json_decref(a.all);
     store_ocds_record_clear(&rec);

@@ -47,6 +47,10 @@ struct ocds_ctx {
 /* One release on its way into the log. */
 struct pub {
     struct ocds_ctx *c;
+    struct pub *batch;       /* the batch this belongs to (hooks run in its order) */
+    size_t pos;              /* index in batch */
+    int defer;               /* a later item of the batch has the same ocid: it compiles */
+    int inserted;            /* set by a successful hook */
     json_t *pub;             /* public release */
     char *sidecar;           /* JCS text of the private sidecar, or NULL */
     size_t sidecar_len;
@@ -273,15 +277,15 @@ static int remerge(struct store_txn *t, const char *ocid, json_t **out, struct b
     return rc;
 }
 
-/* Previous compiled release of the record (cache or stored text). */
-static int previous_compiled(struct ocds_ctx *c, struct store_txn *t, const char *ocid,
-                             const struct store_ocds_record *meta, json_t **out, struct bf_err *err)
+/* The compiled release stored for the record (cache or stored text). */
+static int stored_compiled(struct ocds_ctx *c, struct store_txn *t, const char *ocid,
+                           const struct store_ocds_record *meta, json_t **out, struct bf_err *err)
 {
     struct store_ocds_record full;
     json_error_t je;
     int rc;
 
-    *out = cache_get(c, ocid, meta->last_index);
+    *out = cache_get(c, ocid, meta->compiled_index);
     if (*out)
         return 0;
     rc = store_ocds_record_get_w(t, ocid, 1, &full, err);
@@ -294,47 +298,79 @@ static int previous_compiled(struct ocds_ctx *c, struct store_txn *t, const char
     return 0;
 }
 
+/* Compiled release after p, folding the stored compiled release with the
+ * releases of this ocid that earlier hooks of the batch inserted without
+ * compiling (deferred) and p itself; a full re-merge when that is not
+ * possible (the stored one is behind, or a release is older than it). */
+static int compile_record(struct pub *p, struct store_txn *t, const struct store_ocds_record *meta, int exists,
+                          json_t **out, struct bf_err *err)
+{
+    json_t **v = bf_xcalloc(p->pos + 2, sizeof *v);
+    size_t n = 0, i;
+    int rc = 0, incremental = 1;
+
+    for (i = 0; i <= p->pos; i++) {
+        struct pub *q = &p->batch[i];
+        if (q != p && !(q->inserted && q->defer && !strcmp(q->ocid, p->ocid)))
+            continue;
+        if (exists && meta->compiled_n && strcmp(q->date, meta->compiled_date) < 0)
+            incremental = 0;
+        v[1 + n++] = q->pub;
+    }
+    if (!exists || meta->compiled_n + n != meta->nrel + 1)
+        incremental = exists ? 0 : 1;
+    if (incremental && exists && meta->compiled_n) {
+        rc = stored_compiled(p->c, t, p->ocid, meta, &v[0], err);
+        if (!rc)
+            rc = ocds_merge_compiled(v, n + 1, out, err);
+        json_decref(v[0]);
+    } else if (incremental) {
+        rc = ocds_merge_compiled(v + 1, n, out, err);
+    } else {
+        rc = remerge(t, p->ocid, out, err);
+    }
+    free(v);
+    return rc;
+}
+
 static int update_record(struct pub *p, struct store_txn *t, uint64_t index, struct bf_err *err)
 {
     struct store_ocds_record meta, rec;
     struct bf_buf text = BF_BUF_INIT;
-    json_t *prev = NULL, *compiled = NULL;
-    int rc;
+    json_t *compiled = NULL;
+    int rc, exists;
 
     memset(&rec, 0, sizeof rec);
     rc = store_ocds_record_get_w(t, p->ocid, 0, &meta, err);
-    if (rc == BF_ENOTFOUND) {
-        rc = ocds_merge_compiled(&p->pub, 1, &compiled, err);
-        rec.nrel = 1;
-        rec.first_index = rec.last_index = index;
-        snprintf(rec.last_date, sizeof rec.last_date, "%s", p->date);
-    } else if (!rc) {
+    if (rc && rc != BF_ENOTFOUND)
+        return rc;
+    exists = rc == 0;
+    if (exists) {
         rec = meta;
-        rec.nrel = meta.nrel + 1;
-        rec.last_index = index;
-        if (strcmp(p->date, meta.last_date) >= 0) {
-            json_t *pair[2];
-            rc = previous_compiled(p->c, t, p->ocid, &meta, &prev, err);
-            pair[0] = prev;
-            pair[1] = p->pub;
-            if (!rc)
-                rc = ocds_merge_compiled(pair, 2, &compiled, err);
-            snprintf(rec.last_date, sizeof rec.last_date, "%s", p->date);
-        } else {
-            rc = remerge(t, p->ocid, &compiled, err);
-        }
+    } else {
+        memset(&meta, 0, sizeof meta);
+        rec.first_index = index;
     }
+    rec.nrel = meta.nrel + 1;
+    rec.last_index = index;
+    if (!exists || strcmp(p->date, meta.last_date) > 0)
+        snprintf(rec.last_date, sizeof rec.last_date, "%s", p->date);
+    if (p->defer)
+        return store_ocds_record_put_meta(t, p->ocid, &rec, err);
+    rc = compile_record(p, t, &meta, exists, &compiled, err);
     if (!rc)
         rc = ocds_jcs(compiled, &text, err);
     if (!rc) {
         rec.compiled = text.data;
         rec.compiled_len = text.len;
+        rec.compiled_n = rec.nrel;
+        rec.compiled_index = index;
+        snprintf(rec.compiled_date, sizeof rec.compiled_date, "%s", rec.last_date);
         rc = store_ocds_record_put(t, p->ocid, &rec, err);
         rec.compiled = NULL;
     }
     if (!rc)
         cache_put(p->c, p->ocid, index, compiled);
-    json_decref(prev);
     json_decref(compiled);
     bf_buf_free(&text);
     return rc;
@@ -350,6 +386,8 @@ static int publish_hook(struct store_txn *t, uint64_t index, void *arg, struct b
         rc = store_ocds_sidecar_insert(t, index, p->sidecar, p->sidecar_len, err);
     if (!rc)
         rc = update_record(p, t, index, err);
+    if (!rc)
+        p->inserted = 1;
     return rc;
 }
 
@@ -358,6 +396,22 @@ static int publish_hook(struct store_txn *t, uint64_t index, void *arg, struct b
 static int no_ledger(struct bf_err *err)
 {
     return bf_err_set(err, BF_EINVAL, "ocds: the store was opened without a running ledger (read-only)");
+}
+
+/* Among the m items to append, every item but the last of each ocid
+ * defers compiling to that last one (one merge per record per batch). */
+static void mark_deferred(struct pub *p, const size_t *map, size_t m)
+{
+    size_t i, j;
+    for (i = 0; i < m; i++) {
+        struct pub *a = &p[map[i]];
+        a->defer = 0;
+        for (j = i + 1; j < m && j < i + 64; j++)
+            if (!strcmp(p[map[j]].ocid, a->ocid)) {
+                a->defer = 1;
+                break;
+            }
+    }
 }
 
 int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n, const char *actor,
@@ -379,6 +433,8 @@ int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n
         it->dup = 0;
         memset(&it->err, 0, sizeof it->err);
         it->rc = pub_prepare(c, it->release, actor, &p[i], &it->err);
+        p[i].batch = p;
+        p[i].pos = i;
         if (!it->rc) {
             it->rc = existing(c, &p[i], &it->index, &it->dup, &it->err);
             if (it->rc == BF_ENOTFOUND) {
@@ -392,6 +448,7 @@ int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n
             }
         }
     }
+    mark_deferred(p, map, m);
     if (m) {
         struct bf_err aerr = { 0 };
         int arc = ledger_append(c->l, li, m, &aerr);

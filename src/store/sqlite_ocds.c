@@ -28,9 +28,10 @@ static int ocds_migrate(struct store *s, struct store_txn *t, struct bf_err *err
                              "CREATE TABLE IF NOT EXISTS ocds_sidecar("
                              " idx INTEGER PRIMARY KEY, body TEXT NOT NULL) STRICT;"
                              "CREATE TABLE IF NOT EXISTS ocds_record("
-                             " ocid TEXT PRIMARY KEY, compiled TEXT NOT NULL, nrel INTEGER NOT NULL,"
-                             " first_idx INTEGER NOT NULL, last_idx INTEGER NOT NULL, last_date TEXT NOT NULL)"
-                             " WITHOUT ROWID, STRICT;",
+                             " ocid TEXT PRIMARY KEY, nrel INTEGER NOT NULL,"
+                             " first_idx INTEGER NOT NULL, last_idx INTEGER NOT NULL, last_date TEXT NOT NULL,"
+                             " compiled_n INTEGER NOT NULL, compiled_idx INTEGER NOT NULL, compiled_date TEXT NOT NULL,"
+                             " compiled TEXT NOT NULL) STRICT;",
                              err);
 }
 
@@ -111,9 +112,10 @@ int store_ocds_sidecar_insert(struct store_txn *t, uint64_t index, const char *b
     return step_done(c, st, err, "storing withheld values");
 }
 
-static const char SQL_REC_GET_FULL[] = "SELECT nrel, first_idx, last_idx, last_date, compiled FROM ocds_record"
-                                       " WHERE ocid = ?";
-static const char SQL_REC_GET_META[] = "SELECT nrel, first_idx, last_idx, last_date FROM ocds_record WHERE ocid = ?";
+static const char SQL_REC_GET_FULL[] = "SELECT nrel, first_idx, last_idx, last_date, compiled_n, compiled_idx,"
+                                       " compiled_date, compiled FROM ocds_record WHERE ocid = ?";
+static const char SQL_REC_GET_META[] = "SELECT nrel, first_idx, last_idx, last_date, compiled_n, compiled_idx,"
+                                       " compiled_date FROM ocds_record WHERE ocid = ?";
 
 static int record_read(struct store_conn *c, const char *sql, const char *ocid, int want_compiled,
                        struct store_ocds_record *r, struct bf_err *err)
@@ -131,8 +133,11 @@ static int record_read(struct store_conn *c, const char *sql, const char *ocid, 
         r->first_index = (uint64_t)sqlite3_column_int64(st, 1);
         r->last_index = (uint64_t)sqlite3_column_int64(st, 2);
         snprintf(r->last_date, sizeof r->last_date, "%s", (const char *)sqlite3_column_text(st, 3));
+        r->compiled_n = (uint64_t)sqlite3_column_int64(st, 4);
+        r->compiled_index = (uint64_t)sqlite3_column_int64(st, 5);
+        snprintf(r->compiled_date, sizeof r->compiled_date, "%s", (const char *)sqlite3_column_text(st, 6));
         if (want_compiled)
-            r->compiled = col_dup(st, 4, &r->compiled_len);
+            r->compiled = col_dup(st, 7, &r->compiled_len);
         sqlite3_reset(st);
         return 0;
     }
@@ -149,25 +154,50 @@ int store_ocds_record_get_w(struct store_txn *t, const char *ocid, int want_comp
                        want_compiled, r, err);
 }
 
-static const char SQL_REC_PUT[] = "INSERT INTO ocds_record(ocid, compiled, nrel, first_idx, last_idx, last_date)"
-                                  " VALUES(?,?,?,?,?,?) ON CONFLICT(ocid) DO UPDATE SET"
-                                  " compiled = excluded.compiled, nrel = excluded.nrel, first_idx = excluded.first_idx,"
-                                  " last_idx = excluded.last_idx, last_date = excluded.last_date";
+static const char SQL_REC_PUT[] = "INSERT INTO ocds_record(ocid, nrel, first_idx, last_idx, last_date, compiled_n,"
+                                  " compiled_idx, compiled_date, compiled) VALUES(?,?,?,?,?,?,?,?,?)"
+                                  " ON CONFLICT(ocid) DO UPDATE SET nrel = excluded.nrel,"
+                                  " first_idx = excluded.first_idx, last_idx = excluded.last_idx,"
+                                  " last_date = excluded.last_date, compiled_n = excluded.compiled_n,"
+                                  " compiled_idx = excluded.compiled_idx, compiled_date = excluded.compiled_date,"
+                                  " compiled = excluded.compiled";
+static const char SQL_REC_PUT_META[] = "INSERT INTO ocds_record(ocid, nrel, first_idx, last_idx, last_date, compiled_n,"
+                                       " compiled_idx, compiled_date, compiled) VALUES(?,?,?,?,?,0,0,'','{}')"
+                                       " ON CONFLICT(ocid) DO UPDATE SET nrel = excluded.nrel,"
+                                       " first_idx = excluded.first_idx, last_idx = excluded.last_idx,"
+                                       " last_date = excluded.last_date";
+
+static int record_write(struct store_txn *t, const char *sql, const char *ocid, const struct store_ocds_record *r,
+                        int full, struct bf_err *err)
+{
+    struct store_conn *c = store_sqlite_writer(t);
+    sqlite3_stmt *st = store_sqlite_stmt(c, sql, err);
+    if (!st)
+        return err ? err->code : BF_EIO;
+    sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)r->nrel);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)r->first_index);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)r->last_index);
+    sqlite3_bind_text(st, 5, r->last_date, -1, SQLITE_STATIC);
+    if (full) {
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)r->compiled_n);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)r->compiled_index);
+        sqlite3_bind_text(st, 8, r->compiled_date, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 9, r->compiled, (int)r->compiled_len, SQLITE_STATIC);
+    }
+    return step_done(c, st, err, "storing record");
+}
 
 int store_ocds_record_put(struct store_txn *t, const char *ocid, const struct store_ocds_record *r,
                           struct bf_err *err)
 {
-    struct store_conn *c = store_sqlite_writer(t);
-    sqlite3_stmt *st = store_sqlite_stmt(c, SQL_REC_PUT, err);
-    if (!st)
-        return err ? err->code : BF_EIO;
-    sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, r->compiled, (int)r->compiled_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)r->nrel);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)r->first_index);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)r->last_index);
-    sqlite3_bind_text(st, 6, r->last_date, -1, SQLITE_STATIC);
-    return step_done(c, st, err, "storing record");
+    return record_write(t, SQL_REC_PUT, ocid, r, 1, err);
+}
+
+int store_ocds_record_put_meta(struct store_txn *t, const char *ocid, const struct store_ocds_record *r,
+                               struct bf_err *err)
+{
+    return record_write(t, SQL_REC_PUT_META, ocid, r, 0, err);
 }
 
 /* ---- row walks ----------------------------------------------------------- */

@@ -11,11 +11,13 @@
  *                 the public release). (ocid, id) is unique.
  *   ocds_sidecar  private withheld values and salts of a release (auditor
  *                 reads only), keyed by the release's log index.
- *   ocds_record   one row per ocid: the compiled release of the public
- *                 releases (JCS text), the number of releases, the first
- *                 and last log index and the latest release date. Updated
- *                 in the publish hook, in the same transaction as the
- *                 release row.
+ *   ocds_record   one row per ocid: the number of releases, the first and
+ *                 last log index and the latest release date, and the
+ *                 compiled release (JCS text) of the first compiled_n of
+ *                 them. Updated in the publish hook, in the same
+ *                 transaction as the release row; compiled_n < nrel means
+ *                 the compiled text is behind (a batch's last release of
+ *                 the ocid was rejected) and readers merge themselves.
  * The change feed is the ocds_release primary key (log index order).
  *
  * Writers take the open writer transaction; readers use the calling
@@ -47,10 +49,13 @@ struct store_ocds_release {
 struct store_ocds_record {
     char *compiled;         /* JCS compiled release, malloc'ed (NULL if absent) */
     size_t compiled_len;
-    uint64_t nrel;
+    uint64_t nrel;          /* releases of the ocid */
     uint64_t first_index;
     uint64_t last_index;
-    char last_date[64];
+    char last_date[64];     /* latest release date */
+    uint64_t compiled_n;    /* releases folded into compiled (== nrel when current) */
+    uint64_t compiled_index;/* log index of the latest of them */
+    char compiled_date[64]; /* latest date among them */
 };
 
 /* Frees the malloc'ed members of r (not r itself). */
@@ -68,9 +73,13 @@ int store_ocds_sidecar_insert(struct store_txn *t, uint64_t index, const char *b
  * is not fetched (r->compiled stays NULL). */
 int store_ocds_record_get_w(struct store_txn *t, const char *ocid, int want_compiled, struct store_ocds_record *r,
                             struct bf_err *err);
-/* Inserts or replaces the record row of ocid. */
+/* Inserts or replaces the record row of ocid (all columns). */
 int store_ocds_record_put(struct store_txn *t, const char *ocid, const struct store_ocds_record *r,
                           struct bf_err *err);
+/* Inserts or updates only nrel, first/last index and last date (a new row
+ * gets an empty compiled release with compiled_n = 0). */
+int store_ocds_record_put_meta(struct store_txn *t, const char *ocid, const struct store_ocds_record *r,
+                               struct bf_err *err);
 /* Release bodies of ocid in (date, index) order through the writer. */
 typedef int (*store_ocds_row_fn)(void *arg, const struct store_ocds_release *r);
 int store_ocds_releases_of_w(struct store_txn *t, const char *ocid, store_ocds_row_fn fn, void *arg,

@@ -242,7 +242,49 @@ static void test_batch(void)
     ok(nreleases() == before + 2, "exactly two rows written");
     ok(ledger_size(l) == nreleases(), "log size %" PRIu64 " equals stored releases %" PRIu64, ledger_size(l),
        nreleases());
+    {
+        struct store_ocds_record rec;
+        json_t *r6 = rel("ocds-b5l9q0-5", "b6", "2024-06-01T00:00:00Z", "award", NULL);
+        uint64_t idx;
+        int dup;
+        store_ocds_record_get(s, "ocds-b5l9q0-5", &rec, NULL);
+        ok(rec.nrel == 2 && rec.compiled_n < rec.nrel,
+           "the batch's compiling item was rejected: the record says its compiled release is behind (%" PRIu64
+           " of %" PRIu64 ")", rec.compiled_n, rec.nrel);
+        store_ocds_record_clear(&rec);
+        ok(ocds_publish(c, r6, NULL, &idx, &dup, &err) == 0 && record_matches("ocds-b5l9q0-5"),
+           "the next release re-merges the record in full");
+        json_decref(r6);
+    }
     for (i = 0; i < 5; i++)
+        json_decref(v[i]);
+}
+
+/* A batch interleaving releases of several ocids (deferred compiling). */
+static void test_deferred(void)
+{
+    struct ocds_pub_item it[12];
+    json_t *v[12];
+    struct bf_err err = { 0 };
+    char id[16], date[32], extra[128];
+    int i, good = 1;
+
+    for (i = 0; i < 12; i++) {
+        snprintf(id, sizeof id, "d%d", i);
+        snprintf(date, sizeof date, "2024-07-%02dT00:00:00Z", 1 + (i % 5) * 3 + i / 5);
+        snprintf(extra, sizeof extra, "\"tender\":{\"id\":\"T\",\"items\":[{\"id\":\"%d\",\"quantity\":%d}]}", i % 4, i);
+        v[i] = rel(i % 3 == 0 ? "ocds-b5l9q0-D0" : i % 3 == 1 ? "ocds-b5l9q0-D1" : "ocds-b5l9q0-D2", id, date,
+                   "tenderUpdate", extra);
+        memset(&it[i], 0, sizeof it[i]);
+        it[i].release = v[i];
+    }
+    ok(ocds_publish_batch(c, it, 6, NULL, &err) == 0 && ocds_publish_batch(c, it + 6, 6, NULL, &err) == 0,
+       "two batches interleaving three ocids, dates out of order (%s)", err.msg);
+    good &= record_matches("ocds-b5l9q0-D0");
+    good &= record_matches("ocds-b5l9q0-D1");
+    good &= record_matches("ocds-b5l9q0-D2");
+    ok(good, "each record's compiled release equals the full merge");
+    for (i = 0; i < 12; i++)
         json_decref(v[i]);
 }
 
@@ -277,6 +319,7 @@ int main(void)
     test_withheld();
     test_records();
     test_batch();
+    test_deferred();
     test_real_merge();
     teardown();
     return tap_done();
