@@ -84,7 +84,7 @@ out:
 static int tile_hash(void *ctx, int level, uint64_t idx, tlog_hash *out, struct bf_err *err)
 {
     struct tile_reader *tr = ctx;
-    int tl = level / 8, r = level % 8, slot, i, rc;
+    int tl = level / 8, r = level % 8, slot = 0, i, rc;
     uint64_t first, count = (uint64_t)1 << r;
     struct tlog_range sub;
 
