@@ -119,21 +119,26 @@ static int publish(struct proc_srv *srv, const json_t *release, const char *acto
     return ocds_publish(srv->ocds, release, actor, index, dup, err);
 }
 
-/* Republishes a pending release left by an interrupted step. */
+/* Republishes a pending release left by an interrupted step, under the
+ * actor of the step that decided it. pending is {"actor", "release"}. */
 static int settle_pending(struct proc_srv *srv, struct proc_row *row, struct bf_err *err)
 {
     struct store_txn *t = NULL;
-    json_t *rel;
+    json_t *pend;
+    const char *actor;
     uint64_t index;
     int dup, rc;
 
     if (!row->pending)
         return 0;
-    rel = json_loads(row->pending, 0, NULL);
-    if (!rel)
+    pend = json_loads(row->pending, 0, NULL);
+    actor = json_string_value(json_object_get(pend, "actor"));
+    if (!pend || !actor || !json_is_object(json_object_get(pend, "release"))) {
+        json_decref(pend);
         return bf_err_set(err, BF_ECORRUPT, "procedure %s: pending release does not parse", row->ocid);
-    rc = publish(srv, rel, "operator:recovery", &index, &dup, err);
-    json_decref(rel);
+    }
+    rc = publish(srv, json_object_get(pend, "release"), actor, &index, &dup, err);
+    json_decref(pend);
     if (rc)
         return bf_err_wrap(err, "procedure %s: republishing its pending release", row->ocid);
     rc = store_txn_begin(srv->app->store, &t, err);
@@ -521,7 +526,11 @@ static int step_commit(struct proc_srv *srv, const struct auth_principal *who, s
     uint64_t index = 0;
     int dup = 0, rc;
 
-    pending = json_dumps(rel, JSON_COMPACT);
+    {
+        json_t *pend = json_pack("{s:s,s:O}", "actor", who->actor, "release", rel);
+        pending = pend ? json_dumps(pend, JSON_COMPACT) : NULL;
+        json_decref(pend);
+    }
     rc = pending ? save(srv, p, row, pending, &err) : bf_err_set(&err, BF_ENOMEM, "serialising release");
     if (rc)
         goto out;

@@ -4,8 +4,9 @@
  * One row per procedure: listing columns (buyer, type, state, seq, title,
  * what is due next and when) and the private state as JSON (facts,
  * accumulated release content including withheld values, pending withheld
- * declarations; see proc_serialize). pending holds a release that was
- * decided but is not yet known to be in the ledger (write-ahead): it is
+ * declarations; see proc_serialize). pending holds {"actor", "release"}:
+ * a release that was decided but is not yet known to be in the ledger,
+ * with the actor that decided it (write-ahead): it is
  * set in the same transaction that advances the row and cleared once
  * ocds_publish has returned, and republished (idempotently) by whoever
  * finds it set. Never exposed on a public path.
