@@ -21,6 +21,7 @@
 #include "ledger/ledger.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -43,21 +44,39 @@ struct link {
     json_t *tags;
 };
 
+/* A batch being filled, or published by the worker. */
+struct slot {
+    struct pending *p;
+    struct ocds_pub_item *items;
+    size_t n;
+    char **files;        /* names of files with items in this batch */
+    size_t nfiles;
+    int submitted;       /* handed to the worker, results not yet counted */
+};
+
+/* While the worker publishes one batch (check, canonical form, ledger
+ * append), the caller's thread scans and parses the next: two slots, one
+ * job at a time, so batches reach the log in order. */
 struct ocds_importer {
     struct ocds_ctx *c;
     struct link *links;
     size_t nlinks;
     struct ocds_import_opts o;
     struct ocds_import_stats st;
-    struct pending *p;
-    struct ocds_pub_item *items;
-    size_t n;
-    char **files;        /* names of files with pending items */
-    size_t nfiles;
+    struct slot slot[2];
+    int cur;             /* the slot being filled */
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct slot *job;    /* guarded by mu */
+    int busy, quit;      /* guarded by mu */
     int fatal;
     struct bf_err ferr;
     struct timespec t0, last;
 };
+
+static void *worker(void *arg);
+static void ocds_importer_free_slots(struct ocds_importer *im);
 
 int ocds_importer_new(struct ocds_ctx *c, const struct ocds_import_opts *o, struct ocds_importer **out,
                       struct bf_err *err)
@@ -72,8 +91,17 @@ int ocds_importer_new(struct ocds_ctx *c, const struct ocds_import_opts *o, stru
         im->o.max_file = DEFAULT_MAX_FILE;
     if (!im->o.actor)
         im->o.actor = "operator";
-    im->p = bf_xcalloc(im->o.batch, sizeof *im->p);
-    im->items = bf_xcalloc(im->o.batch, sizeof *im->items);
+    for (int k = 0; k < 2; k++) {
+        im->slot[k].p = bf_xcalloc(im->o.batch, sizeof *im->slot[k].p);
+        im->slot[k].items = bf_xcalloc(im->o.batch, sizeof *im->slot[k].items);
+    }
+    pthread_mutex_init(&im->mu, NULL);
+    pthread_cond_init(&im->cv, NULL);
+    if (pthread_create(&im->th, NULL, worker, im) != 0) {
+        ocds_importer_free_slots(im);
+        free(im);
+        return bf_err_set(err, BF_EIO, "cannot start the import worker thread");
+    }
     clock_gettime(CLOCK_MONOTONIC, &im->t0);
     im->last = im->t0;
     (void)err;
@@ -123,36 +151,64 @@ static int item_fault(int rc)
     return rc == BF_EIO || rc == BF_ECORRUPT || rc == BF_ENOMEM;
 }
 
-static void clear_pending(struct ocds_importer *im)
+static void clear_slot(struct slot *sl)
 {
     size_t i;
-    for (i = 0; i < im->n; i++) {
-        json_decref(im->p[i].release);
-        free(im->p[i].ptr);
+    for (i = 0; i < sl->n; i++) {
+        json_decref(sl->p[i].release);
+        free(sl->p[i].ptr);
     }
-    im->n = 0;
-    for (i = 0; i < im->nfiles; i++)
-        free(im->files[i]);
-    free(im->files);
-    im->files = NULL;
-    im->nfiles = 0;
+    sl->n = 0;
+    for (i = 0; i < sl->nfiles; i++)
+        free(sl->files[i]);
+    free(sl->files);
+    sl->files = NULL;
+    sl->nfiles = 0;
+    sl->submitted = 0;
 }
 
-static int flush(struct ocds_importer *im, struct bf_err *err)
+static void *worker(void *arg)
+{
+    struct ocds_importer *im = arg;
+    struct slot *sl;
+
+    pthread_mutex_lock(&im->mu);
+    for (;;) {
+        while (!im->job && !im->quit)
+            pthread_cond_wait(&im->cv, &im->mu);
+        if (!im->job)
+            break;
+        sl = im->job;
+        pthread_mutex_unlock(&im->mu);
+        ocds_publish_batch(im->c, sl->items, sl->n, im->o.actor, NULL);
+        pthread_mutex_lock(&im->mu);
+        im->job = NULL;
+        im->busy = 0;
+        pthread_cond_broadcast(&im->cv);
+    }
+    pthread_mutex_unlock(&im->mu);
+    return NULL;
+}
+
+static void wait_idle(struct ocds_importer *im)
+{
+    pthread_mutex_lock(&im->mu);
+    while (im->busy)
+        pthread_cond_wait(&im->cv, &im->mu);
+    pthread_mutex_unlock(&im->mu);
+}
+
+/* Counts and reports the results of a published slot. */
+static int account(struct ocds_importer *im, struct slot *sl, struct bf_err *err)
 {
     size_t i;
     int rc = 0;
 
-    if (!im->n)
+    if (!sl->submitted)
         return 0;
-    for (i = 0; i < im->n; i++) {
-        memset(&im->items[i], 0, sizeof im->items[i]);
-        im->items[i].release = im->p[i].release;
-    }
-    ocds_publish_batch(im->c, im->items, im->n, im->o.actor, NULL);
-    for (i = 0; i < im->n; i++) {
-        struct ocds_pub_item *it = &im->items[i];
-        struct pending *p = &im->p[i];
+    for (i = 0; i < sl->n; i++) {
+        struct ocds_pub_item *it = &sl->items[i];
+        struct pending *p = &sl->p[i];
         if (!it->rc) {
             if (it->dup)
                 im->st.present++;
@@ -169,18 +225,59 @@ static int flush(struct ocds_importer *im, struct bf_err *err)
             report(im, p->file, p->line, p->byte, p->ptr, "rejected", it->err.msg);
         }
     }
-    clear_pending(im);
+    clear_slot(sl);
     progress(im, 0);
     return rc;
 }
 
+/* Hands the slot being filled to the worker (after counting the previous
+ * one); with wait, also waits for it and counts it. */
+static int flush_mode(struct ocds_importer *im, int wait, struct bf_err *err)
+{
+    struct slot *sl = &im->slot[im->cur];
+    size_t i;
+    int rc;
+
+    wait_idle(im);
+    rc = account(im, &im->slot[im->cur ^ 1], err);
+    if (!rc && sl->n) {
+        for (i = 0; i < sl->n; i++) {
+            memset(&sl->items[i], 0, sizeof sl->items[i]);
+            sl->items[i].release = sl->p[i].release;
+        }
+        sl->submitted = 1;
+        pthread_mutex_lock(&im->mu);
+        im->job = sl;
+        im->busy = 1;
+        pthread_cond_broadcast(&im->cv);
+        pthread_mutex_unlock(&im->mu);
+        im->cur ^= 1;
+    }
+    if (!rc && wait) {
+        wait_idle(im);
+        rc = account(im, &im->slot[im->cur ^ 1], err);
+    }
+    return rc;
+}
+
+static int flush(struct ocds_importer *im, struct bf_err *err)
+{
+    return flush_mode(im, 0, err);
+}
+
+static int flush_wait(struct ocds_importer *im, struct bf_err *err)
+{
+    return flush_mode(im, 1, err);
+}
+
 static const char *intern_file(struct ocds_importer *im, const char *file)
 {
-    if (im->nfiles && !strcmp(im->files[im->nfiles - 1], file))
-        return im->files[im->nfiles - 1];
-    im->files = bf_xrealloc(im->files, (im->nfiles + 1) * sizeof *im->files);
-    im->files[im->nfiles] = bf_xstrdup(file);
-    return im->files[im->nfiles++];
+    struct slot *sl = &im->slot[im->cur];
+    if (sl->nfiles && !strcmp(sl->files[sl->nfiles - 1], file))
+        return sl->files[sl->nfiles - 1];
+    sl->files = bf_xrealloc(sl->files, (sl->nfiles + 1) * sizeof *sl->files);
+    sl->files[sl->nfiles] = bf_xstrdup(file);
+    return sl->files[sl->nfiles++];
 }
 
 /* ---- linked releases -------------------------------------------------------- */
@@ -268,13 +365,13 @@ static int on_item(void *arg, const struct ocds_import_item *it)
 
     switch (it->kind) {
     case OCDS_ITEM_RELEASE:
-        p = &im->p[im->n++];
+        p = &im->slot[im->cur].p[im->slot[im->cur].n++];
         p->release = json_incref(it->release);
         p->file = intern_file(im, it->file);
         p->line = it->line;
         p->byte = it->byte;
         p->ptr = bf_xstrdup(it->pointer);
-        if (im->n == im->o.batch)
+        if (im->slot[im->cur].n == im->o.batch)
             rc = flush(im, &im->ferr);
         break;
     case OCDS_ITEM_LINK:
@@ -445,7 +542,7 @@ int ocds_importer_path(struct ocds_importer *im, const char *path, struct bf_err
 int ocds_importer_finish(struct ocds_importer *im, struct ocds_import_stats *st, struct bf_err *err)
 {
     size_t i;
-    int rc = flush(im, err);
+    int rc = flush_wait(im, err);
     for (i = 0; !rc && i < im->nlinks; i++)
         rc = link_resolve(im, &im->links[i], err);
     links_free(im);
@@ -455,14 +552,29 @@ int ocds_importer_finish(struct ocds_importer *im, struct ocds_import_stats *st,
     return rc;
 }
 
+static void ocds_importer_free_slots(struct ocds_importer *im)
+{
+    int k;
+    for (k = 0; k < 2; k++) {
+        clear_slot(&im->slot[k]);
+        free(im->slot[k].p);
+        free(im->slot[k].items);
+    }
+}
+
 void ocds_importer_free(struct ocds_importer *im)
 {
     if (!im)
         return;
-    clear_pending(im);
+    pthread_mutex_lock(&im->mu);
+    im->quit = 1;
+    pthread_cond_broadcast(&im->cv);
+    pthread_mutex_unlock(&im->mu);
+    pthread_join(im->th, NULL); /* finishes a batch in flight first */
+    ocds_importer_free_slots(im);
     links_free(im);
-    free(im->p);
-    free(im->items);
+    pthread_mutex_destroy(&im->mu);
+    pthread_cond_destroy(&im->cv);
     free(im);
 }
 
