@@ -97,9 +97,7 @@ int ledger_admin_path(const char *data_dir, char *out, size_t cap, struct bf_err
 
 /* ---- server ----------------------------------------------------------- */
 
-/* Reads one request into items (entries malloc'ed). 0 at clean EOF
- * (*n == 0), < 0 on a protocol error. */
-static int read_request(int fd, struct ledger_item **items, size_t *n)
+int ledger_admin_read_request(int fd, struct ledger_item **items, size_t *n)
 {
     uint8_t hdr[4];
     uint32_t count, i;
@@ -132,6 +130,14 @@ fail:
         free((void *)it[i].entry);
     free(it);
     return -1;
+}
+
+void ledger_admin_free_request(struct ledger_item *items, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        free((void *)items[i].entry);
+    free(items);
 }
 
 static int write_reply(int fd, struct ledger_item *it, size_t n)
@@ -170,15 +176,13 @@ static void *conn_main(void *arg)
     free(ca);
     for (;;) {
         struct ledger_item *items;
-        size_t n, i;
-        int bad = read_request(fd, &items, &n);
+        size_t n;
+        int bad = ledger_admin_read_request(fd, &items, &n);
         if (bad < 0 || n == 0)
             break;
         ledger_append(a->l, items, n, NULL);
         bad = write_reply(fd, items, n);
-        for (i = 0; i < n; i++)
-            free((void *)items[i].entry);
-        free(items);
+        ledger_admin_free_request(items, n);
         if (bad < 0)
             break;
     }

@@ -153,5 +153,10 @@ void ledger_witness_stop(struct ledger *l);
 
 /* ledger_admin.c */
 void ledger_admin_stop(struct ledger *l);
+/* Reads one admin request from fd into *items (entries malloc'ed; free
+ * with ledger_admin_free_request). 0 with *n == 0 at a clean EOF, 0 with
+ * *n > 0 for a request, < 0 on a protocol error (nothing returned). */
+int ledger_admin_read_request(int fd, struct ledger_item **items, size_t *n);
+void ledger_admin_free_request(struct ledger_item *items, size_t n);
 
 #endif
