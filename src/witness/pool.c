@@ -51,6 +51,7 @@ struct job {
     struct bf_buf lines;             /* verified lines of this witness */
     struct bf_err err;
     int rc;
+    int net_error;                   /* the last request failed below HTTP */
 };
 
 int witness_pool_new(const char *const *urls, const char *const *vkeys, struct witness_pool **out,
@@ -222,6 +223,7 @@ static int submit_once(struct job *j, struct monitor_client *c, uint64_t old, ui
     if ((rc = build_body(j, old, &body)) < 0)
         goto out;
     rc = monitor_post(c, j->w->url, "text/plain; charset=utf-8", body.data, body.len, &r, &j->err);
+    j->net_error = rc < 0;
     if (rc < 0)
         goto out;
     if (r.status == 200) {
@@ -262,7 +264,7 @@ static void *job_run(void *arg)
         if (conflict <= j->size)
             j->w->last = conflict;
     }
-    if (j->rc == BF_EIO) {             /* a broken connection is not reused */
+    if (j->net_error) {                /* a broken connection is not reused */
         monitor_client_free(j->w->client);
         j->w->client = NULL;
     }
