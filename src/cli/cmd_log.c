@@ -222,6 +222,34 @@ static int append_stream(struct appender *a)
     return a->failed || a->broken ? 1 : 0;
 }
 
+/* The lock is held but nobody listens: another `belfry log append` has
+ * the log. Wait for it (up to LOCK_WAIT_MS), then open the log here. */
+#define LOCK_WAIT_MS 30000
+static int open_when_free(const char *data, struct store **s, struct ledger **l, struct bf_err *err)
+{
+    int waited = 0, rc;
+
+    for (;;) {
+        if ((rc = store_open(data, 0, s, err)) < 0)
+            return rc;
+        if ((rc = ledger_open(*s, NULL, l, err)) == 0)
+            return 0;
+        store_close(*s);
+        *s = NULL;
+        if (rc != BF_ECONFLICT)
+            return rc;
+        if (ledger_admin_connect(data, &rc, NULL) == 0) { /* a server came up meanwhile */
+            close(rc);
+            return bf_err_set(err, BF_ECONFLICT, "a server started on %s meanwhile; run the append again", data);
+        }
+        if (waited >= LOCK_WAIT_MS)
+            return bf_err_set(err, BF_ECONFLICT, "another process has held the log of %s for %d s and takes no "
+                                                 "appends (another `belfry log append`?)", data, LOCK_WAIT_MS / 1000);
+        usleep(50 * 1000);
+        waited += 50;
+    }
+}
+
 static int log_append(const char *data, int remote_only)
 {
     struct appender a = { NULL, -1, 0, 0 };
@@ -241,8 +269,10 @@ static int log_append(const char *data, int remote_only)
             remote = 1; /* a server started meanwhile */
         }
     }
-    if (remote && ledger_admin_connect(data, &a.fd, &err) < 0)
-        return cmd_fail("%s", err.msg);
+    if (remote && ledger_admin_connect(data, &a.fd, &err) < 0) {
+        if (remote_only || (rc = open_when_free(data, &s, &a.l, &err)) < 0)
+            return cmd_fail("%s", err.msg);
+    }
     rc = append_stream(&a);
     if (a.fd >= 0)
         close(a.fd);

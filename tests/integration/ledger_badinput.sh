@@ -39,6 +39,13 @@ ok $? "each bad line is named: $(tr '\n' ';' <"$T/err")"
 head -c 65535 /dev/zero | tr '\0' z | "$B" log append --data "$D" >"$T/o" 2>&1; ok $? "a 65 535-byte entry without a final newline is accepted (index $(cat "$T/o"))"
 out=$(echo x | "$B" log append --remote --data "$D" 2>&1); [ $? = 1 ] && echo "$out" | grep -q "admin socket"
 ok $? "--remote without a server: $out"
+before=$("$B" log checkpoint --data "$D" | sed -n 2p)
+seq 1 3000 | sed 's/^/first /' | "$B" log append --data "$D" >"$T/c1" 2>"$T/c1.err" & c1=$!
+seq 1 3000 | sed 's/^/second /' | "$B" log append --data "$D" >"$T/c2" 2>"$T/c2.err" & c2=$!
+wait $c1; r1=$?; wait $c2; r2=$?
+after=$("$B" log checkpoint --data "$D" | sed -n 2p)
+[ $r1 = 0 ] && [ $r2 = 0 ] && [ $((after - before)) = 6000 ] && [ "$(sort -n "$T/c1" "$T/c2" | uniq | wc -l)" = 6000 ]
+ok $? "two appends without a server: the second waits for the first's lock, all 6000 indexes distinct ($r1 $r2 $(cat "$T/c1.err" "$T/c2.err"))"
 
 "$B" serve --data "$D" --listen 127.0.0.1:0 --rate 0 >"$T/serve.out" 2>"$T/serve.err" &
 SPID=$!
@@ -55,8 +62,10 @@ for p in tile/0/1 tile/0/x1/000 tile/0/000.p/300 tile/0/000.p/abc tile/99/000 ti
     c=$(code "$p"); [ "$c" = 400 ] || { echo "# $p gave $c"; bad=$((bad + 1)); }
 done
 ok $bad "malformed tile paths are 400"
-[ "$(code tile/0/000.p/6)" = 200 ] && [ "$(code tile/0/000.p/7)" = 404 ] && [ "$(code tile/2/000.p/1)" = 404 ]
-ok $? "tile of the current width is 200, wider or higher ones 404"
+size=$(curl -s "$U/checkpoint" | sed -n 2p); w=$((size % 256)); t=$(printf %03d $((size / 256)))
+[ "$(code "tile/0/$t.p/$w")" = 200 ] && [ "$(code "tile/0/$t.p/$((w + 1))")" = 404 ] &&
+    [ "$(code "tile/entries/$t.p/$w")" = 200 ] && [ "$(code "tile/0/$t")" = 404 ] && [ "$(code tile/2/000.p/1)" = 404 ]
+ok $? "at size $size: tile $t.p/$w is 200, wider, full or higher ones 404"
 kill "$SPID"; wait "$SPID"; SPID=
 
 "$B" check --data "$D" >/dev/null 2>&1; ok $? "check passes before tampering"
