@@ -251,8 +251,10 @@ int ledger_tile(struct ledger *l, const struct tlog_tile *t, struct bf_buf *out,
     size_t start = out->len;
     int avail, rc;
 
+    int shift = 8 * (t->level < 0 ? 0 : t->level) + 8; /* 64 at level 7: only tile 0 */
+
     if (t->level < -1 || t->level >= LEDGER_LEVELS || t->width < 1 || t->width > TLOG_TILE_WIDTH ||
-        t->n > (UINT64_MAX >> (8 * (t->level < 0 ? 0 : t->level) + 8)))
+        (shift >= 64 ? t->n != 0 : t->n > (UINT64_MAX >> shift)))
         return bf_err_set(err, BF_ENOTFOUND, "no such tile");
     avail = tlog_tile_width(t->level, t->n, size);
     if (avail == 0 || t->width > avail)
