@@ -210,3 +210,35 @@ describe('officer workspace in chromium', { skip: why || false }, () => {
     await page.close();
   });
 });
+
+describe('officer workspace: any step from the step field tables', { skip: why || false }, () => {
+  let env;
+  before(async () => { env = await start(); });
+  after(async () => { if (env) await env.stop(); });
+  const addDays = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
+
+  test('a step form built from the step field table shows the time limit and the rule inline', async () => {
+    const auth = { Authorization: `Bearer ${env.officer}`, 'Content-Type': 'application/json' };
+    const created = await (await fetch(`${env.base}/api/v1/procedures`, { method: 'POST', headers: auth, body: JSON.stringify({
+      title: 'Tactical radios', procedure: 'restricted', mainProcurementCategory: 'goods',
+      estimatedValue: { amount: 3000000, currency: 'EUR' }, capabilityArea: 'cyberElectronicWarfare' }) })).json();
+    assert.ok(created.ocid, JSON.stringify(created));
+    const page = await newPage(env);
+    await page.goto(`${env.base}/workspace.html?lang=en`);
+    await page.fill('#token', env.officer);
+    await page.click('#signin-form button[type=submit]');
+    await page.waitForSelector('#mine table');
+    await page.click('#mine tbody tr button:has-text("Next step")');
+    await page.waitForSelector('#step:not([hidden]) #step-fields .field');
+    assert.equal(await page.inputValue('#s-step'), 'tender', 'the step due next is preselected');
+    await page.selectOption('#s-step', 'tender');
+    await page.waitForSelector('#s-f-requestsDeadline');
+    await page.fill('#s-f-requestsDeadline', addDays(10));
+    await page.dispatchEvent('#s-f-requestsDeadline', 'change');
+    await page.waitForSelector('#s-f-requestsDeadline[aria-invalid="true"]');
+    assert.match(await page.textContent('#s-f-requestsDeadline-err'), /dir2009-81\/art33-min-time-requests/);
+    assert.match(await page.textContent('#s-deadlines'), /requestsDeadlineEarliest/);
+    await page.screenshot({ path: `${SHOTS}/workspace-step-error.png`, fullPage: true });
+    await page.close();
+  });
+});

@@ -9,6 +9,7 @@ import { initPage, el, clear } from './common.js';
 import { t, tCode, href, fmtDate } from './i18n.js';
 import { getJSON, sendJSON, token, setToken, enc, ApiError } from './api.js';
 import { PROCEDURES, CAPABILITIES, CLASSIFICATIONS, GROUNDS, CATEGORIES } from './codes.js';
+import { stepSchemas, renderStep, stepBody, deadlinesText } from './stepform.js';
 
 let limits = null;       // timeLimitsDays of the rules in force
 let current = null;      // ocid whose contract notice is being prepared
@@ -124,7 +125,10 @@ async function listMine() {
         el('td', { text: tCode('ws.state', p.state) }),
         el('td', { text: due.step ? tCode('ws.step', due.step) : '—' }),
         el('td', { text: due.date ? fmtDate(due.date) : '—' }),
-        el('td', {}, canNotice ? el('button', { type: 'button', class: 'secondary', onclick: () => openNotice(p.ocid), text: t('ws.notice') }) : ''));
+        el('td', {},
+          canNotice ? el('button', { type: 'button', class: 'secondary', onclick: () => openNotice(p.ocid), text: t('ws.notice') }) : '',
+          ' ',
+          due.step ? el('button', { type: 'button', class: 'secondary', onclick: () => openStep(p.ocid), text: t('ws.advance') }) : ''));
     }))));
 }
 
@@ -277,6 +281,72 @@ async function publishNotice(ev) {
   }
 }
 
+// ---- any other step, from the step field tables ------------------------------
+
+let stepOcid = null;
+let stepFields = {};
+
+async function stepCheck(form) {
+  clearErrors(form);
+  const step = $('s-step').value;
+  const { body, issues } = stepBody(form, stepFields);
+  if (issues.length) {
+    showIssues(form, issues);
+    return issues;
+  }
+  let remote = [];
+  try {
+    const r = await sendJSON('POST', `/api/v1/procedures/${enc(stepOcid)}/validate?step=${enc(step)}`, body);
+    remote = issuesOf(r);
+    $('s-deadlines').textContent = deadlinesText(r.deadlines);
+  } catch (e) {
+    remote = issuesFromError(e);
+    if (e.detail && e.detail.deadlines) $('s-deadlines').textContent = deadlinesText(e.detail.deadlines);
+  }
+  showIssues(form, remote);
+  return remote;
+}
+
+async function chooseStep() {
+  const schemas = await stepSchemas(getJSON);
+  stepFields = schemas[$('s-step').value] || {};
+  const form = $('step-form');
+  clearErrors(form);
+  $('step-result').textContent = '';
+  renderStep($('step-fields'), stepFields);
+  for (const c of form.querySelectorAll('input, select, textarea')) c.addEventListener('change', () => stepCheck(form));
+}
+
+async function openStep(ocid) {
+  stepOcid = ocid;
+  const p = await getJSON(`/api/v1/procedures/${enc(ocid)}`, { auth: true });
+  const sel = $('s-step');
+  options(sel, p.allowedSteps || [], (s) => tCode('ws.step', s));
+  $('step-ocid').textContent = `${p.title || ocid} (${tCode('ws.state', p.state)})`;
+  $('s-deadlines').textContent = deadlinesText(p.deadlines);
+  $('step').hidden = false;
+  if (p.nextDue && p.nextDue.step && (p.allowedSteps || []).includes(p.nextDue.step)) sel.value = p.nextDue.step;
+  if (!(p.allowedSteps || []).length) $('step-result').textContent = t('ws.noStep');
+  await chooseStep();
+  sel.focus();
+}
+
+async function publishStep(ev) {
+  ev.preventDefault();
+  const form = $('step-form');
+  if ((await stepCheck(form)).length) return;
+  const step = $('s-step').value;
+  try {
+    await sendJSON('POST', `/api/v1/procedures/${enc(stepOcid)}/${enc(step)}`, stepBody(form, stepFields).body);
+    $('step-result').textContent = t('ws.published', { ocid: stepOcid });
+    await listMine();
+    await openStep(stepOcid);
+    $('step-result').textContent = t('ws.published', { ocid: stepOcid });
+  } catch (e) {
+    showIssues(form, issuesFromError(e));
+  }
+}
+
 async function loadRules() {
   try {
     const r = await getJSON('/api/v1/rules');
@@ -304,6 +374,9 @@ async function main() {
   for (const name of ['date', 'requestsDeadline', 'electronicNotice', 'accelerated']) {
     nf.elements[name].addEventListener('change', () => checkNotice(nf));
   }
+  $('s-step').addEventListener('change', chooseStep);
+  $('step-form').addEventListener('submit', publishStep);
+  $('s-check').addEventListener('click', () => stepCheck($('step-form')));
   loadRules();
   if (token()) {
     try {
