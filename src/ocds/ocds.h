@@ -51,7 +51,9 @@ int ocds_release_check(const json_t *release, struct bf_err *err);
 /* Compiled release of n releases of one ocid (sorted by date by this
  * function; stable for equal dates), per merging.md. */
 int ocds_merge_compiled(json_t *const *releases, size_t n, json_t **out, struct bf_err *err);
-/* Versioned release of the same. */
+/* Versioned release of the same. Its version objects share their
+ * releaseID/releaseDate/releaseTag nodes (reference-counted): treat the
+ * result as read-only or json_deep_copy it before editing. */
 int ocds_merge_versioned(json_t *const *releases, size_t n, json_t **out, struct bf_err *err);
 
 /* ---- withheld (classified) fields ----------------------------------- */

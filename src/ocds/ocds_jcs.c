@@ -25,7 +25,80 @@
 #include "sha256.h"
 #include "ocds.h"
 
+#include <float.h>
 #include <math.h>
+
+/* Fast paths over bf_buf for the hot loop: append when capacity allows
+ * (keeping the NUL terminator), else fall back to the bounded bf_buf. */
+#define JCS_ROOM(b, n) ((b)->len + (n) + 1 <= (b)->cap && (b)->len + (n) <= ((b)->max ? (b)->max : BF_BUF_DEFAULT_MAX))
+
+static inline int jcs_putc(struct bf_buf *b, char c)
+{
+    if (JCS_ROOM(b, 1)) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return bf_buf_putc(b, c);
+}
+
+static inline int jcs_append(struct bf_buf *b, const char *p, size_t n)
+{
+    if (JCS_ROOM(b, n)) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return bf_buf_append(b, p, n);
+}
+
+/* 1 for bytes a JSON string must escape (controls, '"', '\\'). */
+static const unsigned char jcs_esc[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, ['\\'] = 1,
+};
+
+static int jcs_escape(struct bf_buf *b, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char e[6] = {'\\', 0, 0, 0, 0, 0};
+    size_t n = 2;
+
+    switch (c) {
+    case '"': e[1] = '"'; break;
+    case '\\': e[1] = '\\'; break;
+    case '\b': e[1] = 'b'; break;
+    case '\f': e[1] = 'f'; break;
+    case '\n': e[1] = 'n'; break;
+    case '\r': e[1] = 'r'; break;
+    case '\t': e[1] = 't'; break;
+    default:
+        e[1] = 'u', e[2] = '0', e[3] = '0', e[4] = hex[c >> 4], e[5] = hex[c & 15];
+        n = 6;
+    }
+    return jcs_append(b, e, n);
+}
+
+/* JCS string literal: the six short escapes, \u00xx for other controls,
+ * every other byte (DEL, non-ASCII UTF-8) as is. */
+static int jcs_string(struct bf_buf *b, const char *s, size_t n)
+{
+    size_t i = 0, start;
+
+    if (jcs_putc(b, '"') < 0)
+        return BF_ELIMIT;
+    while (i < n) {
+        start = i;
+        while (i < n && !jcs_esc[(unsigned char)s[i]])
+            i++;
+        if (jcs_append(b, s + start, i - start) < 0)
+            return BF_ELIMIT;
+        if (i < n && jcs_escape(b, (unsigned char)s[i++]) < 0)
+            return BF_ELIMIT;
+    }
+    return jcs_putc(b, '"');
+}
 
 struct jcs_member {
     const char *key;
@@ -92,6 +165,23 @@ static int jcs_member_cmp(const void *pa, const void *pb)
     return ocds_jcs_key_cmp(a->key, a->len, b->key, b->len);
 }
 
+/* Decimal text of v into out (at least 21 bytes). */
+static void jcs_int(int64_t v, char *out)
+{
+    char tmp[24];
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    int n = 0, i = 0;
+
+    do
+        tmp[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        out[i++] = '-';
+    while (n)
+        out[i++] = tmp[--n];
+    out[i] = '\0';
+}
+
 /* ECMAScript Number::toString for a finite double. out needs 32 bytes. */
 int ocds_jcs_number(double d, char out[32])
 {
@@ -106,14 +196,28 @@ int ocds_jcs_number(double d, char out[32])
         return 0;
     }
     if (fabs(d) < 9007199254740992.0 && d == trunc(d)) {
-        snprintf(out, 32, "%.0f", d);
+        jcs_int((int64_t)d, out);
         return 0;
     }
-    for (p = 1; p <= 17; p++) {
+    if (fabs(d) < DBL_MIN) { /* subnormal: fewer digits are exact, search all */
+        for (p = 1; p <= 17; p++) {
+            snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
+            if (strtod(tmp, NULL) == d)
+                break;
+        }
+        goto digits;
+    }
+    /* Shortest round-trip digits: decimals of up to 15 digits map to
+     * distinct doubles, so if the correctly rounded 15-digit form round
+     * trips, it is the shortest once trailing zeros go; otherwise 16 or
+     * 17 digits (17 always round-trips), each correctly rounded, i.e. the
+     * closest of its length as ECMAScript requires. */
+    for (p = 15; p <= 17; p++) {
         snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
         if (strtod(tmp, NULL) == d)
             break;
     }
+digits:
     /* tmp is [-]D[.DDD]e(+|-)XX */
     for (i = tmp[0] == '-' ? 1 : 0; tmp[i] != 'e'; i++)
         if (tmp[i] != '.')
@@ -153,10 +257,11 @@ static int jcs_integer(json_int_t v, struct bf_buf *out, struct bf_err *err)
 {
     char num[32];
     if (v <= ((json_int_t)1 << 53) && v >= -((json_int_t)1 << 53))
-        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, v);
+        jcs_int((int64_t)v, num);
     else if (ocds_jcs_number((double)v, num) < 0)
         return bf_err_set(err, BF_EINVAL, "number cannot be canonicalized");
-    return bf_buf_puts(out, num) < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit") : 0;
+    return jcs_append(out, num, strlen(num)) < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit")
+                                                 : 0;
 }
 
 static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err);
@@ -173,17 +278,19 @@ static int jcs_object(const json_t *v, struct bf_buf *out, int depth, struct bf_
         m[i].key = key, m[i].len = klen, m[i].value = val;
         i++;
     }
-    qsort(m, n, sizeof *m, jcs_member_cmp);
-    if (bf_buf_putc(out, '{') < 0)
+    for (i = 1; i < n && jcs_member_cmp(&m[i - 1], &m[i]) < 0; i++)
+        ;
+    if (i < n) /* not already in order */
+        qsort(m, n, sizeof *m, jcs_member_cmp);
+    if (jcs_putc(out, '{') < 0)
         goto limit;
     for (i = 0; i < n; i++) {
-        if ((i && bf_buf_putc(out, ',') < 0) || bf_buf_json_str(out, m[i].key, m[i].len) < 0 ||
-            bf_buf_putc(out, ':') < 0)
+        if ((i && jcs_putc(out, ',') < 0) || jcs_string(out, m[i].key, m[i].len) < 0 || jcs_putc(out, ':') < 0)
             goto limit;
         if ((rc = jcs_value(m[i].value, out, depth + 1, err)) < 0)
             goto out;
     }
-    if (bf_buf_putc(out, '}') < 0)
+    if (jcs_putc(out, '}') < 0)
         goto limit;
     goto out;
 limit:
@@ -202,7 +309,7 @@ static int jcs_array(const json_t *v, struct bf_buf *out, int depth, struct bf_e
     if (bf_buf_putc(out, '[') < 0)
         return bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
     for (i = 0; i < n; i++) {
-        if (i && bf_buf_putc(out, ',') < 0)
+        if (i && jcs_putc(out, ',') < 0)
             return bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
         if ((rc = jcs_value(json_array_get(v, i), out, depth + 1, err)) < 0)
             return rc;
@@ -223,14 +330,14 @@ static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_e
     case JSON_ARRAY:
         return jcs_array(v, out, depth, err);
     case JSON_STRING:
-        rc = bf_buf_json_str(out, json_string_value(v), json_string_length(v));
+        rc = jcs_string(out, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
         return jcs_integer(json_integer_value(v), out, err);
     case JSON_REAL:
         if (ocds_jcs_number(json_real_value(v), num) < 0)
             return bf_err_set(err, BF_EINVAL, "number %g cannot be represented in JSON", json_real_value(v));
-        rc = bf_buf_puts(out, num);
+        rc = jcs_append(out, num, strlen(num));
         break;
     case JSON_TRUE:
         rc = bf_buf_puts(out, "true");
@@ -263,7 +370,7 @@ int ocds_jcs(const json_t *v, struct bf_buf *out, struct bf_err *err)
 int ocds_digest(const json_t *v, char hex[65], struct bf_err *err)
 {
     struct bf_buf b = BF_BUF_INIT;
-    int rc = ocds_jcs(v, &b, err);
+    int rc = bf_buf_reserve(&b, 4096) < 0 ? BF_ELIMIT : ocds_jcs(v, &b, err);
 
     if (rc == 0)
         bf_sha256_hex(b.data, b.len, hex);

@@ -169,6 +169,7 @@ struct merge {
     struct mtab sticky; /* paths that held a withheld marker */
     size_t uniq;
     const json_t *rel_id, *rel_date, *rel_tag;
+    json_t *ver_id, *ver_date, *ver_tag; /* owned copies shared by versions */
     struct bf_buf path;
     struct bf_err *err;
 };
@@ -178,13 +179,15 @@ static int is_marker(const json_t *v)
     return json_is_object(v) && json_is_true(json_object_get(v, "withheld"));
 }
 
+/* The release's id, date and tag are copied once per release and shared
+ * by all of its versions (the output is a DAG of reference-counted nodes). */
 static json_t *version_of(struct merge *m, const json_t *value)
 {
     json_t *ver = json_object();
-    json_object_set_new(ver, "releaseID", m->rel_id ? json_deep_copy(m->rel_id) : json_null());
-    json_object_set_new(ver, "releaseDate", m->rel_date ? json_deep_copy(m->rel_date) : json_null());
-    json_object_set_new(ver, "releaseTag", m->rel_tag ? json_deep_copy(m->rel_tag) : json_null());
-    json_object_set_new(ver, "value", json_deep_copy(value));
+    json_object_set_nocheck(ver, "releaseID", m->ver_id);
+    json_object_set_nocheck(ver, "releaseDate", m->ver_date);
+    json_object_set_nocheck(ver, "releaseTag", m->ver_tag);
+    json_object_set_new_nocheck(ver, "value", json_deep_copy(value));
     return ver;
 }
 
@@ -396,10 +399,12 @@ static void unflatten_entry(struct merge *m, struct mtab *nodes, json_t *root, c
                 return;
             existing = json_object_getn(cur, name, len);
             if (end == e->klen) {
-                if (!existing && !json_is_null(e->val)) /* compiled null: field removed */
-                    json_object_setn_new(cur, name, len, json_deep_copy(e->val));
-                else if (!existing && m->versioned)
-                    json_object_setn_new(cur, name, len, json_deep_copy(e->val));
+                if (existing)
+                    return;
+                if (e->versioned) /* built by us: hand it over */
+                    json_object_setn_nocheck(cur, name, len, e->val);
+                else if (!json_is_null(e->val)) /* compiled null: field removed */
+                    json_object_setn_new_nocheck(cur, name, len, json_deep_copy(e->val));
                 return;
             }
             if (e->key[end] == COMP_KEY ? json_is_object(existing) : json_is_array(existing)) {
@@ -473,8 +478,20 @@ static int sort_releases(json_t *const *rels, size_t n, struct dated **out, stru
     return 0;
 }
 
+static void release_versions(struct merge *m, const json_t *r)
+{
+    json_decref(m->ver_id), json_decref(m->ver_date), json_decref(m->ver_tag);
+    m->rel_id = json_object_get(r, "id");
+    m->rel_date = json_object_get(r, "date");
+    m->rel_tag = json_object_get(r, "tag");
+    m->ver_id = m->rel_id ? json_deep_copy(m->rel_id) : json_null();
+    m->ver_date = m->rel_date ? json_deep_copy(m->rel_date) : json_null();
+    m->ver_tag = m->rel_tag ? json_deep_copy(m->rel_tag) : json_null();
+}
+
 static void merge_free(struct merge *m)
 {
+    json_decref(m->ver_id), json_decref(m->ver_date), json_decref(m->ver_tag);
     mtab_free(&m->data, 1);
     mtab_free(&m->ids, 1);
     mtab_free(&m->sticky, 0);
@@ -543,9 +560,8 @@ static int merge_run(const struct ocds_merge_rules *rules, json_t *const *releas
     }
     for (i = 0; i < n; i++) {
         const json_t *r = d[i].r;
-        m.rel_id = json_object_get(r, "id");
-        m.rel_date = json_object_get(r, "date");
-        m.rel_tag = json_object_get(r, "tag");
+        if (versioned)
+            release_versions(&m, r);
         if (versioned)
             versioned_ocid(&m, r);
         else
