@@ -225,16 +225,27 @@ out:
     return rc;
 }
 
+/* Text only, by relevance: rank inside FTS5 and join only the page's rows
+ * (a join per match before sorting costs a row fetch per match). */
+#define TOP_BY_RANK                                                                                              \
+    "SELECT " PROC_COLS " FROM (SELECT rowid AS rid, bm25(portal_fts, 10.0, 2.0, 4.0, 4.0) AS score"            \
+    " FROM portal_fts WHERE portal_fts MATCH ? ORDER BY score LIMIT %d OFFSET %d) AS m"                          \
+    " JOIN portal_proc p ON p.id = m.rid ORDER BY m.score, p.id DESC"
+
 static int run_page(struct store_conn *c, const char *from, const struct bf_buf *where, const struct binds *b,
-                    const struct store_portal_filter *f, store_portal_row_cb cb, void *arg, struct bf_err *err)
+                    const struct store_portal_filter *f, int text_only, store_portal_row_cb cb, void *arg,
+                    struct bf_err *err)
 {
     struct bf_buf sql = BF_BUF_INIT;
     sqlite3_stmt *st = NULL;
     struct store_portal_proc row;
     int rc;
 
-    rc = bf_buf_printf(&sql, "SELECT " PROC_COLS " FROM %s WHERE 1%s%s LIMIT %d OFFSET %d", from,
-                       where->data ? where->data : "", order_by(f), f->limit, f->offset);
+    if (text_only && f->sort == STORE_PORTAL_SORT_RELEVANCE)
+        rc = bf_buf_printf(&sql, TOP_BY_RANK, f->limit, f->offset);
+    else
+        rc = bf_buf_printf(&sql, "SELECT " PROC_COLS " FROM %s WHERE 1%s%s LIMIT %d OFFSET %d", from,
+                           where->data ? where->data : "", order_by(f), f->limit, f->offset);
     if (rc < 0)
         goto out;
     if ((rc = prepare(c, &sql, &st, err)) < 0)
@@ -259,7 +270,7 @@ int store_portal_search(struct store *s, const struct store_portal_filter *f, st
     struct bf_buf where = BF_BUF_INIT;
     struct binds b = { 0 };
     const char *from = f->fts ? "portal_fts JOIN portal_proc p ON p.id = portal_fts.rowid" : "portal_proc p";
-    int rc;
+    int rc, text_only;
 
     if (!c)
         return BF_EIO;
@@ -269,10 +280,11 @@ int store_portal_search(struct store *s, const struct store_portal_filter *f, st
     bf_buf_init(&where, 4096);
     if ((rc = bf_buf_puts(&where, "")) < 0 || (rc = build_where(f, &where, &b)) < 0)
         goto out;
-    rc = run_count(c, from, &where, &b, total, exact, err);
+    text_only = f->fts && !strcmp(where.data, " AND portal_fts MATCH ?");
+    rc = run_count(c, text_only ? "portal_fts" : from, &where, &b, total, exact, err);
     if (rc < 0)
         goto out;
-    rc = run_page(c, from, &where, &b, f, cb, arg, err);
+    rc = run_page(c, from, &where, &b, f, text_only, cb, arg, err);
 out:
     bf_buf_free(&where);
     return rc;
