@@ -250,6 +250,43 @@ static void test_errors(void)
     json_decref(b);
 }
 
+static void test_hostile_schemas(void)
+{
+    const char *cyc = "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"object\",\"properties\":"
+                      "{\"b\":{\"$ref\":\"#\"}}}}}";
+    const char *deep = "{\"properties\":{\"x\":{\"$ref\":\"#/definitions/X\"}},\"definitions\":{\"X\":"
+                       "{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"id\":{},"
+                       "\"self\":{\"$ref\":\"#/definitions/X\"}}}}}}";
+    const char *dangling = "{\"properties\":{\"a\":{\"$ref\":\"#/definitions/Missing\"},"
+                           "\"b\":{\"$ref\":\"http://elsewhere/x.json\"},\"c\":{\"type\":\"array\","
+                           "\"items\":{\"type\":\"string\"}}}}";
+    struct ocds_merge_rules *r = NULL;
+    struct bf_err err = {0};
+    json_t *s;
+
+    s = json_loads(cyc, 0, NULL);
+    ok(ocds_merge_rules_from_schema(s, &r, &err) == BF_ELIMIT && !r, "a $ref cycle ends with an error: %s", err.msg);
+    ocds_merge_rules_free(r);
+    r = NULL;
+    json_decref(s);
+    s = json_loads(deep, 0, NULL);
+    ok(ocds_merge_rules_from_schema(s, &r, &err) == BF_ELIMIT && !r, "a recursive array definition too: %s", err.msg);
+    json_decref(s);
+    s = json_loads(dangling, 0, NULL);
+    ok(ocds_merge_rules_from_schema(s, &r, &err) == 0 && ocds_merge_rules_get(r, "c") == OCDS_MERGE_WHOLE_LIST &&
+           ocds_merge_rules_get(r, "a") == 0,
+       "dangling and remote $refs are ignored, the rest still applies");
+    ocds_merge_rules_free(r);
+    json_decref(s);
+    s = json_loads("{\"type\":\"object\"}", 0, NULL);
+    ok(ocds_merge_rules_from_schema(s, &r, &err) == BF_EINVAL && !r, "a schema without properties: %s", err.msg);
+    json_decref(s);
+    r = NULL;
+    ok(ocds_merge_rules_builtin(&r, NULL) == 0 && ocds_merge_rules_set(r, "a//b", OCDS_MERGE_OMIT, &err) == BF_EINVAL,
+       "rule paths with empty segments are refused");
+    ocds_merge_rules_free(r);
+}
+
 static void test_withheld_markers(void)
 {
     const char *r1 = "{\"ocid\":\"o\",\"id\":\"1\",\"date\":\"2025-01-01T00:00:00Z\",\"tag\":[\"tender\"],"
@@ -310,6 +347,7 @@ int main(int argc, char **argv)
         free(fx), free(rs);
         skip("no shared data: ocds/merge-fixtures or ocds/schema");
         test_errors();
+        test_hostile_schemas();
         test_withheld_markers();
         return tap_done();
     }
@@ -341,6 +379,7 @@ int main(int argc, char **argv)
     ok(cases == 2 * 34 + 2 + 14, "all fixture files found (%d comparisons)", cases);
     test_realdata();
     test_errors();
+    test_hostile_schemas();
     test_withheld_markers();
     json_decref(schema), json_decref(ext);
     free(fx), free(rs);
