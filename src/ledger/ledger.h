@@ -16,7 +16,26 @@
  * not at all.
  *
  * Key: the log's Ed25519 signing key lives in <data>/log/key (mode 0600,
- * x/mod "PRIVATE+KEY+..." form); the origin is stored in the store's meta.
+ * x/mod "PRIVATE+KEY+..." form); the origin and the verifier key are
+ * stored in the store's meta. Only one process writes a log: a writable
+ * ledger holds an flock on <data>/log/lock; a second writer gets
+ * BF_ECONFLICT (and `belfry log append` then goes through the server's
+ * admin socket, see below).
+ *
+ * Storage (store_log.h): entries with their leaf hashes, the hash of every
+ * complete 256^L-leaf subtree, and every signed checkpoint. Partial tiles
+ * are cut from these at read time, never written, so none go stale.
+ *
+ * Threads: every function may be called from any thread, concurrently,
+ * except ledger_close (once, after all other calls returned). A hook must
+ * not call ledger_append (the sequencer would wait for itself).
+ *
+ * Served checkpoint: the latest signed one; with witnesses configured,
+ * the newest witnessed one while it lags the latest by less than a
+ * second (so a dead witness never stops publication). It never goes back
+ * to a smaller size. Checkpoints carry no timestamp, so there is nothing
+ * to republish when idle: the latest note stays valid and is always
+ * served (ledger_open loads it; ledger_init signs the empty tree's).
  */
 #ifndef BELFRY_LEDGER_H
 #define BELFRY_LEDGER_H
@@ -36,7 +55,7 @@ struct ledger;
 struct ledger_opts {
     int readonly;              /* no sequencer: reads, check, export */
     int batch_max;             /* entries per group commit (default 4096) */
-    int publish_ms;            /* republish the checkpoint when idle (default 1000) */
+    int publish_ms;            /* unused: checkpoints have no timestamp, nothing to republish */
     const char *const *witness_urls; /* NULL-terminated tlog-witness submission URLs, or NULL */
     const char *const *witness_vkeys;/* matching verifier keys */
 };
@@ -50,7 +69,8 @@ int ledger_init(struct store *s, const char *origin, const char *key_text, struc
  * stored tree matches the last signed checkpoint) and, unless readonly,
  * starts the sequencer. opts may be NULL. */
 int ledger_open(struct store *s, const struct ledger_opts *opts, struct ledger **out, struct bf_err *err);
-/* Drains pending appends, stops the sequencer, frees l. */
+/* Stops the admin socket, drains pending appends, stops the sequencer and
+ * the cosigner, releases the lock, frees l. NULL is allowed. */
 void ledger_close(struct ledger *l);
 
 /* Runs inside the group-commit transaction after the entry has been
@@ -69,10 +89,14 @@ struct ledger_item {
     struct bf_err err;         /* message when rc < 0 */
 };
 
-/* Appends n items and blocks until each is durable and covered by a signed
- * checkpoint (or rejected). Items of one call are contiguous in the log
- * unless some are rejected. Returns 0 if every item succeeded, otherwise
- * the first item's error code (see each item's rc and err). */
+/* Appends n items (at most 65 536) and blocks until each is durable and
+ * covered by a signed checkpoint (or rejected). Items of one call are
+ * contiguous in the log unless some are rejected. Empty entries
+ * (BF_EINVAL) and entries over TLOG_MAX_ENTRY bytes (BF_ELIMIT) are
+ * rejected before anything is queued, with a message in their err. If
+ * the batch's commit fails, all of its items fail (nothing of it is in
+ * the log). Returns 0 if every item succeeded, otherwise the first failed
+ * item's error code (see each item's rc and err). */
 int ledger_append(struct ledger *l, struct ledger_item *items, size_t n, struct bf_err *err);
 
 /* Size of the latest published checkpoint. */
@@ -84,7 +108,9 @@ const char *ledger_vkey(struct ledger *l);
 /* Appends the latest signed checkpoint (with any witness cosignatures). */
 int ledger_checkpoint(struct ledger *l, struct bf_buf *out, uint64_t *size, struct bf_err *err);
 /* Appends the body of a tile or entry bundle. BF_ENOTFOUND if the tile
- * (at that width) is beyond the published size. */
+ * (at that width) is beyond the published size. Any width up to the one
+ * the published tree has is served (a partial tile is a prefix of its
+ * tile and never changes); full tiles come from an in-memory cache. */
 int ledger_tile(struct ledger *l, const struct tlog_tile *t, struct bf_buf *out, struct bf_err *err);
 /* Appends entry `index` (raw bytes). */
 int ledger_entry(struct ledger *l, uint64_t index, struct bf_buf *out, struct bf_err *err);
@@ -93,12 +119,15 @@ int ledger_leaf_hash(struct ledger *l, uint64_t index, tlog_hash *out, struct bf
 /* Appends a c2sp.org/tlog-proof@v1 receipt for index against the latest
  * checkpoint (size == 0) or the signed checkpoint of that size. */
 int ledger_receipt(struct ledger *l, uint64_t index, uint64_t size, struct bf_buf *out, struct bf_err *err);
-/* Consistency proof between two published sizes. */
+/* Consistency proof between two sizes 0 < from <= to <= published size
+ * (BF_EINVAL / BF_ENOTFOUND otherwise). */
 int ledger_consistency(struct ledger *l, uint64_t from, uint64_t to, tlog_hash *proof, int *n, struct bf_err *err);
 
 /* Recomputes every hash from the stored entries and compares with every
- * checkpoint ever signed; reports the first mismatch in err (BF_ECORRUPT).
- * Progress lines go to `progress` if non-NULL. */
+ * checkpoint ever signed (each verified with the store's log key) and
+ * every stored subtree hash; reports the first mismatch in err
+ * (BF_ECORRUPT), after SQLite's own page check. Read-only: safe on a store
+ * a server is writing. Progress lines go to `progress` if non-NULL. */
 int ledger_check(struct store *s, FILE *progress, struct bf_err *err);
 
 struct http_server;
