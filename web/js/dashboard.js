@@ -2,7 +2,7 @@
 // charts (Chart.js from /vendor/, optional) and the same figures as tables,
 // which are always shown: the tables are the accessible alternative.
 import { initPage, el, clear, showError } from './common.js';
-import { t, tCode, fmtMoney, fmtNumber, fmtPercent } from './i18n.js';
+import { t, tCode, fmtMoney, fmtNumber, fmtPercent, locale } from './i18n.js';
 import { getJSON } from './api.js';
 import { table } from './render.js';
 
@@ -26,7 +26,7 @@ function chart(id, labels, data, label) {
   charts[id] = new window.Chart(document.getElementById(id), {
     type: 'bar',
     data: { labels, datasets: [{ label, data, backgroundColor: '#0b4f8a' }] },
-    options: { responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } } },
+    options: { locale: locale(), responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } } },
   });
 }
 

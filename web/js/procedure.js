@@ -27,7 +27,7 @@ function facts(c) {
     d.negotiatedWithoutPublicationGround ? ['proc.ground', show(d.negotiatedWithoutPublicationGround)] : null,
     ['proc.capability', d.capabilityArea ? show(d.capabilityArea, (x) => tCode('capability', x)) : t('common.unknown')],
     d.securityClassification ? ['proc.classification', show(d.securityClassification)] : null,
-    ['proc.status', show(tender.status)],
+    ['proc.status', show(tender.status, (x) => tCode('ocds.status', x))],
     ['proc.value', money(tender.value)],
     tender.tenderPeriod ? ['proc.tenderPeriod', `${fmtDate(tender.tenderPeriod.startDate)} – ${fmtDate(tender.tenderPeriod.endDate)}`] : null,
     tender.numberOfTenderers !== undefined ? ['proc.tenderers', show(tender.numberOfTenderers)] : null,
@@ -42,7 +42,7 @@ function facts(c) {
 function partiesTable(c) {
   const rows = arr(c.parties).map((p) => [
     orgLink(p.id, p.name),
-    arr(p.roles).join(', '),
+    arr(p.roles).map((r) => tCode('role', r)).join(', '),
     p.identifier ? `${p.identifier.scheme || ''} ${show(p.identifier.id)}`.trim() : (p.id || ''),
   ]);
   return rows.length ? table(t('proc.parties'), [t('proc.partyName'), t('proc.partyRoles'), t('proc.partyId')], rows) : null;
@@ -50,7 +50,7 @@ function partiesTable(c) {
 
 function awardsTable(c) {
   const rows = arr(c.awards).map((a) => [
-    show(a.title || a.id), show(a.date, fmtDate), show(a.status),
+    show(a.title || a.id), show(a.date, fmtDate), show(a.status, (x) => tCode('ocds.status', x)),
     el('span', {}, ...arr(a.suppliers).flatMap((s, i) => [i ? ', ' : '', orgLink(s.id, s.name)])),
     money(a.value),
   ]);
@@ -58,7 +58,7 @@ function awardsTable(c) {
 }
 
 function contractsTable(c) {
-  const rows = arr(c.contracts).map((k) => [show(k.title || k.id), show(k.dateSigned, fmtDate), show(k.status), money(k.value)]);
+  const rows = arr(c.contracts).map((k) => [show(k.title || k.id), show(k.dateSigned, fmtDate), show(k.status, (x) => tCode('ocds.status', x)), money(k.value)]);
   return rows.length ? table(t('proc.contracts'), [t('proc.title'), t('proc.date'), t('proc.status2'), t('proc.amount')], rows, new Set([3])) : null;
 }
 
@@ -80,7 +80,7 @@ function paymentsTable(c) {
 
 function milestonesTable(c) {
   const all = [...arr(c.tender && c.tender.milestones), ...arr(c.contracts).flatMap((k) => arr(k.implementation && k.implementation.milestones))];
-  const rows = all.map((m) => [show(m.title || m.id), show(m.type), show(m.dueDate || m.dateMet, fmtDate), show(m.status)]);
+  const rows = all.map((m) => [show(m.title || m.id), show(m.type), show(m.dueDate || m.dateMet, fmtDate), show(m.status, (x) => tCode('ocds.status', x))]);
   return rows.length ? table(t('proc.milestones'), [t('proc.title'), t('proc.type'), t('proc.date'), t('proc.status2')], rows) : null;
 }
 
