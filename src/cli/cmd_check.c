@@ -15,9 +15,11 @@
 
 static void check_usage(FILE *f)
 {
-    fprintf(f, "usage: belfry check --data DIR [--quiet]\n"
+    fprintf(f, "usage: belfry check --data DIR [--vkey KEY] [--quiet]\n"
                "  Recomputes every leaf and subtree hash from the stored entries, verifies\n"
-               "  every signed checkpoint and reports the first mismatch.\n");
+               "  every signed checkpoint and reports the first mismatch.\n"
+               "  --vkey KEY   the log's verifier key as you know it (e.g. as published):\n"
+               "               fail if the store's key differs\n");
 }
 
 int cmd_check(int argc, char **argv)
@@ -25,12 +27,13 @@ int cmd_check(int argc, char **argv)
     static const struct option opts[] = {
         { "data", required_argument, NULL, 'd' },
         { "quiet", no_argument, NULL, 'q' },
+        { "vkey", required_argument, NULL, 'k' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct bf_err err = { 0, "" };
     struct store *s = NULL;
-    const char *data = NULL;
+    const char *data = NULL, *want = NULL;
     int c, quiet = 0, rc;
 
     optind = 1;
@@ -38,6 +41,7 @@ int cmd_check(int argc, char **argv)
         switch (c) {
         case 'd': data = optarg; break;
         case 'q': quiet = 1; break;
+        case 'k': want = optarg; break;
         case 'h': check_usage(stdout); return 0;
         default: check_usage(stderr); return 2;
         }
@@ -48,6 +52,16 @@ int cmd_check(int argc, char **argv)
     }
     if (store_open(data, STORE_READONLY, &s, &err) < 0)
         return cmd_fail("check failed: cannot open the store: %s", err.msg);
+    if (want) {
+        char *have = NULL;
+        if (store_meta_get(s, "log.vkey", &have, &err) < 0 || strcmp(have, want) != 0) {
+            rc = cmd_fail("check failed: the store's log key is %s, not %s", have ? have : "missing", want);
+            free(have);
+            store_close(s);
+            return rc;
+        }
+        free(have);
+    }
     rc = ledger_check(s, quiet ? NULL : stdout, &err);
     store_close(s);
     if (rc < 0)

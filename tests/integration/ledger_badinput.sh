@@ -69,6 +69,9 @@ ok $? "at size $size: tile $t.p/$w is 200, wider, full or higher ones 404"
 kill "$SPID"; wait "$SPID"; SPID=
 
 "$B" check --data "$D" >/dev/null 2>&1; ok $? "check passes before tampering"
+"$B" check --data "$D" --vkey "$("$B" log key --data "$D")" >/dev/null 2>&1; ok $? "check --vkey with the log's own key passes"
+out=$("$B" check --data "$D" --vkey 'other.test/log+12345678+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx' 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q "not other.test"; ok $? "check --vkey with another key fails: $out"
 python3 - "$D/belfry.db" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
