@@ -17,11 +17,13 @@ export const BUYER = { id: 'BE-BCE_KBO-0200393331', name: 'Défense DG Material 
 export function missing() {
   if (!fs.existsSync(BELFRY)) return `no belfry binary at ${BELFRY} (make build/asan/belfry)`;
   if (!fs.existsSync(CHROMIUM)) return 'no /usr/bin/chromium (apt-get install chromium)';
+  let help = '';
   try {
-    execFileSync(BELFRY, ['serve', '--help'], { stdio: 'ignore' });
+    help = execFileSync(BELFRY, ['--help'], { encoding: 'utf8' });
   } catch (e) {
-    return 'this belfry has no serve command';
+    help = String(e.stdout || '');
   }
+  if (!/^\s+serve\s/m.test(help)) return 'this belfry has no serve command';
   return null;
 }
 
