@@ -381,6 +381,72 @@ static void test_nopub_and_cancel(void)
     proc_free(&p);
 }
 
+/* Competitive dialogue: the 37-day limit for requests applies, the 40-day
+ * limit for tenders does not (restricted procedure only); a prior
+ * information notice and urgency on a restricted procedure; the 15-day
+ * standstill after a decision sent by other than electronic means. */
+static void test_other_procedures(void)
+{
+    struct proc p = { 0 };
+    char r[96], all[512];
+    int rc;
+
+    rc = step(&p, PROC_STEP_CREATE, "{\"title\":\"Secure radio\",\"procedure\":\"competitiveDialogue\","
+              "\"mainProcurementCategory\":\"services\",\"estimatedValue\":{\"amount\":30000000,\"currency\":\"EUR\"},"
+              "\"capabilityArea\":\"cyberElectronicWarfare\",\"date\":\"2025-01-06\"}", NULL, r, all);
+    ok(rc == 0, "competitive dialogue created (%s)", all);
+    refuse(&p, PROC_STEP_TENDER, "{\"date\":\"2025-02-03\",\"requestsDeadline\":\"2025-03-11\"}",
+           "dir2009-81/art33-min-time-requests", "dialogue: 36 days for requests");
+    accept(&p, PROC_STEP_TENDER, "{\"date\":\"2025-02-03\",\"requestsDeadline\":\"2025-03-12\"}", "tender", "requests",
+           "dialogue: 37 days for requests");
+    accept(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-03-12\",\"tenderDeadline\":\"2025-04-01\",\"candidates\":["
+           "{\"id\":\"A\",\"name\":\"A\"},{\"id\":\"B\",\"name\":\"B\"},{\"id\":\"C\",\"name\":\"C\"}]}",
+           "tenderUpdate", "tendering", "dialogue: 20 days for final tenders (no Art. 33(3) limit)");
+    accept(&p, PROC_STEP_BIDS, "{\"date\":\"2025-04-02\",\"bids\":[{\"id\":\"B1\",\"tenderer\":{\"id\":\"A\","
+           "\"name\":\"A\"},\"value\":{\"amount\":29000000,\"currency\":\"EUR\"},\"date\":\"2025-03-30\"}]}",
+           "tenderUpdate", "tendering", "one final tender");
+    accept(&p, PROC_STEP_AWARD, "{\"date\":\"2025-04-10\",\"bidId\":\"B1\",\"notification\":\"other\"}", "award",
+           "awarded", "award notified by post");
+    refuse(&p, PROC_STEP_CONTRACT, "{\"date\":\"2025-04-25\",\"dateSigned\":\"2025-04-25\"}",
+           "dir2009-81/art57-standstill", "signed on day 15 of a 15-day standstill");
+    accept(&p, PROC_STEP_CONTRACT, "{\"date\":\"2025-04-26\",\"dateSigned\":\"2025-04-26\"}", "contract",
+           "contracted", "signed on day 16");
+    accept(&p, PROC_STEP_TERMINATION, "{\"date\":\"2025-09-01\",\"rationale\":\"supplier in default\"}",
+           "contractTermination", "terminated", "terminated early");
+    proc_free(&p);
+
+    rc = step(&p, PROC_STEP_CREATE, "{\"title\":\"Ammunition\",\"procedure\":\"restricted\","
+              "\"mainProcurementCategory\":\"goods\",\"estimatedValue\":{\"amount\":5000000,\"currency\":\"EUR\"},"
+              "\"capabilityArea\":\"ammunition\",\"date\":\"2025-01-06\"}", NULL, r, all);
+    accept(&p, PROC_STEP_TENDER, "{\"date\":\"2025-02-03\",\"requestsDeadline\":\"2025-03-12\","
+           "\"priorInformationNotice\":true}", "tender", "requests", "restricted after a prior information notice");
+    refuse(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-03-12\",\"tenderDeadline\":\"2025-04-16\",\"candidates\":["
+           "{\"id\":\"A\",\"name\":\"A\"},{\"id\":\"B\",\"name\":\"B\"},{\"id\":\"C\",\"name\":\"C\"}]}",
+           "dir2009-81/art33-min-time-tenders", "35 days after a PIN (36 needed)");
+    accept(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-03-12\",\"tenderDeadline\":\"2025-04-17\",\"candidates\":["
+           "{\"id\":\"A\",\"name\":\"A\"},{\"id\":\"B\",\"name\":\"B\"},{\"id\":\"C\",\"name\":\"C\"}]}",
+           "tenderUpdate", "tendering", "36 days after a PIN");
+    proc_free(&p);
+
+    rc = step(&p, PROC_STEP_CREATE, "{\"title\":\"Urgent spares\",\"procedure\":\"restricted\","
+              "\"mainProcurementCategory\":\"goods\",\"estimatedValue\":{\"amount\":5000000,\"currency\":\"EUR\"},"
+              "\"capabilityArea\":\"land\",\"date\":\"2025-01-06\"}", NULL, r, all);
+    accept(&p, PROC_STEP_TENDER, "{\"date\":\"2025-02-03\",\"requestsDeadline\":\"2025-02-13\",\"accelerated\":true,"
+           "\"electronicNotice\":true,\"urgencyJustification\":\"operational crisis\"}", "tender", "requests",
+           "accelerated, electronic: 10 days for requests");
+    refuse(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-02-13\",\"tenderDeadline\":\"2025-02-22\",\"candidates\":["
+           "{\"id\":\"A\",\"name\":\"A\"},{\"id\":\"B\",\"name\":\"B\"}],\"insufficientCandidates\":true}",
+           "dir2009-81/art33-min-time-tenders", "accelerated: 9 days for tenders");
+    accept(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-02-13\",\"tenderDeadline\":\"2025-02-23\",\"candidates\":["
+           "{\"id\":\"A\",\"name\":\"A\"},{\"id\":\"B\",\"name\":\"B\"}],\"insufficientCandidates\":true}",
+           "tenderUpdate", "tendering", "accelerated: 10 days, two candidates when fewer applied");
+    refuse(&p, PROC_STEP_CLARIFICATIONS, "{\"date\":\"2025-02-20\",\"question\":\"q\",\"answer\":\"a\"}",
+           "dir2009-81/art33-additional-information", "accelerated: answer 3 days before (4 needed)");
+    accept(&p, PROC_STEP_CLARIFICATIONS, "{\"date\":\"2025-02-19\",\"question\":\"q\",\"answer\":\"a\"}",
+           "tenderUpdate", "tendering", "accelerated: answer 4 days before");
+    proc_free(&p);
+}
+
 static void test_rules_table(void)
 {
     const struct proc_rules *r = proc_rules_for(proc_days_from_civil(2025, 6, 1));
@@ -458,6 +524,7 @@ int main(void)
     test_create_rules();
     test_walk();
     test_nopub_and_cancel();
+    test_other_procedures();
     ok(n_checked >= 20 && n_bad == 0, "all %d releases pass ocds_release_check and ocds_withhold (%d fail)", n_checked,
        n_bad);
     ok(n_disclosed == 1, "the disclosure opens the earlier commitment (ocds_disclose + ocds_disclosure_check)");
