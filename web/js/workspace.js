@@ -40,7 +40,7 @@ function showIssues(form, issues) {
     const text = is.rule ? `${is.message} (${t('ws.rule', { rule: is.rule })})` : is.message;
     const errEl = input && $(input.getAttribute('aria-describedby')?.split(' ').find((x) => x.endsWith('-err')) || '');
     if (input && errEl) {
-      errEl.textContent = errEl.textContent ? `${errEl.textContent} ${text}` : text;
+      if (!errEl.textContent.includes(text)) errEl.textContent = errEl.textContent ? `${errEl.textContent} ${text}` : text;
       input.setAttribute('aria-invalid', 'true');
     } else {
       general.push(text);
@@ -239,8 +239,10 @@ async function serverCheck(form, step) {
 }
 
 // Local rules first (instant), then the server's dry run (authoritative).
+let noticeSeq = 0;
+
 async function checkNotice(form) {
-  clearErrors(form);
+  const seq = ++noticeSeq;
   const local = localNoticeIssues(form);
   let remote = [];
   try {
@@ -250,7 +252,10 @@ async function checkNotice(form) {
   }
   const seen = new Set(remote.map((i) => `${i.field}|${i.rule}`));
   const all = [...remote, ...local.filter((i) => !seen.has(`${i.field}|${i.rule}`))];
-  showIssues(form, all);
+  if (seq === noticeSeq) { // only the latest check speaks
+    clearErrors(form);
+    showIssues(form, all);
+  }
   return all;
 }
 
@@ -286,11 +291,14 @@ async function publishNotice(ev) {
 let stepOcid = null;
 let stepFields = {};
 
+let stepSeq = 0;
+
 async function stepCheck(form) {
-  clearErrors(form);
+  const seq = ++stepSeq;
   const step = $('s-step').value;
   const { body, issues } = stepBody(form, stepFields);
   if (issues.length) {
+    clearErrors(form);
     showIssues(form, issues);
     return issues;
   }
@@ -303,7 +311,10 @@ async function stepCheck(form) {
     remote = issuesFromError(e);
     if (e.detail && e.detail.deadlines) $('s-deadlines').textContent = deadlinesText(e.detail.deadlines);
   }
-  showIssues(form, remote);
+  if (seq === stepSeq) {
+    clearErrors(form);
+    showIssues(form, remote);
+  }
   return remote;
 }
 
