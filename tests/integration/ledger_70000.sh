@@ -23,7 +23,7 @@ echo 'PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wT
 "$B" init --data "$T/d" --key-file "$T/key" >/dev/null 2>&1; ok $? "init with the tessera key"
 "$B" serve --data "$T/d" --listen 127.0.0.1:0 --rate 0 >"$T/serve.out" 2>"$T/serve.err" &
 SPID=$!
-for _ in $(seq 100); do grep -q "listening on port" "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "listening on port" "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 PORT=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$T/serve.out")
 U="http://127.0.0.1:$PORT/log"
 

@@ -49,7 +49,7 @@ ok $? "two appends without a server: the second waits for the first's lock, all 
 
 "$B" serve --data "$D" --listen 127.0.0.1:0 --rate 0 >"$T/serve.out" 2>"$T/serve.err" &
 SPID=$!
-for _ in $(seq 100); do grep -q "listening on port" "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "listening on port" "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 PORT=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$T/serve.out")
 U="http://127.0.0.1:$PORT/log"
 out=$(printf 'd\ne\n' | "$B" log append --data "$D" 2>&1); ok $? "while the server holds the lock, append goes through it ($(echo $out))"

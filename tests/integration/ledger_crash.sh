@@ -42,7 +42,7 @@ start_server() {
     for i in $(seq 50); do
         "$B" serve --data "$T/d" --listen "127.0.0.1:$PORT" --rate 0 >>"$T/serve.out" 2>>"$T/serve.err" &
         SPID=$!
-        for _ in $(seq 100); do
+        for _ in $(seq 400); do
             curl -sf --max-time 1 "$U/checkpoint" -o /dev/null 2>/dev/null && [ -S "$T/d/admin.sock" ] && return 0
             kill -0 "$SPID" 2>/dev/null || break
             sleep 0.05

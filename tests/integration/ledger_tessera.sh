@@ -30,7 +30,7 @@ ok $? "init prints tessera's verifier key"
 
 "$B" serve --data "$T/d" --listen 127.0.0.1:0 --rate 0 >"$T/serve.out" 2>"$T/serve.err" &
 SPID=$!
-for _ in $(seq 100); do grep -q "listening on port" "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "listening on port" "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
 PORT=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$T/serve.out")
 ok $([ -n "$PORT" ]; echo $?) "belfry serve is listening (port ${PORT:-none})"
 U="http://127.0.0.1:$PORT/log"

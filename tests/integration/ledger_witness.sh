@@ -23,7 +23,7 @@ start() { # out-file cmd... ; sets PID and PORT
     "${@:2}" >"$1" 2>"$1.err" &
     PID=$!
     PORT=
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         PORT=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$1" 2>/dev/null)
         [ -n "$PORT" ] && return 0
         sleep 0.1
@@ -44,7 +44,7 @@ U="http://127.0.0.1:$PORT/log"
 ok $([ -n "$PORT" ]; echo $?) "log server listening on port $PORT"
 
 wait_cosigned() { # size: until the served checkpoint has that size and a w1 line
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         curl -sf "$U/checkpoint" -o "$T/cp" && [ "$(sed -n 2p "$T/cp")" = "$1" ] &&
             grep -q "^— witness.test/w1 " "$T/cp" && return 0
         sleep 0.1
@@ -64,7 +64,7 @@ seq 11 20 | sed 's/^/record /' | "$B" log append --data "$T/d" >"$T/idx"; rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 ok $([ $rc = 0 ] && [ "$(tail -1 "$T/idx")" = 19 ]; echo $?) "with the witness down appends are acknowledged (${ms} ms)"
 got=
-for _ in $(seq 40); do
+for _ in $(seq 300); do
     curl -sf "$U/checkpoint" -o "$T/cp" && [ "$(sed -n 2p "$T/cp")" = 20 ] && got=1 && break
     sleep 0.1
 done
