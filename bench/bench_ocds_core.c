@@ -5,7 +5,8 @@
  * release check, withholding (public form + commitments), compiled and
  * versioned merge per record, and the export writers (release package
  * plain/gzip/zstd, record package, JSON Lines, CSV). Results go to stdout
- * and bench/results/ocds_core.txt.
+ * and are appended to bench/results/ocds_core.txt with the load average
+ * (the build machine is shared: figures are lower bounds).
  *
  * usage: bench_ocds_core [PROCEDURES]
  */
@@ -117,7 +118,15 @@ int main(int argc, char **argv)
     out = fopen("bench/results/ocds_core.txt", "a");
     if (out) {
         time_t now_t = time(NULL);
+        char load[64] = "?";
+        FILE *la = fopen("/proc/loadavg", "r");
+        if (la && !fgets(load, sizeof load, la))
+            snprintf(load, sizeof load, "?\n");
+        if (la)
+            fclose(la);
         fprintf(out, "# bench_ocds_core %zu procedures (%zu releases), %s", procs, n, ctime_r(&now_t, hex));
+        fprintf(out, "# load average at start: %s# MB/s is of the output written (compressed bytes when compressed)\n",
+                load);
     }
     for (i = 0; i < procs; i++)
         gen((unsigned)i, full + 3 * i);
