@@ -90,8 +90,7 @@ buyers = [b["id"] for b in get("/api/v1/organisations?q=de&role=buyer")["organis
 filters = ["capability=dronesUav", "capability=ammunition", "noncompetitive=1", "procedure=restricted",
            "procedure=negotiatedWithoutPublication", "status=contract", "year=2023", "cpv=35", "min=1000000",
            "sort=value-desc", "sort=newest", "page=3", "from=2023-01-01&to=2023-12-31"]
-search = []
-for i in range(2000):
+def one():
     parts = []
     if rnd.random() < 0.75:
         parts.append("q=" + urllib.parse.quote(rnd.choice(words)))
@@ -99,8 +98,17 @@ for i in range(2000):
         parts.append(rnd.choice(filters))
     if rnd.random() < 0.15:
         parts.append("buyer=" + urllib.parse.quote(rnd.choice(buyers)))
-    search.append("/api/v1/search?" + "&".join(parts or ["sort=newest"]))
-for name, paths in (("records", recs), ("releases", rels), ("search", search)):
+    return "&".join(parts or ["sort=newest"])
+# "search": 300 popular searches, asked again and again (the response cache
+# serves repeats until the index changes); "search-cold": 20 000 distinct
+# searches (page 1..40 of the mix), so nearly every request runs SQLite.
+search = ["/api/v1/search?" + one() for _ in range(300)]
+cold = set()
+while len(cold) < 20000:
+    cold.add("/api/v1/search?" + one() + "&page=%d" % rnd.randint(1, 40))
+cold = list(cold)
+rnd.shuffle(cold)
+for name, paths in (("records", recs), ("releases", rels), ("search", search), ("search-cold", cold)):
     with open(f"{work}/{name}.paths", "w") as f:
         f.write("\n".join(paths) + "\n")
 PY
@@ -121,7 +129,7 @@ end
 LUA
 
 # Checks every sampled path answers 200 before timing anything.
-for f in records releases search; do
+for f in records releases search search-cold; do
     while read -r p; do
         code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE$p")
         [ "$code" = 200 ] || { echo "portal_wrk: $p answered $code" >&2; exit 1; }
@@ -134,7 +142,7 @@ run() { # name, connections
         /Requests\/sec/ { rps = $2 }
         /^ +50%/ { p50 = $2 } /^ +90%/ { p90 = $2 } /^ +99%/ { p99 = $2 }
         /Non-2xx/ { bad = $NF }
-        END { printf "%-9s c=%-3d %10.0f req/s   p50 %-8s p90 %-8s p99 %-8s non-2xx %s\n", name, c, rps, p50, p90, p99, bad ? bad : 0 }' \
+        END { printf "%-11s c=%-3d %10.0f req/s   p50 %-8s p90 %-8s p99 %-8s non-2xx %s\n", name, c, rps, p50, p90, p99, bad ? bad : 0 }' \
         "$WORK/$1-$2.wrk"
 }
 
@@ -147,12 +155,15 @@ run() { # name, connections
     echo "# wrk -t$THREADS -d${DURATION}s --latency, 2000 sampled paths per endpoint, keep-alive, rate limit off; belfry serve --threads $SERVER_THREADS"
     echo "# records  = GET /api/v1/records/{ocid} (compiled + versioned release, release list with receipts)"
     echo "# releases = GET /api/v1/releases/{ocid}/{id} (one public release as logged)"
-    echo "# search   = GET /api/v1/search (full text and/or filters, sorting, paging)"
+    echo "# search   = GET /api/v1/search, 300 popular searches (full text and/or filters, sorting), repeated: response cache"
+    echo "# search-cold = 20000 distinct searches (the same mix, pages 1..40): nearly every request runs the query"
     echo "# targets: record reads >= 20000 req/s and p99 <= 20 ms; search p99 <= 50 ms"
     run records "$CONNS"
     run releases "$CONNS"
     run search "$CONNS"
+    run search-cold "$CONNS"
     run records 8
     run releases 8
     run search 8
+    run search-cold 8
 } | tee "$OUT"

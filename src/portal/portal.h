@@ -82,6 +82,19 @@ int portal_filter_parse(portal_param_fn get, void *arg, struct bf_arena *arena, 
 int portal_search_json(struct store *s, const struct store_portal_filter *f, struct bf_buf *out,
                        struct bf_err *err);
 
+/* ---- response cache (portal_cache.c) --------------------------------- */
+
+#define PORTAL_CACHE_SLOTS 1024
+#define PORTAL_CACHE_MAX_ENTRY (64 * 1024)
+
+/* The canonical text of a filter (the cache key). */
+int portal_filter_key(const struct store_portal_filter *f, struct bf_buf *out);
+/* 1 and the cached response appended to out if key was stored by owner
+ * (e.g. the store) at generation gen; 0 otherwise. */
+int portal_cache_get(const void *owner, const char *key, uint64_t gen, struct bf_buf *out);
+/* Stores a response (copied; ignored if larger than PORTAL_CACHE_MAX_ENTRY). */
+void portal_cache_put(const void *owner, const char *key, uint64_t gen, const char *body, size_t len);
+
 /* Appends the JSON summary of one procedure row. */
 int portal_row_json(struct bf_buf *out, const struct store_portal_proc *r);
 

@@ -28,19 +28,35 @@ static void fail(struct http_resp *resp, struct bf_err *err)
     http_resp_bf_err(resp, err);
 }
 
+/* Searches go through the response cache: same filter, same index
+ * generation, same answer. */
 static int h_search(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     struct app *app = ctx;
     struct store_portal_filter f;
     struct bf_err err = { 0 };
+    struct bf_buf key = BF_BUF_INIT;
+    uint64_t gen = portal_generation();
+    int keyed;
 
-    if (portal_filter_parse(req_param, req, req->arena, &f, &err) < 0 ||
-        portal_search_json(app->store, &f, &resp->body, &err) < 0) {
+    bf_buf_init(&key, 4096);
+    if (portal_filter_parse(req_param, req, req->arena, &f, &err) < 0) {
         fail(resp, &err);
-        return 0;
+        goto out;
+    }
+    keyed = portal_filter_key(&f, &key) == 0;
+    if (!keyed || !portal_cache_get(app->store, key.data, gen, &resp->body)) {
+        if (portal_search_json(app->store, &f, &resp->body, &err) < 0) {
+            fail(resp, &err);
+            goto out;
+        }
+        if (keyed)
+            portal_cache_put(app->store, key.data, gen, resp->body.data, resp->body.len);
     }
     resp->cache = HTTP_CACHE_SHORT;
     resp->short_seconds = 1;
+out:
+    bf_buf_free(&key);
     return 0;
 }
 

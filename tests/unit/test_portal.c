@@ -287,6 +287,34 @@ static void test_fts_query(void)
     ok(portal_fts_query(" -- ", q, sizeof q) == 0, "no searchable text");
 }
 
+static void test_cache(void)
+{
+    struct store_portal_filter a = { 0 }, b = { 0 };
+    struct bf_buf ka = BF_BUF_INIT, kb = BF_BUF_INIT, out = BF_BUF_INIT;
+    char *big = bf_xcalloc(1, PORTAL_CACHE_MAX_ENTRY + 2);
+    int owner;
+
+    a.fts = "\"drones\"*";
+    a.limit = b.limit = 20;
+    b.fts = "\"drones\"*";
+    b.offset = 20;
+    ok(portal_filter_key(&a, &ka) == 0 && portal_filter_key(&b, &kb) == 0 && strcmp(ka.data, kb.data) != 0,
+       "different pages have different cache keys");
+    portal_cache_put(&owner, ka.data, 7, "{\"x\":1}", 7);
+    ok(portal_cache_get(&owner, ka.data, 7, &out) == 1 && out.data && !strcmp(out.data, "{\"x\":1}"), "hit");
+    bf_buf_reset(&out);
+    ok(portal_cache_get(&owner, ka.data, 8, &out) == 0 && out.len == 0, "a newer index generation misses");
+    ok(portal_cache_get(&owner, kb.data, 7, &out) == 0, "another key misses");
+    ok(portal_cache_get(st, ka.data, 7, &out) == 0, "another owner (store) misses");
+    memset(big, 'x', PORTAL_CACHE_MAX_ENTRY + 1);
+    portal_cache_put(&owner, kb.data, 7, big, PORTAL_CACHE_MAX_ENTRY + 1);
+    ok(portal_cache_get(&owner, kb.data, 7, &out) == 0, "oversized responses are not kept");
+    free(big);
+    bf_buf_free(&ka);
+    bf_buf_free(&kb);
+    bf_buf_free(&out);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/belfry-test-portal-XXXXXX";
@@ -305,6 +333,7 @@ int main(void)
     test_reindex_replaces();
     test_stats();
     test_orgs();
+    test_cache();
     store_close(st);
     {
         char cmd[128];

@@ -1,0 +1,91 @@
+/*
+ * portal_cache.c - a small response cache for the search API: the JSON of
+ * a search is kept per (canonical filter, index generation), so a popular
+ * query costs one copy until the indexer commits something new.
+ *
+ * Direct-mapped: PORTAL_CACHE_SLOTS slots chosen by a hash of the key; a
+ * new entry replaces whatever held its slot. Bounded: responses larger
+ * than PORTAL_CACHE_MAX_ENTRY are not kept, so the cache never holds more
+ * than slots x that size. An entry of an older generation is a miss, so a
+ * result is never staler than the index itself.
+ */
+#include "common.h"
+#include "buf.h"
+#include "portal.h"
+
+#include <pthread.h>
+
+struct slot {
+    char *key;
+    char *body;
+    size_t len;
+    uint64_t gen;
+    const void *owner;
+};
+
+static struct {
+    pthread_mutex_t mu;
+    struct slot s[PORTAL_CACHE_SLOTS];
+} cache = { PTHREAD_MUTEX_INITIALIZER, { { 0 } } };
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+int portal_cache_get(const void *owner, const char *key, uint64_t gen, struct bf_buf *out)
+{
+    struct slot *e = &cache.s[fnv1a(key) % PORTAL_CACHE_SLOTS];
+    int hit = 0;
+
+    pthread_mutex_lock(&cache.mu);
+    if (e->key && e->gen == gen && e->owner == owner && !strcmp(e->key, key))
+        hit = bf_buf_append(out, e->body, e->len) == 0;
+    pthread_mutex_unlock(&cache.mu);
+    return hit;
+}
+
+void portal_cache_put(const void *owner, const char *key, uint64_t gen, const char *body, size_t len)
+{
+    struct slot *e = &cache.s[fnv1a(key) % PORTAL_CACHE_SLOTS];
+    char *k, *b;
+
+    if (len > PORTAL_CACHE_MAX_ENTRY)
+        return;
+    k = bf_xstrdup(key);
+    b = bf_xmalloc(len + 1);
+    memcpy(b, body, len);
+    b[len] = 0;
+    pthread_mutex_lock(&cache.mu);
+    free(e->key);
+    free(e->body);
+    e->key = k;
+    e->body = b;
+    e->len = len;
+    e->gen = gen;
+    e->owner = owner;
+    pthread_mutex_unlock(&cache.mu);
+}
+
+/* The canonical text of a filter: every field, in a fixed order, so two
+ * requests that mean the same search share one entry. */
+int portal_filter_key(const struct store_portal_filter *f, struct bf_buf *out)
+{
+    const char *v[] = { f->fts, f->buyer, f->supplier, f->procedure, f->capability, f->cpv_prefix, f->status,
+                        f->date_from, f->date_to };
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < BF_ARRAY_LEN(v); i++) {
+        rc |= bf_buf_puts(out, v[i] ? v[i] : "");
+        rc |= bf_buf_putc(out, '\x1f');
+    }
+    rc |= bf_buf_printf(out, "%d\x1f%d\x1f%d:%.17g\x1f%d:%.17g\x1f%d\x1f%d\x1f%d", f->year, f->noncompetitive, f->has_min,
+                        f->min_amount, f->has_max, f->max_amount, (int)f->sort, f->limit, f->offset);
+    return rc ? BF_ELIMIT : 0;
+}
