@@ -117,8 +117,8 @@ struct ledger {
     pthread_t seq;
 
     /* sequencer-only state */
+    int broken;                        /* a failed batch left the store in doubt */
     struct ledger_tree tree;
-    struct ledger_tree snap;
 
     struct ledger_cache cache;
     struct ledger_admin *admin;

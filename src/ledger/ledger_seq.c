@@ -140,6 +140,12 @@ static void run_batch(struct ledger *l, struct ledger_req *reqs)
     size_t i;
     int rc, k;
 
+    if (l->broken) {
+        rc = bf_err_set(&err, BF_EIO, "the log stopped taking appends after a store failure; restart belfry "
+                                      "(it recovers from the store)");
+        fail_batch(reqs, rc, &err);
+        goto out;
+    }
     if ((rc = store_txn_begin(l->s, &b.t, &err)) < 0)
         goto fail;
     for (r = reqs; r; r = r->next)
@@ -170,9 +176,18 @@ fail:
     fail_batch(reqs, rc, &err);
     fprintf(stderr, "belfry: ledger: a batch of appends failed: %s\n", err.msg);
     {
+        /* Rebuild the edge from the store, which holds the state before
+         * this batch, unless the store says otherwise (a commit that
+         * reported failure but reached the disk): then stop appending
+         * rather than risk signing over a tree we cannot vouch for. */
         struct bf_err lerr = { 0, "" };
-        if (ledger_tree_load(&l->tree, start, ledger_tile_hashes, l, &lerr) < 0)
-            fprintf(stderr, "belfry: ledger: cannot rebuild the tree edge: %s\n", lerr.msg);
+        uint64_t count = 0;
+        if (store_log_count(l->s, &count, &lerr) < 0 || count != start ||
+            ledger_tree_load(&l->tree, start, ledger_tile_hashes, l, &lerr) < 0) {
+            l->broken = 1;
+            fprintf(stderr, "belfry: ledger: stopped taking appends (store holds %" PRIu64 " entries, expected %"
+                            PRIu64 "%s%s); restart to recover\n", count, start, lerr.msg[0] ? ": " : "", lerr.msg);
+        }
     }
 out:
     free(b.tiles);

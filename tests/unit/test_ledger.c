@@ -12,6 +12,7 @@
 #include "ledger/ledger.h"
 #include "ledger/ledger_int.h"
 #include "store/store.h"
+#include "store/store_log.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -193,6 +194,55 @@ static void test_limits_and_hooks(void)
     free(big);
 }
 
+/* A hook that writes the entry row itself, so the sequencer's own insert
+ * fails: a store error in the middle of a batch. */
+static int hook_sabotage(struct store_txn *t, uint64_t index, void *arg, struct bf_err *err)
+{
+    tlog_hash h;
+    (void)arg;
+    tlog_leaf_hash("x", 1, &h);
+    return store_log_put_entry(t, index, &h, "x", 1, err);
+}
+
+static void test_failed_batch(void)
+{
+    struct bf_err err = { 0, "" };
+    struct store *s;
+    struct ledger *l;
+    struct ledger_item it[3];
+    struct bf_buf before = BF_BUF_INIT, after = BF_BUF_INIT;
+    uint64_t idx = 0;
+
+    if (mk("g", STORE_NOSYNC, &s, &l, &err) < 0) {
+        ok(0, "open g: %s", err.msg);
+        return;
+    }
+    append1(l, "zero", NULL);
+    append1(l, "one", NULL);
+    ledger_checkpoint(l, &before, NULL, NULL);
+    memset(it, 0, sizeof it);
+    it[0].entry = "two";
+    it[0].len = 3;
+    it[1].entry = "three";
+    it[1].len = 5;
+    it[1].hook = hook_sabotage;
+    it[2].entry = "four";
+    it[2].len = 4;
+    ok(ledger_append(l, it, 3, &err) < 0 && it[0].rc < 0 && it[1].rc < 0 && it[2].rc < 0 &&
+           strstr(it[0].err.msg, "not appended"),
+       "a store error mid-batch fails every item of the batch: %s", it[0].err.msg);
+    ledger_checkpoint(l, &after, NULL, NULL);
+    ok(ledger_size(l) == 2 && before.len == after.len && !memcmp(before.data, after.data, before.len),
+       "nothing of the failed batch is published");
+    ok(append1(l, "two again", &idx) == 0 && idx == 2, "the next append takes index 2");
+    err.msg[0] = 0;
+    ok(ledger_check(s, NULL, &err) == 0, "check passes after the failed batch %s", err.msg);
+    bf_buf_free(&before);
+    bf_buf_free(&after);
+    ledger_close(l);
+    store_close(s);
+}
+
 struct worker {
     struct ledger *l;
     int id, n, bad;
@@ -355,6 +405,18 @@ static void test_tamper(void)
     store_close(s);
     dir_of("e", dir, sizeof dir);
 
+    ok(raw_sql("e", "CREATE TABLE bk AS SELECT * FROM log_hash;"
+                    "UPDATE log_hash SET hash = zeroblob(32) WHERE level = 1 AND idx = 1") == 0,
+       "tamper the stored hash of leaves 256..511");
+    store_open(dir, STORE_READONLY, &s, &err);
+    ok(ledger_check(s, NULL, &err) == BF_ECORRUPT && strstr(err.msg, "level 1 index 1"),
+       "check names the altered subtree hash: %s", err.msg);
+    store_close(s);
+    ok(raw_sql("e", "UPDATE log_hash SET hash = (SELECT hash FROM bk WHERE level = 1 AND idx = 1)"
+                    " WHERE level = 1 AND idx = 1; DROP TABLE bk") == 0, "restore it");
+    store_open(dir, STORE_READONLY, &s, &err);
+    ok(ledger_check(s, NULL, &err) == 0, "check passes again %s", err.msg);
+    store_close(s);
     ok(raw_sql("e", "UPDATE log_entry SET data = CAST('record 9!' AS BLOB) WHERE idx = 5") == 0, "tamper entry 5");
     store_open(dir, STORE_READONLY, &s, &err);
     ok(ledger_check(s, NULL, &err) == BF_ECORRUPT && strstr(err.msg, "entry 5 was altered"),
@@ -446,6 +508,7 @@ int main(void)
     }
     test_init_rules();
     test_limits_and_hooks();
+    test_failed_batch();
     test_concurrency_and_proofs();
     test_tamper();
     test_damaged_file();
