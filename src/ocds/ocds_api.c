@@ -170,7 +170,7 @@ static int h_release(struct http_req *req, struct http_resp *resp, void *ctx)
 struct rec_acc {
     struct bf_buf *b;
     const char *base;
-    json_t *all;     /* parsed releases for the versioned release */
+    json_t *all;     /* parsed releases, when the stored merge is behind */
     int n, rc;
 };
 
@@ -202,6 +202,8 @@ static int rec_row(void *arg, const struct store_ocds_release *r)
     rc = rc ? rc : bf_buf_putc(a->b, '}');
     if (rc)
         return a->rc = rc;
+    if (!a->all)
+        return 0;
     v = json_loadb(r->body, r->body_len, 0, NULL);
     if (!v)
         return a->rc = BF_ECORRUPT;
@@ -226,46 +228,51 @@ static int merged_text(json_t *all, int versioned, struct bf_buf *b, struct bf_e
     return rc;
 }
 
-static int h_record(struct http_req *req, struct http_resp *resp, void *ctx)
+int ocds_record_json(struct store *s, const char *ocid, const char *base, struct bf_buf *b, struct bf_err *err)
 {
-    const char *ocid = http_req_param(req, "ocid");
-    struct store *s = api.app->store;
     struct store_ocds_record rec;
     struct rec_acc a;
-    struct bf_err err = { 0 };
-    struct bf_buf *b = &resp->body;
-    int rc;
+    int rc, current;
 
-    (void)ctx;
-    memset(&rec, 0, sizeof rec);
-    if (!key_ok(ocid))
-        return bad_request(resp, "ocid must be 1..1024 bytes");
-    rc = store_ocds_record_get(s, ocid, &rec, &err);
-    if (rc) {
-        http_resp_bf_err(resp, &err);
-        return 0;
-    }
+    rc = store_ocds_record_get(s, ocid, &rec, err);
+    if (rc)
+        return rc;
     memset(&a, 0, sizeof a);
     a.b = b;
-    a.base = base_url(req);
-    a.all = json_array();
+    a.base = base;
+    current = rec.compiled_n == rec.nrel;
+    a.all = current ? NULL : json_array(); /* the stored merge is behind: merge here */
     rc = bf_buf_puts(b, "{\"ocid\":");
     rc = rc ? rc : put_str(b, ocid);
     rc = rc ? rc : bf_buf_puts(b, ",\"releases\":[");
-    rc = rc ? rc : store_ocds_releases_of(s, ocid, rec_row, &a, &err);
+    rc = rc ? rc : store_ocds_releases_of(s, ocid, rec_row, &a, err);
     rc = rc ? rc : bf_buf_puts(b, "],\"compiledRelease\":");
-    if (!rc && rec.compiled_n == rec.nrel)
+    if (!rc && current)
         rc = bf_buf_append(b, rec.compiled, rec.compiled_len);
-    else if (!rc) /* the stored compiled release is behind: merge here */
-        rc = merged_text(a.all, 0, b, &err);
+    else if (!rc)
+        rc = merged_text(a.all, 0, b, err);
     rc = rc ? rc : bf_buf_puts(b, ",\"versionedRelease\":");
-    rc = rc ? rc : merged_text(a.all, 1, b, &err);
+    if (!rc && current)
+        rc = bf_buf_append(b, rec.versioned, rec.versioned_len);
+    else if (!rc)
+        rc = merged_text(a.all, 1, b, err);
     rc = rc ? rc : bf_buf_putc(b, '}');
     json_decref(a.all);
     store_ocds_record_clear(&rec);
-    if (rc) {
-        if (!err.code)
-            bf_err_set(&err, rc, "building record %s", ocid);
+    if (rc && err && !err->code)
+        bf_err_set(err, rc, "building record %s", ocid);
+    return rc;
+}
+
+static int h_record(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    const char *ocid = http_req_param(req, "ocid");
+    struct bf_err err = { 0 };
+
+    (void)ctx;
+    if (!key_ok(ocid))
+        return bad_request(resp, "ocid must be 1..1024 bytes");
+    if (ocds_record_json(api.app->store, ocid, base_url(req), &resp->body, &err) < 0) {
         http_resp_bf_err(resp, &err);
         return 0;
     }

@@ -144,6 +144,11 @@ struct ocds_export;
  * for record packages). Reads one consistent snapshot per statement. */
 int ocds_store_export(struct store *s, struct ocds_export *x, int by_record, struct bf_err *err);
 
+/* The record of ocid as GET /api/v1/records/{ocid} serves it: linked
+ * releases (url under base, date, tag, id, logIndex, sha256, receipt),
+ * compiledRelease and versionedRelease, appended to b. BF_ENOTFOUND. */
+int ocds_record_json(struct store *s, const char *ocid, const char *base, struct bf_buf *b, struct bf_err *err);
+
 /* ---- opening a data directory for the commands --------------------------- */
 
 struct ocds_session {

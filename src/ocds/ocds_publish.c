@@ -11,12 +11,13 @@
  *    the release as submitted, before withholding, so random salts do not
  *    matter) is a no-op returning the original index; different content
  *    under a used (ocid, id) is BF_ECONFLICT.
- *  - The record's compiled release is the merge of every public release
- *    of its ocid. When a release is not older than the record's latest,
- *    it is folded into the cached compiled release (merge of [compiled,
- *    new]); otherwise the record is re-merged from all its releases.
- *  - The compiled-release cache is only trusted when its last index
- *    matches the record row, and is flushed when a ledger append fails.
+ *  - The record row caches the compiled and versioned releases of every
+ *    public release of its ocid, so a record is read without merging.
+ *    They are merged once per record per batch: releases of a batch that
+ *    are followed by another release of the same ocid only count
+ *    themselves (deferred), the last one merges for all. If that last one
+ *    is rejected, the row says its merge is behind (compiled_n < nrel):
+ *    readers merge for themselves and the next publish re-merges.
  */
 #include "common.h"
 #include "ocds.h"
@@ -27,21 +28,10 @@
 #include "store/store.h"
 #include "store/store_ocds.h"
 
-#include <pthread.h>
-
-#define CACHE_SLOTS 4096
-
-struct cache_ent {
-    char *ocid;
-    uint64_t last_index;
-    json_t *compiled;
-};
 
 struct ocds_ctx {
     struct store *s;
     struct ledger *l;
-    pthread_mutex_t lock; /* guards cache */
-    struct cache_ent cache[CACHE_SLOTS];
 };
 
 /* One release on its way into the log. */
@@ -51,6 +41,7 @@ struct pub {
     size_t pos;              /* index in batch */
     int defer;               /* a later item of the batch has the same ocid: it compiles */
     int inserted;            /* set by a successful hook */
+    uint64_t index;          /* log index, set by the hook */
     json_t *pub;             /* public release */
     char *sidecar;           /* JCS text of the private sidecar, or NULL */
     size_t sidecar_len;
@@ -69,29 +60,12 @@ int ocds_ctx_new(struct store *s, struct ledger *l, struct ocds_ctx **out, struc
     c = bf_xcalloc(1, sizeof *c);
     c->s = s;
     c->l = l;
-    pthread_mutex_init(&c->lock, NULL);
     *out = c;
     return 0;
 }
 
-static void cache_flush(struct ocds_ctx *c)
-{
-    size_t i;
-    pthread_mutex_lock(&c->lock);
-    for (i = 0; i < CACHE_SLOTS; i++) {
-        free(c->cache[i].ocid);
-        json_decref(c->cache[i].compiled);
-        memset(&c->cache[i], 0, sizeof c->cache[i]);
-    }
-    pthread_mutex_unlock(&c->lock);
-}
-
 void ocds_ctx_free(struct ocds_ctx *c)
 {
-    if (!c)
-        return;
-    cache_flush(c);
-    pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
@@ -103,38 +77,6 @@ struct store *ocds_ctx_store(struct ocds_ctx *c)
 struct ledger *ocds_ctx_ledger(struct ocds_ctx *c)
 {
     return c->l;
-}
-
-static size_t slot_of(const char *ocid)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *ocid; ocid++)
-        h = (h ^ (unsigned char)*ocid) * 1099511628211ULL;
-    return (size_t)(h % CACHE_SLOTS);
-}
-
-/* New reference to the cached compiled release of ocid at last_index. */
-static json_t *cache_get(struct ocds_ctx *c, const char *ocid, uint64_t last_index)
-{
-    struct cache_ent *e = &c->cache[slot_of(ocid)];
-    json_t *v = NULL;
-    pthread_mutex_lock(&c->lock);
-    if (e->ocid && e->last_index == last_index && !strcmp(e->ocid, ocid))
-        v = json_incref(e->compiled);
-    pthread_mutex_unlock(&c->lock);
-    return v;
-}
-
-static void cache_put(struct ocds_ctx *c, const char *ocid, uint64_t last_index, json_t *compiled)
-{
-    struct cache_ent *e = &c->cache[slot_of(ocid)];
-    pthread_mutex_lock(&c->lock);
-    free(e->ocid);
-    json_decref(e->compiled);
-    e->ocid = bf_xstrdup(ocid);
-    e->last_index = last_index;
-    e->compiled = json_incref(compiled);
-    pthread_mutex_unlock(&c->lock);
 }
 
 /* ---- preparing ---------------------------------------------------------- */
@@ -275,13 +217,28 @@ struct merge_acc {
     size_t n, cap;
     int rc;
     struct bf_err *err;
+    const struct pub *p;     /* the merging release: its batch holds parsed releases */
 };
+
+/* The parsed public release of log index idx if this batch inserted it. */
+static json_t *batch_release(const struct pub *p, uint64_t idx)
+{
+    size_t i;
+    for (i = p->pos + 1; i-- > 0;) {
+        const struct pub *q = &p->batch[i];
+        if ((q == p || q->inserted) && q->index == idx && !strcmp(q->ocid, p->ocid))
+            return json_incref(q->pub);
+    }
+    return NULL;
+}
 
 static int acc_row(void *arg, const struct store_ocds_release *r)
 {
     struct merge_acc *a = arg;
     json_error_t je;
-    json_t *v = json_loadb(r->body, r->body_len, 0, &je);
+    json_t *v = a->p ? batch_release(a->p, r->index) : NULL;
+    if (!v)
+        v = json_loadb(r->body, r->body_len, 0, &je);
     if (!v) {
         a->rc = bf_err_set(a->err, BF_ECORRUPT, "stored release %s/%s does not parse: %s", r->ocid, r->id, je.text);
         return a->rc;
@@ -302,78 +259,29 @@ static void acc_free(struct merge_acc *a)
     free(a->v);
 }
 
-/* Compiled release from every stored release of ocid (writer view). */
-static int remerge(struct store_txn *t, const char *ocid, json_t **out, struct bf_err *err)
+/* Compiled and versioned releases of every stored release of ocid
+ * (writer view, so this transaction's releases are included). */
+static int merge_all(struct store_txn *t, const struct pub *p, json_t **compiled, json_t **versioned,
+                     struct bf_err *err)
 {
-    struct merge_acc a = { NULL, 0, 0, 0, err };
-    int rc = store_ocds_releases_of_w(t, ocid, acc_row, &a, err);
+    struct merge_acc a = { NULL, 0, 0, 0, err, p };
+    int rc = store_ocds_releases_of_w(t, p->ocid, acc_row, &a, err);
     if (!rc)
-        rc = ocds_merge_compiled(a.v, a.n, out, err);
+        rc = ocds_merge_compiled(a.v, a.n, compiled, err);
+    if (!rc)
+        rc = ocds_merge_versioned(a.v, a.n, versioned, err);
     acc_free(&a);
     return rc;
 }
 
-/* The compiled release stored for the record (cache or stored text). */
-static int stored_compiled(struct ocds_ctx *c, struct store_txn *t, const char *ocid,
-                           const struct store_ocds_record *meta, json_t **out, struct bf_err *err)
-{
-    struct store_ocds_record full;
-    json_error_t je;
-    int rc;
-
-    *out = cache_get(c, ocid, meta->compiled_index);
-    if (*out)
-        return 0;
-    rc = store_ocds_record_get_w(t, ocid, 1, &full, err);
-    if (rc)
-        return rc;
-    *out = json_loadb(full.compiled, full.compiled_len, 0, &je);
-    store_ocds_record_clear(&full);
-    if (!*out)
-        return bf_err_set(err, BF_ECORRUPT, "stored compiled release of %s does not parse: %s", ocid, je.text);
-    return 0;
-}
-
-/* Compiled release after p, folding the stored compiled release with the
- * releases of this ocid that earlier hooks of the batch inserted without
- * compiling (deferred) and p itself; a full re-merge when that is not
- * possible (the stored one is behind, or a release is older than it). */
-static int compile_record(struct pub *p, struct store_txn *t, const struct store_ocds_record *meta, int exists,
-                          json_t **out, struct bf_err *err)
-{
-    json_t **v = bf_xcalloc(p->pos + 2, sizeof *v);
-    size_t n = 0, i;
-    int rc = 0, incremental = 1;
-
-    for (i = 0; i <= p->pos; i++) {
-        struct pub *q = &p->batch[i];
-        if (q != p && !(q->inserted && q->defer && !strcmp(q->ocid, p->ocid)))
-            continue;
-        if (exists && meta->compiled_n && strcmp(q->date, meta->compiled_date) < 0)
-            incremental = 0;
-        v[1 + n++] = q->pub;
-    }
-    if (!exists || meta->compiled_n + n != meta->nrel + 1)
-        incremental = exists ? 0 : 1;
-    if (incremental && exists && meta->compiled_n) {
-        rc = stored_compiled(p->c, t, p->ocid, meta, &v[0], err);
-        if (!rc)
-            rc = ocds_merge_compiled(v, n + 1, out, err);
-        json_decref(v[0]);
-    } else if (incremental) {
-        rc = ocds_merge_compiled(v + 1, n, out, err);
-    } else {
-        rc = remerge(t, p->ocid, out, err);
-    }
-    free(v);
-    return rc;
-}
-
+/* Updates the record of p's ocid. A deferred release (a later release of
+ * the batch has the same ocid) only counts itself; the last one of the
+ * batch merges the record once for all of them. */
 static int update_record(struct pub *p, struct store_txn *t, uint64_t index, struct bf_err *err)
 {
     struct store_ocds_record meta, rec;
-    struct bf_buf text = BF_BUF_INIT;
-    json_t *compiled = NULL;
+    struct bf_buf ctext = BF_BUF_INIT, vtext = BF_BUF_INIT;
+    json_t *compiled = NULL, *versioned = NULL;
     int rc, exists;
 
     memset(&rec, 0, sizeof rec);
@@ -381,40 +289,42 @@ static int update_record(struct pub *p, struct store_txn *t, uint64_t index, str
     if (rc && rc != BF_ENOTFOUND)
         return rc;
     exists = rc == 0;
-    if (exists) {
+    if (exists)
         rec = meta;
-    } else {
-        memset(&meta, 0, sizeof meta);
-        rec.first_index = index;
-    }
+    else
+        memset(&meta, 0, sizeof meta), rec.first_index = index;
     rec.nrel = meta.nrel + 1;
     rec.last_index = index;
     if (!exists || strcmp(p->date, meta.last_date) > 0)
         snprintf(rec.last_date, sizeof rec.last_date, "%s", p->date);
     if (p->defer)
         return store_ocds_record_put_meta(t, p->ocid, &rec, err);
-    rc = compile_record(p, t, &meta, exists, &compiled, err);
+    rc = merge_all(t, p, &compiled, &versioned, err);
     if (!rc)
-        rc = ocds_jcs(compiled, &text, err);
+        rc = ocds_jcs(compiled, &ctext, err);
+    if (!rc)
+        rc = ocds_jcs(versioned, &vtext, err);
     if (!rc) {
-        rec.compiled = text.data;
-        rec.compiled_len = text.len;
+        rec.compiled = ctext.data;
+        rec.compiled_len = ctext.len;
+        rec.versioned = vtext.data;
+        rec.versioned_len = vtext.len;
         rec.compiled_n = rec.nrel;
         rec.compiled_index = index;
         snprintf(rec.compiled_date, sizeof rec.compiled_date, "%s", rec.last_date);
         rc = store_ocds_record_put(t, p->ocid, &rec, err);
-        rec.compiled = NULL;
     }
-    if (!rc)
-        cache_put(p->c, p->ocid, index, compiled);
     json_decref(compiled);
-    bf_buf_free(&text);
+    json_decref(versioned);
+    bf_buf_free(&ctext);
+    bf_buf_free(&vtext);
     return rc;
 }
 
 static int publish_hook(struct store_txn *t, uint64_t index, void *arg, struct bf_err *err)
 {
     struct pub *p = arg;
+    p->index = index;
     struct store_ocds_release r = { index, p->ocid, p->id, p->date, p->tags, p->sha, p->src,
                                     p->body.data, p->body.len };
     int rc = store_ocds_release_insert(t, &r, err);
@@ -457,7 +367,7 @@ int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n
     struct ledger_item *li = bf_xcalloc(n ? n : 1, sizeof *li);
     size_t *map = bf_xcalloc(n ? n : 1, sizeof *map);
     size_t i, m = 0;
-    int rc = 0, first = 0, append_failed = 0;
+    int rc = 0, first = 0;
 
     if (!c->l) {
         rc = no_ledger(err);
@@ -498,7 +408,6 @@ int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n
                 it->rc = existing(c, &p[map[i]], &it->index, &it->dup, &it->err);
                 continue;
             }
-            append_failed = 1;
             it->rc = li[i].rc;
             it->err = li[i].err;
             if (!it->err.msg[0])
@@ -506,8 +415,6 @@ int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n
         }
         (void)arc;
     }
-    if (append_failed)
-        cache_flush(c);
     for (i = 0; i < n; i++) {
         if (items[i].rc && !first) {
             first = items[i].rc;

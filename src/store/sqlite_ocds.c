@@ -31,7 +31,7 @@ static int ocds_migrate(struct store *s, struct store_txn *t, struct bf_err *err
                              " ocid TEXT PRIMARY KEY, nrel INTEGER NOT NULL,"
                              " first_idx INTEGER NOT NULL, last_idx INTEGER NOT NULL, last_date TEXT NOT NULL,"
                              " compiled_n INTEGER NOT NULL, compiled_idx INTEGER NOT NULL, compiled_date TEXT NOT NULL,"
-                             " compiled TEXT NOT NULL) STRICT;",
+                             " compiled TEXT NOT NULL, versioned TEXT NOT NULL) STRICT;",
                              err);
 }
 
@@ -64,8 +64,9 @@ static void col_hex(sqlite3_stmt *st, int i, char out[65])
 void store_ocds_record_clear(struct store_ocds_record *r)
 {
     free(r->compiled);
-    r->compiled = NULL;
-    r->compiled_len = 0;
+    free(r->versioned);
+    r->compiled = r->versioned = NULL;
+    r->compiled_len = r->versioned_len = 0;
 }
 
 /* ---- writes ------------------------------------------------------------ */
@@ -113,7 +114,7 @@ int store_ocds_sidecar_insert(struct store_txn *t, uint64_t index, const char *b
 }
 
 static const char SQL_REC_GET_FULL[] = "SELECT nrel, first_idx, last_idx, last_date, compiled_n, compiled_idx,"
-                                       " compiled_date, compiled FROM ocds_record WHERE ocid = ?";
+                                       " compiled_date, compiled, versioned FROM ocds_record WHERE ocid = ?";
 static const char SQL_REC_GET_META[] = "SELECT nrel, first_idx, last_idx, last_date, compiled_n, compiled_idx,"
                                        " compiled_date FROM ocds_record WHERE ocid = ?";
 
@@ -136,8 +137,10 @@ static int record_read(struct store_conn *c, const char *sql, const char *ocid, 
         r->compiled_n = (uint64_t)sqlite3_column_int64(st, 4);
         r->compiled_index = (uint64_t)sqlite3_column_int64(st, 5);
         snprintf(r->compiled_date, sizeof r->compiled_date, "%s", (const char *)sqlite3_column_text(st, 6));
-        if (want_compiled)
+        if (want_compiled) {
             r->compiled = col_dup(st, 7, &r->compiled_len);
+            r->versioned = col_dup(st, 8, &r->versioned_len);
+        }
         sqlite3_reset(st);
         return 0;
     }
@@ -155,14 +158,15 @@ int store_ocds_record_get_w(struct store_txn *t, const char *ocid, int want_comp
 }
 
 static const char SQL_REC_PUT[] = "INSERT INTO ocds_record(ocid, nrel, first_idx, last_idx, last_date, compiled_n,"
-                                  " compiled_idx, compiled_date, compiled) VALUES(?,?,?,?,?,?,?,?,?)"
+                                  " compiled_idx, compiled_date, compiled, versioned) VALUES(?,?,?,?,?,?,?,?,?,?)"
                                   " ON CONFLICT(ocid) DO UPDATE SET nrel = excluded.nrel,"
                                   " first_idx = excluded.first_idx, last_idx = excluded.last_idx,"
                                   " last_date = excluded.last_date, compiled_n = excluded.compiled_n,"
                                   " compiled_idx = excluded.compiled_idx, compiled_date = excluded.compiled_date,"
-                                  " compiled = excluded.compiled";
+                                  " compiled = excluded.compiled, versioned = excluded.versioned";
 static const char SQL_REC_PUT_META[] = "INSERT INTO ocds_record(ocid, nrel, first_idx, last_idx, last_date, compiled_n,"
-                                       " compiled_idx, compiled_date, compiled) VALUES(?,?,?,?,?,0,0,'','{}')"
+                                       " compiled_idx, compiled_date, compiled, versioned)"
+                                       " VALUES(?,?,?,?,?,0,0,'','{}','{}')"
                                        " ON CONFLICT(ocid) DO UPDATE SET nrel = excluded.nrel,"
                                        " first_idx = excluded.first_idx, last_idx = excluded.last_idx,"
                                        " last_date = excluded.last_date";
@@ -184,6 +188,7 @@ static int record_write(struct store_txn *t, const char *sql, const char *ocid, 
         sqlite3_bind_int64(st, 7, (sqlite3_int64)r->compiled_index);
         sqlite3_bind_text(st, 8, r->compiled_date, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 9, r->compiled, (int)r->compiled_len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 10, r->versioned, (int)r->versioned_len, SQLITE_STATIC);
     }
     return step_done(c, st, err, "storing record");
 }

@@ -13,8 +13,8 @@
  *                 reads only), keyed by the release's log index.
  *   ocds_record   one row per ocid: the number of releases, the first and
  *                 last log index and the latest release date, and the
- *                 compiled release (JCS text) of the first compiled_n of
- *                 them. Updated in the publish hook, in the same
+ *                 compiled and versioned releases (JCS text) of the
+ *                 first compiled_n of them. Updated in the publish hook, in the same
  *                 transaction as the release row; compiled_n < nrel means
  *                 the compiled text is behind (a batch's last release of
  *                 the ocid was rejected) and readers merge themselves.
@@ -49,11 +49,13 @@ struct store_ocds_release {
 struct store_ocds_record {
     char *compiled;         /* JCS compiled release, malloc'ed (NULL if absent) */
     size_t compiled_len;
+    char *versioned;        /* JCS versioned release, malloc'ed (NULL if absent) */
+    size_t versioned_len;
     uint64_t nrel;          /* releases of the ocid */
     uint64_t first_index;
     uint64_t last_index;
     char last_date[64];     /* latest release date */
-    uint64_t compiled_n;    /* releases folded into compiled (== nrel when current) */
+    uint64_t compiled_n;    /* releases folded into compiled and versioned (== nrel when current) */
     uint64_t compiled_index;/* log index of the latest of them */
     char compiled_date[64]; /* latest date among them */
 };
@@ -69,8 +71,8 @@ int store_ocds_release_insert(struct store_txn *t, const struct store_ocds_relea
 int store_ocds_sidecar_insert(struct store_txn *t, uint64_t index, const char *body, size_t len,
                               struct bf_err *err);
 /* Reads the record row of ocid through the writer (sees this transaction's
- * writes). BF_ENOTFOUND if none. With want_compiled == 0 the compiled text
- * is not fetched (r->compiled stays NULL). */
+ * writes). BF_ENOTFOUND if none. With want_compiled == 0 the compiled and
+ * versioned texts are not fetched (stay NULL). */
 int store_ocds_record_get_w(struct store_txn *t, const char *ocid, int want_compiled, struct store_ocds_record *r,
                             struct bf_err *err);
 /* Inserts or replaces the record row of ocid (all columns). */
