@@ -176,6 +176,17 @@ int ledger_tile_hashes(void *ctx, int level, uint64_t first, int count, tlog_has
     return store_log_hashes(l->s, level, first, count, out, err);
 }
 
+/* A hash below the published size that the store lacks means the store
+ * lost data: report damage (500), not "not found" (404). */
+static int missing_is_corrupt(int rc, struct bf_err *err)
+{
+    char why[sizeof err->msg];
+    if (rc != BF_ENOTFOUND)
+        return rc;
+    snprintf(why, sizeof why, "%s", err ? err->msg : "");
+    return bf_err_set(err, BF_ECORRUPT, "store is missing data below the published size: %s", why);
+}
+
 /* Subtree hashes come from the tile that holds them: from its cached
  * tree when the tile is full (published), which also makes every later
  * proof through that tile a lookup; else (the right edge, or during
@@ -197,7 +208,7 @@ int ledger_hash_reader(void *ctx, int mlevel, uint64_t idx, tlog_hash *out, stru
         if (cache_subtree(&l->cache, L, n, r, i, out))
             return 0;
         if ((rc = ledger_tile_hashes(l, L, n * TLOG_TILE_WIDTH, TLOG_TILE_WIDTH, tmp, err)) < 0)
-            return rc;
+            return missing_is_corrupt(rc, err);
         ledger_cache_put(&l->cache, L, n, tmp, sizeof tmp);
         if (cache_subtree(&l->cache, L, n, r, i, out))
             return 0;
@@ -215,7 +226,7 @@ int ledger_hash_reader(void *ctx, int mlevel, uint64_t idx, tlog_hash *out, stru
         }
         if (off + (1 << r) <= w) {
             if ((rc = store_log_hashes(l->s, L, n * TLOG_TILE_WIDTH, w, tmp, err)) < 0)
-                return rc;
+                return missing_is_corrupt(rc, err);
             ledger_cache_put(&l->cache, L, n, tmp, (size_t)w * TLOG_HASH_LEN);
             ledger_tree_fold(&tmp[off], 1 << r, out);
             return 0;
@@ -264,11 +275,8 @@ int ledger_tile(struct ledger *l, const struct tlog_tile *t, struct bf_buf *out,
         if (rc != 0)
             return rc < 0 ? bf_err_set(err, rc, "tile larger than the output limit") : 0;
     }
-    if ((rc = tile_body(l, t, out, err)) < 0) {
-        if (rc == BF_ENOTFOUND) /* published but missing: the store lost data */
-            rc = bf_err_set(err, BF_ECORRUPT, "store is missing data below the published size: %s", err ? err->msg : "");
-        return rc;
-    }
+    if ((rc = tile_body(l, t, out, err)) < 0)
+        return missing_is_corrupt(rc, err);
     if (t->width == TLOG_TILE_WIDTH)
         ledger_cache_put(&l->cache, t->level, t->n, out->data + start, out->len - start);
     return 0;
