@@ -1,0 +1,199 @@
+/*
+ * test_ocds_api.c - what the read API serves, without HTTP: the record
+ * document (linked releases with index, digest and receipt in date order,
+ * stored compiled and versioned releases equal to fresh merges, and the
+ * same when the stored merge is behind), the change-feed cursor (every
+ * release once, in log order, from -1 and from any index), and store
+ * exports (JSON Lines, record package) covering every release.
+ */
+#include "common.h"
+#include "tap.h"
+#include "buf.h"
+#include "ocds/ocds.h"
+#include "ocds/ocds_demo.h"
+#include "ocds/ocds_export.h"
+#include "ocds/ocds_import.h"
+#include "ledger/ledger.h"
+#include "store/store.h"
+#include "store/store_ocds.h"
+
+static struct store *s;
+static struct ledger *l;
+static struct ocds_ctx *c;
+static char dir[] = "/tmp/belfry-test-api-XXXXXX";
+
+struct feed {
+    uint64_t n, last;
+    int ordered;
+};
+
+static int feed_row(void *arg, const struct store_ocds_release *r)
+{
+    struct feed *f = arg;
+    if (f->n && r->index <= f->last)
+        f->ordered = 0;
+    f->last = r->index;
+    f->n++;
+    return 0;
+}
+
+static int mem_write(void *arg, const void *data, size_t n)
+{
+    return bf_buf_append(arg, data, n);
+}
+
+static void test_record(const char *ocid)
+{
+    struct bf_buf b = BF_BUF_INIT;
+    struct bf_err err = { 0 };
+    json_t *doc, *arr = NULL, *v[64], *cm = NULL, *vm = NULL, *rels;
+    size_t i, n;
+    int rc, sorted = 1, linked = 1;
+
+    rc = ocds_record_json(s, ocid, "https://belfry.example", &b, &err);
+    doc = rc ? NULL : json_loadb(b.data, b.len, 0, NULL);
+    ok(doc != NULL, "record document parses (%s)", err.msg);
+    rels = json_object_get(doc, "releases");
+    ocds_get_releases(c, ocid, 0, &arr, &err);
+    n = json_array_size(arr);
+    ok(n > 2 && json_array_size(rels) == n, "%zu linked releases", n);
+    for (i = 0; i < n && i < 64; i++) {
+        json_t *lk = json_array_get(rels, i), *e = json_array_get(arr, i);
+        char want[128];
+        v[i] = json_object_get(e, "release");
+        snprintf(want, sizeof want, "https://belfry.example/log/proof/%" JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(e, "index")));
+        linked &= json_integer_value(json_object_get(lk, "logIndex")) == json_integer_value(json_object_get(e, "index")) &&
+                  !strcmp(json_string_value(json_object_get(lk, "receipt")), want) &&
+                  json_string_length(json_object_get(lk, "sha256")) == 64 &&
+                  !strncmp(json_string_value(json_object_get(lk, "url")), "https://belfry.example/api/v1/releases/", 39);
+        if (i && strcmp(json_string_value(json_object_get(lk, "date")),
+                        json_string_value(json_object_get(json_array_get(rels, i - 1), "date"))) < 0)
+            sorted = 0;
+    }
+    ok(linked, "each link has logIndex, sha256, receipt and url");
+    ok(sorted, "links in date order");
+    ocds_merge_compiled(v, n, &cm, NULL);
+    ocds_merge_versioned(v, n, &vm, NULL);
+    ok(json_equal(json_object_get(doc, "compiledRelease"), cm), "compiledRelease equals a fresh merge");
+    ok(json_equal(json_object_get(doc, "versionedRelease"), vm), "versionedRelease equals a fresh merge");
+    json_decref(doc);
+    json_decref(arr);
+    json_decref(cm);
+    json_decref(vm);
+    bf_buf_free(&b);
+    bf_buf_init(&b, 0);
+    ok(ocds_record_json(s, "ocds-b3lfry-none", "x", &b, &err) == BF_ENOTFOUND, "unknown record: not found");
+    bf_buf_free(&b);
+}
+
+static void test_behind(void)
+{
+    /* a batch whose last release of the ocid is rejected leaves the
+     * stored merge behind; the document must still be right */
+    json_t *r1 = json_pack("{sssssss[s]sss{ssss}}", "ocid", "ocds-b3lfry-T-1", "id", "a", "date", "2024-01-01T00:00:00Z",
+                           "tag", "tender", "initiationType", "tender", "tender", "id", "T", "title", "first");
+    json_t *r2 = json_pack("{sssssss[s]sss{ssss}}", "ocid", "ocds-b3lfry-T-1", "id", "a", "date", "2024-01-01T00:00:00Z",
+                           "tag", "tender", "initiationType", "tender", "tender", "id", "T", "title", "changed");
+    struct ocds_pub_item it[2];
+    struct store_ocds_record rec;
+    struct bf_buf b = BF_BUF_INIT;
+    json_t *doc;
+
+    memset(it, 0, sizeof it);
+    it[0].release = r1;
+    it[1].release = r2;
+    ocds_publish_batch(c, it, 2, NULL, NULL);
+    store_ocds_record_get(s, "ocds-b3lfry-T-1", &rec, NULL);
+    ok(it[0].rc == 0 && it[1].rc == BF_ECONFLICT && rec.compiled_n < rec.nrel, "stored merge is behind");
+    store_ocds_record_clear(&rec);
+    ocds_record_json(s, "ocds-b3lfry-T-1", "x", &b, NULL);
+    doc = json_loadb(b.data, b.len, 0, NULL);
+    ok(doc && !strcmp(json_string_value(json_object_get(json_object_get(json_object_get(doc, "compiledRelease"),
+                                                                          "tender"), "title")), "first") &&
+           json_object_get(doc, "versionedRelease"),
+       "the record is merged on read instead");
+    json_decref(doc);
+    bf_buf_free(&b);
+    json_decref(r1);
+    json_decref(r2);
+}
+
+static void test_feed_export(uint64_t total)
+{
+    struct feed f = { 0, 0, 1 }, g = { 0, 0, 1 };
+    struct ocds_export *x = NULL;
+    struct ocds_export_meta meta = { 0 };
+    struct bf_buf b = BF_BUF_INIT;
+    size_t i, lines = 0;
+
+    store_ocds_feed(s, -1, 0, feed_row, &f, NULL);
+    ok(f.n == total && f.ordered, "feed from the start: %" PRIu64 " releases in log order", f.n);
+    store_ocds_feed(s, 99, 50, feed_row, &g, NULL);
+    ok(g.n == 50 && g.last == 149, "after=99 limit=50 gives indexes 100..149");
+    ocds_export_open(OCDS_EXPORT_JSONL, OCDS_EXPORT_PLAIN, NULL, mem_write, &b, &x, NULL);
+    ok(ocds_store_export(s, x, 0, NULL) == 0 && ocds_export_finish(x, NULL) == 0, "JSON Lines export");
+    for (i = 0; i < b.len; i++)
+        lines += b.data[i] == '\n';
+    ok(lines == total, "one line per release (%zu)", lines);
+    bf_buf_free(&b);
+    bf_buf_init(&b, 0);
+    meta.uri = "https://belfry.example/export";
+    meta.publisher_name = "test";
+    ocds_export_open(OCDS_EXPORT_RECORD_PACKAGE, OCDS_EXPORT_PLAIN, &meta, mem_write, &b, &x, NULL);
+    ok(ocds_store_export(s, x, 1, NULL) == 0 && ocds_export_finish(x, NULL) == 0, "record package export");
+    {
+        json_t *pkg = json_loadb(b.data, b.len, 0, NULL);
+        uint64_t nrec = 0;
+        store_ocds_counts(s, NULL, &nrec, NULL);
+        ok(pkg && json_array_size(json_object_get(pkg, "records")) == nrec, "every record in the package (%" PRIu64 ")",
+           nrec);
+        json_decref(pkg);
+    }
+    bf_buf_free(&b);
+}
+
+struct gen {
+    struct ocds_pub_item it[500];
+    json_t *v[500];
+    size_t n;
+};
+
+static int collect(void *arg, json_t *r)
+{
+    struct gen *g = arg;
+    g->v[g->n] = json_incref(r);
+    g->it[g->n].release = r;
+    g->n++;
+    return 0;
+}
+
+int main(void)
+{
+    static struct gen g;
+    struct bf_err err = { 0 };
+    char cmd[256];
+    size_t i;
+
+    if (!mkdtemp(dir) || store_open(dir, STORE_CREATE | STORE_NOSYNC, &s, &err) < 0 ||
+        ledger_init(s, "test.belfry/api", NULL, &err) < 0 || ledger_open(s, NULL, &l, &err) < 0 ||
+        ocds_ctx_new(s, l, &c, &err) < 0) {
+        ok(0, "setup: %s", err.msg);
+        return tap_done();
+    }
+    ocds_demo_generate(11, 500, collect, &g);
+    ok(ocds_publish_batch(c, g.it, 250, "test", &err) == 0 && ocds_publish_batch(c, g.it + 250, 250, "test", &err) == 0,
+       "500 generated releases published in two batches (%s)", err.msg);
+    test_record(json_string_value(json_object_get(g.v[0], "ocid")));
+    test_feed_export(500);
+    test_behind();
+    for (i = 0; i < g.n; i++)
+        json_decref(g.v[i]);
+    ocds_ctx_free(c);
+    ledger_close(l);
+    store_close(s);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        diag("could not remove %s", dir);
+    return tap_done();
+}
