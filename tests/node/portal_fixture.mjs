@@ -135,11 +135,15 @@ export async function start() {
   fs.mkdirSync(SHOTS, { recursive: true });
   return {
     tmp, data, base, releases, officer, browser, srv,
+    // Stops everything; throws if the server (an ASan/UBSan build) reported a
+    // memory or undefined-behaviour error at any point, shutdown included.
     async stop() {
       await browser.close().catch(() => {});
       srv.child.kill('SIGTERM');
       await new Promise((r) => { srv.child.once('exit', r); setTimeout(r, 5000); });
       fs.rmSync(tmp, { recursive: true, force: true });
+      const err = srv.stderr();
+      if (/AddressSanitizer|LeakSanitizer|runtime error:/.test(err)) throw new Error(`belfry serve reported:\n${err}`);
     },
   };
 }
