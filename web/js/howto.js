@@ -13,7 +13,7 @@ async function main() {
     document.getElementById('log-size').textContent = fmtNumber(info.size);
     const site = location.origin;
     document.getElementById('cmd-monitor').textContent =
-      `belfry monitor --vkey '${info.vkey}' --state ~/.belfry-monitor.json ${site}`;
+      `belfry monitor --vkey '${info.vkey}' --state ~/.belfry-monitor.json ${site}/log`;
     document.getElementById('cmd-verify').textContent =
       `curl -o release.tlog-proof ${site}/log/proof/INDEX\ncurl -o entry ${site}/api/v1/log/entries/INDEX\nbelfry verify --vkey '${info.vkey}' --entry entry release.tlog-proof`;
   } catch (e) {
