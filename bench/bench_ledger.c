@@ -129,9 +129,9 @@ static int bench_durable(FILE *out, const char *base, int nw, double secs, struc
     fprintf(out, "  group commits (checkpoints)    %" PRIu64 "   (%.1f entries per commit)\n", cps,
             cps ? (double)total / (double)cps : 0.0);
     if (total)
-        fprintf(out, "  append -> signed checkpoint    p50 %.2f ms   p99 %.2f ms   max %.2f ms   %s\n",
+        fprintf(out, "  append -> signed checkpoint    p50 %.2f ms   p99 %.2f ms   max %.2f ms%s\n",
                 all[total / 2] * 1e3, all[total * 99 / 100] * 1e3, all[total - 1] * 1e3,
-                nw > 1 ? "(target p99 <= 100 ms)" : "");
+                nw > 1 ? "   (target p99 <= 100 ms)" : "");
     free(all);
     free(w);
     free(th);
