@@ -108,6 +108,29 @@ describe('portal JSON API', { skip: why }, () => {
     assert.match(e.sha256, /^[0-9a-f]{64}$/);
   });
 
+  test('the commands of the how-to page work as printed: monitor and offline receipt check', async () => {
+    const info = await json('/api/v1/log/info');
+    const state = path.join(tmp, 'monitor.json');
+    const run = (args) => new Promise((resolve) => {
+      const c = spawn(BELFRY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      c.stdout.on('data', (d) => { out += d; });
+      c.stderr.on('data', (d) => { out += d; });
+      c.on('exit', (code) => resolve({ code, out }));
+    });
+    const m = await run(['monitor', '--vkey', info.vkey, '--state', state, `${srv.base}/log`]);
+    assert.equal(m.code, 0, m.out);
+    const receipt = path.join(tmp, 'r.tlog-proof');
+    const entry = path.join(tmp, 'entry');
+    fs.writeFileSync(receipt, Buffer.from(await (await get('/log/proof/3')).arrayBuffer()));
+    fs.writeFileSync(entry, Buffer.from(await (await get('/api/v1/log/entries/3')).arrayBuffer()));
+    const v = await run(['verify', '--vkey', info.vkey, '--entry', entry, receipt]);
+    assert.equal(v.code, 0, v.out);
+    fs.writeFileSync(entry, Buffer.from(await (await get('/api/v1/log/entries/4')).arrayBuffer()));
+    const bad = await run(['verify', '--vkey', info.vkey, '--entry', entry, receipt]);
+    assert.equal(bad.code, 1, 'another entry does not match the receipt');
+  });
+
   test('stats and organisations: totals from the data, in EUR', async () => {
     const s = await json('/api/v1/stats');
     assert.equal(s.totals.count, 8);
