@@ -13,8 +13,9 @@
  * connection (nothing of an incomplete request is appended).
  *
  * Invariants: at most LEDGER_ADMIN_MAX_CONN connection threads; every read
- * is bounded; the listener is stopped (and its threads joined) before the
- * ledger closes.
+ * is bounded in size, and in time once a request has begun; the listener
+ * is stopped before the ledger closes, after answering requests in flight
+ * (their entries are appended and acknowledged).
  */
 #include "common.h"
 #include "ledger_int.h"
@@ -177,7 +178,17 @@ static void *conn_main(void *arg)
     for (;;) {
         struct ledger_item *items;
         size_t n;
-        int bad = ledger_admin_read_request(fd, &items, &n);
+        struct timeval none = { 0, 0 }, tv = { LEDGER_ADMIN_TIMEOUT_S, 0 };
+        struct pollfd p = { fd, POLLIN, 0 };
+        int bad;
+        /* An idle client (an operator typing entries) may wait between
+         * requests as long as it likes; once a request starts, all of it
+         * must arrive within the timeout. */
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+            break;
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        bad = ledger_admin_read_request(fd, &items, &n);
         if (bad < 0 || n == 0)
             break;
         ledger_append(a->l, items, n, NULL);
@@ -338,7 +349,7 @@ void ledger_admin_stop(struct ledger *l)
     pthread_mutex_lock(&a->mu);
     for (i = 0; i < LEDGER_ADMIN_MAX_CONN; i++)
         if (a->conn_fd[i] >= 0)
-            shutdown(a->conn_fd[i], SHUT_RDWR); /* in-flight appends still finish */
+            shutdown(a->conn_fd[i], SHUT_RD); /* in-flight requests still get their answer */
     while (a->nconn > 0)
         pthread_cond_wait(&a->cv, &a->mu);
     pthread_mutex_unlock(&a->mu);
