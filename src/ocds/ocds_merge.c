@@ -31,6 +31,7 @@
  * OCDS_JSON_MAX_DEPTH with BF_ELIMIT.
  */
 #include "common.h"
+#include "arena.h"
 #include "buf.h"
 #include "ocds.h"
 #include "ocds_json.h"
@@ -53,20 +54,22 @@ struct mtab {
     size_t n, cap;
     size_t *slots; /* index + 1; 0 = empty */
     size_t nslots;
+    struct bf_arena *arena; /* keys live here when set (freed with it) */
 };
 
-static uint64_t mhash(const char *k, size_t n)
+#define MHASH_BASIS 1469598103934665603ull
+
+/* FNV-1a continued over k[0..n): the hash of a path extends its prefix's. */
+static uint64_t mhash_cont(uint64_t h, const char *k, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
     size_t i;
     for (i = 0; i < n; i++)
         h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
     return h;
 }
 
-static struct mtab_ent *mtab_find(const struct mtab *t, const char *k, size_t n)
+static struct mtab_ent *mtab_find_h(const struct mtab *t, const char *k, size_t n, uint64_t h)
 {
-    uint64_t h = mhash(k, n);
     size_t i;
 
     if (!t->nslots)
@@ -93,10 +96,10 @@ static void mtab_grow(struct mtab *t)
     }
 }
 
-/* The entry for key, created (val NULL) if absent. */
-static struct mtab_ent *mtab_put(struct mtab *t, const char *k, size_t n)
+/* The entry for key (hash h), created (val NULL) if absent. */
+static struct mtab_ent *mtab_put_h(struct mtab *t, const char *k, size_t n, uint64_t h)
 {
-    struct mtab_ent *e = mtab_find(t, k, n);
+    struct mtab_ent *e = mtab_find_h(t, k, n, h);
     size_t s;
 
     if (e)
@@ -109,10 +112,10 @@ static struct mtab_ent *mtab_put(struct mtab *t, const char *k, size_t n)
     }
     e = &t->v[t->n];
     memset(e, 0, sizeof *e);
-    e->key = bf_xmalloc(n ? n : 1);
+    e->key = t->arena ? bf_arena_alloc(t->arena, n ? n : 1) : bf_xmalloc(n ? n : 1);
     memcpy(e->key, k, n);
     e->klen = n;
-    e->h = mhash(k, n);
+    e->h = h;
     for (s = e->h & (t->nslots - 1); t->slots[s]; s = (s + 1) & (t->nslots - 1))
         ;
     t->slots[s] = ++t->n;
@@ -123,13 +126,15 @@ static void mtab_free(struct mtab *t, int owns_values)
 {
     size_t i;
     for (i = 0; i < t->n; i++) {
-        free(t->v[i].key);
+        if (!t->arena)
+            free(t->v[i].key);
         if (owns_values)
             json_decref(t->v[i].val);
     }
     free(t->v);
     free(t->slots);
-    memset(t, 0, sizeof *t);
+    t->v = NULL, t->slots = NULL;
+    t->n = t->cap = t->nslots = 0;
 }
 
 /* ---- paths ----------------------------------------------------------- */
@@ -171,8 +176,43 @@ struct merge {
     const json_t *rel_id, *rel_date, *rel_tag;
     json_t *ver_id, *ver_date, *ver_tag; /* owned copies shared by versions */
     struct bf_buf path;
+    uint64_t h; /* hash of path */
+    struct bf_arena arena;
     struct bf_err *err;
 };
+
+/* The current path with its running hash; marks restore both. */
+struct mpath_mark {
+    size_t len;
+    uint64_t h;
+};
+
+static int mpush(struct merge *m, char tag, const char *s, size_t n)
+{
+    size_t old = m->path.len;
+    if (path_push(&m->path, tag, s, n) < 0)
+        return BF_ELIMIT;
+    m->h = mhash_cont(m->h, m->path.data + old, m->path.len - old);
+    return 0;
+}
+
+static struct mpath_mark mmark(const struct merge *m)
+{
+    struct mpath_mark k = {m->path.len, m->h};
+    return k;
+}
+
+static void mpop(struct merge *m, struct mpath_mark k)
+{
+    path_pop(&m->path, k.len);
+    m->h = k.h;
+}
+
+static void mreset(struct merge *m)
+{
+    bf_buf_reset(&m->path);
+    m->h = MHASH_BASIS;
+}
 
 static int is_marker(const json_t *v)
 {
@@ -206,7 +246,7 @@ static void emit(struct merge *m, const json_t *value)
 {
     const char *k = m->path.data;
     size_t n = m->path.len;
-    struct mtab_ent *e = mtab_put(&m->data, k, n);
+    struct mtab_ent *e = mtab_put_h(&m->data, k, n, m->h);
     json_t *last;
 
     if (!m->versioned) {
@@ -251,19 +291,19 @@ static int item_component(struct merge *m, const json_t *item, size_t index, uns
     if (flags & OCDS_MERGE_APPEND || !id || json_is_null(id) || json_is_object(id) || json_is_array(id)) {
         if (flags & OCDS_MERGE_BY_POSITION) {
             snprintf(buf, sizeof buf, "%zu", index);
-            return path_push(&m->path, COMP_POS, buf, strlen(buf));
+            return mpush(m, COMP_POS, buf, strlen(buf));
         }
         snprintf(buf, sizeof buf, "%zu", m->uniq++);
-        return path_push(&m->path, COMP_UNIQUE, buf, strlen(buf));
+        return mpush(m, COMP_UNIQUE, buf, strlen(buf));
     }
     if (flags & OCDS_MERGE_BY_POSITION) {
         snprintf(buf, sizeof buf, "%zu", index);
-        return path_push(&m->path, COMP_POS, buf, strlen(buf));
+        return mpush(m, COMP_POS, buf, strlen(buf));
     }
     if (json_is_string(id))
-        return path_push(&m->path, COMP_ID, json_string_value(id), json_string_length(id));
+        return mpush(m, COMP_ID, json_string_value(id), json_string_length(id));
     if ((rc = ocds_jcs(id, &txt, m->err)) == 0)
-        rc = path_push(&m->path, COMP_ID, txt.data, txt.len);
+        rc = mpush(m, COMP_ID, txt.data, txt.len);
     bf_buf_free(&txt);
     return rc;
 }
@@ -271,7 +311,8 @@ static int item_component(struct merge *m, const json_t *item, size_t index, uns
 static int flatten_array(struct merge *m, const json_t *arr, const struct ocds_rnode *rn, int depth)
 {
     unsigned flags = rn ? rn->flags : 0;
-    size_t i, mark = m->path.len;
+    size_t i;
+    struct mpath_mark mark = mmark(m);
     json_t *item;
     int rc;
 
@@ -280,12 +321,12 @@ static int flatten_array(struct merge *m, const json_t *arr, const struct ocds_r
         if ((rc = item_component(m, item, i, flags)) < 0)
             return bf_err_set(m->err, rc, "merge path too long");
         if (id && !json_is_null(id) && !json_is_object(id) && !json_is_array(id)) {
-            struct mtab_ent *e = mtab_put(&m->ids, m->path.data, m->path.len);
+            struct mtab_ent *e = mtab_put_h(&m->ids, m->path.data, m->path.len, m->h);
             if (!e->val)
                 e->val = json_incref(id);
         }
         rc = flatten_object(m, item, rn, depth + 1);
-        path_pop(&m->path, mark);
+        mpop(m, mark);
         if (rc < 0)
             return rc;
     }
@@ -297,17 +338,18 @@ static int flatten_array(struct merge *m, const json_t *arr, const struct ocds_r
 static int versioned_unmark(struct merge *m, const json_t *v)
 {
     static const char *const marker_keys[] = {"withheld", "reason", "disclosureDate", "commitment"};
-    size_t i, mark = m->path.len;
+    size_t i;
+    struct mpath_mark mark = mmark(m);
 
     for (i = 0; i < BF_ARRAY_LEN(marker_keys); i++) {
         const char *k = marker_keys[i];
         if (json_object_get(v, k))
             continue;
-        if (path_push(&m->path, COMP_KEY, k, strlen(k)) < 0)
+        if (mpush(m, COMP_KEY, k, strlen(k)) < 0)
             return bf_err_set(m->err, BF_ELIMIT, "merge path too long");
-        if (mtab_find(&m->data, m->path.data, m->path.len))
+        if (mtab_find_h(&m->data, m->path.data, m->path.len, m->h))
             emit(m, json_null());
-        path_pop(&m->path, mark);
+        mpop(m, mark);
     }
     return 0;
 }
@@ -315,11 +357,11 @@ static int versioned_unmark(struct merge *m, const json_t *v)
 static int flatten_member(struct merge *m, const json_t *v, const struct ocds_rnode *child, int depth)
 {
     unsigned flags = child ? child->flags : 0;
-    int sticky = mtab_find(&m->sticky, m->path.data, m->path.len) != NULL;
+    int sticky = m->sticky.n && mtab_find_h(&m->sticky, m->path.data, m->path.len, m->h) != NULL;
     int rc;
 
     if (is_marker(v)) {
-        mtab_put(&m->sticky, m->path.data, m->path.len);
+        mtab_put_h(&m->sticky, m->path.data, m->path.len, m->h);
         if (m->versioned) /* its members are versioned like any object's */
             return flatten_object(m, v, child, depth + 1);
         drop_below(m, m->path.data, m->path.len);
@@ -342,7 +384,8 @@ static int flatten_member(struct merge *m, const json_t *v, const struct ocds_rn
 static int flatten_object(struct merge *m, const json_t *obj, const struct ocds_rnode *rn, int depth)
 {
     const char *key;
-    size_t klen, mark = m->path.len;
+    size_t klen;
+    struct mpath_mark mark = mmark(m);
     json_t *v;
     int rc;
 
@@ -356,10 +399,10 @@ static int flatten_object(struct merge *m, const json_t *obj, const struct ocds_
             continue; /* the ocid is not versioned */
         if (child && child->flags & OCDS_MERGE_OMIT)
             continue;
-        if (path_push(&m->path, COMP_KEY, key, klen) < 0)
+        if (mpush(m, COMP_KEY, key, klen) < 0)
             return bf_err_set(m->err, BF_ELIMIT, "merge path too long");
         rc = flatten_member(m, v, child, depth);
-        path_pop(&m->path, mark);
+        mpop(m, mark);
         if (rc < 0)
             return rc;
     }
@@ -368,44 +411,70 @@ static int flatten_object(struct merge *m, const json_t *obj, const struct ocds_
 
 /* ---- unflattening ---------------------------------------------------- */
 
+/* The containers of the previous entry's path, by component: entries
+ * come in an order where neighbours share long prefixes, so most
+ * components are found here without hashing the prefix. */
+#define UCACHE_MAX 160
+struct ucache {
+    const char *key;
+    size_t klen, n;
+    size_t end[UCACHE_MAX];
+    json_t *node[UCACHE_MAX];
+};
+
+static size_t common_prefix(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t i, n = BF_MIN(an, bn);
+    for (i = 0; i < n && a[i] == b[i]; i++)
+        ;
+    return i;
+}
+
 /* Places one merged path into the output tree. */
-static void unflatten_entry(struct merge *m, struct mtab *nodes, json_t *root, const struct mtab_ent *e)
+static void unflatten_entry(struct merge *m, struct mtab *nodes, struct ucache *uc, json_t *root,
+                            const struct mtab_ent *e)
 {
     json_t *cur = root;
-    size_t off = 0;
+    size_t off = 0, ci = 0, same = uc->key ? common_prefix(uc->key, uc->klen, e->key, e->klen) : 0;
+    uint64_t hh = MHASH_BASIS;
 
     while (off < e->klen) {
         char tag = e->key[off];
         size_t len = comp_len(e->key + off), end = off + COMP_HDR + len;
         const char *name = e->key + off + COMP_HDR;
-        struct mtab_ent *ne = mtab_find(nodes, e->key, end);
+        struct mtab_ent *ne;
         json_t *node, *existing;
 
-        if (ne) {
-            cur = ne->val;
+        hh = mhash_cont(hh, e->key + off, end - off);
+        if (ci < uc->n && uc->end[ci] == end && end <= same && end < e->klen) {
+            cur = uc->node[ci++];
             off = end;
             continue;
         }
-        if (tag != COMP_KEY) { /* an array item */
-            struct mtab_ent *id = mtab_find(&m->ids, e->key, end);
+        uc->n = ci; /* the cache now describes this entry's prefix */
+        if ((ne = mtab_find_h(nodes, e->key, end, hh)) != NULL) {
+            node = ne->val;
+        } else if (tag != COMP_KEY) { /* an array item */
+            struct mtab_ent *id = mtab_find_h(&m->ids, e->key, end, hh);
             if (!json_is_array(cur))
-                return;
+                break;
             node = json_object();
             if (id)
                 json_object_set_new(node, "id", json_deep_copy(id->val));
             json_array_append_new(cur, node);
+            mtab_put_h(nodes, e->key, end, hh)->val = node; /* borrowed */
         } else {
             if (!json_is_object(cur))
-                return;
+                break;
             existing = json_object_getn(cur, name, len);
             if (end == e->klen) {
                 if (existing)
-                    return;
+                    break;
                 if (e->versioned) /* built by us: hand it over */
                     json_object_setn_nocheck(cur, name, len, e->val);
                 else if (!json_is_null(e->val)) /* compiled null: field removed */
                     json_object_setn_new_nocheck(cur, name, len, json_deep_copy(e->val));
-                return;
+                break;
             }
             if (e->key[end] == COMP_KEY ? json_is_object(existing) : json_is_array(existing)) {
                 node = existing;
@@ -413,22 +482,31 @@ static void unflatten_entry(struct merge *m, struct mtab *nodes, json_t *root, c
                 node = e->key[end] == COMP_KEY ? json_object() : json_array();
                 json_object_setn_new(cur, name, len, node);
             }
+            mtab_put_h(nodes, e->key, end, hh)->val = node; /* borrowed */
         }
-        mtab_put(nodes, e->key, end)->val = node; /* borrowed */
+        if (end < e->klen && ci < UCACHE_MAX) {
+            uc->end[ci] = end, uc->node[ci] = node;
+            uc->n = ++ci;
+        }
         cur = node;
         off = end;
     }
+    uc->key = e->key, uc->klen = e->klen;
 }
 
 static json_t *unflatten(struct merge *m)
 {
     struct mtab nodes = {0};
+    struct ucache *uc = bf_xcalloc(1, sizeof *uc);
+
+    nodes.arena = &m->arena;
     json_t *root = json_object();
     size_t i;
 
     for (i = 0; i < m->data.n; i++)
         if (!m->data.v[i].deleted)
-            unflatten_entry(m, &nodes, root, &m->data.v[i]);
+            unflatten_entry(m, &nodes, uc, root, &m->data.v[i]);
+    free(uc);
     mtab_free(&nodes, 0);
     return root;
 }
@@ -496,6 +574,7 @@ static void merge_free(struct merge *m)
     mtab_free(&m->ids, 1);
     mtab_free(&m->sticky, 0);
     bf_buf_free(&m->path);
+    bf_arena_free(&m->arena);
 }
 
 static void compiled_header(struct merge *m, const json_t *r)
@@ -506,33 +585,33 @@ static void compiled_header(struct merge *m, const json_t *r)
     json_t *v;
 
     snprintf(id, strlen(ocid) + strlen(date) + 2, "%s-%s", ocid, date);
-    bf_buf_reset(&m->path);
-    if (path_push(&m->path, COMP_KEY, "id", 2) == 0) {
+    mreset(m);
+    if (mpush(m, COMP_KEY, "id", 2) == 0) {
         v = json_string(id);
         emit(m, v);
         json_decref(v);
     }
-    bf_buf_reset(&m->path);
-    if (path_push(&m->path, COMP_KEY, "date", 4) == 0)
+    mreset(m);
+    if (mpush(m, COMP_KEY, "date", 4) == 0)
         emit(m, json_object_get(r, "date"));
-    bf_buf_reset(&m->path);
-    if (path_push(&m->path, COMP_KEY, "ocid", 4) == 0)
+    mreset(m);
+    if (mpush(m, COMP_KEY, "ocid", 4) == 0)
         emit(m, json_object_get(r, "ocid"));
-    bf_buf_reset(&m->path);
+    mreset(m);
     free(id);
 }
 
 static void versioned_ocid(struct merge *m, const json_t *r)
 {
     struct mtab_ent *e;
-    bf_buf_reset(&m->path);
-    if (path_push(&m->path, COMP_KEY, "ocid", 4) < 0)
+    mreset(m);
+    if (mpush(m, COMP_KEY, "ocid", 4) < 0)
         return;
-    e = mtab_put(&m->data, m->path.data, m->path.len);
+    e = mtab_put_h(&m->data, m->path.data, m->path.len, m->h);
     json_decref(e->val);
     e->val = json_incref(json_object_get(r, "ocid"));
     e->versioned = 0;
-    bf_buf_reset(&m->path);
+    mreset(m);
 }
 
 static int merge_run(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n, int versioned,
@@ -549,14 +628,16 @@ static int merge_run(const struct ocds_merge_rules *rules, json_t *const *releas
     m.versioned = versioned;
     m.err = err;
     bf_buf_init(&m.path, 1 << 20);
+    m.h = MHASH_BASIS;
+    m.data.arena = m.ids.arena = m.sticky.arena = &m.arena;
     if ((rc = sort_releases(releases, n, &d, err)) < 0)
         goto out;
     if (!versioned) {
         json_t *tag = json_pack("[s]", "compiled");
-        if (path_push(&m.path, COMP_KEY, "tag", 3) == 0)
+        if (mpush(&m, COMP_KEY, "tag", 3) == 0)
             emit(&m, tag);
         json_decref(tag);
-        bf_buf_reset(&m.path);
+        mreset(&m);
     }
     for (i = 0; i < n; i++) {
         const json_t *r = d[i].r;
