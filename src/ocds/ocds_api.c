@@ -10,6 +10,10 @@
  *   GET /api/v1/records?after=OCID&limit=N record list (ocid order)
  *   GET /api/v1/releases?after=I&limit=N   change feed in log order; the cursor
  *                                          is the log index, "next" continues
+ *   POST /api/v1/import                    admin: import OCDS data (any layout
+ *                                          `belfry import` reads) into the
+ *                                          running server; answers with the
+ *                                          counts and the per-item report
  *   GET /api/v1/export?format=..&compress=.. bulk export: release-package,
  *                                          record-package, jsonl, or one CSV
  *                                          table (&table=main), gzip or zstd;
@@ -37,6 +41,8 @@
 #define OCDS_API_MAX_LIMIT 1000
 #define OCDS_API_DEFAULT_LIMIT 100
 #define OCDS_API_MAX_KEY 1024
+#define OCDS_API_MAX_IMPORT ((size_t)64 << 20)
+#define OCDS_API_MAX_REPORT 1000
 
 static struct ocds_api {
     struct app *app;
@@ -602,6 +608,78 @@ static int h_export(struct http_req *req, struct http_resp *resp, void *ctx)
     return 0;
 }
 
+/* Splits s at newlines in place (a strtok replacement for one delimiter). */
+static char *split_line(char *s, char **save)
+{
+    char *p = s ? s : *save, *nl;
+    if (!p || !*p)
+        return NULL;
+    nl = strchr(p, '\n');
+    if (nl) {
+        *nl = 0;
+        *save = nl + 1;
+    } else {
+        *save = p + strlen(p);
+    }
+    return p;
+}
+
+/* ---- import (admin) -------------------------------------------------------------------- */
+
+static int h_import(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    struct auth_principal who;
+    struct ocds_importer *im = NULL;
+    struct ocds_import_opts o;
+    struct ocds_import_stats st;
+    struct bf_err err = { 0 };
+    char *rep = NULL, *line, *save;
+    size_t replen = 0;
+    json_t *out, *lines;
+    FILE *f;
+    int rc;
+
+    (void)ctx;
+    if (auth_require(req, resp, api.app->store, AUTH_ADMIN, &who) < 0)
+        return 0;
+    if (!api.app->ledger) {
+        http_resp_error(resp, 503, "unavailable", NULL, "the server runs without a ledger (read-only)");
+        return 0;
+    }
+    f = open_memstream(&rep, &replen);
+    if (!f)
+        return BF_ENOMEM;
+    memset(&o, 0, sizeof o);
+    o.actor = who.actor;
+    o.report = f;
+    ocds_importer_new(api.c, &o, &im, &err);
+    rc = im ? ocds_importer_bytes(im, "<request>", req->body ? req->body : "", req->body_len, &err) : BF_EIO;
+    if (!rc)
+        rc = ocds_importer_finish(im, &st, &err);
+    ocds_importer_free(im);
+    fclose(f);
+    if (rc) {
+        free(rep);
+        http_resp_bf_err(resp, &err);
+        return 0;
+    }
+    lines = json_array();
+    for (line = split_line(rep, &save); line && json_array_size(lines) < OCDS_API_MAX_REPORT;
+         line = split_line(NULL, &save))
+        json_array_append_new(lines, json_string(line));
+    free(rep);
+    out = json_pack("{sIsIsIso}", "new", (json_int_t)st.added, "present", (json_int_t)st.present, "rejected",
+                    (json_int_t)st.rejected, "report", lines);
+    rc = ocds_jcs(out, &resp->body, &err);
+    json_decref(out);
+    if (rc) {
+        http_resp_bf_err(resp, &err);
+        return 0;
+    }
+    resp->status = st.added ? 201 : 200;
+    return 0;
+}
+
 /* ---- mounting ---------------------------------------------------------------------- */
 
 int ocds_mount(struct app *app, struct bf_err *err)
@@ -628,6 +706,14 @@ int ocds_mount(struct app *app, struct bf_err *err)
     rc = rc ? rc : http_route(app->http, "GET", "/api/v1/releases", h_feed, NULL, &pub);
     pub.summary = "Bulk export (?format=release-package|record-package|jsonl|csv[&table=main]&compress=gzip|zstd)";
     rc = rc ? rc : http_route(app->http, "GET", "/api/v1/export", h_export, NULL, &pub);
+    if (!rc) {
+        struct http_route_opts adm = { 0 };
+        adm.tag = "procurement";
+        adm.write = 1;
+        adm.max_body = OCDS_API_MAX_IMPORT;
+        adm.summary = "Import OCDS packages, records, releases or JSON Lines (admin token); per-item report";
+        rc = http_route(app->http, "POST", "/api/v1/import", h_import, NULL, &adm);
+    }
     if (rc)
         return bf_err_set(err, rc, "registering OCDS routes");
     return 0;

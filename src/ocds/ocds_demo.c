@@ -269,7 +269,11 @@ static void proc_init(struct proc *p, uint64_t seed, uint64_t k)
     year = 2020 + (int)rnd(&p->r, 6);
     p->t = (int64_t)(year - 1970) * 365 * DAY + (int64_t)((year - 1969) / 4) * DAY + between(&p->r, 0, 330) * DAY +
            between(&p->r, 8, 16) * 3600;
-    snprintf(p->ocid, sizeof p->ocid, "ocds-b3lfry-%s-%d-%05" PRIu64, p->buyer->unit, year, k);
+    /* seeds other than 1 get their own ocids, so data sets of several seeds can share a store */
+    if (seed == 1)
+        snprintf(p->ocid, sizeof p->ocid, "ocds-b3lfry-%s-%d-%05" PRIu64, p->buyer->unit, year, k);
+    else
+        snprintf(p->ocid, sizeof p->ocid, "ocds-b3lfry-%s-%d-S%" PRIu64 "-%05" PRIu64, p->buyer->unit, year, seed, k);
     p->ntenderers = p->procedure == P_NWP ? 1 : (int)between(&p->r, 1, 5);
     for (i = 0; i < (size_t)p->ntenderers; i++) {
         size_t j;

@@ -17,7 +17,9 @@
  * Determinism: the output depends only on (seed, index of the release):
  * procedure k is generated from its own PRNG stream derived from seed and
  * k, so a larger count extends a smaller one. The releases of a procedure
- * are emitted consecutively in date order.
+ * are emitted consecutively in date order. Ocids are
+ * "ocds-b3lfry-<unit>-<year>-<k>" for seed 1 and carry "S<seed>-" before
+ * k for other seeds, so data sets of different seeds never collide.
  */
 #ifndef BELFRY_OCDS_DEMO_H
 #define BELFRY_OCDS_DEMO_H

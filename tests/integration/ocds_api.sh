@@ -20,7 +20,8 @@ q() { sqlite3 "$D/belfry.db" "$1"; }
 "$B" demo --data "$D" --count 1500 --seed 3 --no-real --quiet >/dev/null; ok $? "demo store with 1500 releases"
 AUD=$("$B" token create --data "$D" --role auditor --label api-test 2>/dev/null | grep -o 'bfy_[A-Za-z0-9_-]*' | head -1)
 OFF=$("$B" token create --data "$D" --role officer --buyer MR --label api-test 2>/dev/null | grep -o 'bfy_[A-Za-z0-9_-]*' | head -1)
-[ -n "$AUD" ] && [ -n "$OFF" ]; ok $? "auditor and officer tokens"
+ADM=$("$B" token create --data "$D" --role admin --label api-test 2>/dev/null | grep -o 'bfy_[A-Za-z0-9_-]*' | head -1)
+[ -n "$AUD" ] && [ -n "$OFF" ] && [ -n "$ADM" ]; ok $? "auditor, officer and admin tokens"
 "$B" serve --data "$D" --listen 127.0.0.1:0 --rate 0 >"$T/serve.out" 2>"$T/serve.err" &
 SPID=$!
 for _ in $(seq 100); do grep -q "listening on port" "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
@@ -102,4 +103,16 @@ curl -sf "$U/export?format=csv&table=tender_items" | head -1 | grep -q 'ocid'; o
     [ "$(curl -s -o /dev/null -w '%{http_code}' "$U/export?format=csv&table=../etc")" = 400 ] &&
     [ "$(curl -s -o /dev/null -w '%{http_code}' "$U/export?format=csv&table=nosuch")" = 404 ]
 ok $? "bad export parameters: 400 / 404"
+# ---- import into the running server (admin) --------------------------------------------
+"$B" demo --jsonl "$T/more.jsonl" --count 40 --seed 99 2>/dev/null
+printf '{"ocid": broken\n' >>"$T/more.jsonl"
+code=$(curl -s -o "$T/imp.json" -w '%{http_code}' -H "Authorization: Bearer $ADM" --data-binary @"$T/more.jsonl" "$U/import")
+[ "$code" = 201 ] && jq -e '.new == 40 and .rejected == 1 and (.report | length) == 1 and (.report[0] | test("<request>:41:"))' \
+    "$T/imp.json" >/dev/null; ok $? "POST /api/v1/import as admin: $(head -c 200 "$T/imp.json")"
+code=$(curl -s -o "$T/imp2.json" -w '%{http_code}' -H "Authorization: Bearer $ADM" --data-binary @"$T/more.jsonl" "$U/import")
+[ "$code" = 200 ] && jq -e '.new == 0 and .present == 40' "$T/imp2.json" >/dev/null; ok $? "again: all present (idempotent)"
+[ "$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$T/more.jsonl" "$U/import")" = 401 ] &&
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $AUD" --data-binary @"$T/more.jsonl" "$U/import")" = 403 ]
+ok $? "import needs an admin token (401 / 403)"
+[ "$(curl -sf "$U/releases?after=$last" | jq '.releases | length')" = 40 ]; ok $? "the imported releases appear in the feed"
 echo "1..$n"
