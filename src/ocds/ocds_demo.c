@@ -140,18 +140,20 @@ static void supplier(uint64_t seed, uint64_t k, struct org *o)
 {
     struct rng r;
     const struct demo_country *c;
+    char ident[24];
     size_t i;
     int d;
 
     rng_init(&r, seed ^ 0x5eed5eedULL, 1000000007ULL + k);
     c = PICK(&r, demo_countries, demo_ncountries);
-    for (i = 0, d = 0; d < c->digits && i + 1 < sizeof o->ident; d++)
-        o->ident[i++] = (char)('0' + (d == 0 && !strcmp(c->code, "BE") ? (int)rnd(&r, 2) : (int)rnd(&r, 10)));
-    o->ident[i] = 0;
+    for (i = 0, d = 0; d < c->digits && i + 1 < sizeof ident; d++)
+        ident[i++] = (char)('0' + (d == 0 && !strcmp(c->code, "BE") ? (int)rnd(&r, 2) : (int)rnd(&r, 10)));
+    ident[i] = 0;
     if (!strcmp(c->code, "DE"))
-        snprintf(o->ident, sizeof o->ident, "HRB%06u", (unsigned)rnd(&r, 1000000));
+        snprintf(ident, sizeof ident, "HRB%06u", (unsigned)rnd(&r, 1000000));
+    snprintf(o->ident, sizeof o->ident, "%s", ident);
     snprintf(o->scheme, sizeof o->scheme, "%s", c->scheme);
-    snprintf(o->id, sizeof o->id, "%s-%s", c->scheme, o->ident);
+    snprintf(o->id, sizeof o->id, "%s-%s", c->scheme, ident);
     snprintf(o->name, sizeof o->name, "%s %s %s", c->places[rnd(&r, list_len(c->places))],
              demo_trades[rnd(&r, list_len(demo_trades))], c->forms[rnd(&r, list_len(c->forms))]);
     snprintf(o->locality, sizeof o->locality, "%s", c->locality);
