@@ -183,9 +183,9 @@ int auth_token_revoke(struct store *s, const char *arg, int64_t now, char id_out
     int rc, n = 0;
 
     if (!strncmp(arg, AUTH_TOKEN_PREFIX, 4)) {
-        rc = auth_token_digest(arg, hash, prefix, err);
-        if (rc)
-            return bf_err_set(err, BF_EINVAL, "%s", err ? err->msg : "malformed token");
+        if (auth_token_digest(arg, hash, prefix, NULL) < 0)
+            return bf_err_set(err, BF_EINVAL, "malformed token (expected %s followed by 43 base64url characters)",
+                              AUTH_TOKEN_PREFIX);
     } else if (is_hex_prefix(arg)) {
         snprintf(prefix, sizeof prefix, "%s", arg);
     } else {
