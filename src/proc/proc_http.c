@@ -25,7 +25,7 @@ struct proc_http {
     struct proc_svc *svc;
 };
 
-static int send(struct http_resp *resp, struct proc_reply *r, enum http_cache cache)
+static int respond(struct http_resp *resp, struct proc_reply *r, enum http_cache cache)
 {
     char *text = json_dumps(r->body, JSON_COMPACT);
     int rc;
@@ -58,7 +58,7 @@ static int rules_handler(struct http_req *req, struct http_resp *resp, void *ctx
     r.status = 200;
     r.body = json_pack("{s:s,s:o}", "current", key, "ruleSets", a);
     resp->short_seconds = 300;
-    return send(resp, &r, HTTP_CACHE_SHORT);
+    return respond(resp, &r, HTTP_CACHE_SHORT);
 }
 
 static int steps_handler(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -73,7 +73,7 @@ static int steps_handler(struct http_req *req, struct http_resp *resp, void *ctx
         json_object_set_new(o, proc_step_name((enum proc_step)s), proc_body_schema((enum proc_step)s));
     json_object_set_new(r.body, "steps", o);
     resp->short_seconds = 300;
-    return send(resp, &r, HTTP_CACHE_SHORT);
+    return respond(resp, &r, HTTP_CACHE_SHORT);
 }
 
 static int int_query(struct http_req *req, const char *key, int dflt, int lo, int hi, int *out)
@@ -114,7 +114,7 @@ static int list_handler(struct http_req *req, struct http_resp *resp, void *ctx)
         return 0;
     }
     proc_svc_list(h->svc, &who, http_req_query(req, "buyer"), state, offset, limit, &r);
-    return send(resp, &r, HTTP_CACHE_PRIVATE);
+    return respond(resp, &r, HTTP_CACHE_PRIVATE);
 }
 
 static int get_handler(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -126,7 +126,7 @@ static int get_handler(struct http_req *req, struct http_resp *resp, void *ctx)
     if (auth_require(req, resp, h->app->store, AUTH_ANY_TOKEN, &who) < 0)
         return 0;
     proc_svc_get(h->svc, &who, http_req_param(req, "ocid"), &r);
-    return send(resp, &r, HTTP_CACHE_PRIVATE);
+    return respond(resp, &r, HTTP_CACHE_PRIVATE);
 }
 
 static int create_common(struct http_req *req, struct http_resp *resp, struct proc_http *h, int dry)
@@ -145,7 +145,7 @@ static int create_common(struct http_req *req, struct http_resp *resp, struct pr
     if (r.status == 201)
         http_resp_header(resp, "Location", bf_arena_printf(resp->arena, "/api/v1/procedures/%s",
                                                            json_string_value(json_object_get(r.body, "ocid"))));
-    return send(resp, &r, HTTP_CACHE_NONE);
+    return respond(resp, &r, HTTP_CACHE_NONE);
 }
 
 static int create_handler(struct http_req *req, struct http_resp *resp, void *ctx)
@@ -166,7 +166,7 @@ static int step_common(struct http_req *req, struct http_resp *resp, struct proc
     if (auth_require(req, resp, h->app->store, AUTH_OFFICER, &who) < 0)
         return 0;
     proc_svc_step(h->svc, &who, http_req_param(req, "ocid"), step, req->body, req->body_len, dry, &r);
-    return send(resp, &r, HTTP_CACHE_NONE);
+    return respond(resp, &r, HTTP_CACHE_NONE);
 }
 
 static int validate_handler(struct http_req *req, struct http_resp *resp, void *ctx)
