@@ -237,12 +237,16 @@ for f in os.listdir(rcdir):
         bad += 1; print("# receipt", f, ex)
 print("ok" if bad == 0 and seen > 0 else "bad", "receipts served during the kills verify against their own checkpoint:", seen - bad, "of", seen)
 EOF
-python3 "$T/verify.py" "$U" "$VKEY" "$T/cps" "$T/acked" "$T/receipts" >"$T/verify.out" 2>&1
-grep '^#' "$T/verify.out" | head -10
-while read -r verdict rest; do
-    case $verdict in ok) ok 0 "$rest" ;; bad) ok 1 "$rest" ;; esac
-done < <(grep -E '^(ok|bad) ' "$T/verify.out")
-[ "$(grep -cE '^(ok|bad) ' "$T/verify.out")" = 6 ]; ok $? "the independent verifier ran all its checks"
+if python3 -c 'import cryptography' 2>/dev/null; then
+    python3 "$T/verify.py" "$U" "$VKEY" "$T/cps" "$T/acked" "$T/receipts" >"$T/verify.out" 2>&1
+    grep '^#' "$T/verify.out" | head -10
+    while read -r verdict rest; do
+        case $verdict in ok) ok 0 "$rest" ;; bad) ok 1 "$rest" ;; esac
+    done < <(grep -E '^(ok|bad) ' "$T/verify.out")
+    [ "$(grep -cE '^(ok|bad) ' "$T/verify.out")" = 6 ]; ok $? "the independent verifier ran all its checks"
+else
+    n=$((n + 1)); echo "ok $n # SKIP python3 with python3-cryptography is needed for the independent verifier"
+fi
 
 same=0 total=0
 for f in "$T"/cps/*; do
