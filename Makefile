@@ -68,14 +68,14 @@ build/rel/bench/%: bench/%.c build/rel/libbelfry.a
 
 # libFuzzer targets: the library is rebuilt with clang and coverage hooks.
 FUZZ_CC     := clang
-FUZZ_CFLAGS := $(BASE) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_CFLAGS := $(BASE) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 build/fuzzlib/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
 build/fuzz/%: fuzz/%.c build/fuzzlib/libbelfry.a
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(BASE) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzzlib/libbelfry.a $(PKG_LIBS)
+	$(FUZZ_CC) $(BASE) -Wno-unknown-warning-option -O1 -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzzlib/libbelfry.a $(PKG_LIBS)
 
 asan: build/asan/belfry
 tests: build/asan/belfry $(TESTS)
