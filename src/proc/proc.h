@@ -11,10 +11,17 @@
  *                   Art. 28 grounds, time limits, rule ids)
  *   proc_rules.c    lookups and deadline computation over the table
  *   proc_body.c     the step request parser: JSON text -> checked body
- *   proc_machine.c  states, allowed steps, applying a step
- *   proc_release.c  building the OCDS release of a step
+ *   proc_issue.c    what a refused step reports
+ *   proc_machine.c  states, allowed steps, applying a step, persistence
+ *   proc_create.c   starting a procedure
+ *   proc_steps_tender.c, proc_steps_contract.c  what each step checks
+ *   proc_view.c     deadlines, next due, the officer's view
+ *   proc_release.c  building the OCDS release of a step, linked values
+ *   proc_json.c     JSON helpers (proc_int.h)
+ *   proc_svc.c      load, decide, store, publish (proc_svc.h)
  *   proc_http.c     /api/v1/procedures..., /api/v1/rules (proc_mount)
  *   src/store/sqlite_proc.c  the procedures table (proc_store.h)
+ *   src/cli/cmd_proc.c       `belfry proc`
  *
  * Procedure lifecycle (states, and the steps that leave them):
  *   planning   --tender-->      requests    (published procedures)

@@ -23,7 +23,11 @@ struct proc_work {
     json_t *disclosed;                /* withheld entries this step discloses (owned) */
 };
 
-/* Step implementations (proc_steps.c): add issues and/or mutate w->p. */
+/* The act's date: the body's "date" or now; issues if earlier than the
+ * last release or more than a day ahead of the clock (proc_machine.c). */
+void proc_step_date(struct proc_work *w);
+
+/* Step implementations (proc_steps_*.c): add issues and/or mutate w->p. */
 int proc_step_tender(struct proc_work *w);
 int proc_step_invitation(struct proc_work *w);
 int proc_step_amendments(struct proc_work *w);
