@@ -1,8 +1,9 @@
 /*
  * ocds_publish.c - publishing releases: check, withhold, digest, ledger
  * entry, and the ledger hook that writes the release row, its private
- * sidecar and the record's compiled release in the same group-commit
- * transaction as the log entry.
+ * sidecar and the record (compiled and versioned releases) in the same
+ * group-commit transaction as the log entry; and the reads of releases
+ * (public, or with withheld values and salts for auditors).
  *
  * Invariants:
  *  - A release row exists iff its log entry exists (the hook runs inside
@@ -27,7 +28,6 @@
 #include "ledger/ledger.h"
 #include "store/store.h"
 #include "store/store_ocds.h"
-
 
 struct ocds_ctx {
     struct store *s;
