@@ -332,13 +332,11 @@ void ledger_close(struct ledger *l)
     free(l);
 }
 
+/* Lock-free: called for every subtree of every proof. pub_size is
+ * written (under pub_mu) only after the batch it covers has committed. */
 uint64_t ledger_size(struct ledger *l)
 {
-    uint64_t n;
-    pthread_mutex_lock(&l->pub_mu);
-    n = l->pub_size;
-    pthread_mutex_unlock(&l->pub_mu);
-    return n;
+    return __atomic_load_n(&l->pub_size, __ATOMIC_ACQUIRE);
 }
 
 const char *ledger_origin(struct ledger *l)
@@ -357,7 +355,7 @@ void ledger_publish(struct ledger *l, uint64_t size, const tlog_hash *root, char
     free(l->pub_note);
     l->pub_note = note;
     l->pub_len = len;
-    l->pub_size = size;
+    __atomic_store_n(&l->pub_size, size, __ATOMIC_RELEASE);
     l->pub_root = *root;
     l->pub_ms = ledger_now_ms();
     pthread_mutex_unlock(&l->pub_mu);
