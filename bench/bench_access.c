@@ -123,7 +123,7 @@ out:
 
 static const char *const WALK[][2] = {
     { "tender", "{\"date\":\"2025-02-03\",\"requestsDeadline\":\"2025-03-12\",\"electronicDocuments\":true}" },
-    { "invitation", "{\"date\":\"2025-03-12\",\"tenderDeadline\":\"2025-04-22\",\"candidates\":[{\"id\":\"A\",\"name\":"
+    { "invitation", "{\"date\":\"2025-03-13\",\"tenderDeadline\":\"2025-04-22\",\"candidates\":[{\"id\":\"A\",\"name\":"
                     "\"A\"},{\"id\":\"B\",\"name\":\"B\"},{\"id\":\"C\",\"name\":\"C\"}]}" },
     { "clarifications", "{\"date\":\"2025-04-01\",\"question\":\"Range?\",\"answer\":\"30 km\"}" },
     { "amendments", "{\"date\":\"2025-04-02\",\"rationale\":\"more time\",\"tenderDeadline\":\"2025-04-25\"}" },

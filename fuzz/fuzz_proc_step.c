@@ -22,7 +22,7 @@ static int ready;
 
 static const char *const WALK[][2] = {
     { "tender", "{\"date\":\"2025-02-03\",\"requestsDeadline\":\"2025-03-12\",\"electronicDocuments\":true}" },
-    { "invitation", "{\"date\":\"2025-03-12\",\"tenderDeadline\":\"2025-04-22\",\"candidates\":[{\"id\":\"A\",\"name\":"
+    { "invitation", "{\"date\":\"2025-03-13\",\"tenderDeadline\":\"2025-04-22\",\"candidates\":[{\"id\":\"A\",\"name\":"
                     "\"A\"},{\"id\":\"B\",\"name\":\"B\"},{\"id\":\"C\",\"name\":\"C\"}]}" },
     { "bids", "{\"date\":\"2025-04-23\",\"bids\":[{\"id\":\"B1\",\"tenderer\":{\"id\":\"B\",\"name\":\"B\"},\"value\":"
               "{\"amount\":1000000,\"currency\":\"EUR\"},\"date\":\"2025-04-20\"}]}" },

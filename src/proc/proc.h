@@ -67,6 +67,13 @@ struct proc_date {
 };
 
 int proc_date_parse(const char *s, struct proc_date *out, struct bf_err *err);
+/* For deadlines: a bare "YYYY-MM-DD" is the end of that day
+ * ("YYYY-MM-DDT23:59:59Z"), as a period in days ends with the last hour
+ * of its last day (Regulation 1182/71 Art. 3(2)(b)); full date-times are
+ * taken as written. */
+int proc_date_parse_deadline(const char *s, struct proc_date *out, struct bf_err *err);
+/* 1 if s is a bare "YYYY-MM-DD" (no time). */
+int proc_date_is_bare(const char *s);
 /* Days since 1970-01-01 of a civil date, and back ("YYYY-MM-DD" into out[11]). */
 int64_t proc_days_from_civil(int y, unsigned m, unsigned d);
 void proc_day_format(int64_t day, char out[11]);

@@ -119,6 +119,21 @@ bad:
     return bf_err_set(err, BF_EINVAL, "not a date: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (RFC 3339)");
 }
 
+int proc_date_is_bare(const char *s)
+{
+    return s && strlen(s) == 10;
+}
+
+int proc_date_parse_deadline(const char *s, struct proc_date *out, struct bf_err *err)
+{
+    int rc = proc_date_parse(s, out, err);
+    if (rc || !proc_date_is_bare(s))
+        return rc;
+    out->t += 86399;
+    snprintf(out->text, sizeof out->text, "%.10sT23:59:59Z", s);
+    return 0;
+}
+
 void proc_date_now(int64_t t, struct proc_date *out)
 {
     struct tm tm;

@@ -199,7 +199,17 @@ void proc_step_date(struct proc_work *w)
         proc_date_now(w->now, &w->date);
     if (w->date.t > w->now + 86400)
         proc_issue(w->is, "lifecycle/date-in-future", "/date", "%s is more than a day ahead of today", w->date.text);
-    if (w->p && w->p->facts && proc_fact_date(w->p, "lastDate", &last) == 0 && w->date.t < last.t)
+    if (!w->p || !w->p->facts || proc_fact_date(w->p, "lastDate", &last) < 0)
+        return;
+    /* A bare date on the day of the last release means "that day", not
+     * its midnight: the act is dated with the last release's instant, so
+     * releases stay in order. */
+    if (proc_date_is_bare(s) && w->date.day == last.day && w->date.t < last.t) {
+        int64_t day = w->date.day;
+        w->date = last;
+        w->date.day = day;
+    }
+    if (w->date.t < last.t)
         proc_issue(w->is, "lifecycle/chronology", "/date", "%s is earlier than the procedure's last release (%s)",
                    w->date.text, last.text);
 }

@@ -28,6 +28,13 @@ static int body_date(const struct proc_work *w, const char *key, struct proc_dat
     return s && proc_date_parse(s, d, NULL) == 0 ? 0 : -1;
 }
 
+/* A deadline field of the body: a bare date runs to the end of its day. */
+static int body_deadline(const struct proc_work *w, const char *key, struct proc_date *d)
+{
+    const char *s = proc_jstr(w->body, key);
+    return s && proc_date_parse_deadline(s, d, NULL) == 0 ? 0 : -1;
+}
+
 /* A deadline d must fall after the act dated w->date. */
 static int deadline_after_act(struct proc_work *w, const struct proc_date *d, const char *field)
 {
@@ -83,7 +90,7 @@ int proc_step_tender(struct proc_work *w)
     struct proc_date rd;
     json_t *tender, *def;
 
-    body_date(w, "requestsDeadline", &rd);
+    body_deadline(w, "requestsDeadline", &rd);
     proc_fact_set_bool(w->p, "electronicNotice", proc_jbool(w->body, "electronicNotice"));
     proc_fact_set_bool(w->p, "electronicDocuments", proc_jbool(w->body, "electronicDocuments"));
     proc_fact_set_bool(w->p, "pin", proc_jbool(w->body, "priorInformationNotice"));
@@ -140,7 +147,7 @@ int proc_step_invitation(struct proc_work *w)
                    "candidates applied", w->tr->min_candidates, n);
     if (proc_jbool(w->body, "electronicDocuments"))
         proc_fact_set_bool(w->p, "electronicDocuments", 1);
-    body_date(w, "tenderDeadline", &td);
+    body_deadline(w, "tenderDeadline", &td);
     if (deadline_after_act(w, &td, "/tenderDeadline"))
         check_tender_deadline(w, &w->date, &td, "/tenderDeadline");
     proc_fact_set_str(w->p, "invitationDate", w->date.text);
@@ -174,7 +181,7 @@ int proc_step_amendments(struct proc_work *w)
 
     if (running_deadline(w, &dl) == 0 && w->date.t >= dl.t)
         proc_issue(w->is, "lifecycle/amend-after-deadline", "/date", "the running deadline (%s) has passed", dl.text);
-    if (body_date(w, "requestsDeadline", &nd) == 0) {
+    if (body_deadline(w, "requestsDeadline", &nd) == 0) {
         if (w->p->state != PROC_S_REQUESTS)
             proc_issue(w->is, NULL, "/requestsDeadline", "requests to participate have closed already");
         else if (proc_fact_date(w->p, "noticeDate", &from) == 0 && deadline_after_act(w, &nd, "/requestsDeadline")) {
@@ -183,7 +190,7 @@ int proc_step_amendments(struct proc_work *w)
             json_object_set_new(proc_jobj(tender, "participationRequestPeriod"), "endDate", json_string(nd.text));
         }
     }
-    if (body_date(w, "tenderDeadline", &nd) == 0) {
+    if (body_deadline(w, "tenderDeadline", &nd) == 0) {
         if (w->p->state != PROC_S_TENDERING)
             proc_issue(w->is, NULL, "/tenderDeadline", "there is no tender deadline before the invitation");
         else if (proc_fact_date(w->p, "invitationDate", &from) == 0 && deadline_after_act(w, &nd, "/tenderDeadline")) {

@@ -78,6 +78,14 @@ static const char *first_scheduled_milestone(const struct proc *p, char date[11]
     return "milestones";
 }
 
+/* The first day on which something may follow deadline d (a bare
+ * deadline runs to 23:59:59 of its day, so that is the next day). */
+static void day_after(const struct proc_date *d, char date[11])
+{
+    int64_t t = d->t + 1;
+    proc_day_format(t >= 0 ? t / 86400 : (t - 86399) / 86400, date);
+}
+
 int proc_next_due(const struct proc *p, const char **step, char date[11], const char **kind)
 {
     struct proc_date d;
@@ -97,14 +105,14 @@ int proc_next_due(const struct proc *p, const char **step, char date[11], const 
     case PROC_S_REQUESTS:
         *step = "invitation";
         if (proc_fact_date(p, "requestsDeadline", &d) == 0) {
-            proc_day_format(d.day, date);
+            day_after(&d, date);
             *kind = "notBefore";
         }
         return 0;
     case PROC_S_TENDERING:
         *step = json_object_size(json_object_get(p->facts, "bids")) ? "award" : "bids";
         if (proc_fact_date(p, "tenderDeadline", &d) == 0) {
-            proc_day_format(d.day, date);
+            day_after(&d, date);
             *kind = "notBefore";
         }
         return 0;

@@ -56,7 +56,7 @@ ok $? "procedure and log agree: $seq_now releases"
 # two racing awards
 O2=ocds-belfry-BE-MOD-000002
 for s in 'tender|{"date":"2025-02-03","requestsDeadline":"2025-03-12"}' \
-    'invitation|{"date":"2025-03-12","tenderDeadline":"2025-04-22","candidates":[{"id":"A","name":"A"},{"id":"B","name":"B"},{"id":"C","name":"C"}]}' \
+    'invitation|{"date":"2025-03-13","tenderDeadline":"2025-04-22","candidates":[{"id":"A","name":"A"},{"id":"B","name":"B"},{"id":"C","name":"C"}]}' \
     'bids|{"date":"2025-04-23","bids":[{"id":"B1","tenderer":{"id":"A","name":"A"},"value":{"amount":1,"currency":"EUR"},"date":"2025-04-20"},{"id":"B2","tenderer":{"id":"B","name":"B"},"value":{"amount":2,"currency":"EUR"},"date":"2025-04-21"}]}'; do
     post "$A" "/api/v1/procedures/$O2/${s%%|*}" "${s#*|}" /dev/null >/dev/null
 done

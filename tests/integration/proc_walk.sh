@@ -125,7 +125,7 @@ refuse amendments '{"date":"2025-04-02","rationale":"r","tenderDeadline":"2025-0
 accept amendments '{"date":"2025-04-02","rationale":"more time for tenderers","tenderDeadline":"2025-04-20"}' \
     tenderAmendment tendering "deadline extended"
 req GET /api/v1/procedures "$OFF"
-[ "$CODE" = 200 ] && [ "$(jqb .procedures[0].nextDue.step)" = bids ] && [ "$(jqb .procedures[0].nextDue.date)" = 2025-04-20 ]
+[ "$CODE" = 200 ] && [ "$(jqb .procedures[0].nextDue.step)" = bids ] && [ "$(jqb .procedures[0].nextDue.date)" = 2025-04-21 ]
 ok $? "officer's list: next due $(jqb .procedures[0].nextDue.step) from $(jqb .procedures[0].nextDue.date)"
 
 # ---- bids and award -----------------------------------------------------------------------------

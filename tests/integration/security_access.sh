@@ -67,7 +67,7 @@ PB=$(jq -r .ocid "$T/body")
 SECRET=7345678
 steps=(
  "tender|{\"date\":\"2025-02-03\",\"requestsDeadline\":\"2025-03-12\"}"
- "invitation|{\"date\":\"2025-03-12\",\"tenderDeadline\":\"2025-04-22\",\"candidates\":[{\"id\":\"BE-1\",\"name\":\"A\"},{\"id\":\"DE-2\",\"name\":\"B\"},{\"id\":\"SE-3\",\"name\":\"C\"}]}"
+ "invitation|{\"date\":\"2025-03-13\",\"tenderDeadline\":\"2025-04-22\",\"candidates\":[{\"id\":\"BE-1\",\"name\":\"A\"},{\"id\":\"DE-2\",\"name\":\"B\"},{\"id\":\"SE-3\",\"name\":\"C\"}]}"
  "bids|{\"date\":\"2025-04-23\",\"bids\":[{\"id\":\"B1\",\"tenderer\":{\"id\":\"DE-2\",\"name\":\"B\"},\"value\":{\"amount\":$SECRET,\"currency\":\"EUR\"},\"date\":\"2025-04-20\"}]}"
  "award|{\"date\":\"2025-05-02\",\"bidId\":\"B1\"}"
 )

@@ -399,9 +399,9 @@ static void test_other_procedures(void)
            "dir2009-81/art33-min-time-requests", "dialogue: 36 days for requests");
     accept(&p, PROC_STEP_TENDER, "{\"date\":\"2025-02-03\",\"requestsDeadline\":\"2025-03-12\"}", "tender", "requests",
            "dialogue: 37 days for requests");
-    accept(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-03-12\",\"tenderDeadline\":\"2025-04-01\",\"candidates\":["
+    accept(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-03-13\",\"tenderDeadline\":\"2025-04-01\",\"candidates\":["
            "{\"id\":\"A\",\"name\":\"A\"},{\"id\":\"B\",\"name\":\"B\"},{\"id\":\"C\",\"name\":\"C\"}]}",
-           "tenderUpdate", "tendering", "dialogue: 20 days for final tenders (no Art. 33(3) limit)");
+           "tenderUpdate", "tendering", "dialogue: 19 days for final tenders (no Art. 33(3) limit)");
     accept(&p, PROC_STEP_BIDS, "{\"date\":\"2025-04-02\",\"bids\":[{\"id\":\"B1\",\"tenderer\":{\"id\":\"A\","
            "\"name\":\"A\"},\"value\":{\"amount\":29000000,\"currency\":\"EUR\"},\"date\":\"2025-03-30\"}]}",
            "tenderUpdate", "tendering", "one final tender");
@@ -420,10 +420,10 @@ static void test_other_procedures(void)
               "\"capabilityArea\":\"ammunition\",\"date\":\"2025-01-06\"}", NULL, r, all);
     accept(&p, PROC_STEP_TENDER, "{\"date\":\"2025-02-03\",\"requestsDeadline\":\"2025-03-12\","
            "\"priorInformationNotice\":true}", "tender", "requests", "restricted after a prior information notice");
-    refuse(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-03-12\",\"tenderDeadline\":\"2025-04-16\",\"candidates\":["
+    refuse(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-03-13\",\"tenderDeadline\":\"2025-04-17\",\"candidates\":["
            "{\"id\":\"A\",\"name\":\"A\"},{\"id\":\"B\",\"name\":\"B\"},{\"id\":\"C\",\"name\":\"C\"}]}",
            "dir2009-81/art33-min-time-tenders", "35 days after a PIN (36 needed)");
-    accept(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-03-12\",\"tenderDeadline\":\"2025-04-17\",\"candidates\":["
+    accept(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-03-13\",\"tenderDeadline\":\"2025-04-18\",\"candidates\":["
            "{\"id\":\"A\",\"name\":\"A\"},{\"id\":\"B\",\"name\":\"B\"},{\"id\":\"C\",\"name\":\"C\"}]}",
            "tenderUpdate", "tendering", "36 days after a PIN");
     proc_free(&p);
@@ -434,16 +434,49 @@ static void test_other_procedures(void)
     accept(&p, PROC_STEP_TENDER, "{\"date\":\"2025-02-03\",\"requestsDeadline\":\"2025-02-13\",\"accelerated\":true,"
            "\"electronicNotice\":true,\"urgencyJustification\":\"operational crisis\"}", "tender", "requests",
            "accelerated, electronic: 10 days for requests");
-    refuse(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-02-13\",\"tenderDeadline\":\"2025-02-22\",\"candidates\":["
+    refuse(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-02-14\",\"tenderDeadline\":\"2025-02-23\",\"candidates\":["
            "{\"id\":\"A\",\"name\":\"A\"},{\"id\":\"B\",\"name\":\"B\"}],\"insufficientCandidates\":true}",
            "dir2009-81/art33-min-time-tenders", "accelerated: 9 days for tenders");
-    accept(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-02-13\",\"tenderDeadline\":\"2025-02-23\",\"candidates\":["
+    accept(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-02-14\",\"tenderDeadline\":\"2025-02-24\",\"candidates\":["
            "{\"id\":\"A\",\"name\":\"A\"},{\"id\":\"B\",\"name\":\"B\"}],\"insufficientCandidates\":true}",
            "tenderUpdate", "tendering", "accelerated: 10 days, two candidates when fewer applied");
-    refuse(&p, PROC_STEP_CLARIFICATIONS, "{\"date\":\"2025-02-20\",\"question\":\"q\",\"answer\":\"a\"}",
+    refuse(&p, PROC_STEP_CLARIFICATIONS, "{\"date\":\"2025-02-21\",\"question\":\"q\",\"answer\":\"a\"}",
            "dir2009-81/art33-additional-information", "accelerated: answer 3 days before (4 needed)");
-    accept(&p, PROC_STEP_CLARIFICATIONS, "{\"date\":\"2025-02-19\",\"question\":\"q\",\"answer\":\"a\"}",
+    accept(&p, PROC_STEP_CLARIFICATIONS, "{\"date\":\"2025-02-20\",\"question\":\"q\",\"answer\":\"a\"}",
            "tenderUpdate", "tendering", "accelerated: answer 4 days before");
+    proc_free(&p);
+}
+
+/* Dates as officers write them: a bare deadline runs to the end of its
+ * day; a bare act date on the day of the last release is "that day". */
+static void test_bare_dates(void)
+{
+    struct proc p = { 0 };
+    char r[96], all[512];
+    json_t *rel = NULL;
+    int rc;
+
+    rc = step(&p, PROC_STEP_CREATE, "{\"title\":\"Same day\",\"procedure\":\"restricted\","
+              "\"mainProcurementCategory\":\"goods\",\"estimatedValue\":{\"amount\":5000000,\"currency\":\"EUR\"},"
+              "\"capabilityArea\":\"land\",\"date\":\"2025-02-03T15:00:00Z\"}", NULL, r, all);
+    ok(rc == 0, "created at 15:00");
+    rc = step(&p, PROC_STEP_TENDER, "{\"date\":\"2025-02-03\",\"requestsDeadline\":\"2025-03-12\"}", &rel, r, all);
+    ok(rc == 0 && !strcmp(json_string_value(json_object_get(rel, "date")), "2025-02-03T15:00:00Z"),
+       "a notice dated 2025-02-03 the same day is accepted and dated with the plan's instant (%s)", all);
+    ok(!strcmp(json_string_value(json_object_get(json_object_get(json_object_get(rel, "tender"),
+                                                                  "participationRequestPeriod"), "endDate")),
+               "2025-03-12T23:59:59Z"), "a bare deadline is the end of its day");
+    json_decref(rel);
+    refuse(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-03-12T12:00:00Z\",\"tenderDeadline\":\"2025-04-22\","
+           "\"candidates\":[{\"id\":\"A\",\"name\":\"A\"},{\"id\":\"B\",\"name\":\"B\"},{\"id\":\"C\","
+           "\"name\":\"C\"}]}", "lifecycle/invitation-before-requests-deadline",
+           "invitation at noon on the last day for requests");
+    accept(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-03-13\",\"tenderDeadline\":\"2025-04-22\",\"candidates\":["
+           "{\"id\":\"A\",\"name\":\"A\"},{\"id\":\"B\",\"name\":\"B\"},{\"id\":\"C\",\"name\":\"C\"}]}",
+           "tenderUpdate", "tendering", "invitation the next day");
+    accept(&p, PROC_STEP_BIDS, "{\"date\":\"2025-04-23\",\"bids\":[{\"id\":\"B1\",\"tenderer\":{\"id\":\"A\","
+           "\"name\":\"A\"},\"value\":{\"amount\":1,\"currency\":\"EUR\"},\"date\":\"2025-04-22T18:30:00Z\"}]}",
+           "tenderUpdate", "tendering", "a tender received at 18:30 on the deadline day is on time");
     proc_free(&p);
 }
 
@@ -525,6 +558,7 @@ int main(void)
     test_walk();
     test_nopub_and_cancel();
     test_other_procedures();
+    test_bare_dates();
     ok(n_checked >= 20 && n_bad == 0, "all %d releases pass ocds_release_check and ocds_withhold (%d fail)", n_checked,
        n_bad);
     ok(n_disclosed == 1, "the disclosure opens the earlier commitment (ocds_disclose + ocds_disclosure_check)");
