@@ -255,6 +255,9 @@ int proc_body_parse(enum proc_step step, const char *text, size_t len, json_t **
 /* Summary of a step's body for the route table and forms:
  * {"field": "type, required?, description", ...}. */
 json_t *proc_body_schema(enum proc_step step);
+/* The same field table as a JSON Schema (draft 2020-12, for OpenAPI 3.1):
+ * types, required members, no additional properties, enums, lengths. */
+json_t *proc_body_json_schema(enum proc_step step);
 
 /* ---- the procedure and its state machine (proc_machine.c) -------------- */
 

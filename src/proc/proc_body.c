@@ -455,6 +455,80 @@ static json_t *fields_schema(const struct field *fs)
     return o;
 }
 
+static json_t *object_json_schema(const struct field *fs);
+
+static json_t *field_json_schema(const struct field *f)
+{
+    static const char DATE_RE[] = "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$";
+    json_t *s = NULL, *a;
+    size_t i;
+
+    switch (f->kind) {
+    case F_STR:
+        s = json_pack("{s:s,s:i,s:I}", "type", "string", "minLength", 1, "maxLength", (json_int_t)f->max);
+        break;
+    case F_TEXT:
+        s = json_pack("{s:s,s:i,s:i}", "type", "string", "minLength", 1, "maxLength", PROC_TEXT_MAX);
+        break;
+    case F_DATE:
+        s = json_pack("{s:s,s:s}", "type", "string", "pattern", DATE_RE);
+        break;
+    case F_BOOL:
+        s = json_pack("{s:s}", "type", "boolean");
+        break;
+    case F_AMOUNT:
+        s = json_pack("{s:s,s:[s,s],s:b,s:{s:{s:s,s:i,s:f},s:{s:s}}}", "type", "object", "required", "amount",
+                      "currency", "additionalProperties", 0, "properties", "amount", "type", "number", "minimum", 0,
+                      "maximum", 1e15, "currency", "const", "EUR");
+        break;
+    case F_ENUM:
+        a = json_array();
+        for (i = 0; f->values[i]; i++)
+            json_array_append_new(a, json_string(f->values[i]));
+        s = json_pack("{s:s,s:o}", "type", "string", "enum", a);
+        break;
+    case F_LIST:
+        s = json_pack("{s:s,s:i,s:i,s:o}", "type", "array", "minItems", 1, "maxItems", PROC_MAX_LIST, "items",
+                      object_json_schema(f->sub));
+        break;
+    case F_STRLIST:
+        s = json_pack("{s:s,s:i,s:i,s:{s:s,s:i,s:i}}", "type", "array", "minItems", 1, "maxItems", PROC_MAX_LIST,
+                      "items", "type", "string", "minLength", 1, "maxLength", 200);
+        break;
+    case F_PERIOD: {
+        static const struct field P[] = {
+            { "startDate", F_DATE, 0, 0, NULL, NULL, "start" }, { "endDate", F_DATE, 0, 0, NULL, NULL, "end" }, END };
+        s = object_json_schema(P);
+        break;
+    }
+    case F_PARTY:
+        s = object_json_schema(F_CANDIDATE);
+        break;
+    }
+    if (s && f->help)
+        json_object_set_new(s, "description", json_string(f->help));
+    return s;
+}
+
+static json_t *object_json_schema(const struct field *fs)
+{
+    json_t *props = json_object(), *req = json_array();
+    for (; fs->name; fs++) {
+        json_object_set_new(props, fs->name, field_json_schema(fs));
+        if (fs->required)
+            json_array_append_new(req, json_string(fs->name));
+    }
+    return json_pack("{s:s,s:o,s:o,s:b}", "type", "object", "properties", props, "required", req,
+                     "additionalProperties", 0);
+}
+
+json_t *proc_body_json_schema(enum proc_step step)
+{
+    if ((unsigned)step >= PROC_NSTEPS)
+        return json_object();
+    return object_json_schema(STEPS[step].fields);
+}
+
 json_t *proc_body_schema(enum proc_step step)
 {
     if ((unsigned)step >= PROC_NSTEPS)

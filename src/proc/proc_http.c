@@ -236,11 +236,21 @@ static const struct {
                                      "open the earlier commitments (officer; tag *Update)" },
 };
 
+/* The step's request body as JSON Schema text for the OpenAPI document
+ * (malloc'ed; the route table keeps its own copy). */
+static char *body_schema_text(enum proc_step step)
+{
+    json_t *s = proc_body_json_schema(step);
+    char *text = json_dumps(s, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(s);
+    return text;
+}
+
 int proc_mount(struct app *app, struct bf_err *err)
 {
     static struct proc_http h; /* lives as long as the process, as app does */
     struct http_route_opts o = { .tag = "procurement", .max_body = PROC_BODY_MAX };
-    char pattern[96];
+    char pattern[96], *schema = NULL;
     size_t i;
     int rc;
 
@@ -252,7 +262,11 @@ int proc_mount(struct app *app, struct bf_err *err)
     do {                                                                                                           \
         o.summary = sum;                                                                                           \
         o.write = write_;                                                                                          \
-        if ((rc = http_route(app->http, method, pat, fn, &h, &o)) < 0)                                             \
+        rc = http_route(app->http, method, pat, fn, &h, &o);                                                       \
+        free(schema);                                                                                              \
+        schema = NULL;                                                                                             \
+        o.request_schema = NULL;                                                                                   \
+        if (rc < 0)                                                                                                \
             return bf_err_set(err, rc, "registering %s %s", method, pat);                                          \
     } while (0)
 
@@ -266,10 +280,12 @@ int proc_mount(struct app *app, struct bf_err *err)
     ROUTE("GET", "/api/v1/procedures", list_handler,
           "Procedures with what is due next and when, soonest first; officers see their buyer's, auditors and "
           "admins all (?buyer=, ?state=, ?offset=, ?limit=)", 0);
+    o.request_schema = schema = body_schema_text(PROC_STEP_CREATE);
     ROUTE("POST", "/api/v1/procedures", create_handler,
           "Start a procedure for the officer's buyer: title, procedure (restricted, negotiatedWithPublication, "
           "competitiveDialogue, negotiatedWithoutPublication + article28Ground), category, estimated value (EUR), "
           "capability area, classification, withheld fields; publishes the planning release (officer)", 1);
+    o.request_schema = schema = body_schema_text(PROC_STEP_CREATE);
     ROUTE("POST", "/api/v1/procedures/validate", create_validate_handler,
           "Dry run of the create step: issues and computed threshold without publishing (officer)", 0);
     ROUTE("GET", "/api/v1/procedures/{ocid}", get_handler,
@@ -280,6 +296,7 @@ int proc_mount(struct app *app, struct bf_err *err)
           "nothing published (officer of the buyer)", 0);
     for (i = 0; i < BF_ARRAY_LEN(STEP_ROUTES); i++) {
         snprintf(pattern, sizeof pattern, "/api/v1/procedures/{ocid}/%s", STEP_ROUTES[i].name);
+        o.request_schema = schema = body_schema_text((enum proc_step)proc_step_parse(STEP_ROUTES[i].name));
         ROUTE("POST", pattern, STEP_ROUTES[i].fn, STEP_ROUTES[i].summary, 1);
     }
 #undef ROUTE
