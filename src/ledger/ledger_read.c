@@ -298,9 +298,13 @@ int ledger_leaf_hash(struct ledger *l, uint64_t index, tlog_hash *out, struct bf
 
 /* ---- proofs ------------------------------------------------------------ */
 
-/* Copies the served checkpoint (size 0) or the stored one of `size`. */
-static int checkpoint_for(struct ledger *l, uint64_t size, char **note, size_t *len, uint64_t *got,
-                          struct bf_err *err)
+/* Copies the served checkpoint (size 0) or the stored one of `size`.
+ * With witnesses the served one may lag the latest signed one by up to a
+ * second; an entry just acknowledged (index at or beyond the served size)
+ * then gets a receipt against the latest log-signed checkpoint instead of
+ * a 404. */
+static int checkpoint_for(struct ledger *l, uint64_t size, uint64_t index, char **note, size_t *len,
+                          uint64_t *got, struct bf_err *err)
 {
     uint64_t pub = ledger_size(l);
     struct bf_buf b = BF_BUF_INIT;
@@ -315,6 +319,17 @@ static int checkpoint_for(struct ledger *l, uint64_t size, char **note, size_t *
         bf_buf_free(&b);
         return rc;
     }
+    if (index >= *got && index < pub) {
+        pthread_mutex_lock(&l->pub_mu);
+        bf_buf_reset(&b);
+        rc = bf_buf_append(&b, l->pub_note, l->pub_len);
+        *got = l->pub_size;
+        pthread_mutex_unlock(&l->pub_mu);
+        if (rc < 0) {
+            bf_buf_free(&b);
+            return bf_err_set(err, rc, "checkpoint larger than the output limit");
+        }
+    }
     *note = bf_buf_take(&b, len);
     return 0;
 }
@@ -327,7 +342,7 @@ int ledger_receipt(struct ledger *l, uint64_t index, uint64_t size, struct bf_bu
     uint64_t got = 0;
     int n = 0, rc;
 
-    if ((rc = checkpoint_for(l, size, &note, &len, &got, err)) < 0)
+    if ((rc = checkpoint_for(l, size, index, &note, &len, &got, err)) < 0)
         goto out;
     if (index >= got) {
         rc = size ? bf_err_set(err, BF_EINVAL, "index %" PRIu64 " is not below size %" PRIu64, index, got)

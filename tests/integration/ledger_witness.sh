@@ -63,6 +63,9 @@ start=$(date +%s%N)
 seq 11 20 | sed 's/^/record /' | "$B" log append --data "$T/d" >"$T/idx"; rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 ok $([ $rc = 0 ] && [ "$(tail -1 "$T/idx")" = 19 ]; echo $?) "with the witness down appends are acknowledged (${ms} ms)"
+curl -sf "$U/proof/19" -o "$T/r19" && printf 'record 20' >"$T/e20" &&
+    "$B" verify --vkey "$LV" --entry "$T/e20" "$T/r19" >/dev/null 2>&1
+ok $? "a receipt for the entry just acknowledged is available at once (log-signed checkpoint)"
 got=
 for _ in $(seq 300); do
     curl -sf "$U/checkpoint" -o "$T/cp" && [ "$(sed -n 2p "$T/cp")" = 20 ] && got=1 && break
