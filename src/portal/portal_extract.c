@@ -229,8 +229,9 @@ static const char *stage(const json_t *rel)
         if (!status_inactive(x))
             active++;
     }
+    /* OCDS "terminated": no longer in force, completed or ended early. */
     if (contracts && terminated && terminated == (int)json_array_size(contracts))
-        return "terminated";
+        return "complete";
     if (impl)
         return "implementation";
     if (active)

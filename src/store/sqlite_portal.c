@@ -13,8 +13,15 @@
  */
 #define STORE_SQLITE_INTERNAL
 #include "common.h"
+#include "buf.h"
+#include "sha256.h"
 #include "store.h"
 #include "store_portal.h"
+#include "sqlite_portal_int.h"
+
+/* Version of the portal's derived tables: a store indexed by an older
+ * layout has them dropped and rebuilt from the log (cursor reset). */
+#define PORTAL_SCHEMA "2"
 
 static const char portal_schema[] =
     "CREATE TABLE IF NOT EXISTS portal_proc("
@@ -44,13 +51,108 @@ static const char portal_schema[] =
     " code TEXT NOT NULL, proc_id INTEGER NOT NULL,"
     " PRIMARY KEY(code, proc_id)) STRICT, WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS portal_cpv_proc ON portal_cpv(proc_id);"
+    "CREATE INDEX IF NOT EXISTS portal_proc_status ON portal_proc(status, date);"
+    "CREATE INDEX IF NOT EXISTS portal_proc_year_date ON portal_proc(year, date);"
+    "CREATE INDEX IF NOT EXISTS portal_proc_nc ON portal_proc(noncompetitive, date);"
     "CREATE VIRTUAL TABLE IF NOT EXISTS portal_fts USING fts5("
-    " title, description, buyer, suppliers, tokenize = 'unicode61 remove_diacritics 2');";
+    " title, description, buyer, suppliers, facets, tokenize = 'unicode61 remove_diacritics 2');";
+
+static const char portal_drop[] =
+    "DROP TABLE IF EXISTS portal_fts; DROP TABLE IF EXISTS portal_party; DROP TABLE IF EXISTS portal_cpv;"
+    " DROP TABLE IF EXISTS portal_proc; DELETE FROM meta WHERE key = '" STORE_PORTAL_META_CURSOR "';";
+
+/* 1 if the stored layout is the current one (or there is none yet). */
+static int schema_current(struct store_conn *c)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, current = 1;
+
+    if (sqlite3_prepare_v2(c->db, "SELECT value FROM meta WHERE key = 'portal.schema'", -1, &st, NULL) != SQLITE_OK)
+        return 1;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        current = !strcmp((const char *)sqlite3_column_text(st, 0), PORTAL_SCHEMA);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) { /* no version: tables of the first layout, if any */
+        rc = sqlite3_prepare_v2(c->db, "SELECT 1 FROM sqlite_schema WHERE name = 'portal_proc'", -1, &st, NULL);
+        current = !(rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW);
+        sqlite3_finalize(st);
+    }
+    return current;
+}
 
 static int portal_migrate(struct store *s, struct store_txn *t, struct bf_err *err)
 {
+    struct store_conn *c = store_sqlite_writer(t);
+    int rc = 0;
     (void)s;
-    return store_sqlite_exec(store_sqlite_writer(t), portal_schema, err);
+
+    if (!schema_current(c))
+        rc = store_sqlite_exec(c, portal_drop, err);
+    if (!rc)
+        rc = store_sqlite_exec(c, portal_schema, err);
+    if (!rc)
+        rc = store_meta_set(t, "portal.schema", PORTAL_SCHEMA, err);
+    return rc;
+}
+
+int portal_facet_token(struct bf_buf *b, const char *prefix, const char *value)
+{
+    char tok[96];
+    size_t n = 0;
+
+    if (!value || !*value)
+        return 0;
+    n = (size_t)snprintf(tok, sizeof tok, " %s", prefix);
+    for (; *value && n + 1 < sizeof tok; value++) {
+        char ch = *value;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
+            tok[n++] = ch;
+        else if (ch >= 'A' && ch <= 'Z')
+            tok[n++] = (char)(ch | 0x20);
+    }
+    tok[n] = 0;
+    return bf_buf_puts(b, tok) < 0 ? BF_ELIMIT : 0;
+}
+
+int portal_facet_hashed(struct bf_buf *b, const char *prefix, const char *value)
+{
+    char hex[65];
+    if (!value || !*value)
+        return 0;
+    bf_sha256_hex(value, strlen(value), hex);
+    hex[16] = 0;
+    return portal_facet_token(b, prefix, hex);
+}
+
+/* The facets column of a procedure (see sqlite_portal_int.h). */
+static int facets_of(const struct store_portal_proc *p, struct bf_buf *b)
+{
+    char year[16];
+    int i, rc = 0;
+
+    snprintf(year, sizeof year, "%d", p->year);
+    rc |= portal_facet_token(b, "fc", p->capability) | portal_facet_token(b, "fs", p->status);
+    rc |= portal_facet_token(b, "fp", p->procedure) | portal_facet_token(b, "fy", p->year ? year : NULL);
+    rc |= p->noncompetitive ? portal_facet_token(b, "fn", "1") : 0;
+    rc |= portal_facet_hashed(b, "fb", p->buyer_id);
+    for (i = 0; i < p->nparties; i++)
+        if (p->parties[i].role && !strcmp(p->parties[i].role, "supplier"))
+            rc |= portal_facet_hashed(b, "fu", p->parties[i].org_id);
+    for (i = 0; i < p->ncpvs; i++) {
+        char digits[9];
+        size_t n = strspn(p->cpvs[i], "0123456789"), k;
+        if (n > 8)
+            n = 8;
+        for (k = 2; k <= n; k++) {
+            memcpy(digits, p->cpvs[i], k);
+            digits[k] = 0;
+            rc |= portal_facet_token(b, "fv", digits);
+        }
+    }
+    if (!rc && !b->data)
+        rc = bf_buf_puts(b, "");
+    return rc ? BF_ELIMIT : 0;
 }
 
 const struct store_domain store_portal_domain = { "portal", portal_migrate };
@@ -154,7 +256,9 @@ static int insert_children(struct store_conn *c, const struct store_portal_proc 
     static const char q_party[] = "INSERT INTO portal_party(org_id, role, proc_id, name, amount) VALUES(?,?,?,?,?)"
                                   " ON CONFLICT DO UPDATE SET amount = coalesce(amount, 0) + coalesce(excluded.amount, 0)";
     static const char q_cpv[] = "INSERT OR IGNORE INTO portal_cpv(code, proc_id) VALUES(?,?)";
-    static const char q_fts[] = "INSERT INTO portal_fts(rowid, title, description, buyer, suppliers) VALUES(?,?,?,?,?)";
+    static const char q_fts[] =
+        "INSERT INTO portal_fts(rowid, title, description, buyer, suppliers, facets) VALUES(?,?,?,?,?,?)";
+    struct bf_buf facets = BF_BUF_INIT;
     sqlite3_stmt *st;
     int i, rc;
 
@@ -181,14 +285,24 @@ static int insert_children(struct store_conn *c, const struct store_portal_proc 
         if ((rc = step_done(c, st, err, "portal cpv")) < 0)
             return rc;
     }
-    if (!(st = store_sqlite_stmt(c, q_fts, err)))
+    bf_buf_init(&facets, 64 * 1024);
+    if (facets_of(p, &facets) < 0) {
+        bf_buf_free(&facets);
+        return bf_err_set(err, BF_ELIMIT, "portal: too many facets for %s", p->ocid);
+    }
+    if (!(st = store_sqlite_stmt(c, q_fts, err))) {
+        bf_buf_free(&facets);
         return BF_EIO;
+    }
     sqlite3_bind_int64(st, 1, id);
     bind_text(st, 2, p->title);
     bind_text(st, 3, p->description);
     bind_text(st, 4, p->buyer_name);
     bind_text(st, 5, p->suppliers_text);
-    return step_done(c, st, err, "portal text");
+    bind_text(st, 6, facets.data);
+    rc = step_done(c, st, err, "portal text");
+    bf_buf_free(&facets);
+    return rc;
 }
 
 int store_portal_put(struct store_txn *t, const struct store_portal_proc *p, struct bf_err *err)

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "store.h"
 #include "store_portal.h"
+#include "sqlite_portal_int.h"
 
 #define PROC_COLS                                                                                                \
     "p.ocid, p.title, p.description, p.buyer_id, p.buyer_name, p.suppliers, p.procedure, p.method,"           \
@@ -96,62 +97,104 @@ static void read_row(sqlite3_stmt *st, struct store_portal_proc *r)
     r->log_index = (uint64_t)sqlite3_column_int64(st, 21);
 }
 
-/* Appends " AND <cond>" fragments and their bindings for f. With full
- * text, the row filters are written "+p.col" so that SQLite cannot use
- * their indexes and drives the query from the FTS5 match instead (a buyer
- * index walk probing FTS5 for each row is orders of magnitude slower). */
-static int build_where(const struct store_portal_filter *f, struct bf_buf *sql, struct binds *b)
+/* Equality filters as facet terms of the FTS5 query (see
+ * sqlite_portal_int.h): with text, the whole search is one FTS5 query. A
+ * CPV prefix of one digit is not a facet and stays an SQL condition. */
+static int build_match(const struct store_portal_filter *f, struct bf_buf *m)
 {
-    const char *x = f->fts ? "+" : "";
+    struct bf_buf tok = BF_BUF_INIT;
+    int rc = bf_buf_printf(m, PORTAL_TEXT_COLUMNS " : (%s)", f->fts);
+    char year[16];
+
+    snprintf(year, sizeof year, "%d", f->year);
+    bf_buf_init(&tok, 4096);
+    rc |= portal_facet_hashed(&tok, "fb", f->buyer) | portal_facet_hashed(&tok, "fu", f->supplier);
+    rc |= portal_facet_token(&tok, "fp", f->procedure) | portal_facet_token(&tok, "fc", f->capability);
+    rc |= portal_facet_token(&tok, "fs", f->status) | portal_facet_token(&tok, "fy", f->year ? year : NULL);
+    rc |= f->noncompetitive ? portal_facet_token(&tok, "fn", "1") : 0;
+    if (f->cpv_prefix && strlen(f->cpv_prefix) >= 2)
+        rc |= portal_facet_token(&tok, "fv", f->cpv_prefix);
+    if (!rc && tok.data) { /* " t1 t2" -> AND facets : "t1" AND facets : "t2" */
+        const char *t = tok.data;
+        while (*t == ' ')
+            t++;
+        while (*t && !rc) {
+            size_t n = strcspn(t, " ");
+            rc |= bf_buf_printf(m, " AND facets : \"%.*s\"", (int)n, t);
+            t += n;
+            while (*t == ' ')
+                t++;
+        }
+    }
+    bf_buf_free(&tok);
+    return rc ? BF_ELIMIT : 0;
+}
+
+#define W_NO_RANGE_INDEX 1 /* write range filters "+p.col": let the sort's index drive */
+
+/* Appends " AND <cond>" fragments and their bindings for f; match holds
+ * the FTS5 query text (it must outlive the statement). */
+static int build_where(const struct store_portal_filter *f, unsigned flags, struct bf_buf *match, struct bf_buf *sql,
+                       struct binds *b)
+{
+    const char *r = (f->fts || (flags & W_NO_RANGE_INDEX)) ? "+" : "";
     int rc = 0;
+
     if (f->fts) {
+        if ((rc = build_match(f, match)) < 0)
+            return rc;
         rc |= bf_buf_puts(sql, " AND portal_fts MATCH ?");
-        bind_s(b, f->fts);
-    }
-    if (f->buyer) {
-        rc |= bf_buf_printf(sql, " AND %sp.buyer_id = ?", x);
-        bind_s(b, f->buyer);
-    }
-    if (f->supplier) {
-        rc |= bf_buf_printf(sql, " AND %sp.id IN (SELECT proc_id FROM portal_party WHERE org_id = ? AND role = 'supplier')", x);
-        bind_s(b, f->supplier);
-    }
-    if (f->cpv_prefix) {
-        rc |= bf_buf_printf(sql, " AND %sp.id IN (SELECT proc_id FROM portal_cpv WHERE code GLOB ? || '*')", x);
-        bind_s(b, f->cpv_prefix);
-    }
-    if (f->procedure) {
-        rc |= bf_buf_printf(sql, " AND %sp.procedure = ?", x);
-        bind_s(b, f->procedure);
-    }
-    if (f->capability) {
-        rc |= bf_buf_printf(sql, " AND %sp.capability = ?", x);
-        bind_s(b, f->capability);
-    }
-    if (f->status) {
-        rc |= bf_buf_printf(sql, " AND %sp.status = ?", x);
-        bind_s(b, f->status);
+        bind_s(b, match->data);
+        if (f->cpv_prefix && strlen(f->cpv_prefix) < 2) {
+            rc |= bf_buf_puts(sql, " AND +p.id IN (SELECT proc_id FROM portal_cpv WHERE code GLOB ? || '*')");
+            bind_s(b, f->cpv_prefix);
+        }
+    } else {
+        if (f->buyer) {
+            rc |= bf_buf_puts(sql, " AND p.buyer_id = ?");
+            bind_s(b, f->buyer);
+        }
+        if (f->supplier) {
+            rc |= bf_buf_puts(sql, " AND p.id IN (SELECT proc_id FROM portal_party WHERE org_id = ? AND role = 'supplier')");
+            bind_s(b, f->supplier);
+        }
+        if (f->cpv_prefix) {
+            rc |= bf_buf_puts(sql, " AND p.id IN (SELECT proc_id FROM portal_cpv WHERE code GLOB ? || '*')");
+            bind_s(b, f->cpv_prefix);
+        }
+        if (f->procedure) {
+            rc |= bf_buf_puts(sql, " AND p.procedure = ?");
+            bind_s(b, f->procedure);
+        }
+        if (f->capability) {
+            rc |= bf_buf_puts(sql, " AND p.capability = ?");
+            bind_s(b, f->capability);
+        }
+        if (f->status) {
+            rc |= bf_buf_puts(sql, " AND p.status = ?");
+            bind_s(b, f->status);
+        }
+        if (f->year) {
+            rc |= bf_buf_puts(sql, " AND p.year = ?");
+            bind_i(b, f->year);
+        }
+        if (f->noncompetitive)
+            rc |= bf_buf_puts(sql, " AND p.noncompetitive = 1");
     }
     if (f->date_from) {
-        rc |= bf_buf_printf(sql, " AND %sp.date >= ?", x);
+        rc |= bf_buf_printf(sql, " AND %sp.date >= ?", r);
         bind_s(b, f->date_from);
     }
     if (f->date_to) {
-        rc |= bf_buf_printf(sql, " AND %sp.date < ? || 'T99'", x);
+        rc |= bf_buf_printf(sql, " AND %sp.date < ? || 'T99'", r);
         bind_s(b, f->date_to);
     }
-    if (f->year) {
-        rc |= bf_buf_printf(sql, " AND %sp.year = ?", x);
-        bind_i(b, f->year);
-    }
-    if (f->noncompetitive)
-        rc |= bf_buf_printf(sql, " AND %sp.noncompetitive = 1", x);
     if (f->has_min) {
-        rc |= bf_buf_printf(sql, " AND %sp.amount >= ?", x);
+        rc |= bf_buf_printf(sql, " AND %sp.amount >= ?", r);
         bind_d(b, f->min_amount);
     }
     if (f->has_max) {
-        rc |= bf_buf_printf(sql, " AND %sp.amount <= ?", x);
+        rc |= bf_buf_printf(sql, " AND %sp.amount <= ?", r);
         bind_d(b, f->max_amount);
     }
     return rc ? BF_ELIMIT : 0;
@@ -168,7 +211,7 @@ static const char *order_by(const struct store_portal_filter *f)
         return " ORDER BY p.amount ASC NULLS LAST, p.id ASC";
     case STORE_PORTAL_SORT_RELEVANCE:
         if (f->fts)
-            return " ORDER BY bm25(portal_fts, 10.0, 2.0, 4.0, 4.0), p.id DESC";
+            return " ORDER BY bm25(portal_fts, 10.0, 2.0, 4.0, 4.0, 0.0), p.id DESC";
         /* fall through */
     case STORE_PORTAL_SORT_NEWEST:
     default:
@@ -228,7 +271,7 @@ out:
 /* Text only, by relevance: rank inside FTS5 and join only the page's rows
  * (a join per match before sorting costs a row fetch per match). */
 #define TOP_BY_RANK                                                                                              \
-    "SELECT " PROC_COLS " FROM (SELECT rowid AS rid, bm25(portal_fts, 10.0, 2.0, 4.0, 4.0) AS score"            \
+    "SELECT " PROC_COLS " FROM (SELECT rowid AS rid, bm25(portal_fts, 10.0, 2.0, 4.0, 4.0, 0.0) AS score"            \
     " FROM portal_fts WHERE portal_fts MATCH ? ORDER BY score LIMIT %d OFFSET %d) AS m"                          \
     " JOIN portal_proc p ON p.id = m.rid ORDER BY m.score, p.id DESC"
 
@@ -263,14 +306,17 @@ out:
     return rc;
 }
 
+/* Count first; then the page. A date-ordered page of a broad range filter
+ * (thousands of matches) walks the date index instead of sorting every
+ * match; a narrow one uses the range's index and sorts the few. */
 int store_portal_search(struct store *s, const struct store_portal_filter *f, store_portal_row_cb cb, void *arg,
                         long *total, int *exact, struct bf_err *err)
 {
     struct store_conn *c = store_sqlite_reader(s, err);
-    struct bf_buf where = BF_BUF_INIT;
+    struct bf_buf where = BF_BUF_INIT, match = BF_BUF_INIT;
     struct binds b = { 0 };
     const char *from = f->fts ? "portal_fts JOIN portal_proc p ON p.id = portal_fts.rowid" : "portal_proc p";
-    int rc, text_only;
+    int rc, text_only, by_date = f->sort != STORE_PORTAL_SORT_VALUE_DESC && f->sort != STORE_PORTAL_SORT_VALUE_ASC;
 
     if (!c)
         return BF_EIO;
@@ -278,15 +324,24 @@ int store_portal_search(struct store *s, const struct store_portal_filter *f, st
         return bf_err_set(err, BF_EINVAL, "page out of range (at most 100 results per page and %d in all)",
                           STORE_PORTAL_MAX_OFFSET);
     bf_buf_init(&where, 4096);
-    if ((rc = bf_buf_puts(&where, "")) < 0 || (rc = build_where(f, &where, &b)) < 0)
+    bf_buf_init(&match, 8192);
+    if ((rc = bf_buf_puts(&where, "")) < 0 || (rc = build_where(f, 0, &match, &where, &b)) < 0)
         goto out;
     text_only = f->fts && !strcmp(where.data, " AND portal_fts MATCH ?");
     rc = run_count(c, text_only ? "portal_fts" : from, &where, &b, total, exact, err);
     if (rc < 0)
         goto out;
+    if (!f->fts && by_date && *total >= 2000 && (f->has_min || f->has_max)) {
+        bf_buf_reset(&where);
+        bf_buf_reset(&match);
+        memset(&b, 0, sizeof b);
+        if ((rc = bf_buf_puts(&where, "")) < 0 || (rc = build_where(f, W_NO_RANGE_INDEX, &match, &where, &b)) < 0)
+            goto out;
+    }
     rc = run_page(c, from, &where, &b, f, text_only, cb, arg, err);
 out:
     bf_buf_free(&where);
+    bf_buf_free(&match);
     return rc;
 }
 

@@ -11,6 +11,7 @@
 #include "tap.h"
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 static struct store *st;
 
@@ -160,6 +161,16 @@ static void test_filters(void)
     check_total(search(&err, "status", "tender", NULL), 1, "stage tender");
     check_total(search(&err, "from", "2025-01-01", "to", "2025-01-10", NULL), 1, "date range includes its last day");
     check_total(search(&err, "q", "drones", "buyer", "BE-POL", NULL), 1, "text and filter combined");
+    check_total(search(&err, "q", "drones", "capability", "dronesUav", NULL), 1, "text and capability (facet terms)");
+    check_total(search(&err, "q", "drones", "supplier", "FR-RCS-111", NULL), 1, "text and supplier");
+    check_total(search(&err, "q", "drones", "supplier", "BE-KBO-222", NULL), 0, "text and another supplier");
+    check_total(search(&err, "q", "drones", "cpv", "3561", NULL), 1, "text and CPV prefix");
+    check_total(search(&err, "q", "drones", "cpv", "3", NULL), 1, "text and a one-digit CPV prefix");
+    check_total(search(&err, "q", "drones", "year", "2024", "status", "contract", NULL), 1, "text, year and stage");
+    check_total(search(&err, "q", "drones", "year", "2023", NULL), 0, "text and a year without it");
+    check_total(search(&err, "q", "artillery", "noncompetitive", "1", NULL), 1, "text and non-competitive");
+    check_total(search(&err, "q", "drones", "min", "800000", "max", "900000", NULL), 1, "text and a value range");
+    check_total(search(&err, "q", "fcdronesuav", NULL), 0, "facet tokens are not searchable as text");
     j = search(&err, "sort", "value-desc", NULL);
     ok(!strcmp(first_ocid(j), "ocds-b5fd17-b"), "sort by value, largest first (%s)", first_ocid(j));
     json_decref(j);
@@ -315,6 +326,28 @@ static void test_cache(void)
     bf_buf_free(&out);
 }
 
+/* A store indexed by an older layout gets its portal tables rebuilt. */
+static void test_schema_upgrade(const char *dir)
+{
+    char path[512];
+    sqlite3 *db = NULL;
+    struct bf_err err = { 0 };
+    uint64_t next = 1;
+
+    store_close(st);
+    st = NULL;
+    snprintf(path, sizeof path, "%s/belfry.db", dir);
+    ok(sqlite3_open(path, &db) == SQLITE_OK &&
+           sqlite3_exec(db, "UPDATE meta SET value = '1' WHERE key = 'portal.schema';"
+                            "INSERT OR REPLACE INTO meta(key, value) VALUES('portal.cursor', '42');", NULL, NULL, NULL) == SQLITE_OK,
+       "mark the store as indexed by layout 1");
+    sqlite3_close(db);
+    ok(store_open(dir, STORE_NOSYNC, &st, &err) == 0, "reopen: %s", err.msg);
+    store_portal_cursor(st, &next, NULL);
+    ok(next == 0, "cursor reset so the index is rebuilt from the log (%" PRIu64 ")", next);
+    check_total(search(&err, NULL, NULL), 0, "old summaries dropped");
+}
+
 int main(void)
 {
     char dir[] = "/tmp/belfry-test-portal-XXXXXX";
@@ -334,6 +367,7 @@ int main(void)
     test_stats();
     test_orgs();
     test_cache();
+    test_schema_upgrade(dir);
     store_close(st);
     {
         char cmd[128];
