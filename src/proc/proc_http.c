@@ -173,12 +173,17 @@ static int validate_handler(struct http_req *req, struct http_resp *resp, void *
 {
     struct proc_http *h = ctx;
     struct auth_principal who;
+    struct proc_reply r;
     int step = proc_step_parse(http_req_query(req, "step"));
 
     if (step > 0)
         return step_common(req, resp, h, (enum proc_step)step, 1);
     if (auth_require(req, resp, h->app->store, AUTH_OFFICER, &who) < 0)
         return 0;
+    proc_svc_get(h->svc, &who, http_req_param(req, "ocid"), &r); /* 404 or 403 come first */
+    if (r.status != 200)
+        return respond(resp, &r, HTTP_CACHE_NONE);
+    json_decref(r.body);
     http_resp_error(resp, 400, "invalid", NULL, "?step= names the step to validate (tender, invitation, ...)");
     return 0;
 }

@@ -479,11 +479,11 @@ void proc_svc_step(struct proc_svc *svc, const struct auth_principal *who, const
         reply(out, 403, proc_svc_error(403, "forbidden", NULL, "only an officer of the buyer drives a procedure"));
         return;
     }
-    if (parse(step, text, len, &body, out))
-        return;
     pthread_mutex_lock(&svc->lock);
-    if (load(svc, ocid, who, &p, &row, out))
+    if (load(svc, ocid, who, &p, &row, out)) /* 404 or 403 before looking at the body */
         goto unlock;
+    if (parse(step, text, len, &body, out))
+        goto done;
     last = proc_jstr(p.facts, "lastReleaseId");
     snprintf(prev_id, sizeof prev_id, "%s", last ? last : "");
     rc = proc_apply(&p, step, body, (int64_t)time(NULL), &rel, &dl, &is);
@@ -499,6 +499,7 @@ void proc_svc_step(struct proc_svc *svc, const struct auth_principal *who, const
     } else {
         commit_step(svc, who, &p, &row, rel, out);
     }
+done:
     json_decref(dl);
     json_decref(rel);
     proc_free(&p);

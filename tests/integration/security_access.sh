@@ -104,6 +104,18 @@ while read -r m path; do
     [ "$s" = 403 ] || bad="$bad $M $path (auditor: $s);"
 done <"$T/writes"
 [ -z "$bad" ]; ok $? "every write route: 401 + Bearer challenge for no/garbage/expired/revoked token, 403 for auditors${bad:+ -- FAILED:$bad}"
+bad=""; nb=0
+before=$(sqlite3 "$T/d/belfry.db" "select count(*) from log_entry")
+while read -r m path; do
+    case $path in *"{ocid}"*) ;; *) continue ;; esac
+    M=$(echo "$m" | tr a-z A-Z); p=$(fill "$path"); nb=$((nb + 1))
+    s=$(st "$M" "$p" "$OFB" '{"date":"2025-05-03","rationale":"x","paths":["/awards/0/value"]}')
+    [ "$s" = 403 ] || bad="$bad $M $path ($s);"
+    s=$(st "$M" "${p/$PA/$PB}" "$OFA" '{"date":"2025-05-03","rationale":"x"}')
+    [ "$s" = 403 ] || [ "$s" = 400 ] || bad="$bad $M ${path} on B by A ($s);"
+done <"$T/writes"
+[ -z "$bad" ] && [ "$(sqlite3 "$T/d/belfry.db" "select count(*) from log_entry")" = "$before" ] && [ $nb -ge 14 ]
+ok $? "officer B gets 403 on all $nb step routes of buyer A's procedure (and A on B's), nothing logged${bad:+ -- FAILED:$bad}"
 
 # ---- the explicit matrix ----------------------------------------------------------------------------------
 # expect METHOD PATH BODY "none admin auditor offA offB"
