@@ -10,8 +10,9 @@
  * never wait for witnesses: they are acknowledged on the log-signed
  * checkpoint; /log/checkpoint prefers the witnessed one (ledger.c).
  *
- * Invariants: only this thread talks to witnesses; cos_size never goes
- * down; a failed round is retried after a back-off, on the newest
+ * Invariants: only this thread talks to witnesses, at most one round per
+ * WITNESS_MIN_INTERVAL_MS; cos_size never goes down; a round in which no
+ * witness cosigned is retried after WITNESS_RETRY_MS, on the newest
  * checkpoint then.
  */
 #include "common.h"
@@ -28,6 +29,17 @@ int witness_pool_cosign(struct witness_pool *p, const char *cp, size_t len, uint
 void witness_pool_free(struct witness_pool *p) __attribute__((weak));
 
 #define WITNESS_RETRY_MS 1000
+#define WITNESS_MIN_INTERVAL_MS 250
+
+static void add_ms(struct timespec *ts, long ms)
+{
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
 
 struct ledger_witness {
     struct witness_pool *pool;
@@ -68,6 +80,10 @@ static int cosign_round(struct ledger *l, struct ledger_witness *w)
         fprintf(stderr, "belfry: ledger: witness cosigning of size %" PRIu64 " failed: %s\n", size, err.msg);
         goto out;
     }
+    if (lines.len == 0) { /* every witness failed (the pool reported each on stderr) */
+        rc = BF_EIO;
+        goto out;
+    }
     if (bf_buf_append(&full, note, len) < 0 || bf_buf_append(&full, lines.data ? lines.data : "", lines.len) < 0) {
         rc = BF_ELIMIT;
         goto out;
@@ -93,6 +109,7 @@ static void *cosigner(void *arg)
 
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
+        struct timespec ts;
         int rc;
         if (!w->kicked) {
             pthread_cond_wait(&w->cv, &w->mu);
@@ -100,15 +117,17 @@ static void *cosigner(void *arg)
         }
         w->kicked = 0;
         pthread_mutex_unlock(&w->mu);
+        clock_gettime(CLOCK_REALTIME, &ts);
         rc = cosign_round(l, w);
         pthread_mutex_lock(&w->mu);
-        if (rc < 0 && !w->stop) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += WITNESS_RETRY_MS / 1000;
-            pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+        /* pace the rounds: at most one per WITNESS_MIN_INTERVAL_MS (the
+         * witnesses belong to other institutions), one per
+         * WITNESS_RETRY_MS after a failure; stop interrupts the wait */
+        add_ms(&ts, rc < 0 ? WITNESS_RETRY_MS : WITNESS_MIN_INTERVAL_MS);
+        while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT)
+            ;
+        if (rc < 0)
             w->kicked = 1;
-        }
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;

@@ -77,6 +77,9 @@ for _ in $(seq 20); do
     s=$(curl -sf "$U/checkpoint" | sed -n 2p); [ "${s:-0}" -lt "$sz" ] && back=1; sz=${s:-0}; sleep 0.05
 done
 ok $back "the served size does not go backwards meanwhile"
+sleep 1
+lines=$(wc -l <"$T/s.out.err")
+ok $([ "$lines" -lt 40 ]; echo $?) "a dead witness is retried with back-off, not in a loop ($lines lines on stderr)"
 
 start "$T/w2.out" "$B" witness --data "$T/wd" --key-file "$T/wkey" --log "$LV" --listen "127.0.0.1:$WPORT"
 WPID=$PID
