@@ -229,9 +229,10 @@ static const char *stage(const json_t *rel)
         if (!status_inactive(x))
             active++;
     }
-    /* OCDS "terminated": no longer in force, completed or ended early. */
+    /* OCDS "terminated": no longer in force, completed or ended early;
+     * the compiled release cannot tell which, so the stage says "closed". */
     if (contracts && terminated && terminated == (int)json_array_size(contracts))
-        return "complete";
+        return "closed";
     if (impl)
         return "implementation";
     if (active)

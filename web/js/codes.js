@@ -4,7 +4,7 @@ export const PROCEDURES = ['restricted', 'negotiatedWithPublication', 'competiti
   'open', 'selective', 'limited', 'direct'];
 export const CAPABILITIES = ['dronesUav', 'combatAircraft', 'land', 'cyberElectronicWarfare', 'airDefence', 'ammunition',
   'infrastructure', 'other'];
-export const STAGES = ['planning', 'tender', 'award', 'contract', 'implementation', 'complete', 'terminated', 'cancelled'];
+export const STAGES = ['planning', 'tender', 'award', 'contract', 'implementation', 'closed', 'complete', 'cancelled'];
 export const SORTS = ['relevance', 'newest', 'oldest', 'value-desc', 'value-asc'];
 export const CLASSIFICATIONS = ['unclassified', 'restricted', 'confidential', 'secret', 'topSecret'];
 export const GROUNDS = ['art28-1a', 'art28-1b', 'art28-1c', 'art28-1d', 'art28-1e', 'art28-2a', 'art28-2b', 'art28-3a',
