@@ -37,7 +37,7 @@ describe('portal JSON API', { skip: why }, () => {
     fs.writeFileSync(path.join(tmp, 'r.jsonl'), releases.map((r) => JSON.stringify(r)).join('\n') + '\n');
     execFileSync(BELFRY, ['import', '--data', data, '--quiet', path.join(tmp, 'r.jsonl')], { stdio: 'pipe' });
     srv = await serve(data);
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 1200; i++) { // up to a minute on a loaded machine
       const c = await json('/api/v1/portal/config');
       if (c.indexedThrough >= c.logSize && c.logSize > 0) break;
       await new Promise((r) => setTimeout(r, 50));

@@ -88,7 +88,7 @@ async function freeServe(data, env) {
   child.stderr.on('data', (d) => { err += d; });
   const port = await new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`belfry serve did not start: ${err}`)), 20000);
+    const timer = setTimeout(() => reject(new Error(`belfry serve did not start: ${err}`)), 60000);
     child.stdout.on('data', (d) => {
       out += d;
       const m = /listening on port (\d+)/.exec(out);
@@ -101,7 +101,7 @@ async function freeServe(data, env) {
 
 // Waits until the portal's index has caught up with the log.
 async function waitIndexed(base) {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) { // up to a minute on a loaded machine
     try {
       const c = await (await fetch(`${base}/api/v1/portal/config`)).json();
       if (c.logSize > 0 && c.indexedThrough >= c.logSize) return c;
