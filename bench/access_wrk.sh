@@ -42,7 +42,8 @@ run() { # label args...
         "$(awk '$1 == "50%" {print $2}' "$T/w")" "$(awk '$1 == "99%" {print $2}' "$T/w")"
 }
 {
-    echo "# access_wrk.sh: wrk -t2 -c$C -d${S}s on loopback, server --threads 2, $(nproc) CPUs shared with wrk"
+    echo "# access_wrk.sh: wrk -t2 -c$C -d${S}s on loopback, server --threads 2, $(nproc) CPUs shared with wrk;" \
+        "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine lowers these figures)"
     run "GET /api/v1/me (token check)" -H "$H" "$U/api/v1/me"
     run "GET /api/v1/procedures/{ocid}" -H "$H" "$U/api/v1/procedures/$O"
     run "POST /api/v1/procedures/{ocid}/validate" -H "$H" -s "$T/validate.lua" "$U/api/v1/procedures/$O/validate?step=tender"

@@ -232,7 +232,13 @@ int main(int argc, char **argv)
         perror(outpath);
         return 1;
     }
-    fprintf(out, "# bench_access (%s); machine: %ld CPUs\n", __DATE__, sysconf(_SC_NPROCESSORS_ONLN));
+    {
+        double load[3] = { 0, 0, 0 };
+        if (getloadavg(load, 3) < 0)
+            load[0] = -1;
+        fprintf(out, "# bench_access (%s); machine: %ld CPUs, load average before: %.2f %.2f %.2f\n", __DATE__,
+                sysconf(_SC_NPROCESSORS_ONLN), load[0], load[1], load[2]);
+    }
     rc = bench_tokens(dir, seconds, threads, out) | bench_steps(seconds, out);
     fclose(out);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

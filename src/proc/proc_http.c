@@ -40,40 +40,61 @@ static int respond(struct http_resp *resp, struct proc_reply *r, enum http_cache
     return rc;
 }
 
-static int rules_handler(struct http_req *req, struct http_resp *resp, void *ctx)
+/* The rules table and the step field tables are constant for the life of
+ * the process: built once at mount, served as text. */
+static char *rules_text, *steps_text;
+
+static char *build_rules_text(void)
 {
     const struct proc_rules *const *all = proc_rules_all();
     const struct proc_rules *cur = proc_rules_for((int64_t)time(NULL) / 86400);
-    struct proc_reply r;
-    json_t *a = json_array();
-    char key[64] = "";
+    json_t *a = json_array(), *v;
+    char key[64] = "", *text;
     size_t i;
 
-    (void)req;
-    (void)ctx;
     for (i = 0; all[i]; i++)
         json_array_append_new(a, proc_rules_json(all[i]));
     if (cur)
         proc_rules_key(cur, key, sizeof key);
-    r.status = 200;
-    r.body = json_pack("{s:s,s:o}", "current", key, "ruleSets", a);
+    v = json_pack("{s:s,s:o}", "current", key, "ruleSets", a);
+    text = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    return text;
+}
+
+static char *build_steps_text(void)
+{
+    json_t *o = json_object(), *v;
+    char *text;
+    int s;
+
+    for (s = 0; s < PROC_NSTEPS; s++)
+        json_object_set_new(o, proc_step_name((enum proc_step)s), proc_body_schema((enum proc_step)s));
+    v = json_pack("{s:o}", "steps", o);
+    text = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    return text;
+}
+
+static int constant_text(struct http_resp *resp, const char *text)
+{
+    resp->cache = HTTP_CACHE_SHORT;
     resp->short_seconds = 300;
-    return respond(resp, &r, HTTP_CACHE_SHORT);
+    return http_resp_text(resp, "application/json", text, strlen(text));
+}
+
+static int rules_handler(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+    (void)req;
+    (void)ctx;
+    return constant_text(resp, rules_text);
 }
 
 static int steps_handler(struct http_req *req, struct http_resp *resp, void *ctx)
 {
-    struct proc_reply r = { 200, json_object() };
-    json_t *o = json_object();
-    int s;
-
     (void)req;
     (void)ctx;
-    for (s = 0; s < PROC_NSTEPS; s++)
-        json_object_set_new(o, proc_step_name((enum proc_step)s), proc_body_schema((enum proc_step)s));
-    json_object_set_new(r.body, "steps", o);
-    resp->short_seconds = 300;
-    return respond(resp, &r, HTTP_CACHE_SHORT);
+    return constant_text(resp, steps_text);
 }
 
 static int int_query(struct http_req *req, const char *key, int dflt, int lo, int hi, int *out)
@@ -262,6 +283,12 @@ int proc_mount(struct app *app, struct bf_err *err)
     h.app = app;
     if (!h.svc && (rc = proc_svc_new(app->store, app->ledger, &h.svc, err)) < 0)
         return rc;
+    if (!rules_text)
+        rules_text = build_rules_text();
+    if (!steps_text)
+        steps_text = build_steps_text();
+    if (!rules_text || !steps_text)
+        return bf_err_set(err, BF_ENOMEM, "building the rules table");
 
 #define ROUTE(method, pat, fn, sum, write_)                                                                        \
     do {                                                                                                           \
