@@ -73,7 +73,25 @@ struct ocds_importer {
     int fatal;
     struct bf_err ferr;
     struct timespec t0, last;
+    char *map;           /* the file being scanned, if memory-mapped */
+    size_t map_len, map_done; /* bytes before map_done are handed back */
 };
+
+/* Gives back the pages of the mapped file before the current item (the
+ * scanner never looks back past an item's start, and items own their
+ * parsed JSON), so a multi-gigabyte file does not stay resident. */
+static void release_map(struct ocds_importer *im, uint64_t byte)
+{
+    const size_t step = (size_t)64 << 20;
+    size_t upto;
+    if (!im->map || byte < im->map_done + 2 * step)
+        return;
+    upto = (size_t)BF_MIN(byte, (uint64_t)im->map_len) / step * step - step;
+    if (upto <= im->map_done)
+        return;
+    madvise(im->map + im->map_done, upto - im->map_done, MADV_DONTNEED);
+    im->map_done = upto;
+}
 
 static void *worker(void *arg);
 static void ocds_importer_free_slots(struct ocds_importer *im);
@@ -363,6 +381,7 @@ static int on_item(void *arg, const struct ocds_import_item *it)
     struct pending *p;
     int rc = 0;
 
+    release_map(im, it->byte);
     switch (it->kind) {
     case OCDS_ITEM_RELEASE:
         p = &im->slot[im->cur].p[im->slot[im->cur].n++];
@@ -459,12 +478,16 @@ static int import_file(struct ocds_importer *im, const char *path, struct bf_err
             return rc;
         }
         madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+        im->map = map;
+        im->map_len = (size_t)st.st_size;
+        im->map_done = 0;
     }
     close(fd);
     /* pending items hold their own parsed json, so the mapping can go */
     rc = ocds_importer_bytes(im, path, map ? map : "", (size_t)st.st_size, err);
     if (map)
         munmap(map, (size_t)st.st_size);
+    im->map = NULL;
     return rc;
 }
 
