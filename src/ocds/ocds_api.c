@@ -43,6 +43,7 @@
 #define OCDS_API_MAX_KEY 1024
 #define OCDS_API_MAX_IMPORT ((size_t)64 << 20)
 #define OCDS_API_MAX_REPORT 1000
+#define OCDS_API_MAX_EXPORT 200000 /* releases; larger stores: `belfry export` */
 
 static struct ocds_api {
     struct app *app;
@@ -563,6 +564,19 @@ static int h_export(struct http_req *req, struct http_resp *resp, void *ctx)
     (void)ctx;
     if (!fs || ocds_export_format_parse(fs, &f) < 0)
         return bad_request(resp, "format must be release-package, record-package, jsonl or csv");
+    {
+        uint64_t nrel = 0;
+        if (store_ocds_counts(api.app->store, &nrel, NULL, &err) < 0) {
+            http_resp_bf_err(resp, &err);
+            return 0;
+        }
+        if (nrel > OCDS_API_MAX_EXPORT) {
+            http_resp_error(resp, 413, "limit", NULL,
+                            "%" PRIu64 " releases are more than an HTTP export serves (%d); use `belfry export` "
+                            "or the change feed", nrel, OCDS_API_MAX_EXPORT);
+            return 0;
+        }
+    }
     if (zs && ocds_export_compress_parse(zs, &z) < 0)
         return bad_request(resp, "compress must be gzip or zstd");
     if (f == OCDS_EXPORT_CSV) {
