@@ -16,7 +16,8 @@
  *   proc_create.c   starting a procedure
  *   proc_steps_tender.c, proc_steps_contract.c  what each step checks
  *   proc_view.c     deadlines, next due, the officer's view
- *   proc_release.c  building the OCDS release of a step, linked values
+ *   proc_release.c  building the OCDS release of a step
+ *   proc_groups.c   linked withheld fields (the award value, the winner)
  *   proc_json.c     JSON helpers (proc_int.h)
  *   proc_svc.c      load, decide, store, publish (proc_svc.h)
  *   proc_http.c     /api/v1/procedures..., /api/v1/rules (proc_mount)

@@ -168,14 +168,20 @@ int proc_create(const char *ocid, const char *buyer, const json_t *body, int64_t
         proc_fact_set_str(p, "plannedNoticeDate", proc_jstr(body, "plannedNoticeDate"));
     create_rules(&w, cat, proc_jcents(body, "estimatedValue"));
     if (json_object_get(body, "withheld")) {
+        size_t i;
+        json_t *e;
         check_withheld(&w, json_object_get(body, "withheld"));
-        json_array_extend(p->withheld, json_object_get(body, "withheld"));
+        json_array_foreach(json_object_get(body, "withheld"), i, e) {
+            json_t *c = json_deep_copy(e);
+            json_object_set_new(c, "path", json_string(proc_group_path(proc_jstr(e, "path"))));
+            json_array_append_new(p->withheld, c);
+        }
     }
     if (is->n)
         goto out;
     create_doc(&w);
-    proc_value_group_init(p);
-    proc_value_group_sync(p);
+    proc_groups_init(p);
+    proc_groups_sync(p);
     proc_fact_set_str(p, "lastDate", w.date.text);
     p->seq = 1;
     *release = proc_release_build(p, w.date.text, "planning", NULL, NULL);

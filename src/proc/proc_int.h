@@ -67,14 +67,23 @@ void proc_party_role(json_t *doc, const char *id, const char *name, const char *
  * dueDate, dateMet) normalised to RFC 3339 date-time. */
 json_t *proc_dates_normalised(const json_t *obj);
 
-/* Linked values: the award's value is also told by the winning bid, the
- * contract's value and the payments. When any of these is declared
- * withheld, all of them are (proc_value_group_sync adds an entry for each
- * such field that exists, with the declared reason and date), and
- * disclosing one discloses them all. */
-int proc_value_group_member(const char *path);
-void proc_value_group_init(struct proc *p);
-void proc_value_group_sync(struct proc *p);
+/* Linked withheld fields (proc_groups.c): families of fields that tell
+ * each other (the award value: bids, contract value, payments; the
+ * winner: suppliers, related bid, payees). */
+/* "value", "winner" or NULL. */
+const char *proc_group_of(const char *path);
+/* The canonical withheld path: "/awards/0/suppliers" (an array, which
+ * cannot be withheld) becomes its first member "/awards/0/suppliers/0". */
+const char *proc_group_path(const char *path);
+int proc_group_active(const struct proc *p, const char *name);
+/* Activates the groups of the declared withheld paths (at creation). */
+void proc_groups_init(struct proc *p);
+/* Adds a withheld entry for every existing member of an active group. */
+void proc_groups_sync(struct proc *p);
+/* paths plus every pending member of the groups they belong to; the
+ * groups are deactivated (disclosed). *winner_disclosed is set when the
+ * winner group was among them. Caller owns the result. */
+json_t *proc_groups_expand(struct proc *p, const json_t *paths, int *winner_disclosed);
 
 /* Release building (proc_release.c). */
 /* disclosed (may be NULL): withheld entries marked {"disclosed": true}

@@ -20,7 +20,8 @@
  * cents}}, awardDate, awardBid, awardCents, standstillDays, supplierId,
  * supplierName, dateSigned, contractCents, originalCents, paidCents,
  * transactions {id: cents}, title, nAmend, nEnquiry, nContractAmend,
- * lastReleaseId, valueGroup {reason, disclosureDate} (proc_release.c).
+ * lastReleaseId, groups {value|winner: {reason, disclosureDate}}
+ * (proc_groups.c).
  */
 #include "common.h"
 #include "proc/proc_int.h"
@@ -244,7 +245,7 @@ int proc_apply(struct proc *p, enum proc_step step, const json_t *body, int64_t 
     TRANSITIONS[step].fn(&w);
     if (is->n)
         goto out;
-    proc_value_group_sync(&work);
+    proc_groups_sync(&work);
     work.state = w.next;
     work.seq++;
     proc_fact_set_str(&work, "lastDate", w.date.text);

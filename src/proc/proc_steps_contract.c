@@ -64,14 +64,16 @@ int proc_step_award(struct proc_work *w)
     proc_fact_set_str(w->p, "supplierId", proc_jstr(bid, "tendererId"));
     proc_fact_set_str(w->p, "supplierName", proc_jstr(bid, "tendererName"));
     json_array_append_new(proc_jarr(w->p->doc, "awards"),
-                          json_pack("{s:s,s:s,s:s,s:o,s:[{s:s,s:s}],s:s}", "id", awid, "status", "active", "date",
+                          json_pack("{s:s,s:s,s:s,s:o,s:[{s:s,s:s}]}", "id", awid, "status", "active", "date",
                                     w->date.text, "value", proc_amount(cents), "suppliers", "id",
-                                    proc_jstr(bid, "tendererId"), "name", proc_jstr(bid, "tendererName"),
-                                    "relatedBid", bid_id));
+                                    proc_jstr(bid, "tendererId"), "name", proc_jstr(bid, "tendererName")));
+    if (!proc_group_active(w->p, "winner")) /* a withheld winner is not told by the bid it won with */
+        json_object_set_new(json_array_get(json_object_get(w->p->doc, "awards"), 0), "relatedBid", json_string(bid_id));
     if (proc_jstr(w->body, "rationale"))
         json_object_set(json_array_get(json_object_get(w->p->doc, "awards"), 0), "description",
                         json_object_get(w->body, "rationale"));
-    proc_party_role(w->p->doc, proc_jstr(bid, "tendererId"), proc_jstr(bid, "tendererName"), "supplier");
+    if (!proc_group_active(w->p, "winner")) /* a withheld winner is not named by its role either */
+        proc_party_role(w->p->doc, proc_jstr(bid, "tendererId"), proc_jstr(bid, "tendererName"), "supplier");
     json_object_set_new(proc_jobj(w->p->doc, "tender"), "status", json_string("complete"));
     w->tag = "award";
     w->next = PROC_S_AWARDED;
@@ -251,35 +253,10 @@ int proc_step_cancellation(struct proc_work *w)
 
 /* ---- disclosure of withheld fields -------------------------------------------- */
 
-/* The requested paths, plus every pending member of the linked-value
- * group when one of them is requested. */
-static json_t *disclosure_paths(struct proc_work *w)
-{
-    json_t *req = json_object_get(w->body, "paths"), *out = json_deep_copy(req), *p, *e;
-    size_t i, j;
-    int group = 0;
-
-    json_array_foreach(req, i, p)
-        group |= proc_value_group_member(json_string_value(p)) && json_object_get(w->p->facts, "valueGroup");
-    if (!group)
-        return out;
-    json_array_foreach(w->p->withheld, i, e) {
-        const char *path = json_string_value(json_object_get(e, "path"));
-        int dup = 0;
-        if (!proc_value_group_member(path))
-            continue;
-        json_array_foreach(out, j, p)
-            dup |= !strcmp(json_string_value(p), path);
-        if (!dup)
-            json_array_append_new(out, json_string(path));
-    }
-    json_object_del(w->p->facts, "valueGroup"); /* disclosed: later values are public */
-    return out;
-}
-
 int proc_step_disclosure(struct proc_work *w)
 {
-    json_t *paths = disclosure_paths(w), *p, *e = NULL;
+    int winner = 0;
+    json_t *paths = proc_groups_expand(w->p, json_object_get(w->body, "paths"), &winner), *p, *e = NULL;
     size_t i, j;
     char at[32];
 
@@ -304,6 +281,12 @@ int proc_step_disclosure(struct proc_work *w)
         json_array_remove(w->p->withheld, j);
     }
     json_decref(paths);
+    if (winner && proc_jstr(w->p->facts, "supplierId")) { /* the winner may now be named everywhere */
+        proc_party_role(w->p->doc, proc_jstr(w->p->facts, "supplierId"), proc_jstr(w->p->facts, "supplierName"),
+                        "supplier");
+        json_object_set(json_array_get(json_object_get(w->p->doc, "awards"), 0), "relatedBid",
+                        json_object_get(w->p->facts, "awardBid"));
+    }
     switch (w->p->state) {
     case PROC_S_PLANNING: w->tag = "planningUpdate"; break;
     case PROC_S_REQUESTS:

@@ -480,6 +480,79 @@ static void test_bare_dates(void)
     proc_free(&p);
 }
 
+static int has_role(const json_t *rel, const char *id, const char *role)
+{
+    size_t i, j;
+    json_t *p, *r;
+    json_array_foreach(json_object_get(rel, "parties"), i, p) {
+        if (strcmp(json_string_value(json_object_get(p, "id")), id))
+            continue;
+        json_array_foreach(json_object_get(p, "roles"), j, r)
+            if (!strcmp(json_string_value(r), role))
+                return 1;
+    }
+    return 0;
+}
+
+static int withheld_count(const json_t *rel, int disclosed)
+{
+    size_t i;
+    json_t *e;
+    int n = 0;
+    json_array_foreach(json_object_get(rel, "withheld"), i, e)
+        n += json_is_true(json_object_get(e, "disclosed")) == disclosed;
+    return n;
+}
+
+/* A withheld winner: the award's suppliers, its related bid and the
+ * payees are withheld together, the parties list does not name the
+ * supplier until the disclosure, which opens all of them. */
+static void test_withheld_winner(void)
+{
+    struct proc p = { 0 };
+    char r[96], all[512];
+    json_t *rel = NULL;
+    int rc;
+
+    rc = step(&p, PROC_STEP_CREATE, "{\"title\":\"Sensors\",\"procedure\":\"restricted\","
+              "\"mainProcurementCategory\":\"goods\",\"estimatedValue\":{\"amount\":5000000,\"currency\":\"EUR\"},"
+              "\"capabilityArea\":\"land\",\"date\":\"2025-01-06\",\"withheld\":[{\"path\":\"/awards/0/suppliers\","
+              "\"reason\":\"defenceSecurity\",\"disclosureDate\":\"2028-01-01\"}]}", NULL, r, all);
+    ok(rc == 0, "procedure with a withheld winner (%s)", all);
+    accept(&p, PROC_STEP_TENDER, "{\"date\":\"2025-02-03\",\"requestsDeadline\":\"2025-03-12\"}", "tender", "requests",
+           "notice");
+    accept(&p, PROC_STEP_INVITATION, "{\"date\":\"2025-03-13\",\"tenderDeadline\":\"2025-04-22\",\"candidates\":["
+           "{\"id\":\"A\",\"name\":\"Alpha\"},{\"id\":\"B\",\"name\":\"Beta\"},{\"id\":\"C\",\"name\":\"Gamma\"}]}",
+           "tenderUpdate", "tendering", "invitation");
+    accept(&p, PROC_STEP_BIDS, "{\"date\":\"2025-04-23\",\"bids\":[{\"id\":\"B1\",\"tenderer\":{\"id\":\"A\","
+           "\"name\":\"Alpha\"},\"value\":{\"amount\":4000000,\"currency\":\"EUR\"},\"date\":\"2025-04-20\"},"
+           "{\"id\":\"B2\",\"tenderer\":{\"id\":\"B\",\"name\":\"Beta\"},\"value\":{\"amount\":4100000,"
+           "\"currency\":\"EUR\"},\"date\":\"2025-04-21\"}]}", "tenderUpdate", "tendering", "two bids");
+    rc = step(&p, PROC_STEP_AWARD, "{\"date\":\"2025-05-02\",\"bidId\":\"B2\"}", &rel, r, all);
+    ok(rc == 0 && withheld_count(rel, 0) == 1 && !has_role(rel, "B", "supplier") &&
+           !json_object_get(json_array_get(json_object_get(rel, "awards"), 0), "relatedBid"),
+       "award: the supplier withheld, no relatedBid, no party named supplier (%d entries)", withheld_count(rel, 0));
+    json_decref(rel);
+    accept(&p, PROC_STEP_CONTRACT, "{\"date\":\"2025-05-20\",\"dateSigned\":\"2025-05-20\"}", "contract",
+           "contracted", "contract");
+    rc = step(&p, PROC_STEP_TRANSACTIONS, "{\"date\":\"2025-06-01\",\"id\":\"T1\",\"value\":{\"amount\":100000,"
+              "\"currency\":\"EUR\"}}", &rel, r, all);
+    ok(rc == 0 && withheld_count(rel, 0) == 2, "payment: its payee is withheld too (%d entries)", withheld_count(rel, 0));
+    json_decref(rel);
+    rc = step(&p, PROC_STEP_DISCLOSURE, "{\"date\":\"2025-06-02\",\"paths\":[\"/contracts/0/implementation/"
+              "transactions/0/payee\"]}", &rel, r, all);
+    ok(rc == 0 && withheld_count(rel, 1) == 2 && withheld_count(rel, 0) == 0 && has_role(rel, "B", "supplier") &&
+           !strcmp(json_string_value(json_object_get(json_array_get(json_object_get(rel, "awards"), 0), "relatedBid")),
+                   "B2"),
+       "disclosing one member discloses the winner group (2 opened), names the supplier and its bid (%s)", all);
+    json_decref(rel);
+    rc = step(&p, PROC_STEP_TRANSACTIONS, "{\"date\":\"2025-07-01\",\"id\":\"T2\",\"value\":{\"amount\":100000,"
+              "\"currency\":\"EUR\"}}", &rel, r, all);
+    ok(rc == 0 && !json_object_get(rel, "withheld"), "after the disclosure new payees are public");
+    json_decref(rel);
+    proc_free(&p);
+}
+
 static void test_rules_table(void)
 {
     const struct proc_rules *r = proc_rules_for(proc_days_from_civil(2025, 6, 1));
@@ -559,9 +632,10 @@ int main(void)
     test_nopub_and_cancel();
     test_other_procedures();
     test_bare_dates();
+    test_withheld_winner();
     ok(n_checked >= 20 && n_bad == 0, "all %d releases pass ocds_release_check and ocds_withhold (%d fail)", n_checked,
        n_bad);
-    ok(n_disclosed == 1, "the disclosure opens the earlier commitment (ocds_disclose + ocds_disclosure_check)");
+    ok(n_disclosed == 2, "both disclosures open the earlier commitments (ocds_disclose + ocds_disclosure_check)");
     json_decref(last_pub);
     json_decref(last_side);
     return tap_done();
