@@ -357,7 +357,8 @@ void ledger_publish(struct ledger *l, uint64_t size, const tlog_hash *root, char
     l->pub_len = len;
     __atomic_store_n(&l->pub_size, size, __ATOMIC_RELEASE);
     l->pub_root = *root;
-    l->pub_ms = ledger_now_ms();
+    if (!l->uncos_ms)
+        l->uncos_ms = ledger_now_ms();
     pthread_mutex_unlock(&l->pub_mu);
     ledger_witness_kick(l);
 }
@@ -368,7 +369,7 @@ void ledger_publish(struct ledger *l, uint64_t size, const tlog_hash *root, char
 static void served_locked(struct ledger *l, const char **note, size_t *len, uint64_t *size)
 {
     int use_cos = l->cos_note && l->cos_size >= l->served_size &&
-                  (l->cos_size == l->pub_size || ledger_now_ms() - l->pub_ms < 1000);
+                  (l->cos_size == l->pub_size || ledger_now_ms() - l->uncos_ms < 1000);
     if (use_cos) {
         *note = l->cos_note;
         *len = l->cos_len;

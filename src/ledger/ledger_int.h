@@ -102,7 +102,8 @@ struct ledger {
     tlog_hash pub_root;
     char *pub_note;                    /* log-signed checkpoint */
     size_t pub_len;
-    int64_t pub_ms;                    /* when pub_note was published (monotonic) */
+    int64_t uncos_ms;                  /* since when (monotonic ms) a published checkpoint
+                                        * has waited for cosigning; 0: none waits */
     char *cos_note;                    /* latest witnessed checkpoint or NULL */
     size_t cos_len;
     uint64_t cos_size;

@@ -64,6 +64,8 @@ static int cosign_round(struct ledger *l, struct ledger_witness *w)
     uint64_t size;
     int rc;
 
+    int64_t started = ledger_now_ms();
+
     pthread_mutex_lock(&l->pub_mu);
     size = l->pub_size;
     len = l->pub_len;
@@ -93,6 +95,8 @@ static int cosign_round(struct ledger *l, struct ledger_witness *w)
         free(l->cos_note);
         l->cos_note = bf_buf_take(&full, &l->cos_len);
         l->cos_size = size;
+        /* anything newer was published after this round started */
+        l->uncos_ms = size == l->pub_size ? 0 : started;
     }
     pthread_mutex_unlock(&l->pub_mu);
 out:
