@@ -33,7 +33,13 @@ static void log_usage(FILE *f)
     fprintf(f, "usage: belfry log key --data DIR\n"
                "       belfry log append --data DIR [--remote]   < entries, one per line\n"
                "       belfry log checkpoint --data DIR [--size N]\n"
-               "  --remote   only append through a running server's admin socket\n");
+               "  key         print the log's verifier key (name+hex8+base64)\n"
+               "  append      append stdin, one entry per line (without the newline; 1..65535\n"
+               "              bytes); prints each line's index once it is durable and covered\n"
+               "              by a signed checkpoint; bad lines are named on stderr (exit 1).\n"
+               "              Goes through a running server's admin socket when there is one.\n"
+               "  checkpoint  print the latest signed checkpoint, or the one of size N\n"
+               "  --remote    only append through a running server's admin socket\n");
 }
 
 /* ---- line reader ------------------------------------------------------ */
