@@ -84,8 +84,8 @@ int portal_search_json(struct store *s, const struct store_portal_filter *f, str
 
 /* ---- response cache (portal_cache.c) --------------------------------- */
 
-#define PORTAL_CACHE_SLOTS 1024
-#define PORTAL_CACHE_MAX_ENTRY (64 * 1024)
+#define PORTAL_CACHE_SLOTS 2048              /* at most 64 MiB of responses */
+#define PORTAL_CACHE_MAX_ENTRY (32 * 1024)
 
 /* The canonical text of a filter (the cache key). */
 int portal_filter_key(const struct store_portal_filter *f, struct bf_buf *out);

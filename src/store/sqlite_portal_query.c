@@ -25,10 +25,9 @@
 struct binds {
     int n;
     struct {
-        int kind; /* 0 text, 1 double, 2 int */
+        int kind; /* 0 text, 1 double */
         const char *s;
         double d;
-        long long i;
     } v[MAX_BINDS];
 };
 
@@ -44,22 +43,14 @@ static void bind_d(struct binds *b, double d)
     b->v[b->n++].d = d;
 }
 
-static void bind_i(struct binds *b, long long i)
-{
-    b->v[b->n].kind = 2;
-    b->v[b->n++].i = i;
-}
-
 static void apply_binds(sqlite3_stmt *st, const struct binds *b)
 {
     int i;
     for (i = 0; i < b->n; i++) {
         if (b->v[i].kind == 0)
             sqlite3_bind_text(st, i + 1, b->v[i].s, -1, SQLITE_STATIC);
-        else if (b->v[i].kind == 1)
-            sqlite3_bind_double(st, i + 1, b->v[i].d);
         else
-            sqlite3_bind_int64(st, i + 1, b->v[i].i);
+            sqlite3_bind_double(st, i + 1, b->v[i].d);
     }
 }
 
@@ -97,30 +88,32 @@ static void read_row(sqlite3_stmt *st, struct store_portal_proc *r)
     r->log_index = (uint64_t)sqlite3_column_int64(st, 21);
 }
 
-/* Equality filters as facet terms of the FTS5 query (see
- * sqlite_portal_int.h): with text, the whole search is one FTS5 query. A
- * CPV prefix of one digit is not a facet and stays an SQL condition. */
+/* The FTS5 query of a search: its text restricted to the text columns,
+ * AND each equality filter as a facet term (see sqlite_portal_int.h).
+ * Empty when the search has neither: then it is plain SQL. */
 static int build_match(const struct store_portal_filter *f, struct bf_buf *m)
 {
     struct bf_buf tok = BF_BUF_INIT;
-    int rc = bf_buf_printf(m, PORTAL_TEXT_COLUMNS " : (%s)", f->fts);
     char year[16];
+    int rc = 0;
 
     snprintf(year, sizeof year, "%d", f->year);
     bf_buf_init(&tok, 4096);
+    if (f->fts)
+        rc |= bf_buf_printf(m, PORTAL_TEXT_COLUMNS " : (%s)", f->fts);
     rc |= portal_facet_hashed(&tok, "fb", f->buyer) | portal_facet_hashed(&tok, "fu", f->supplier);
     rc |= portal_facet_token(&tok, "fp", f->procedure) | portal_facet_token(&tok, "fc", f->capability);
     rc |= portal_facet_token(&tok, "fs", f->status) | portal_facet_token(&tok, "fy", f->year ? year : NULL);
     rc |= f->noncompetitive ? portal_facet_token(&tok, "fn", "1") : 0;
     if (f->cpv_prefix && strlen(f->cpv_prefix) >= 2)
         rc |= portal_facet_token(&tok, "fv", f->cpv_prefix);
-    if (!rc && tok.data) { /* " t1 t2" -> AND facets : "t1" AND facets : "t2" */
+    if (!rc && tok.data) { /* " t1 t2" -> facets : "t1" AND facets : "t2" */
         const char *t = tok.data;
         while (*t == ' ')
             t++;
         while (*t && !rc) {
             size_t n = strcspn(t, " ");
-            rc |= bf_buf_printf(m, " AND facets : \"%.*s\"", (int)n, t);
+            rc |= bf_buf_printf(m, "%sfacets : \"%.*s\"", m->len ? " AND " : "", (int)n, t);
             t += n;
             while (*t == ' ')
                 t++;
@@ -130,71 +123,37 @@ static int build_match(const struct store_portal_filter *f, struct bf_buf *m)
     return rc ? BF_ELIMIT : 0;
 }
 
-#define W_NO_RANGE_INDEX 1 /* write range filters "+p.col": let the sort's index drive */
+/* Broad: the search matches thousands of procedures, so a date- or
+ * value-ordered page walks the sort's index and checks each row
+ * ("+p.col" hides the filters' own indexes from the planner) instead of
+ * fetching and sorting every match. */
+#define W_BROAD 1
 
-/* Appends " AND <cond>" fragments and their bindings for f; match holds
- * the FTS5 query text (it must outlive the statement). */
-static int build_where(const struct store_portal_filter *f, unsigned flags, struct bf_buf *match, struct bf_buf *sql,
-                       struct binds *b)
+/* The filters that are not facets: value and date ranges, and a CPV
+ * prefix of one digit, as " AND ..." with their bindings. */
+static int build_rest(const struct store_portal_filter *f, unsigned flags, struct bf_buf *sql, struct binds *b)
 {
-    const char *r = (f->fts || (flags & W_NO_RANGE_INDEX)) ? "+" : "";
+    const char *x = (flags & W_BROAD) ? "+" : "";
     int rc = 0;
 
-    if (f->fts) {
-        if ((rc = build_match(f, match)) < 0)
-            return rc;
-        rc |= bf_buf_puts(sql, " AND portal_fts MATCH ?");
-        bind_s(b, match->data);
-        if (f->cpv_prefix && strlen(f->cpv_prefix) < 2) {
-            rc |= bf_buf_puts(sql, " AND +p.id IN (SELECT proc_id FROM portal_cpv WHERE code GLOB ? || '*')");
-            bind_s(b, f->cpv_prefix);
-        }
-    } else {
-        if (f->buyer) {
-            rc |= bf_buf_puts(sql, " AND p.buyer_id = ?");
-            bind_s(b, f->buyer);
-        }
-        if (f->supplier) {
-            rc |= bf_buf_puts(sql, " AND p.id IN (SELECT proc_id FROM portal_party WHERE org_id = ? AND role = 'supplier')");
-            bind_s(b, f->supplier);
-        }
-        if (f->cpv_prefix) {
-            rc |= bf_buf_puts(sql, " AND p.id IN (SELECT proc_id FROM portal_cpv WHERE code GLOB ? || '*')");
-            bind_s(b, f->cpv_prefix);
-        }
-        if (f->procedure) {
-            rc |= bf_buf_puts(sql, " AND p.procedure = ?");
-            bind_s(b, f->procedure);
-        }
-        if (f->capability) {
-            rc |= bf_buf_puts(sql, " AND p.capability = ?");
-            bind_s(b, f->capability);
-        }
-        if (f->status) {
-            rc |= bf_buf_puts(sql, " AND p.status = ?");
-            bind_s(b, f->status);
-        }
-        if (f->year) {
-            rc |= bf_buf_puts(sql, " AND p.year = ?");
-            bind_i(b, f->year);
-        }
-        if (f->noncompetitive)
-            rc |= bf_buf_puts(sql, " AND p.noncompetitive = 1");
+    if (f->cpv_prefix && strlen(f->cpv_prefix) < 2) {
+        rc |= bf_buf_puts(sql, " AND EXISTS (SELECT 1 FROM portal_cpv c WHERE c.proc_id = p.id AND c.code GLOB ? || '*')");
+        bind_s(b, f->cpv_prefix);
     }
     if (f->date_from) {
-        rc |= bf_buf_printf(sql, " AND %sp.date >= ?", r);
+        rc |= bf_buf_printf(sql, " AND %sp.date >= ?", x);
         bind_s(b, f->date_from);
     }
     if (f->date_to) {
-        rc |= bf_buf_printf(sql, " AND %sp.date < ? || 'T99'", r);
+        rc |= bf_buf_printf(sql, " AND %sp.date < ? || 'T99'", x);
         bind_s(b, f->date_to);
     }
     if (f->has_min) {
-        rc |= bf_buf_printf(sql, " AND %sp.amount >= ?", r);
+        rc |= bf_buf_printf(sql, " AND %sp.amount >= ?", x);
         bind_d(b, f->min_amount);
     }
     if (f->has_max) {
-        rc |= bf_buf_printf(sql, " AND %sp.amount <= ?", r);
+        rc |= bf_buf_printf(sql, " AND %sp.amount <= ?", x);
         bind_d(b, f->max_amount);
     }
     return rc ? BF_ELIMIT : 0;
@@ -209,11 +168,6 @@ static const char *order_by(const struct store_portal_filter *f)
         return " ORDER BY p.amount DESC NULLS LAST, p.id DESC";
     case STORE_PORTAL_SORT_VALUE_ASC:
         return " ORDER BY p.amount ASC NULLS LAST, p.id ASC";
-    case STORE_PORTAL_SORT_RELEVANCE:
-        if (f->fts)
-            return " ORDER BY bm25(portal_fts, 10.0, 2.0, 4.0, 4.0, 0.0), p.id DESC";
-        /* fall through */
-    case STORE_PORTAL_SORT_NEWEST:
     default:
         return " ORDER BY p.date DESC, p.id DESC";
     }
@@ -238,20 +192,45 @@ static int step_error(struct store_conn *c, int rc, struct bf_err *err)
     return store_sqlite_error(c->db, rc, err, "portal search");
 }
 
-static int run_count(struct store_conn *c, const char *from, const struct bf_buf *where, const struct binds *b,
-                     long *total, int *exact, struct bf_err *err)
+struct plan {
+    const struct store_portal_filter *f;
+    struct bf_buf match;   /* FTS5 query, empty if none */
+    struct bf_buf rest;    /* " AND ..." of the other filters */
+    struct binds b;        /* MATCH first (if any), then rest */
+};
+
+static int plan_build(struct plan *q, unsigned flags)
+{
+    int rc;
+    bf_buf_reset(&q->match);
+    bf_buf_reset(&q->rest);
+    memset(&q->b, 0, sizeof q->b);
+    if ((rc = bf_buf_puts(&q->match, "")) < 0 || (rc = bf_buf_puts(&q->rest, "")) < 0 ||
+        (rc = build_match(q->f, &q->match)) < 0)
+        return rc;
+    if (q->match.len)
+        bind_s(&q->b, q->match.data);
+    return build_rest(q->f, flags, &q->rest, &q->b);
+}
+
+static int run_count(struct store_conn *c, struct plan *q, long *total, int *exact, struct bf_err *err)
 {
     struct bf_buf sql = BF_BUF_INIT;
     sqlite3_stmt *st = NULL;
     int rc;
 
-    rc = bf_buf_printf(&sql, "SELECT count(*) FROM (SELECT 1 FROM %s WHERE 1%s LIMIT %d)", from,
-                       where->data ? where->data : "", STORE_PORTAL_COUNT_CAP + 1);
+    if (q->match.len && !q->rest.len)
+        rc = bf_buf_printf(&sql, "SELECT count(*) FROM (SELECT 1 FROM portal_fts WHERE portal_fts MATCH ? LIMIT %d)",
+                           STORE_PORTAL_COUNT_CAP + 1);
+    else
+        rc = bf_buf_printf(&sql, "SELECT count(*) FROM (SELECT 1 FROM portal_proc p WHERE 1%s%s LIMIT %d)",
+                           q->match.len ? " AND p.id IN (SELECT rowid FROM portal_fts WHERE portal_fts MATCH ?)" : "",
+                           q->rest.data, STORE_PORTAL_COUNT_CAP + 1);
     if (rc < 0)
         goto out;
     if ((rc = prepare(c, &sql, &st, err)) < 0)
         goto out;
-    apply_binds(st, b);
+    apply_binds(st, &q->b);
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         rc = step_error(c, rc, err);
@@ -268,15 +247,39 @@ out:
     return rc;
 }
 
-/* Text only, by relevance: rank inside FTS5 and join only the page's rows
- * (a join per match before sorting costs a row fetch per match). */
-#define TOP_BY_RANK                                                                                              \
-    "SELECT " PROC_COLS " FROM (SELECT rowid AS rid, bm25(portal_fts, 10.0, 2.0, 4.0, 4.0, 0.0) AS score"            \
-    " FROM portal_fts WHERE portal_fts MATCH ? ORDER BY score LIMIT %d OFFSET %d) AS m"                          \
-    " JOIN portal_proc p ON p.id = m.rid ORDER BY m.score, p.id DESC"
+/* Relevance: bm25 over the STORE_PORTAL_RANK_WINDOW most recently indexed
+ * matches (all of them when there are fewer, or for pages beyond the
+ * window), then the other filters on those rows only. */
+static int page_sql(const struct plan *q, struct bf_buf *sql, unsigned flags)
+{
+    const struct store_portal_filter *f = q->f;
+    int deep = f->offset + f->limit > STORE_PORTAL_RANK_WINDOW;
 
-static int run_page(struct store_conn *c, const char *from, const struct bf_buf *where, const struct binds *b,
-                    const struct store_portal_filter *f, int text_only, store_portal_row_cb cb, void *arg,
+    if (f->fts && f->sort == STORE_PORTAL_SORT_RELEVANCE) {
+        char window[48] = "";
+        if (!deep)
+            snprintf(window, sizeof window, " ORDER BY rowid DESC LIMIT %d", STORE_PORTAL_RANK_WINDOW);
+        if (!q->rest.len) /* rank inside FTS5, join only the page's rows */
+            return bf_buf_printf(sql,
+                                 "SELECT " PROC_COLS " FROM (SELECT rid, score FROM (SELECT rowid AS rid,"
+                                 " bm25(portal_fts, 10.0, 2.0, 4.0, 4.0, 0.0) AS score FROM portal_fts"
+                                 " WHERE portal_fts MATCH ?%s) ORDER BY score, rid DESC LIMIT %d OFFSET %d) AS m"
+                                 " JOIN portal_proc p ON p.id = m.rid ORDER BY m.score, p.id DESC",
+                                 window, f->limit, f->offset);
+        return bf_buf_printf(sql,
+                             "SELECT " PROC_COLS " FROM (SELECT rowid AS rid, bm25(portal_fts, 10.0, 2.0, 4.0, 4.0, 0.0)"
+                             " AS score FROM portal_fts WHERE portal_fts MATCH ?%s) AS m JOIN portal_proc p ON p.id = m.rid"
+                             " WHERE 1%s ORDER BY m.score, p.id DESC LIMIT %d OFFSET %d",
+                             window, q->rest.data, f->limit, f->offset);
+    }
+    return bf_buf_printf(sql, "SELECT " PROC_COLS " FROM portal_proc p WHERE 1%s%s%s LIMIT %d OFFSET %d",
+                         !q->match.len ? ""
+                         : (flags & W_BROAD) ? " AND +p.id IN (SELECT rowid FROM portal_fts WHERE portal_fts MATCH ?)"
+                                             : " AND p.id IN (SELECT rowid FROM portal_fts WHERE portal_fts MATCH ?)",
+                         q->rest.data, order_by(f), f->limit, f->offset);
+}
+
+static int run_page(struct store_conn *c, const struct plan *q, unsigned flags, store_portal_row_cb cb, void *arg,
                     struct bf_err *err)
 {
     struct bf_buf sql = BF_BUF_INIT;
@@ -284,16 +287,11 @@ static int run_page(struct store_conn *c, const char *from, const struct bf_buf 
     struct store_portal_proc row;
     int rc;
 
-    if (text_only && f->sort == STORE_PORTAL_SORT_RELEVANCE)
-        rc = bf_buf_printf(&sql, TOP_BY_RANK, f->limit, f->offset);
-    else
-        rc = bf_buf_printf(&sql, "SELECT " PROC_COLS " FROM %s WHERE 1%s%s LIMIT %d OFFSET %d", from,
-                           where->data ? where->data : "", order_by(f), f->limit, f->offset);
-    if (rc < 0)
+    if ((rc = page_sql(q, &sql, flags)) < 0)
         goto out;
     if ((rc = prepare(c, &sql, &st, err)) < 0)
         goto out;
-    apply_binds(st, b);
+    apply_binds(st, &q->b);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         read_row(st, &row);
         if ((rc = cb(arg, &row)) != 0)
@@ -306,42 +304,36 @@ out:
     return rc;
 }
 
-/* Count first; then the page. A date-ordered page of a broad range filter
- * (thousands of matches) walks the date index instead of sorting every
- * match; a narrow one uses the range's index and sorts the few. */
+/* Count first (cheap: posting lists or a capped scan), then the page,
+ * planned by how broad the search turned out to be. */
 int store_portal_search(struct store *s, const struct store_portal_filter *f, store_portal_row_cb cb, void *arg,
                         long *total, int *exact, struct bf_err *err)
 {
     struct store_conn *c = store_sqlite_reader(s, err);
-    struct bf_buf where = BF_BUF_INIT, match = BF_BUF_INIT;
-    struct binds b = { 0 };
-    const char *from = f->fts ? "portal_fts JOIN portal_proc p ON p.id = portal_fts.rowid" : "portal_proc p";
-    int rc, text_only, by_date = f->sort != STORE_PORTAL_SORT_VALUE_DESC && f->sort != STORE_PORTAL_SORT_VALUE_ASC;
+    struct plan q = { f, BF_BUF_INIT, BF_BUF_INIT, { 0 } };
+    unsigned flags = 0;
+    int rc;
 
     if (!c)
         return BF_EIO;
     if (f->limit < 1 || f->limit > 100 || f->offset < 0 || f->offset > STORE_PORTAL_MAX_OFFSET)
         return bf_err_set(err, BF_EINVAL, "page out of range (at most 100 results per page and %d in all)",
                           STORE_PORTAL_MAX_OFFSET);
-    bf_buf_init(&where, 4096);
-    bf_buf_init(&match, 8192);
-    if ((rc = bf_buf_puts(&where, "")) < 0 || (rc = build_where(f, 0, &match, &where, &b)) < 0)
+    bf_buf_init(&q.match, 8192);
+    bf_buf_init(&q.rest, 4096);
+    if ((rc = plan_build(&q, 0)) < 0 || (rc = run_count(c, &q, total, exact, err)) < 0)
         goto out;
-    text_only = f->fts && !strcmp(where.data, " AND portal_fts MATCH ?");
-    rc = run_count(c, text_only ? "portal_fts" : from, &where, &b, total, exact, err);
-    if (rc < 0)
-        goto out;
-    if (!f->fts && by_date && *total >= 2000 && (f->has_min || f->has_max)) {
-        bf_buf_reset(&where);
-        bf_buf_reset(&match);
-        memset(&b, 0, sizeof b);
-        if ((rc = bf_buf_puts(&where, "")) < 0 || (rc = build_where(f, W_NO_RANGE_INDEX, &match, &where, &b)) < 0)
+    if (*total >= 2000) {
+        flags = W_BROAD;
+        if ((rc = plan_build(&q, flags)) < 0)
             goto out;
     }
-    rc = run_page(c, from, &where, &b, f, text_only, cb, arg, err);
+    rc = run_page(c, &q, flags, cb, arg, err);
 out:
-    bf_buf_free(&where);
-    bf_buf_free(&match);
+    if (rc == BF_ELIMIT && err)
+        bf_err_set(err, rc, "search too complex");
+    bf_buf_free(&q.match);
+    bf_buf_free(&q.rest);
     return rc;
 }
 

@@ -101,7 +101,8 @@ enum store_portal_sort {
 };
 
 /* A search. NULL strings and has_* == 0 mean "no filter". fts is an FTS5
- * query already built from user text by the caller (portal_fts_query). */
+ * query already built from user text by the caller (portal_fts_query).
+ * Relevance order needs text; without it the newest come first. */
 struct store_portal_filter {
     const char *fts;
     const char *buyer;           /* organisation id */
@@ -123,6 +124,10 @@ struct store_portal_filter {
 
 #define STORE_PORTAL_MAX_OFFSET 10000
 #define STORE_PORTAL_COUNT_CAP 10000
+/* Relevance ranks the most recently indexed matches of this many (all of
+ * them for pages beyond it): bm25 over tens of thousands of matches of a
+ * common word would cost more than the whole rest of a search. */
+#define STORE_PORTAL_RANK_WINDOW 2000
 
 typedef int (*store_portal_row_cb)(void *arg, const struct store_portal_proc *row);
 
