@@ -4,9 +4,11 @@
  * each with its file position and JSON pointer. Pure: no store, no I/O.
  *
  * How a file is read:
- *  - Encoding: a UTF-8 BOM is skipped; UTF-16/32 is rejected; bytes that
- *    are not valid UTF-8 are read as ISO-8859-1 (each such byte becomes
- *    its code point) and a note says how many and where the first was.
+ *  - Encoding: a UTF-8 BOM is skipped; UTF-16/32 is rejected; in an item
+ *    that is not valid UTF-8 the bytes that are not part of a valid UTF-8
+ *    sequence are read as ISO-8859-1 (each becomes its code point), with a
+ *    note at the first such item and a count at the end. Checking per item
+ *    keeps a multi-gigabyte file to one pass.
  *  - Layout: if the first value ends on its first line and another value
  *    follows, the file is JSON Lines: every non-blank line is one item,
  *    and a bad line loses only itself. Otherwise the file is a sequence of
@@ -39,6 +41,7 @@ struct scan {
     uint64_t line;       /* line number at line_off */
     int stop;
     uint64_t string_tags, ignored_compiled;
+    uint64_t latin1_items;   /* items with bytes read as ISO-8859-1 */
 };
 
 /* ---- positions and emitting ------------------------------------------------- */
@@ -193,6 +196,64 @@ static int skip_value(const char *d, size_t n, size_t i, int maxdepth, size_t *e
     return -1;
 }
 
+/* ---- encoding -------------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s[0..n), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len, k;
+    uint32_t cp;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (k = 1; k < len; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return len;
+}
+
+/* Copies d with every byte that is not part of valid UTF-8 read as
+ * ISO-8859-1. Returns the number of such bytes and the first offset. */
+static char *latin1_fix(const char *d, size_t n, size_t *outlen, size_t *bad, size_t *first)
+{
+    char *o = bf_xmalloc(2 * n + 1);
+    size_t i = 0, j = 0;
+    *bad = 0;
+    *first = 0;
+    while (i < n) {
+        size_t k = utf8_seq((const unsigned char *)d + i, n - i);
+        if (k) {
+            memcpy(o + j, d + i, k);
+            i += k;
+            j += k;
+            continue;
+        }
+        if (!(*bad)++)
+            *first = i;
+        o[j++] = (char)(0xc0 | ((unsigned char)d[i] >> 6));
+        o[j++] = (char)(0x80 | ((unsigned char)d[i] & 0x3f));
+        i++;
+    }
+    o[j] = 0;
+    *outlen = j;
+    return o;
+}
+
 /* ---- items ---------------------------------------------------------------------- */
 
 static int json_depth(const json_t *v, int limit)
@@ -331,7 +392,18 @@ static void parse_item(struct scan *sc, size_t s, size_t e, const char *ptr, int
         reject(sc, s, ptr, "item of %zu bytes exceeds the limit of %zu bytes", e - s, sc->max_item);
         return;
     }
-    v = json_loadb(sc->d + s, e - s, JSON_REJECT_DUPLICATES, &je);
+    if (!bf_utf8_valid(sc->d + s, e - s)) {
+        size_t bad, first, flen;
+        char *fixed = latin1_fix(sc->d + s, e - s, &flen, &bad, &first);
+        if (!sc->latin1_items++)
+            note(sc, s + first, ptr,
+                 "not valid UTF-8 (the first bad byte at %zu): bytes that are not UTF-8 are read as ISO-8859-1",
+                 s + first);
+        v = json_loadb(fixed, flen, JSON_REJECT_DUPLICATES, &je);
+        free(fixed);
+    } else {
+        v = json_loadb(sc->d + s, e - s, JSON_REJECT_DUPLICATES, &je);
+    }
     /* a broken package: keep its good releases, reject the bad ones */
     if (!v && kind == 0 && !*ptr && sc->d[s] == '{' && walk_members(sc, s, e))
         return;
@@ -491,69 +563,10 @@ static int looks_like_lines(const char *d, size_t n, size_t i)
     return skip_ws(d, e, n) < n;
 }
 
-/* ---- encoding -------------------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at s[0..n), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len, k;
-    uint32_t cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (k = 1; k < len; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[k] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
-/* Copies d with every byte that is not part of valid UTF-8 read as
- * ISO-8859-1. Returns the number of such bytes and the first offset. */
-static char *latin1_fix(const char *d, size_t n, size_t *outlen, size_t *bad, size_t *first)
-{
-    char *o = bf_xmalloc(2 * n + 1);
-    size_t i = 0, j = 0;
-    *bad = 0;
-    *first = 0;
-    while (i < n) {
-        size_t k = utf8_seq((const unsigned char *)d + i, n - i);
-        if (k) {
-            memcpy(o + j, d + i, k);
-            i += k;
-            j += k;
-            continue;
-        }
-        if (!(*bad)++)
-            *first = i;
-        o[j++] = (char)(0xc0 | ((unsigned char)d[i] >> 6));
-        o[j++] = (char)(0x80 | ((unsigned char)d[i] & 0x3f));
-        i++;
-    }
-    o[j] = 0;
-    *outlen = j;
-    return o;
-}
-
 int ocds_import_scan(const char *file, const char *data, size_t len, size_t max_item, ocds_import_item_fn fn,
                      void *arg)
 {
     struct scan sc;
-    char *fixed = NULL;
     size_t i = 0;
 
     memset(&sc, 0, sizeof sc);
@@ -570,14 +583,6 @@ int ocds_import_scan(const char *file, const char *data, size_t len, size_t max_
         reject(&sc, 0, "", "UTF-16 or UTF-32 text is not supported; convert the file to UTF-8");
         return sc.stop;
     }
-    if (!bf_utf8_valid(data, len)) {
-        size_t bad, first, flen;
-        fixed = latin1_fix(data, len, &flen, &bad, &first);
-        note(&sc, first, "", "not valid UTF-8 (%zu bytes, the first at byte %zu): read those bytes as ISO-8859-1",
-             bad, first);
-        sc.d = fixed;
-        sc.n = flen;
-    }
     if (sc.n >= 3 && !memcmp(sc.d, "\xef\xbb\xbf", 3))
         i = 3;
     i = skip_ws(sc.d, i, sc.n);
@@ -590,9 +595,10 @@ int ocds_import_scan(const char *file, const char *data, size_t len, size_t max_
     if (sc.string_tags)
         note(&sc, sc.n, "", "%" PRIu64 " release(s) had a string \"tag\": converted to a one-element array",
              sc.string_tags);
+    if (sc.latin1_items > 1)
+        note(&sc, sc.n, "", "%" PRIu64 " items in all had bytes read as ISO-8859-1", sc.latin1_items);
     if (sc.ignored_compiled)
         note(&sc, sc.n, "", "%" PRIu64 " record(s) carried compiledRelease/versionedRelease: not imported, "
                             "Belfry recomputes them from the releases", sc.ignored_compiled);
-    free(fixed);
     return sc.stop;
 }
