@@ -10,6 +10,7 @@
 #include "enc.h"
 #include "store/store.h"
 #include "tap.h"
+#include "testutil.h"
 
 static int file_contains(const char *path, const char *needle)
 {
@@ -177,7 +178,6 @@ static void test_store(const char *dir)
 int main(void)
 {
     char dir[] = "/tmp/belfry-test-auth-XXXXXX";
-    char cmd[256];
 
     test_format();
     test_roles();
@@ -186,8 +186,6 @@ int main(void)
         return tap_done();
     }
     test_store(dir);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        diag("could not remove %s", dir);
+    tu_rm_rf(dir);
     return tap_done();
 }

@@ -7,6 +7,7 @@
 #define STORE_SQLITE_INTERNAL
 #include "common.h"
 #include "tap.h"
+#include "testutil.h"
 #include "buf.h"
 #include "fs.h"
 #include "ledger/ledger.h"
@@ -501,8 +502,7 @@ static void test_damaged_file(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/belfry-ledger-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
+    if (tu_mkdtemp(tmpdir, sizeof tmpdir, "ledger") < 0) {
         ok(0, "mkdtemp");
         return tap_done();
     }
@@ -512,11 +512,6 @@ int main(void)
     test_concurrency_and_proofs();
     test_tamper();
     test_damaged_file();
-    {
-        char cmd[400];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-        if (system(cmd) != 0)
-            diag("cleanup failed");
-    }
+    tu_rm_rf(tmpdir);
     return tap_done();
 }

@@ -10,6 +10,7 @@
  */
 #include "common.h"
 #include "tap.h"
+#include "testutil.h"
 #include "buf.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
@@ -141,7 +142,7 @@ static void *reader(void *arg)
 
 int main(void)
 {
-    char dir[] = "/tmp/belfry-ledger-conc-XXXXXX", cmd[128];
+    char dir[] = "/tmp/belfry-ledger-conc-XXXXXX";
     struct bf_err err = { 0, "" };
     struct store *s = NULL;
     pthread_t w[WRITERS], r[READERS];
@@ -187,8 +188,6 @@ int main(void)
     ok(ledger_check(s, NULL, &err) == 0, "check passes %s", err.msg);
     ledger_close(L);
     store_close(s);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        diag("cleanup failed");
+    tu_rm_rf(dir);
     return tap_done();
 }

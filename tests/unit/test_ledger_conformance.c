@@ -13,6 +13,7 @@
  */
 #include "common.h"
 #include "tap.h"
+#include "testutil.h"
 #include "buf.h"
 #include "enc.h"
 #include "fs.h"
@@ -22,24 +23,15 @@
 #include <dirent.h>
 #include <jansson.h>
 
-#define TESSERA_KEY "PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg"
 
 static char tmpdir[256];
-
-static void rm_rf(const char *dir)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        diag("could not remove %s", dir);
-}
 
 static int open_log(const char *sub, const char *origin, struct store **s, struct ledger **l)
 {
     struct bf_err err = { 0, "" };
     char dir[512];
     snprintf(dir, sizeof dir, "%s/%s", tmpdir, sub);
-    if (store_open(dir, STORE_CREATE | STORE_NOSYNC, s, &err) < 0 || ledger_init(*s, origin, TESSERA_KEY, &err) < 0 ||
+    if (store_open(dir, STORE_CREATE | STORE_NOSYNC, s, &err) < 0 || ledger_init(*s, origin, TU_TESSERA_SKEY, &err) < 0 ||
         ledger_open(*s, NULL, l, &err) < 0) {
         diag("open %s: %s", dir, err.msg);
         return -1;
@@ -88,11 +80,6 @@ static int tile_is(struct ledger *l, const char *base, const char *rel)
     return same;
 }
 
-static int b64_hash(const char *s, tlog_hash *h)
-{
-    return bf_b64_decode(s, strlen(s), h->b, 32) == 32 ? 0 : -1;
-}
-
 static void tessera_proofs(struct ledger *l, const char *json)
 {
     json_t *root = json_load_file(json, 0, NULL), *c;
@@ -118,7 +105,7 @@ static void tessera_proofs(struct ledger *l, const char *json)
                (size_t)r->n == json_array_size(p);
         json_array_foreach(p, j, h) {
             tlog_hash want;
-            if (!same || b64_hash(json_string_value(h), &want) < 0 || memcmp(want.b, r->proof[j].b, 32))
+            if (!same || tu_b64_hash(json_string_value(h), &want) < 0 || memcmp(want.b, r->proof[j].b, 32))
                 same = 0;
         }
         good += same;
@@ -140,7 +127,7 @@ static void tessera_proofs(struct ledger *l, const char *json)
         same = ledger_consistency(l, m, n, proof, &np, NULL) == 0 && (size_t)np == json_array_size(p);
         json_array_foreach(p, j, h) {
             tlog_hash want;
-            if (!same || b64_hash(json_string_value(h), &want) < 0 || memcmp(want.b, proof[j].b, 32))
+            if (!same || tu_b64_hash(json_string_value(h), &want) < 0 || memcmp(want.b, proof[j].b, 32))
                 same = 0;
         }
         good += same;
@@ -307,13 +294,12 @@ out:
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/belfry-ledger-conf-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
+    if (tu_mkdtemp(tmpdir, sizeof tmpdir, "ledger-conf") < 0) {
         ok(0, "mkdtemp");
         return tap_done();
     }
     test_tessera();
     test_70000();
-    rm_rf(tmpdir);
+    tu_rm_rf(tmpdir);
     return tap_done();
 }

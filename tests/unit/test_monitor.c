@@ -10,9 +10,8 @@
 #include "buf.h"
 #include "monitor/monitor.h"
 #include "tap.h"
+#include "testutil.h"
 #include "witness_testlog.h"
-
-static const char *log_skey = "PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg";
 
 /* A fake log: tl (leaves "<prefix> i"), the size its checkpoint signs,
  * the size its tiles exist for, and optional tampering. */
@@ -100,8 +99,7 @@ int main(void)
     char file[128];
     int fd;
 
-    tlog_skey_parse(log_skey, strlen(log_skey), &key, &err);
-    tlog_skey_public(&key, &pub);
+    tu_tessera_key(&key, &pub, &err);
     tl_init(&good, &key, "entry", 1024);
     tl_init(&forked, &key, "entry", 1024);
     forked.leaf[100].b[0] ^= 1;             /* a fork that rewrote entry 100 */

@@ -9,6 +9,7 @@
 #include "proc/proc_store.h"
 #include "store/store.h"
 #include "tap.h"
+#include "testutil.h"
 
 static void row(struct proc_row *r, const char *ocid, const char *buyer, const char *state, int seq,
                 const char *next_date)
@@ -76,7 +77,7 @@ static int collect(const struct proc_row *r, void *arg)
 
 int main(void)
 {
-    char dir[] = "/tmp/belfry-test-procstore-XXXXXX", cmd[128];
+    char dir[] = "/tmp/belfry-test-procstore-XXXXXX";
     struct store *s = NULL;
     struct proc_row r, got;
     struct upd u;
@@ -135,8 +136,6 @@ int main(void)
     ok(rc == 0 && total == 2 && !strcmp(a.order, "4,3"), "state filter: %s", a.order);
     ok(store_proc_count(s, "A", &n, NULL) == 0 && n == 3, "count of buyer A: %lld", (long long)n);
     store_close(s);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        diag("could not remove %s", dir);
+    tu_rm_rf(dir);
     return tap_done();
 }

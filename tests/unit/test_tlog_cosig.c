@@ -11,32 +11,11 @@
 #include "sha256.h"
 #include "tlog/tlog.h"
 #include "tap.h"
+#include "testutil.h"
 
 #include <jansson.h>
 
 #define WITNESS_T 1767139200ULL
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = bf_xmalloc((size_t)n + 1);
-        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf[n] = '\0';
-            *len = (size_t)n;
-        }
-    }
-    fclose(f);
-    return buf;
-}
 
 static struct tlog_note note;
 
@@ -69,7 +48,7 @@ static void test_witness(void)
         skip("no shared data: tlog/sunlight-cosignature");
         return;
     }
-    cp = slurp(p, &len);
+    cp = tu_slurp(p, &len);
     if (!ok(cp && json_vkey("tlog/sunlight-cosignature/witness/witness.v0.json", &vk) == 0,
             "read the cosigned checkpoint and the witness verifier key"))
         return;
@@ -158,7 +137,7 @@ static void test_others(void)
             skip("no shared data: %s", v[i].cp);
             continue;
         }
-        cp = slurp(p, &len);
+        cp = tu_slurp(p, &len);
         ok(cp && json_vkey(v[i].json, &vk) == 0 && tlog_note_parse(cp, len, &note, &err) == 0 &&
            tlog_note_verify(&note, &vk, 1, &t, &err) == 1 && t == WITNESS_T,
            "%s cosignature verifies %s", vk.name, err.msg);

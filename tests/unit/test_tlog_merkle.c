@@ -15,34 +15,12 @@
 #include "sha256.h"
 #include "tlog/tlog.h"
 #include "tap.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <jansson.h>
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = bf_xmalloc((size_t)n + 1);
-        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf[n] = '\0';
-            if (len)
-                *len = (size_t)n;
-        }
-    }
-    fclose(f);
-    return buf;
-}
 
 /* Raw uint64 field from JSON text (jansson cannot hold 2^64-1). */
 static int raw_u64(const char *text, const char *key, uint64_t *out)
@@ -78,11 +56,6 @@ static long b64_hash(json_t *v, tlog_hash *h)
     return n;
 }
 
-static int hex_hash(const char *hex, tlog_hash *h)
-{
-    return bf_hex_decode(hex, strlen(hex), h->b, 32) == 32 ? 0 : -1;
-}
-
 /* Proof array (null = empty) -> hashes; -1 if any is not 32 bytes. */
 static int load_proof(json_t *arr, tlog_hash *proof, int *n)
 {
@@ -102,55 +75,13 @@ static int load_proof(json_t *arr, tlog_hash *proof, int *n)
     return 0;
 }
 
-/* In-memory tree: every complete subtree hash, level by level. */
-struct memtree {
-    uint64_t n;
-    tlog_hash *lv[65];
-    uint64_t cnt[65];
-    int reads;
-};
-
-static void memtree_build(struct memtree *t, const tlog_hash *leaves, uint64_t n)
-{
-    int l;
-    memset(t, 0, sizeof *t);
-    t->n = n;
-    t->cnt[0] = n;
-    t->lv[0] = bf_xmalloc((n ? n : 1) * sizeof(tlog_hash));
-    memcpy(t->lv[0], leaves, n * sizeof(tlog_hash));
-    for (l = 1; l < 64 && t->cnt[l - 1] >= 2; l++) {
-        uint64_t i;
-        t->cnt[l] = t->cnt[l - 1] / 2;
-        t->lv[l] = bf_xmalloc(t->cnt[l] * sizeof(tlog_hash));
-        for (i = 0; i < t->cnt[l]; i++)
-            tlog_node_hash(&t->lv[l - 1][2 * i], &t->lv[l - 1][2 * i + 1], &t->lv[l][i]);
-    }
-}
-
-static void memtree_free(struct memtree *t)
-{
-    int l;
-    for (l = 0; l < 65; l++)
-        free(t->lv[l]);
-}
-
-static int memtree_read(void *ctx, int level, uint64_t idx, tlog_hash *out, struct bf_err *err)
-{
-    struct memtree *t = ctx;
-    t->reads++;
-    if (level < 0 || level > 64 || !t->lv[level] || idx >= t->cnt[level])
-        return bf_err_set(err, BF_ENOTFOUND, "no hash at level %d index %" PRIu64, level, idx);
-    *out = t->lv[level][idx];
-    return 0;
-}
-
 /* ---- transparency-dev/merkle testdata --------------------------------- */
 
 static int ntd_inc, ntd_cons;
 
 static void run_inclusion_file(const char *path)
 {
-    char *text = slurp(path, NULL);
+    char *text = tu_slurp(path, NULL);
     json_error_t je;
     json_t *j = text ? json_loads(text, JSON_DECODE_INT_AS_REAL, &je) : NULL;
     uint64_t idx = 0, size = 0;
@@ -179,7 +110,7 @@ out:
 
 static void run_consistency_file(const char *path)
 {
-    char *text = slurp(path, NULL);
+    char *text = tu_slurp(path, NULL);
     json_error_t je;
     json_t *j = text ? json_loads(text, JSON_DECODE_INT_AS_REAL, &je) : NULL;
     uint64_t m = 0, nn = 0;
@@ -272,7 +203,7 @@ static void test_ct_kat(void)
     json_error_t je;
     tlog_hash leaves[8], h, want, proof[TLOG_MAX_PROOF];
     struct tlog_range r;
-    struct memtree t;
+    struct tu_memtree t;
     size_t i;
     int k;
 
@@ -290,10 +221,10 @@ static void test_ct_kat(void)
         tlog_leaf_hash(raw, (size_t)(n < 0 ? 0 : n), &leaves[i]);
     }
     tlog_empty_root(&h);
-    hex_hash(json_string_value(json_object_get(j, "empty_tree_root")), &want);
+    tu_hex_hash(json_string_value(json_object_get(j, "empty_tree_root")), &want);
     ok(memcmp(h.b, want.b, 32) == 0, "empty root is SHA-256(\"\")");
 
-    memtree_build(&t, leaves, 8);
+    tu_memtree_build(&t, leaves, 8);
     tlog_range_init(&r);
     for (k = 1; k <= 8; k++) {
         char key[8];
@@ -301,10 +232,10 @@ static void test_ct_kat(void)
         snprintf(key, sizeof key, "%d", k);
         tlog_range_append(&r, &leaves[k - 1]);
         tlog_range_root(&r, &h);
-        hex_hash(json_string_value(json_object_get(json_object_get(j, "roots_by_size"), key)), &want);
+        tu_hex_hash(json_string_value(json_object_get(json_object_get(j, "roots_by_size"), key)), &want);
         ok(memcmp(h.b, want.b, 32) == 0 && r.n == __builtin_popcount((unsigned)k),
            "compact range root for size %d", k);
-        ok(tlog_tree_hash((uint64_t)k, memtree_read, &t, &th, NULL) == 0 && memcmp(th.b, want.b, 32) == 0,
+        ok(tlog_tree_hash((uint64_t)k, tu_memtree_read, &t, &th, NULL) == 0 && memcmp(th.b, want.b, 32) == 0,
            "tlog_tree_hash for size %d", k);
     }
 
@@ -316,13 +247,13 @@ static void test_ct_kat(void)
         int n = 0, same, rc;
         size_t q;
         snprintf(key, sizeof key, "%" PRIu64, size);
-        rc = tlog_prove_inclusion(idx, size, memtree_read, &t, proof, &n, NULL);
+        rc = tlog_prove_inclusion(idx, size, tu_memtree_read, &t, proof, &n, NULL);
         same = rc == 0 && (size_t)n == json_array_size(pa);
         json_array_foreach(pa, q, e) {
-            if (same && (hex_hash(json_string_value(e), &h) < 0 || memcmp(h.b, proof[q].b, 32) != 0))
+            if (same && (tu_hex_hash(json_string_value(e), &h) < 0 || memcmp(h.b, proof[q].b, 32) != 0))
                 same = 0;
         }
-        hex_hash(json_string_value(json_object_get(json_object_get(j, "roots_by_size"), key)), &want);
+        tu_hex_hash(json_string_value(json_object_get(json_object_get(j, "roots_by_size"), key)), &want);
         ok(same, "KAT audit path index %" PRIu64 " size %" PRIu64 " generated", idx, size);
         ok(tlog_verify_inclusion(idx, size, &leaves[idx], proof, n, &want, NULL) == 0,
            "KAT audit path index %" PRIu64 " size %" PRIu64 " verifies", idx, size);
@@ -335,28 +266,25 @@ static void test_ct_kat(void)
         tlog_hash r1, r2;
         int n = 0, same, rc;
         size_t q;
-        rc = tlog_prove_consistency(m, nn, memtree_read, &t, proof, &n, NULL);
+        rc = tlog_prove_consistency(m, nn, tu_memtree_read, &t, proof, &n, NULL);
         same = rc == 0 && (size_t)n == json_array_size(pa);
         json_array_foreach(pa, q, e) {
-            if (same && (hex_hash(json_string_value(e), &h) < 0 || memcmp(h.b, proof[q].b, 32) != 0))
+            if (same && (tu_hex_hash(json_string_value(e), &h) < 0 || memcmp(h.b, proof[q].b, 32) != 0))
                 same = 0;
         }
         snprintf(k1, sizeof k1, "%" PRIu64, m);
         snprintf(k2, sizeof k2, "%" PRIu64, nn);
-        hex_hash(json_string_value(json_object_get(json_object_get(j, "roots_by_size"), k1)), &r1);
-        hex_hash(json_string_value(json_object_get(json_object_get(j, "roots_by_size"), k2)), &r2);
+        tu_hex_hash(json_string_value(json_object_get(json_object_get(j, "roots_by_size"), k1)), &r1);
+        tu_hex_hash(json_string_value(json_object_get(json_object_get(j, "roots_by_size"), k2)), &r2);
         ok(same, "KAT consistency %" PRIu64 " -> %" PRIu64 " generated", m, nn);
         ok(tlog_verify_consistency(m, nn, &r1, &r2, proof, n, NULL) == 0,
            "KAT consistency %" PRIu64 " -> %" PRIu64 " verifies", m, nn);
     }
-    memtree_free(&t);
+    tu_memtree_free(&t);
     json_decref(j);
 }
 
 /* ---- tessera 15-leaf tree: every proof -------------------------------- */
-
-static const char *tessera_leaves[15] = {"one", "two", "three", "four", "five", "six", "seven", "eit",
-                                         "nain", "ten", "ileven", "twelf", "threeten", "fourten", "fivten"};
 
 static int same_proof(const tlog_hash *a, int na, const tlog_hash *b, int nb)
 {
@@ -369,7 +297,7 @@ static void test_tessera_proofs(void)
     json_t *j, *v;
     json_error_t je;
     tlog_hash leaves[15];
-    struct memtree t;
+    struct tu_memtree t;
     size_t i;
     int k, ninc = 0, ncons = 0;
 
@@ -381,8 +309,8 @@ static void test_tessera_proofs(void)
     if (!ok(j != NULL, "load tessera15-all-proofs.json"))
         return;
     for (k = 0; k < 15; k++)
-        tlog_leaf_hash(tessera_leaves[k], strlen(tessera_leaves[k]), &leaves[k]);
-    memtree_build(&t, leaves, 15);
+        tlog_leaf_hash(tu_tessera_leaves[k], strlen(tu_tessera_leaves[k]), &leaves[k]);
+    tu_memtree_build(&t, leaves, 15);
 
     json_array_foreach(json_object_get(j, "inclusion"), i, v) {
         uint64_t idx = (uint64_t)json_integer_value(json_object_get(v, "leafIdx"));
@@ -393,9 +321,9 @@ static void test_tessera_proofs(void)
         b64_hash(json_object_get(v, "root"), &root);
         b64_hash(json_object_get(v, "leafHash"), &leaf);
         load_proof(json_object_get(v, "proof"), want, &nw);
-        gen = tlog_prove_inclusion(idx, size, memtree_read, &t, got, &ng, NULL) == 0 &&
+        gen = tlog_prove_inclusion(idx, size, tu_memtree_read, &t, got, &ng, NULL) == 0 &&
               same_proof(want, nw, got, ng) && memcmp(leaf.b, leaves[idx].b, 32) == 0 &&
-              tlog_tree_hash(size, memtree_read, &t, &tr, NULL) == 0 && memcmp(tr.b, root.b, 32) == 0;
+              tlog_tree_hash(size, tu_memtree_read, &t, &tr, NULL) == 0 && memcmp(tr.b, root.b, 32) == 0;
         ver = tlog_verify_inclusion(idx, size, &leaf, want, nw, &root, NULL) == 0;
         /* Negative: a flipped bit in the leaf, and (if any) in the proof. */
         bad = leaf;
@@ -420,7 +348,7 @@ static void test_tessera_proofs(void)
         b64_hash(json_object_get(v, "root1"), &r1);
         b64_hash(json_object_get(v, "root2"), &r2);
         load_proof(json_object_get(v, "proof"), want, &nw);
-        gen = tlog_prove_consistency(m, nn, memtree_read, &t, got, &ng, NULL) == 0 && same_proof(want, nw, got, ng);
+        gen = tlog_prove_consistency(m, nn, tu_memtree_read, &t, got, &ng, NULL) == 0 && same_proof(want, nw, got, ng);
         ver = tlog_verify_consistency(m, nn, &r1, &r2, want, nw, NULL) == 0;
         bad = r2;
         bad.b[5] ^= 4;
@@ -435,7 +363,7 @@ static void test_tessera_proofs(void)
         ncons++;
     }
     ok(ninc == 120 && ncons == 120, "all 240 tessera proofs checked (%d + %d)", ninc, ncons);
-    memtree_free(&t);
+    tu_memtree_free(&t);
     json_decref(j);
 }
 
@@ -445,7 +373,7 @@ static void test_edges(void)
 {
     tlog_hash leaves[300], h, root, proof[TLOG_MAX_PROOF];
     struct tlog_range r;
-    struct memtree t;
+    struct tu_memtree t;
     struct bf_err err = {0};
     int i, n, allok = 1;
     uint64_t m, nn;
@@ -455,7 +383,7 @@ static void test_edges(void)
         snprintf(s, sizeof s, "e%d", i);
         tlog_leaf_hash(s, strlen(s), &leaves[i]);
     }
-    memtree_build(&t, leaves, 300);
+    tu_memtree_build(&t, leaves, 300);
     tlog_range_init(&r);
     tlog_range_root(&r, &h);
     tlog_empty_root(&root);
@@ -463,22 +391,22 @@ static void test_edges(void)
     for (i = 1; i <= 300 && allok; i++) {
         tlog_range_append(&r, &leaves[i - 1]);
         tlog_range_root(&r, &h);
-        allok = tlog_tree_hash((uint64_t)i, memtree_read, &t, &root, NULL) == 0 && memcmp(h.b, root.b, 32) == 0;
+        allok = tlog_tree_hash((uint64_t)i, tu_memtree_read, &t, &root, NULL) == 0 && memcmp(h.b, root.b, 32) == 0;
     }
     ok(allok, "compact range equals stored-subtree root for sizes 1..300");
 
     /* Every proof pair in a 300-leaf tree round-trips (sampled). */
     allok = 1;
     for (nn = 1; nn <= 300 && allok; nn += 7) {
-        tlog_tree_hash(nn, memtree_read, &t, &root, NULL);
+        tlog_tree_hash(nn, tu_memtree_read, &t, &root, NULL);
         for (m = 0; m < nn && allok; m += 5) {
-            allok = tlog_prove_inclusion(m, nn, memtree_read, &t, proof, &n, NULL) == 0 &&
+            allok = tlog_prove_inclusion(m, nn, tu_memtree_read, &t, proof, &n, NULL) == 0 &&
                     tlog_verify_inclusion(m, nn, &leaves[m], proof, n, &root, NULL) == 0;
         }
         for (m = 1; m <= nn && allok; m += 3) {
             tlog_hash rm;
-            tlog_tree_hash(m, memtree_read, &t, &rm, NULL);
-            allok = tlog_prove_consistency(m, nn, memtree_read, &t, proof, &n, NULL) == 0 &&
+            tlog_tree_hash(m, tu_memtree_read, &t, &rm, NULL);
+            allok = tlog_prove_consistency(m, nn, tu_memtree_read, &t, proof, &n, NULL) == 0 &&
                     tlog_verify_consistency(m, nn, &rm, &root, proof, n, NULL) == 0;
         }
     }
@@ -495,11 +423,11 @@ static void test_edges(void)
     ok(tlog_verify_inclusion(5, 5, &leaves[0], proof, 0, &root, NULL) == BF_EINVAL, "index == size rejected");
     ok(tlog_verify_inclusion(0, 1, &leaves[0], proof, TLOG_MAX_PROOF + 1, &root, NULL) == BF_EINVAL,
        "more than 64 proof hashes rejected");
-    ok(tlog_prove_inclusion(3, 3, memtree_read, &t, proof, &n, NULL) == BF_EINVAL, "prove index >= size fails");
-    ok(tlog_prove_consistency(0, 3, memtree_read, &t, proof, &n, NULL) == BF_EINVAL, "prove from 0 fails");
-    ok(tlog_prove_consistency(4, 3, memtree_read, &t, proof, &n, NULL) == BF_EINVAL, "prove m > n fails");
-    ok(tlog_prove_consistency(3, 3, memtree_read, &t, proof, &n, NULL) == 0 && n == 0, "prove m == n is empty");
-    ok(tlog_prove_inclusion(3, 301, memtree_read, &t, proof, &n, &err) == BF_ENOTFOUND,
+    ok(tlog_prove_inclusion(3, 3, tu_memtree_read, &t, proof, &n, NULL) == BF_EINVAL, "prove index >= size fails");
+    ok(tlog_prove_consistency(0, 3, tu_memtree_read, &t, proof, &n, NULL) == BF_EINVAL, "prove from 0 fails");
+    ok(tlog_prove_consistency(4, 3, tu_memtree_read, &t, proof, &n, NULL) == BF_EINVAL, "prove m > n fails");
+    ok(tlog_prove_consistency(3, 3, tu_memtree_read, &t, proof, &n, NULL) == 0 && n == 0, "prove m == n is empty");
+    ok(tlog_prove_inclusion(3, 301, tu_memtree_read, &t, proof, &n, &err) == BF_ENOTFOUND,
        "reader errors propagate: %s", err.msg);
 
     /* Proof lengths for a huge tree: the 2^64-1 border case. */
@@ -511,7 +439,7 @@ static void test_edges(void)
         ok(tlog_verify_inclusion(big - 1, big, &zero, proof, 64, &zero, NULL) == BF_ECRYPTO,
            "index 2^64-2 in size 2^64-1 runs without overflow");
     }
-    memtree_free(&t);
+    tu_memtree_free(&t);
 }
 
 int main(void)

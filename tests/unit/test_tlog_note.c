@@ -11,6 +11,7 @@
 #include "sha256.h"
 #include "tlog/tlog.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define PETER_SKEY "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 #define PETER_VKEY "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
@@ -20,30 +21,6 @@
 #define SPEC_VKEY "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
 #define SPEC_NOTE "This is an example message.\n\n\xe2\x80\x94 example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n"
 
-#define TESSERA_SKEY "PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg"
-#define TESSERA_VKEY "example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = bf_xmalloc((size_t)n + 1);
-        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf[n] = '\0';
-            *len = (size_t)n;
-        }
-    }
-    fclose(f);
-    return buf;
-}
 
 static struct tlog_note note; /* large: keep off the stack */
 
@@ -91,7 +68,7 @@ static void test_peter(void)
     ok(verify_str("If you think cryptography is the answer to your problem,\nthen you do know what your problem is.\n\n" PETER_SIG,
                   &vk, 1, &err) == BF_ECRYPTO, "modified text rejected: %s", err.msg);
     /* Only unknown keys. */
-    tlog_vkey_parse(TESSERA_VKEY, strlen(TESSERA_VKEY), &other, NULL);
+    tlog_vkey_parse(TU_TESSERA_VKEY, strlen(TU_TESSERA_VKEY), &other, NULL);
     ok(verify_str(s, &other, 1, &err) == BF_ECRYPTO, "unknown keys only rejected: %s", err.msg);
     /* Right name and id, different public key: a known key that fails. */
     other = vk;
@@ -101,7 +78,7 @@ static void test_peter(void)
     {
         struct tlog_vkey both[2];
         both[0] = vk;
-        tlog_vkey_parse(TESSERA_VKEY, strlen(TESSERA_VKEY), &both[1], NULL);
+        tlog_vkey_parse(TU_TESSERA_VKEY, strlen(TU_TESSERA_VKEY), &both[1], NULL);
         ok(verify_str(PETER_TEXT "\n\xe2\x80\x94 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n" PETER_SIG,
                       both, 2, &err) == 1, "unknown signature ignored, known one verifies");
     }
@@ -142,15 +119,15 @@ static void test_keys(void)
     };
     size_t i;
 
-    ok(tlog_vkey_parse(TESSERA_VKEY, strlen(TESSERA_VKEY), &vk, &err) == 0, "vkey with '+' in base64 parses: %s",
+    ok(tlog_vkey_parse(TU_TESSERA_VKEY, strlen(TU_TESSERA_VKEY), &vk, &err) == 0, "vkey with '+' in base64 parses: %s",
        err.msg);
     ok(strcmp(vk.name, "example.com/log/testdata") == 0 && vk.id == 0x33d7b496, "split on the first two '+' only");
-    ok(tlog_vkey_format(&vk, &b) == 0 && strcmp(b.data, TESSERA_VKEY) == 0, "vkey with '+' formats back");
+    ok(tlog_vkey_format(&vk, &b) == 0 && strcmp(b.data, TU_TESSERA_VKEY) == 0, "vkey with '+' formats back");
     bf_buf_reset(&b);
-    ok(tlog_skey_parse(TESSERA_SKEY, strlen(TESSERA_SKEY), &sk, &err) == 0, "tessera private key parses");
+    ok(tlog_skey_parse(TU_TESSERA_SKEY, strlen(TU_TESSERA_SKEY), &sk, &err) == 0, "tessera private key parses");
     tlog_skey_public(&sk, &v2);
     ok(memcmp(&v2, &vk, sizeof vk) == 0, "tessera private key matches its verifier key");
-    ok(tlog_skey_format(&sk, &b) == 0 && strcmp(b.data, TESSERA_SKEY) == 0, "tessera private key round trip");
+    ok(tlog_skey_format(&sk, &b) == 0 && strcmp(b.data, TU_TESSERA_SKEY) == 0, "tessera private key round trip");
     bf_buf_reset(&b);
 
     for (i = 0; i < BF_ARRAY_LEN(bad_vkeys); i++)
@@ -310,9 +287,6 @@ static void test_checkpoint_parse(void)
     bf_buf_free(&b);
 }
 
-static const char *tessera_leaves[15] = {"one", "two", "three", "four", "five", "six", "seven", "eit",
-                                         "nain", "ten", "ileven", "twelf", "threeten", "fourten", "fivten"};
-
 static void test_tessera_checkpoints(void)
 {
     const char *dir = tap_shared("tlog/tessera-log");
@@ -329,8 +303,8 @@ static void test_tessera_checkpoints(void)
         return;
     }
     snprintf(base, sizeof base, "%s", dir);
-    tlog_skey_parse(TESSERA_SKEY, strlen(TESSERA_SKEY), &sk, NULL);
-    tlog_vkey_parse(TESSERA_VKEY, strlen(TESSERA_VKEY), &vk, NULL);
+    tlog_skey_parse(TU_TESSERA_SKEY, strlen(TU_TESSERA_SKEY), &sk, NULL);
+    tlog_vkey_parse(TU_TESSERA_VKEY, strlen(TU_TESSERA_VKEY), &vk, NULL);
     tlog_range_init(&r);
     for (n = 0; n <= 15; n++) {
         char path[4200];
@@ -342,12 +316,12 @@ static void test_tessera_checkpoints(void)
 
         if (n > 0) {
             tlog_hash lh;
-            tlog_leaf_hash(tessera_leaves[n - 1], strlen(tessera_leaves[n - 1]), &lh);
+            tlog_leaf_hash(tu_tessera_leaves[n - 1], strlen(tu_tessera_leaves[n - 1]), &lh);
             tlog_range_append(&r, &lh);
         }
         tlog_range_root(&r, &root);
         snprintf(path, sizeof path, "%s/checkpoint.%d", base, n);
-        want = slurp(path, &len);
+        want = tu_slurp(path, &len);
         bf_buf_reset(&b);
         same = want && tlog_checkpoint_sign(&sk, "example.com/log/testdata", (uint64_t)n, &root, &b, &err) == 0 &&
                b.len == len && memcmp(b.data, want, len) == 0;

@@ -8,34 +8,8 @@
 #include "buf.h"
 #include "tlog/tlog.h"
 #include "tap.h"
+#include "testutil.h"
 
-#define TESSERA_SKEY "PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg"
-#define TESSERA_VKEY "example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"
-
-static const char *tessera_leaves[15] = {"one", "two", "three", "four", "five", "six", "seven", "eit",
-                                         "nain", "ten", "ileven", "twelf", "threeten", "fourten", "fivten"};
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = bf_xmalloc((size_t)n + 1);
-        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf[n] = '\0';
-            *len = (size_t)n;
-        }
-    }
-    fclose(f);
-    return buf;
-}
 
 static int test_reader(void *ctx, int level, uint64_t idx, tlog_hash *out, struct bf_err *err);
 
@@ -81,10 +55,10 @@ static void test_tessera_receipt(void)
         skip("no shared data: tlog/tessera-index6-size15.tlog-proof");
         return;
     }
-    s = slurp(path, &len);
+    s = tu_slurp(path, &len);
     if (!ok(s != NULL, "read the receipt"))
         return;
-    tlog_vkey_parse(TESSERA_VKEY, strlen(TESSERA_VKEY), &vk, NULL);
+    tlog_vkey_parse(TU_TESSERA_VKEY, strlen(TU_TESSERA_VKEY), &vk, NULL);
     tlog_leaf_hash("seven", 5, &leaf);
     tlog_leaf_hash("six", 3, &other);
 
@@ -174,11 +148,11 @@ static void test_generated(void)
     struct bf_err err = {0};
     int i, allok = 1;
 
-    tlog_skey_parse(TESSERA_SKEY, strlen(TESSERA_SKEY), &sk, NULL);
-    tlog_vkey_parse(TESSERA_VKEY, strlen(TESSERA_VKEY), &vk, NULL);
+    tlog_skey_parse(TU_TESSERA_SKEY, strlen(TU_TESSERA_SKEY), &sk, NULL);
+    tlog_vkey_parse(TU_TESSERA_VKEY, strlen(TU_TESSERA_VKEY), &vk, NULL);
     tlog_range_init(&r);
     for (i = 0; i < 15; i++) {
-        tlog_leaf_hash(tessera_leaves[i], strlen(tessera_leaves[i]), &leaves[i]);
+        tlog_leaf_hash(tu_tessera_leaves[i], strlen(tu_tessera_leaves[i]), &leaves[i]);
         tlog_range_append(&r, &leaves[i]);
     }
     tlog_range_root(&r, &root);

@@ -8,72 +8,10 @@
 #include "buf.h"
 #include "tlog/tlog.h"
 #include "tap.h"
+#include "testutil.h"
 
 #include <dirent.h>
 
-#define TESSERA_SKEY "PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg"
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = bf_xmalloc((size_t)n + 1);
-        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf[n] = '\0';
-            *len = (size_t)n;
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
-/* In-memory tree: every complete subtree hash, level by level. */
-struct memtree {
-    uint64_t n;
-    tlog_hash *lv[65];
-    uint64_t cnt[65];
-};
-
-static void memtree_build(struct memtree *t, const tlog_hash *leaves, uint64_t n)
-{
-    int l;
-    memset(t, 0, sizeof *t);
-    t->n = n;
-    t->cnt[0] = n;
-    t->lv[0] = bf_xmalloc((n ? n : 1) * sizeof(tlog_hash));
-    memcpy(t->lv[0], leaves, n * sizeof(tlog_hash));
-    for (l = 1; l < 64 && t->cnt[l - 1] >= 2; l++) {
-        uint64_t i;
-        t->cnt[l] = t->cnt[l - 1] / 2;
-        t->lv[l] = bf_xmalloc(t->cnt[l] * sizeof(tlog_hash));
-        for (i = 0; i < t->cnt[l]; i++)
-            tlog_node_hash(&t->lv[l - 1][2 * i], &t->lv[l - 1][2 * i + 1], &t->lv[l][i]);
-    }
-}
-
-static void memtree_free(struct memtree *t)
-{
-    int l;
-    for (l = 0; l < 65; l++)
-        free(t->lv[l]);
-}
-
-static int memtree_read(void *ctx, int level, uint64_t idx, tlog_hash *out, struct bf_err *err)
-{
-    struct memtree *t = ctx;
-    if (level < 0 || level > 64 || !t->lv[level] || idx >= t->cnt[level])
-        return bf_err_set(err, BF_ENOTFOUND, "no hash at level %d index %" PRIu64, level, idx);
-    *out = t->lv[level][idx];
-    return 0;
-}
 
 /* ---- paths ------------------------------------------------------------ */
 
@@ -206,13 +144,10 @@ static void test_bundle(void)
 
 /* ---- tessera test log ------------------------------------------------- */
 
-static const char *tessera_leaves[15] = {"one", "two", "three", "four", "five", "six", "seven", "eit",
-                                         "nain", "ten", "ileven", "twelf", "threeten", "fourten", "fivten"};
-
 static int file_equals(const char *path, const void *data, size_t len)
 {
     size_t flen = 0;
-    char *f = slurp(path, &flen);
+    char *f = tu_slurp(path, &flen);
     int same = f && flen == len && memcmp(f, data, len) == 0;
     free(f);
     return same;
@@ -222,7 +157,7 @@ static void test_tessera_tiles(void)
 {
     const char *dir = tap_shared("tlog/tessera-log");
     tlog_hash leaves[15];
-    struct memtree t;
+    struct tu_memtree t;
     struct bf_buf b = BF_BUF_INIT, bundle = BF_BUF_INIT;
     char base[4096];
     int w;
@@ -233,8 +168,8 @@ static void test_tessera_tiles(void)
     }
     snprintf(base, sizeof base, "%s", dir);
     for (w = 0; w < 15; w++)
-        tlog_leaf_hash(tessera_leaves[w], strlen(tessera_leaves[w]), &leaves[w]);
-    memtree_build(&t, leaves, 15);
+        tlog_leaf_hash(tu_tessera_leaves[w], strlen(tu_tessera_leaves[w]), &leaves[w]);
+    tu_memtree_build(&t, leaves, 15);
     for (w = 1; w <= 15; w++) {
         struct tlog_tile tile = {0, 0, w}, etile = {-1, 0, w};
         char path[4400];
@@ -249,10 +184,10 @@ static void test_tessera_tiles(void)
             rc = tlog_tile_format_path(&tile, &b);
         snprintf(path, sizeof path, "%s", b.data);
         bf_buf_reset(&b);
-        ok(rc == 0 && tlog_tile_hashes(&tile, memtree_read, &t, &b, &err) == 0 && b.len == (size_t)w * 32 &&
+        ok(rc == 0 && tlog_tile_hashes(&tile, tu_memtree_read, &t, &b, &err) == 0 && b.len == (size_t)w * 32 &&
            file_equals(path, b.data, b.len), "tile/0/000.p/%d reproduced byte for byte", w);
 
-        rc = tlog_bundle_append(&bundle, tessera_leaves[w - 1], strlen(tessera_leaves[w - 1]));
+        rc = tlog_bundle_append(&bundle, tu_tessera_leaves[w - 1], strlen(tu_tessera_leaves[w - 1]));
         bf_buf_reset(&b);
         if (rc == 0)
             rc = bf_buf_printf(&b, "%s/tile/", base);
@@ -261,7 +196,7 @@ static void test_tessera_tiles(void)
         ok(rc == 0 && file_equals(b.data, bundle.data, bundle.len), "tile/entries/000.p/%d reproduced byte for byte",
            w);
     }
-    memtree_free(&t);
+    tu_memtree_free(&t);
     bf_buf_free(&b);
     bf_buf_free(&bundle);
 }
@@ -356,7 +291,7 @@ static void test_70000(void)
     const char *dir = tap_shared("tlog/c2sp-70000");
     struct pathset want = {0}, have = {0};
     tlog_hash *leaves;
-    struct memtree t;
+    struct tu_memtree t;
     struct tlog_skey sk;
     struct bf_buf b = BF_BUF_INIT, bundle = BF_BUF_INIT;
     char base[4096], tiledir[4200];
@@ -409,7 +344,7 @@ static void test_70000(void)
         int n = snprintf(s, sizeof s, "leaf %zu", i);
         tlog_leaf_hash(s, (size_t)n, &leaves[i]);
     }
-    memtree_build(&t, leaves, N70K);
+    tu_memtree_build(&t, leaves, N70K);
 
     /* Every file present must be what a correct log writes. */
     for (i = 0; i < have.n; i++) {
@@ -424,7 +359,7 @@ static void test_70000(void)
         bf_buf_reset(&b);
         if (tile.level >= 0) {
             ntiles++;
-            if (tlog_tile_hashes(&tile, memtree_read, &t, &b, &err) < 0 || !file_equals(path, b.data, b.len)) {
+            if (tlog_tile_hashes(&tile, tu_memtree_read, &t, &b, &err) < 0 || !file_equals(path, b.data, b.len)) {
                 bad_tiles++;
                 diag("tile %s differs", have.p[i]);
             }
@@ -456,7 +391,7 @@ static void test_70000(void)
             snprintf(path, sizeof path, "%s/%s", tiledir, spec[i]);
             bf_buf_reset(&b);
             if (okk && tile.level >= 0)
-                okk = tlog_tile_hashes(&tile, memtree_read, &t, &b, NULL) == 0 && file_equals(path, b.data, b.len);
+                okk = tlog_tile_hashes(&tile, tu_memtree_read, &t, &b, NULL) == 0 && file_equals(path, b.data, b.len);
             else if (okk) {
                 uint64_t k;
                 for (k = 0; k < (uint64_t)tile.width; k++) {
@@ -471,7 +406,7 @@ static void test_70000(void)
     }
 
     /* Checkpoints, from a compact range fed leaf by leaf. */
-    tlog_skey_parse(TESSERA_SKEY, strlen(TESSERA_SKEY), &sk, NULL);
+    tlog_skey_parse(TU_TESSERA_SKEY, strlen(TU_TESSERA_SKEY), &sk, NULL);
     {
         struct tlog_range r;
         size_t c = 0;
@@ -485,14 +420,14 @@ static void test_70000(void)
                 tlog_range_root(&r, &root);
                 snprintf(path, sizeof path, "%s/checkpoint.%" PRIu64, base, r.size);
                 bf_buf_reset(&b);
-                ok(tlog_tree_hash(r.size, memtree_read, &t, &th, NULL) == 0 && memcmp(th.b, root.b, 32) == 0 &&
+                ok(tlog_tree_hash(r.size, tu_memtree_read, &t, &th, NULL) == 0 && memcmp(th.b, root.b, 32) == 0 &&
                    tlog_checkpoint_sign(&sk, "example.com/log/testdata", r.size, &root, &b, &err) == 0 &&
                    file_equals(path, b.data, b.len), "checkpoint.%" PRIu64 " reproduced byte for byte", r.size);
                 c++;
             }
         }
     }
-    memtree_free(&t);
+    tu_memtree_free(&t);
     free(leaves);
     ps_free(&want);
     ps_free(&have);

@@ -11,12 +11,11 @@
 #include "sha256.h"
 #include "store/store.h"
 #include "tap.h"
+#include "testutil.h"
 #include "witness/witness.h"
 #include "witness_testlog.h"
 
 #include <pthread.h>
-
-static const char *log_skey = "PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg";
 
 static struct tlog_skey lkey, wkey, other;
 static struct tlog_vkey lpub, wpub;
@@ -268,8 +267,7 @@ int main(void)
 
     if (!mkdtemp(dir))
         return 1;
-    tlog_skey_parse(log_skey, strlen(log_skey), &lkey, &err);
-    tlog_skey_public(&lkey, &lpub);
+    tu_tessera_key(&lkey, &lpub, &err);
     for (i = 0; i < 32; i++)
         seed[i] = (uint8_t)i;
     ok(tlog_skey_generate("witness.test/w1", TLOG_KEY_COSIG_V1, seed, &wkey, &err) == 0, "witness key");
@@ -312,19 +310,9 @@ int main(void)
         witness_free(W);
         W = NULL;
         store_close(s2);
-        {
-            char cmd[128];
-            snprintf(cmd, sizeof cmd, "rm -rf %s", dir2);
-            if (system(cmd) != 0)
-                diag("could not remove %s", dir2);
-        }
+        tu_rm_rf(dir2);
     }
     store_close(s);
-    {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-        if (system(cmd) != 0)
-            diag("could not remove %s", dir);
-    }
+    tu_rm_rf(dir);
     return tap_done();
 }

@@ -13,10 +13,9 @@
 #include "sha256.h"
 #include "store/store.h"
 #include "tap.h"
+#include "testutil.h"
 #include "witness/witness.h"
 #include "witness_testlog.h"
-
-static const char *log_skey = "PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg";
 
 struct wserver {
     char dir[64];
@@ -38,8 +37,7 @@ static int start_witness(struct wserver *ws, const char *name, uint8_t seedbyte,
     uint8_t seed[32];
 
     memset(seed, seedbyte, sizeof seed);
-    snprintf(ws->dir, sizeof ws->dir, "/tmp/belfry-test-wpool-XXXXXX");
-    if (!mkdtemp(ws->dir) || tlog_skey_generate(name, TLOG_KEY_COSIG_V1, seed, &ws->key, &err) < 0)
+    if (tu_mkdtemp(ws->dir, sizeof ws->dir, "test-wpool") < 0 || tlog_skey_generate(name, TLOG_KEY_COSIG_V1, seed, &ws->key, &err) < 0)
         return -1;
     tlog_skey_public(&ws->key, &ws->pub);
     if (tlog_vkey_format(&ws->pub, &b) < 0)
@@ -61,13 +59,10 @@ static int start_witness(struct wserver *ws, const char *name, uint8_t seedbyte,
 
 static void stop_witness(struct wserver *ws)
 {
-    char cmd[128];
     http_server_free(ws->srv);
     witness_free(ws->w);
     store_close(ws->s);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", ws->dir);
-    if (system(cmd) != 0)
-        diag("could not remove %s", ws->dir);
+    tu_rm_rf(ws->dir);
 }
 
 /* Number of cosignature lines in lines that verify with key over cp. */
@@ -105,8 +100,7 @@ int main(void)
     struct bf_buf cp = BF_BUF_INIT, lines = BF_BUF_INIT;
     struct bf_err err = { 0 };
 
-    tlog_skey_parse(log_skey, strlen(log_skey), &lkey, &err);
-    tlog_skey_public(&lkey, &lpub);
+    tu_tessera_key(&lkey, &lpub, &err);
     tl_init(&tl, &lkey, "entry", 100);
     if (start_witness(&a, "witness.test/a", 1, &lpub) < 0 || start_witness(&b, "witness.test/b", 2, &lpub) < 0 ||
         start_witness(&c, "witness.test/c", 3, &lpub) < 0) {
