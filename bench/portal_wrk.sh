@@ -158,6 +158,7 @@ run() { # name, connections
     echo "# search   = GET /api/v1/search, 300 popular searches (full text and/or filters, sorting), repeated: response cache"
     echo "# search-cold = 20000 distinct searches (the same mix, pages 1..40): nearly every request runs the query"
     echo "# targets: record reads >= 20000 req/s and p99 <= 20 ms; search p99 <= 50 ms"
+    echo "# c=32 and c=8 saturate both cores (latency includes queueing); c=2 shows the service time"
     run records "$CONNS"
     run releases "$CONNS"
     run search "$CONNS"
@@ -166,4 +167,5 @@ run() { # name, connections
     run releases 8
     run search 8
     run search-cold 8
+    run search-cold 2
 } | tee "$OUT"
