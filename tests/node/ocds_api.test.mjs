@@ -2,7 +2,8 @@
 // (binary in $BELFRY, default build/asan/belfry) checked with independent
 // tools: every release in the change feed, canonicalized with npm
 // `canonicalize` and hashed with node's crypto, matches the sha256 of its
-// entry in the log's entry bundles (C2SP tlog-tiles, fetched over HTTP)
+// entry in the log's entry bundles (C2SP tlog-tiles, fetched over HTTP;
+// generated releases plus the real publishers' samples when present)
 // and of the record's release list; exported release and record packages
 // validate against the official OCDS 1.1.5 schemas (ajv, draft-04) from
 // ../shared/data/ocds/schema (skipped when absent).
@@ -33,7 +34,9 @@ before(async () => {
   if (!haveBin) return;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'belfry-ocds-api-'));
   execFileSync(BIN, ['init', '--data', `${dir}/d`, '--origin', 'belfry.test/node'], { stdio: 'ignore' });
-  execFileSync(BIN, ['demo', '--data', `${dir}/d`, '--count', '700', '--seed', '5', '--no-real', '--quiet'], { stdio: 'ignore' });
+  // the real publishers' samples (when present) exercise JCS on real text and numbers
+  execFileSync(BIN, ['demo', '--data', `${dir}/d`, '--count', '700', '--seed', '5', '--quiet'],
+    { stdio: 'ignore', env: { ...process.env, BELFRY_SHARED: shared } });
   server = spawn(BIN, ['serve', '--data', `${dir}/d`, '--listen', '127.0.0.1:0', '--rate', '0'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const port = await new Promise((resolve, reject) => {
     let out = '';
@@ -89,7 +92,7 @@ async function logEntries(size) {
 
 test('every release digest (npm canonicalize + sha256) matches its log entry and its record', { skip: !haveBin && `no ${BIN}` }, async () => {
   const rels = await feed();
-  assert.equal(rels.length, 700);
+  assert.ok(rels.length >= 700, `${rels.length} releases`);
   const entries = await logEntries(rels.length);
   assert.equal(entries.length, rels.length);
   const byOcid = new Map();
@@ -125,25 +128,39 @@ async function ajvFor() {
   return ajv;
 }
 
-test('HTTP exports validate against the OCDS 1.1.5 package schemas (ajv)', { skip: (!haveBin && `no ${BIN}`) || (!haveSchema && 'no OCDS schema in ../shared/data') }, async () => {
+// The real samples are imported as their publishers wrote them, and some
+// break schema rules the release check does not enforce (empty names,
+// duplicate tenderers), so schema validity is asserted for Belfry's own
+// (generated) releases and only reported for the rest.
+const ours = (r) => r.ocid.startsWith('ocds-b3lfry-');
+
+test('HTTP exports validate against the OCDS 1.1.5 package schemas (ajv)', { skip: (!haveBin && `no ${BIN}`) || (!haveSchema && 'no OCDS schema in ../shared/data') }, async (t) => {
   const ajv = await ajvFor();
-  const rp = await (await get('/api/v1/export?format=release-package')).json();
+  const all = await (await get('/api/v1/export?format=release-package')).json();
   const vr = ajv.getSchema('https://standard.open-contracting.org/schema/1__1__5/release-package-schema.json');
-  assert.ok(vr(rp), JSON.stringify(vr.errors?.slice(0, 3)));
+  const rp = { ...all, releases: all.releases.filter(ours) };
   assert.equal(rp.releases.length, 700);
+  assert.ok(vr(rp), JSON.stringify(vr.errors?.slice(0, 3)));
   const broken = structuredClone(rp);
   broken.releases[0].tag = ['bid'];
   assert.equal(vr(broken), false, 'the validator rejects a bad tag, so a pass means something');
-  const cp = await (await get('/api/v1/export?format=record-package')).json();
+  const real = all.releases.filter((r) => !ours(r));
+  const bad = real.filter((r) => !vr({ ...all, releases: [r] }));
+  t.diagnostic(`real samples: ${real.length - bad.length} of ${real.length} releases valid as published`);
+  const cpAll = await (await get('/api/v1/export?format=record-package')).json();
+  const cp = { ...cpAll, records: cpAll.records.filter(ours) };
   const vc = ajv.getSchema('https://standard.open-contracting.org/schema/1__1__5/record-package-schema.json');
+  assert.ok(cp.records.length > 50);
   assert.ok(vc(cp), JSON.stringify(vc.errors?.slice(0, 3)));
 });
 
-test('the API record validates as an OCDS record inside a record package', { skip: (!haveBin && `no ${BIN}`) || (!haveSchema && 'no OCDS schema in ../shared/data') }, async () => {
+test('API records validate as OCDS records inside a record package', { skip: (!haveBin && `no ${BIN}`) || (!haveSchema && 'no OCDS schema in ../shared/data') }, async () => {
   const ajv = await ajvFor();
-  const list = await (await get('/api/v1/records?limit=3')).json();
+  const list = await (await get('/api/v1/records?limit=5&after=ocds-b3lfry-')).json();
   const records = [];
   for (const r of list.records) records.push(await (await get(new URL(r.url).pathname)).json());
+  assert.equal(records.length, 5);
+  assert.ok(records.every(ours));
   const pkg = { uri: `${base}/api/v1/records`, version: '1.1', publishedDate: '2026-01-01T00:00:00Z', publisher: { name: 'Belfry' }, records };
   const vc = ajv.getSchema('https://standard.open-contracting.org/schema/1__1__5/record-package-schema.json');
   assert.ok(vc(pkg), JSON.stringify(vc.errors?.slice(0, 3)));
