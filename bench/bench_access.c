@@ -18,31 +18,18 @@
 #include "auth/auth.h"
 #include "proc/proc.h"
 #include "store/store.h"
+#include "bench_util.h"
 
 #include <pthread.h>
 
 #define NTOKENS 1000
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static char tokens[NTOKENS][AUTH_TOKEN_LEN + 1];
 
 struct checker {
     struct store *s;
     double until;
-    double *lat;
-    size_t n, cap;
+    struct bench_lat lat;
     unsigned seed;
     int errors;
 };
@@ -53,15 +40,11 @@ static void *check_loop(void *arg)
     struct auth_principal who;
     int64_t now = (int64_t)time(NULL);
 
-    while (now_s() < c->until) {
-        double t0 = now_s();
+    while (bench_now() < c->until) {
+        double t0 = bench_now();
         if (auth_check_token(c->s, tokens[rand_r(&c->seed) % NTOKENS], now, &who, NULL) < 0)
             c->errors++;
-        if (c->n == c->cap) {
-            c->cap = c->cap ? 2 * c->cap : 1 << 16;
-            c->lat = bf_xrealloc(c->lat, c->cap * sizeof *c->lat);
-        }
-        c->lat[c->n++] = now_s() - t0;
+        bench_lat_add(&c->lat, bench_now() - t0);
     }
     return NULL;
 }
@@ -73,8 +56,8 @@ static int bench_tokens(const char *dir, double seconds, int threads, FILE *out)
     struct bf_err err = { 0 };
     struct checker *cs = bf_xcalloc((size_t)threads, sizeof *cs);
     pthread_t *th = bf_xcalloc((size_t)threads, sizeof *th);
-    double *all, t0, el;
-    size_t total = 0, k = 0;
+    struct bench_lat all = { NULL, 0, 0 };
+    double t0, el;
     int i, errors = 0, rc = 1;
 
     if (store_open(dir, STORE_CREATE | STORE_NOSYNC, &s, &err) < 0) {
@@ -88,7 +71,7 @@ static int bench_tokens(const char *dir, double seconds, int threads, FILE *out)
             goto out;
         }
     }
-    t0 = now_s();
+    t0 = bench_now();
     for (i = 0; i < threads; i++) {
         cs[i].s = s;
         cs[i].until = t0 + seconds;
@@ -97,22 +80,15 @@ static int bench_tokens(const char *dir, double seconds, int threads, FILE *out)
     }
     for (i = 0; i < threads; i++) {
         pthread_join(th[i], NULL);
-        total += cs[i].n;
+        bench_lat_take(&all, &cs[i].lat);
         errors += cs[i].errors;
     }
-    el = now_s() - t0;
-    all = bf_xmalloc((total ? total : 1) * sizeof *all);
-    for (i = 0; i < threads; i++) {
-        memcpy(all + k, cs[i].lat, cs[i].n * sizeof *all);
-        k += cs[i].n;
-        free(cs[i].lat);
-    }
-    qsort(all, total, sizeof *all, cmp_double);
+    el = bench_now() - t0;
+    bench_lat_sort(&all);
     fprintf(out, "token checks: %d threads, %d stored tokens, %.1f s\n", threads, NTOKENS, el);
-    fprintf(out, "  %.0f checks/s, p50 %.1f us, p99 %.1f us, max %.1f us, %d failures\n", (double)total / el,
-            total ? all[total / 2] * 1e6 : 0, total ? all[total * 99 / 100] * 1e6 : 0,
-            total ? all[total - 1] * 1e6 : 0, errors);
-    free(all);
+    fprintf(out, "  %.0f checks/s, p50 %.1f us, p99 %.1f us, max %.1f us, %d failures\n", (double)all.n / el,
+            bench_lat_pct(&all, 50) * 1e6, bench_lat_pct(&all, 99) * 1e6, bench_lat_pct(&all, 100) * 1e6, errors);
+    bench_lat_free(&all);
     rc = errors ? 1 : 0;
 out:
     store_close(s);
@@ -182,7 +158,7 @@ static int walk_once(int64_t now)
 static int bench_steps(double seconds, FILE *out)
 {
     int64_t now = proc_days_from_civil(2026, 6, 1) * 86400;
-    double t0 = now_s(), el;
+    double t0 = bench_now(), el;
     long steps = 0, walks = 0;
     int n;
 
@@ -192,8 +168,8 @@ static int bench_steps(double seconds, FILE *out)
             return 1;
         steps += n;
         walks++;
-    } while (now_s() - t0 < seconds);
-    el = now_s() - t0;
+    } while (bench_now() - t0 < seconds);
+    el = bench_now() - t0;
     fprintf(out, "lifecycle steps (parse + rules + release build, no publishing): 1 thread, %.1f s\n", el);
     fprintf(out, "  %.0f steps/s, %.0f full procedures/s (%d steps each), %.1f us per step\n", (double)steps / el,
             (double)walks / el, n, el / (double)steps * 1e6);
@@ -205,7 +181,7 @@ int main(int argc, char **argv)
     double seconds = 5;
     int threads = 2, i, rc;
     const char *outpath = "bench/results/access.txt", *base = "/tmp";
-    char dir[512], cmd[600];
+    char dir[512];
     FILE *out;
 
     for (i = 1; i + 1 < argc; i += 2) {
@@ -241,15 +217,8 @@ int main(int argc, char **argv)
     }
     rc = bench_tokens(dir, seconds, threads, out) | bench_steps(seconds, out);
     fclose(out);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "bench_access: could not remove %s\n", dir);
-    if (!rc) {
-        out = fopen(outpath, "r");
-        while (out && fgets(cmd, sizeof cmd, out))
-            fputs(cmd, stdout);
-        if (out)
-            fclose(out);
-    }
+    bench_rm_rf(dir);
+    if (!rc)
+        bench_cat(outpath);
     return rc;
 }

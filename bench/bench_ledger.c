@@ -24,21 +24,9 @@
 #include "ledger/ledger_int.h"
 #include "store/store.h"
 #include "store/store_log.h"
+#include "bench_util.h"
 
 #include <pthread.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* ---- 1. durable appends ---------------------------------------------- */
 
@@ -46,8 +34,7 @@ struct writer {
     struct ledger *l;
     int id;
     double until;
-    double *lat;
-    size_t n, cap;
+    struct bench_lat lat;
     int errors;
 };
 
@@ -55,23 +42,19 @@ static void *writer_main(void *arg)
 {
     struct writer *w = arg;
     char e[128];
-    while (now_s() < w->until) {
+    while (bench_now() < w->until) {
         struct ledger_item it;
         double t0;
         memset(&it, 0, sizeof it);
         it.len = (size_t)snprintf(e, sizeof e, "{\"writer\":%d,\"seq\":%zu,\"payload\":\"procurement record "
-                                               "placeholder of about a hundred bytes\"}", w->id, w->n);
+                                               "placeholder of about a hundred bytes\"}", w->id, w->lat.n);
         it.entry = e;
-        t0 = now_s();
+        t0 = bench_now();
         if (ledger_append(w->l, &it, 1, NULL) < 0) {
             w->errors++;
             continue;
         }
-        if (w->n == w->cap) {
-            w->cap = w->cap ? 2 * w->cap : 4096;
-            w->lat = bf_xrealloc(w->lat, w->cap * sizeof *w->lat);
-        }
-        w->lat[w->n++] = now_s() - t0;
+        bench_lat_add(&w->lat, bench_now() - t0);
     }
     return NULL;
 }
@@ -89,8 +72,9 @@ static int bench_durable(FILE *out, const char *base, int nw, double secs, struc
     struct writer *w = bf_xcalloc((size_t)nw, sizeof *w);
     pthread_t *th = bf_xcalloc((size_t)nw, sizeof *th);
     char dir[512];
-    double t0, el, *all;
-    size_t total = 0, k = 0;
+    struct bench_lat all = { NULL, 0, 0 };
+    double t0, el;
+    size_t total;
     uint64_t cps = 0;
     int i, errors = 0;
 
@@ -100,7 +84,7 @@ static int bench_durable(FILE *out, const char *base, int nw, double secs, struc
         fprintf(stderr, "bench: %s\n", err.msg);
         return -1;
     }
-    t0 = now_s();
+    t0 = bench_now();
     for (i = 0; i < nw; i++) {
         w[i].l = *lp;
         w[i].id = i;
@@ -109,17 +93,12 @@ static int bench_durable(FILE *out, const char *base, int nw, double secs, struc
     }
     for (i = 0; i < nw; i++) {
         pthread_join(th[i], NULL);
-        total += w[i].n;
+        bench_lat_take(&all, &w[i].lat);
         errors += w[i].errors;
     }
-    el = now_s() - t0;
-    all = bf_xmalloc((total ? total : 1) * sizeof *all);
-    for (i = 0; i < nw; i++) {
-        memcpy(all + k, w[i].lat, w[i].n * sizeof *all);
-        k += w[i].n;
-        free(w[i].lat);
-    }
-    qsort(all, total, sizeof *all, cmp_double);
+    el = bench_now() - t0;
+    total = all.n;
+    bench_lat_sort(&all);
     store_log_scan_checkpoints(*sp, count_cp, &cps, NULL);
     fprintf(out, "durable appends (%d writer thread%s, one entry per ledger_append, ~100-byte entries,\n"
                  "  SQLite WAL synchronous=FULL in %s, %.1f s)\n", nw, nw > 1 ? "s" : "", base, el);
@@ -130,12 +109,12 @@ static int bench_durable(FILE *out, const char *base, int nw, double secs, struc
             cps ? (double)total / (double)cps : 0.0);
     if (total)
         fprintf(out, "  append -> signed checkpoint    p50 %.2f ms   p99 %.2f ms   max %.2f ms%s\n",
-                all[total / 2] * 1e3, all[total * 99 / 100] * 1e3, all[total - 1] * 1e3,
+                bench_lat_pct(&all, 50) * 1e3, bench_lat_pct(&all, 99) * 1e3, bench_lat_pct(&all, 100) * 1e3,
                 nw > 1 ? "   (target p99 <= 100 ms)" : "");
     if (nw > 1 && cps)
         fprintf(out, "  bound: each writer waits for its own append, so appends/s <= %d / commit time;\n"
                      "  here %.2f ms per group commit (fsync included)\n", nw, el * 1e3 / (double)cps);
-    free(all);
+    bench_lat_free(&all);
     free(w);
     free(th);
     return 0;
@@ -154,7 +133,7 @@ static void *reader_main(void *arg)
 {
     struct reader *r = arg;
     struct bf_buf b = BF_BUF_INIT;
-    while (now_s() < r->until) {
+    while (bench_now() < r->until) {
         int i;
         for (i = 0; i < 64; i++) {
             r->seed = r->seed * 6364136223846793005ull + 1442695040888963407ull;
@@ -173,7 +152,7 @@ static void bench_receipts(FILE *out, struct ledger *l, double secs)
 {
     struct reader r[2];
     pthread_t th[2];
-    double t0 = now_s();
+    double t0 = bench_now();
     uint64_t total = 0;
     int i, errors = 0;
 
@@ -188,7 +167,7 @@ static void bench_receipts(FILE *out, struct ledger *l, double secs)
     }
     fprintf(out, "receipts in process (ledger_receipt, random index, log of %" PRIu64 " entries, 2 threads)\n",
             ledger_size(l));
-    fprintf(out, "  receipts/s                     %.0f   (errors %d)\n", (double)total / (now_s() - t0), errors);
+    fprintf(out, "  receipts/s                     %.0f   (errors %d)\n", (double)total / (bench_now() - t0), errors);
 }
 
 /* ---- 3. tree append ----------------------------------------------------- */
@@ -224,13 +203,13 @@ static void bench_tree(FILE *out, uint64_t n)
     for (i = 0; i < n; i++)
         len[i] = (uint8_t)snprintf(text + i * 16, 16, "leaf %" PRIu64, i);
     ledger_tree_init(t);
-    t0 = now_s();
+    t0 = bench_now();
     for (i = 0; i < n; i++) {
         tlog_leaf_hash(text + i * 16, len[i], &leaf);
         ledger_tree_append(t, &leaf, keep_hash, &m, NULL);
     }
     ledger_tree_root(t, &root);
-    el = now_s() - t0;
+    el = bench_now() - t0;
     fprintf(out, "in-process append (leaf hash + tree update, leaves \"leaf 0\"..\"leaf %" PRIu64 "\", 1 thread)\n",
             n - 1);
     fprintf(out, "  belfry appends/s               %.0f   (root %02x%02x%02x%02x..., %zu tile-level hashes kept)\n",
@@ -280,11 +259,8 @@ int main(int argc, char **argv)
         struct store *s1 = NULL;
         struct ledger *l1 = NULL;
         if (bench_durable(out, dir, 1, secs / 4 > 1 ? secs / 4 : 1, &s1, &l1) == 0) {
-            char cmd[600];
-            snprintf(cmd, sizeof cmd, "rm -rf '%s'", store_dir(s1));
             ledger_close(l1);
-            if (system(cmd) != 0)
-                fprintf(stderr, "bench: could not remove the store\n");
+            bench_rm_rf(store_dir(s1));
         }
         store_close(s1);
         fprintf(out, "\n");
@@ -297,18 +273,10 @@ int main(int argc, char **argv)
     bench_tree(out, leaves);
     fclose(out);
     if (l) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", store_dir(s));
         ledger_close(l);
-        if (system(cmd) != 0)
-            fprintf(stderr, "bench: could not remove the store\n");
+        bench_rm_rf(store_dir(s));
     }
     store_close(s);
-    if ((out = fopen(outpath, "r"))) {
-        char line[512];
-        while (fgets(line, sizeof line, out))
-            fputs(line, stdout);
-        fclose(out);
-    }
+    bench_cat(outpath);
     return 0;
 }
