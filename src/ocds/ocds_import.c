@@ -61,6 +61,8 @@ struct ocds_importer {
     struct ocds_ctx *c;
     struct link *links;
     size_t nlinks;
+    struct pending *compiled; /* compiled releases, decided at the end */
+    size_t ncompiled;
     struct ocds_import_opts o;
     struct ocds_import_stats st;
     struct slot slot[2];
@@ -373,6 +375,85 @@ static void links_free(struct ocds_importer *im)
     im->nlinks = 0;
 }
 
+/* ---- compiled releases ------------------------------------------------------------ */
+
+/* A compiled release (tag ["compiled"]) is derived from releases. It is
+ * imported as a release in its own right only when the store has no other
+ * release of its ocid at the end of the import (publishers such as DNCP
+ * published nothing else); otherwise Belfry's own compiled release
+ * replaces it and it counts as present, with a note. Merging it with the
+ * releases it came from would duplicate array items that have no id. */
+static int is_compiled(const json_t *r)
+{
+    const json_t *tag = json_object_get(r, "tag");
+    return json_array_size(tag) == 1 && json_is_string(json_array_get(tag, 0)) &&
+           !strcmp(json_string_value(json_array_get(tag, 0)), "compiled");
+}
+
+static void compiled_add(struct ocds_importer *im, const struct ocds_import_item *it)
+{
+    struct pending *p;
+    im->compiled = bf_xrealloc(im->compiled, (im->ncompiled + 1) * sizeof *im->compiled);
+    p = &im->compiled[im->ncompiled++];
+    p->release = json_incref(it->release);
+    p->file = bf_xstrdup(it->file);
+    p->line = it->line;
+    p->byte = it->byte;
+    p->ptr = bf_xstrdup(it->pointer);
+}
+
+static void compiled_free(struct ocds_importer *im)
+{
+    size_t i;
+    for (i = 0; i < im->ncompiled; i++) {
+        json_decref(im->compiled[i].release);
+        free((char *)im->compiled[i].file);
+        free(im->compiled[i].ptr);
+    }
+    free(im->compiled);
+    im->compiled = NULL;
+    im->ncompiled = 0;
+}
+
+static int other_release(void *arg, const struct store_ocds_release *r)
+{
+    (void)arg;
+    return strcmp(r->tags, "[\"compiled\"]") != 0;
+}
+
+/* Queues the compiled releases whose ocid has no other release, notes
+ * the others; the caller flushes. */
+static int compiled_resolve(struct ocds_importer *im, struct bf_err *err)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; !rc && i < im->ncompiled; i++) {
+        struct pending *c = &im->compiled[i];
+        const char *ocid = json_string_value(json_object_get(c->release, "ocid"));
+        int other = ocid ? store_ocds_releases_of(ocds_ctx_store(im->c), ocid, other_release, NULL, err) : 0;
+        if (other < 0)
+            return other;
+        if (other) {
+            im->st.present++;
+            report(im, c->file, c->line, c->byte, c->ptr, "note",
+                   "compiled release not imported: the store holds the releases of its ocid and compiles them itself");
+            continue;
+        }
+        {
+            struct pending *p = &im->slot[im->cur].p[im->slot[im->cur].n++];
+            p->release = json_incref(c->release);
+            p->file = intern_file(im, c->file);
+            p->line = c->line;
+            p->byte = c->byte;
+            p->ptr = bf_xstrdup(c->ptr);
+            if (im->slot[im->cur].n == im->o.batch)
+                rc = flush(im, err);
+        }
+    }
+    return rc;
+}
+
 /* ---- scanning callback --------------------------------------------------------- */
 
 static int on_item(void *arg, const struct ocds_import_item *it)
@@ -384,6 +465,10 @@ static int on_item(void *arg, const struct ocds_import_item *it)
     release_map(im, it->byte);
     switch (it->kind) {
     case OCDS_ITEM_RELEASE:
+        if (is_compiled(it->release)) {
+            compiled_add(im, it);
+            break;
+        }
         p = &im->slot[im->cur].p[im->slot[im->cur].n++];
         p->release = json_incref(it->release);
         p->file = intern_file(im, it->file);
@@ -566,6 +651,11 @@ int ocds_importer_finish(struct ocds_importer *im, struct ocds_import_stats *st,
 {
     size_t i;
     int rc = flush_wait(im, err);
+    if (!rc)
+        rc = compiled_resolve(im, err);
+    if (!rc)
+        rc = flush_wait(im, err);
+    compiled_free(im);
     for (i = 0; !rc && i < im->nlinks; i++)
         rc = link_resolve(im, &im->links[i], err);
     links_free(im);
@@ -596,6 +686,7 @@ void ocds_importer_free(struct ocds_importer *im)
     pthread_join(im->th, NULL); /* finishes a batch in flight first */
     ocds_importer_free_slots(im);
     links_free(im);
+    compiled_free(im);
     pthread_mutex_destroy(&im->mu);
     pthread_cond_destroy(&im->cv);
     free(im);

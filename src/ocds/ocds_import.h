@@ -19,8 +19,13 @@
  *   import, the store holds a release of that ocid with the same date and
  *   tags; otherwise it is reported as not importable), bare releases, arrays of releases /
  *   records / packages, concatenated values and JSON Lines. A compiled
- *   release (tag "compiled") is imported as a release in its own right,
- *   keeping its tag and id, so its digest is the publisher's; the
+ *   release (tag ["compiled"]) is derived data: when, at the end of the
+ *   import, the store holds other releases of its ocid it is not imported
+ *   (counted as present, with a note: Belfry compiles its own, and
+ *   merging it with its sources would duplicate items without ids);
+ *   otherwise (publishers that issued only compiled releases, e.g. DNCP's
+ *   1.0 packages) it is imported as a release in its own right, keeping
+ *   its tag and id, so its digest is the publisher's. The
  *   compiledRelease and versionedRelease of a record are not imported
  *   (Belfry recomputes both from the releases).
  * Normalisations, each reported as a note: a string tag becomes a

@@ -152,6 +152,10 @@ test('HTTP exports validate against the OCDS 1.1.5 package schemas (ajv)', { ski
   const vc = ajv.getSchema('https://standard.open-contracting.org/schema/1__1__5/record-package-schema.json');
   assert.ok(cp.records.length > 50);
   assert.ok(vc(cp), JSON.stringify(vc.errors?.slice(0, 3)));
+  const realRecs = cpAll.records.filter((r) => !ours(r));
+  const badRecs = realRecs.filter((r) => !vc({ ...cpAll, records: [r] }));
+  t.diagnostic(`real samples: ${realRecs.length - badRecs.length} of ${realRecs.length} records valid` +
+    (badRecs.length ? ` (first problem: ${badRecs[0].ocid} ${JSON.stringify((vc({ ...cpAll, records: [badRecs[0]] }), vc.errors[0]))})` : ''));
 });
 
 test('API records validate as OCDS records inside a record package', { skip: (!haveBin && `no ${BIN}`) || (!haveSchema && 'no OCDS schema in ../shared/data') }, async () => {
