@@ -129,6 +129,34 @@ static void test_links(void)
     free(rep);
 }
 
+#define C(ocid, id, date, tag) "{\"ocid\":\"" ocid "\",\"id\":\"" id "\",\"date\":\"" date "\",\"tag\":[\"" tag \
+                                 "\"],\"initiationType\":\"tender\",\"tender\":{\"id\":\"T\"}}"
+
+static void test_compiled(void)
+{
+    struct ocds_import_stats st;
+    char *rep = NULL;
+    uint64_t idx = 0;
+    /* a compiled release alone (a publisher that issued nothing else) */
+    int rc = run("only.json", C("ocds-b5l9q0-C1", "ocds-b5l9q0-C1-2024", "2024-03-01T00:00:00Z", "compiled"), &st, &rep);
+    ok(rc == 0 && st.added == 1 && store_ocds_release_find(s, NULL, "ocds-b5l9q0-C1", "ocds-b5l9q0-C1-2024", &idx, NULL,
+                                                             NULL, NULL) == 0,
+       "a compiled release whose ocid has no other release is imported as a release");
+    free(rep);
+    /* a package with the releases and, after them, their compiled release */
+    rc = run("both.json",
+             "{\"version\":\"1.1\",\"releases\":[" C("ocds-b5l9q0-C2", "ocds-b5l9q0-C2-2024", "2024-03-01T00:00:00Z",
+                                                       "compiled") ","
+             C("ocds-b5l9q0-C2", "a", "2024-01-01T00:00:00Z", "tender") "," C("ocds-b5l9q0-C2", "b",
+                                                                          "2024-03-01T00:00:00Z", "tenderUpdate") "]}",
+             &st, &rep);
+    ok(rc == 0 && st.added == 2 && st.present == 1 && strstr(rep, "compiled release not imported"),
+       "next to its own releases, a compiled release is not imported (2 new, 1 present, noted)");
+    ok(store_ocds_release_find(s, NULL, "ocds-b5l9q0-C2", "ocds-b5l9q0-C2-2024", NULL, NULL, NULL, NULL) == BF_ENOTFOUND,
+       "and is not in the store");
+    free(rep);
+}
+
 int main(void)
 {
     struct bf_err err = { 0 };
@@ -143,6 +171,7 @@ int main(void)
     test_real();
     test_lines();
     test_links();
+    test_compiled();
     ocds_ctx_free(c);
     ledger_close(l);
     store_close(s);
