@@ -4,12 +4,7 @@
 # stderr; list shows ids, roles, buyers, status and never a secret;
 # revoke by token or id prefix, refusing ambiguous, unknown and repeated
 # revocations; usage errors exit 2, refusals 1.
-set -u
-B=${BELFRY:-build/asan/belfry}
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 "$B" token list --data "$T/none" >/dev/null 2>"$T/e"; rc=$?
 [ $rc = 1 ] && grep -q 'belfry init' "$T/e"; ok $? "no store: exit 1 and a hint to run init"
@@ -55,4 +50,4 @@ ok $? "revoke by 6-character id prefix"
 [ "$(wc -l <"$T/rev")" = 2 ] && grep -q "$ID" "$T/rev"; ok $? "list shows both as revoked, with their revocation time"
 for f in "$T"/d/belfry.db*; do grep -qaF "${OFF:4}" "$f" && echo "# token in $f"; done | grep -q . ; [ $? = 1 ]
 ok $? "the token's random part is in no database file"
-echo "1..$n"
+done_testing

@@ -6,26 +6,14 @@
 # byte-identical to checkpoint.N, and at the end every tile and bundle
 # file of c2sp-70000/tile (full tiles and the multi-level partials of all
 # eight sizes) must be served byte for byte.
-set -u
-B=${BELFRY:-build/asan/belfry}
-D=${BELFRY_SHARED:-../shared/data}/tlog/c2sp-70000
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-if [ ! -d "$D" ]; then
-    echo "ok 1 # SKIP no shared data ($D)"; echo "1..1"; exit 0
-fi
-T=$(mktemp -d)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+D=$SHARED/tlog/c2sp-70000
+[ -d "$D" ] || skip_all "no shared data ($D)"
 
-echo 'PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg' >"$T/key"
+echo "$TESSERA_SKEY" >"$T/key"
 "$B" init --data "$T/d" --key-file "$T/key" >/dev/null 2>&1; ok $? "init with the tessera key"
-"$B" serve --data "$T/d" --listen 127.0.0.1:0 --rate 0 >"$T/serve.out" 2>"$T/serve.err" &
-SPID=$!
-for _ in $(seq 300); do grep -q "listening on port" "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
-PORT=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$T/serve.out")
-U="http://127.0.0.1:$PORT/log"
+start_serve "$T/d" "$T/serve.out" "$T/serve.err" --rate 0
+U=$U/log
 
 at=0 cps=0 idx_ok=0
 for size in 1 255 256 257 1000 65536 65537 70000; do
@@ -64,4 +52,4 @@ read -r files same < <(tail -1 "$T/tiles.out")
 grep '^#' "$T/tiles.out" | head -5
 ok $([ "${files:-0}" -gt 500 ] && [ "$files" = "$same" ]; echo $?) "all ${files:-0} tile and bundle files served identically (${same:-0})"
 "$B" check --data "$T/d" >"$T/check" 2>&1; ok $? "belfry check while the server runs: $(tail -1 "$T/check")"
-echo "1..$n"
+done_testing

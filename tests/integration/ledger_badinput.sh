@@ -8,14 +8,7 @@
 #   serve: malformed tile paths (400) and tiles beyond the size (404);
 #   check: a tampered entry (named by index), a torn store file and a
 #   flipped header (clear errors from check and from append).
-set -u
-B=${BELFRY:-build/asan/belfry}
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-T=$(mktemp -d)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 D=$T/d
 
 "$B" init --data "$D" >/dev/null 2>&1; [ $? = 2 ]; ok $? "init without --origin is a usage error (exit 2)"
@@ -24,7 +17,7 @@ ok $? "init with a space in the origin: $out"
 "$B" init --data "$D" --origin belfry.test/bad >/dev/null 2>&1; ok $? "init"
 out=$("$B" init --data "$D" --origin belfry.test/bad 2>&1); [ $? = 1 ] && echo "$out" | grep -q "already has a log"
 ok $? "a second init refuses to touch the log: $out"
-echo 'PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg' >"$T/key"
+echo "$TESSERA_SKEY" >"$T/key"
 out=$("$B" init --data "$T/d2" --origin other.test/log --key-file "$T/key" 2>&1); [ $? = 1 ] && echo "$out" | grep -q "must be equal"
 ok $? "key name and origin must match: $out"
 out=$("$B" log append --data "$T/none" </dev/null 2>&1); [ $? = 1 ] && echo "$out" | grep -q "belfry init"
@@ -47,11 +40,8 @@ after=$("$B" log checkpoint --data "$D" | sed -n 2p)
 [ $r1 = 0 ] && [ $r2 = 0 ] && [ $((after - before)) = 6000 ] && [ "$(sort -n "$T/c1" "$T/c2" | uniq | wc -l)" = 6000 ]
 ok $? "two appends without a server: the second waits for the first's lock, all 6000 indexes distinct ($r1 $r2 $(cat "$T/c1.err" "$T/c2.err"))"
 
-"$B" serve --data "$D" --listen 127.0.0.1:0 --rate 0 >"$T/serve.out" 2>"$T/serve.err" &
-SPID=$!
-for _ in $(seq 300); do grep -q "listening on port" "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
-PORT=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$T/serve.out")
-U="http://127.0.0.1:$PORT/log"
+start_serve "$D" "$T/serve.out" "$T/serve.err" --rate 0
+U=$U/log
 out=$(printf 'd\ne\n' | "$B" log append --data "$D" 2>&1); ok $? "while the server holds the lock, append goes through it ($(echo $out))"
 "$B" serve --data "$D" --listen 127.0.0.1:0 >"$T/s2.out" 2>&1; [ $? = 1 ] && grep -q "another belfry process" "$T/s2.out"
 ok $? "a second server on the same store is refused: $(tail -1 "$T/s2.out")"
@@ -66,7 +56,7 @@ size=$(curl -s "$U/checkpoint" | sed -n 2p); w=$((size % 256)); t=$(printf %03d 
 [ "$(code "tile/0/$t.p/$w")" = 200 ] && [ "$(code "tile/0/$t.p/$((w + 1))")" = 404 ] &&
     [ "$(code "tile/entries/$t.p/$w")" = 200 ] && [ "$(code "tile/0/$t")" = 404 ] && [ "$(code tile/2/000.p/1)" = 404 ]
 ok $? "at size $size: tile $t.p/$w is 200, wider, full or higher ones 404"
-kill "$SPID"; wait "$SPID"; SPID=
+stop_serve
 
 "$B" check --data "$D" >/dev/null 2>&1; ok $? "check passes before tampering"
 "$B" check --data "$D" --vkey "$("$B" log key --data "$D")" >/dev/null 2>&1; ok $? "check --vkey with the log's own key passes"
@@ -92,4 +82,4 @@ out=$("$B" check --data "$T/torn" 2>&1); [ $? = 1 ] && echo "$out" | grep -q "no
 ok $? "check on a flipped header: $(echo "$out" | tail -1)"
 out=$(echo z | "$B" log append --data "$T/torn" 2>&1); [ $? = 1 ] && echo "$out" | grep -q "not a database"
 ok $? "append on a flipped header: $(echo "$out" | tail -1)"
-echo "1..$n"
+done_testing

@@ -17,26 +17,19 @@
 #   - `belfry check` recomputes everything and passes.
 # This shows process-crash safety (SIGKILL); power loss additionally
 # relies on fsync (SQLite synchronous=FULL), which this test cannot cut.
-set -u
-B=${BELFRY:-build/asan/belfry}
+. "$(dirname "$0")/lib.sh"
 KILLS=${LEDGER_CRASH_KILLS:-8}
 WRITERS=${LEDGER_CRASH_WRITERS:-4}
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-T=$(mktemp -d)
-SPID=
 BG=()
-cleanup() {
+lib_on_exit() { # stop the appenders and the poller; the server, if still up, dies as it did in the run
     touch "$T/stop" "$T/stop_poll"
     for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done
     [ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null
     wait 2>/dev/null
-    rm -rf "$T"
 }
-trap cleanup EXIT
 
 VKEY=$("$B" init --data "$T/d" --origin belfry.test/crash 2>/dev/null); ok $? "init"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 U="http://127.0.0.1:$PORT/log"
 
 start_server() {
@@ -255,5 +248,5 @@ for f in "$T"/cps/*; do
 done
 ok $([ $same = $total ]; echo $?) "every served checkpoint is the one stored for its size ($same of $total)"
 "$B" check --data "$T/d" >"$T/check" 2>&1; ok $? "belfry check: $(tail -1 "$T/check")"
-kill "$SPID"; wait "$SPID"; ok $? "the last server stops cleanly"; SPID=
-echo "1..$n"
+stop_serve; ok $? "the last server stops cleanly"
+done_testing

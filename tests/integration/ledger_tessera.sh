@@ -6,34 +6,22 @@
 # /log/checkpoint after each append with checkpoint.0..15, then every
 # partial tile, entry bundle and the tlog-proof receipt for index 6, and
 # the response headers tlog-tiles asks for.
-set -u
-B=${BELFRY:-build/asan/belfry}
-D=${BELFRY_SHARED:-../shared/data}/tlog/tessera-log
-P=${BELFRY_SHARED:-../shared/data}/tlog/tessera-index6-size15.tlog-proof
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-if [ ! -d "$D" ]; then
-    echo "ok 1 # SKIP no shared data ($D)"; echo "1..1"; exit 0
-fi
-T=$(mktemp -d)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+D=$SHARED/tlog/tessera-log
+P=$SHARED/tlog/tessera-index6-size15.tlog-proof
+[ -d "$D" ] || skip_all "no shared data ($D)"
 
-echo 'PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg' >"$T/key"
+echo "$TESSERA_SKEY" >"$T/key"
 vkey=$("$B" init --data "$T/d" --key-file "$T/key" 2>"$T/init.err"); rc=$?
 ok $rc "belfry init --key-file with the tessera key"
-[ "$vkey" = 'example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx' ]
+[ "$vkey" = "$TESSERA_VKEY" ]
 ok $? "init prints tessera's verifier key"
 [ "$("$B" log key --data "$T/d")" = "$vkey" ]; ok $? "belfry log key prints the same key"
 [ "$(stat -c %a "$T/d/log/key")" = 600 ]; ok $? "the private key file has mode 0600"
 
-"$B" serve --data "$T/d" --listen 127.0.0.1:0 --rate 0 >"$T/serve.out" 2>"$T/serve.err" &
-SPID=$!
-for _ in $(seq 300); do grep -q "listening on port" "$T/serve.out" 2>/dev/null && break; sleep 0.1; done
-PORT=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$T/serve.out")
+start_serve "$T/d" "$T/serve.out" "$T/serve.err" --rate 0
 ok $([ -n "$PORT" ]; echo $?) "belfry serve is listening (port ${PORT:-none})"
-U="http://127.0.0.1:$PORT/log"
+U=$U/log
 [ -S "$T/d/admin.sock" ] && [ "$(stat -c %a "$T/d/admin.sock")" = 600 ]; ok $? "admin socket exists with mode 0600"
 
 same=0
@@ -107,8 +95,8 @@ out=$( (echo sixteen; cat "$T/big"; echo; echo seventeen) | "$B" log append --da
 ok $? "an entry over 65 535 bytes and an empty line are rejected with their line numbers"
 [ "$out" = "$(printf '15\n16')" ]; ok $? "the good lines around them are still appended (15, 16)"
 
-kill "$SPID"; wait "$SPID"; rc=$?; SPID=
+stop_serve; rc=$?
 ok $rc "belfry serve stops cleanly on SIGTERM"
 [ ! -e "$T/d/admin.sock" ]; ok $? "the admin socket is removed on shutdown"
 "$B" check --data "$T/d" >"$T/check.out" 2>&1; ok $? "belfry check passes: $(tail -1 "$T/check.out")"
-echo "1..$n"
+done_testing

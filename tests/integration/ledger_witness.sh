@@ -5,42 +5,16 @@
 # still acknowledged and the log-signed checkpoint is served; once the
 # witness is back, cosigning resumes (with a consistency proof from the
 # size it last saw). Receipts then verify with `belfry verify --witness`.
-set -u
-B=${BELFRY:-build/asan/belfry}
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-T=$(mktemp -d)
-SPID= WPID=
-cleanup() {
-    [ -n "$SPID" ] && kill "$SPID" 2>/dev/null
-    [ -n "$WPID" ] && kill "$WPID" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-
-start() { # out-file cmd... ; sets PID and PORT
-    "${@:2}" >"$1" 2>"$1.err" &
-    PID=$!
-    PORT=
-    for _ in $(seq 300); do
-        PORT=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$1" 2>/dev/null)
-        [ -n "$PORT" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+. "$(dirname "$0")/lib.sh"
 
 LV=$("$B" init --data "$T/d" --origin belfry.test/witnessed 2>/dev/null); ok $? "init the log"
 WV=$("$B" witness keygen --name witness.test/w1 --out "$T/wkey" 2>/dev/null | tail -1)
 ok $([ -n "$WV" ]; echo $?) "witness key $WV"
-start "$T/w.out" "$B" witness --data "$T/wd" --key-file "$T/wkey" --log "$LV" --listen 127.0.0.1:0
-WPID=$PID WPORT=$PORT
+start_bg "$T/w.out" "$T/w.out.err" "$B" witness --data "$T/wd" --key-file "$T/wkey" --log "$LV" --listen 127.0.0.1:0
+WPID=$PID WPORT=$BPORT
 ok $([ -n "$WPORT" ]; echo $?) "witness listening on port $WPORT"
-start "$T/s.out" "$B" serve --data "$T/d" --listen 127.0.0.1:0 --rate 0 \
-    --witness "http://127.0.0.1:$WPORT" --witness-vkey "$WV"
-SPID=$PID
-U="http://127.0.0.1:$PORT/log"
+start_serve "$T/d" "$T/s.out" "$T/s.out.err" --rate 0 --witness "http://127.0.0.1:$WPORT" --witness-vkey "$WV"
+U=$U/log
 ok $([ -n "$PORT" ]; echo $?) "log server listening on port $PORT"
 
 wait_cosigned() { # size: until the served checkpoint has that size and a w1 line
@@ -58,7 +32,7 @@ grep -c '^— ' "$T/cp" | grep -qx 2; ok $? "exactly two signature lines: the lo
 curl -sf "$U/proof/3" -o "$T/r" && printf 'record 4' >"$T/e"
 "$B" verify --vkey "$LV" --witness "$WV" --entry "$T/e" "$T/r" >"$T/v" 2>&1; ok $? "a receipt verifies with the witness required: $(head -1 "$T/v")"
 
-kill "$WPID"; wait "$WPID" 2>/dev/null; WPID=
+stop_pid "$WPID" 2>/dev/null
 start=$(date +%s%N)
 seq 11 20 | sed 's/^/record /' | "$B" log append --data "$T/d" >"$T/idx"; rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
@@ -81,11 +55,11 @@ sleep 1
 lines=$(wc -l <"$T/s.out.err")
 ok $([ "$lines" -lt 40 ]; echo $?) "a dead witness is retried with back-off, not in a loop ($lines lines on stderr)"
 
-start "$T/w2.out" "$B" witness --data "$T/wd" --key-file "$T/wkey" --log "$LV" --listen "127.0.0.1:$WPORT"
+start_bg "$T/w2.out" "$T/w2.out.err" "$B" witness --data "$T/wd" --key-file "$T/wkey" --log "$LV" --listen "127.0.0.1:$WPORT"
 WPID=$PID
 seq 21 25 | sed 's/^/record /' | "$B" log append --data "$T/d" >/dev/null
 wait_cosigned 25; ok $? "after the witness returns, size 25 is cosigned (consistency from 10)"
 curl -sf "$U/proof/22" -o "$T/r" && printf 'record 23' >"$T/e"
 "$B" verify --vkey "$LV" --witness "$WV" --entry "$T/e" "$T/r" >/dev/null 2>&1; ok $? "a new receipt verifies with the witness"
 "$B" check --data "$T/d" >/dev/null 2>&1; ok $? "belfry check passes"
-echo "1..$n"
+done_testing

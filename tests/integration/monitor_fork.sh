@@ -8,22 +8,7 @@
 # rollback; each exits 1 with a clear message, writes the two conflicting
 # checkpoints as evidence and leaves the saved state untouched, so the
 # genuine log still passes afterwards.
-set -u
-B=${BELFRY:-build/asan/belfry}
-T=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"; }
-trap cleanup EXIT
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-bail() { echo "not ok $((n + 1)) - $*"; for f in "$T"/*.err; do [ -s "$f" ] && sed 's/^/# /' "$f" | tail -5; done; echo "1..$((n + 1))"; exit 1; }
-port_of() {
-    local i
-    for i in $(seq 1 300); do
-        grep -q "listening on port" "$1" 2>/dev/null && { sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$1" | head -1; return; }
-        sleep 0.1
-    done
-}
+. "$(dirname "$0")/lib.sh"
 wait_size() { # port size
     local i
     for i in $(seq 1 300); do
@@ -33,9 +18,8 @@ wait_size() { # port size
     return 1
 }
 serve() { # name -> port in $SPORT
-    "$B" serve --data "$T/$1" --listen 127.0.0.1:0 >"$T/$1.out" 2>"$T/$1.serve.err" &
-    PIDS+=($!)
-    SPORT=$(port_of "$T/$1.out")
+    start_bg "$T/$1.out" "$T/$1.serve.err" "$B" serve --data "$T/$1" --listen 127.0.0.1:0
+    SPORT=$BPORT
     [ -n "$SPORT" ] || bail "serve $1"
 }
 entries() { seq "$1" "$2" | awk '{printf "procurement record %d\n", $1}'; }
@@ -110,9 +94,8 @@ out=$(mon "http://127.0.0.1:$PORT/log"); ok $? "the genuine log still passes aft
 
 "$B" init --data "$T/slow" --origin slow.belfry.test/log >/dev/null 2>"$T/slow.err"
 entries 0 1100 | "$B" log append --data "$T/slow" >/dev/null 2>>"$T/slow.err"
-"$B" serve --data "$T/slow" --listen 127.0.0.1:0 --rate 4 >"$T/slow.out" 2>"$T/slow.serve.err" &
-PIDS+=($!)
-SLOWPORT=$(port_of "$T/slow.out")
+start_bg "$T/slow.out" "$T/slow.serve.err" "$B" serve --data "$T/slow" --listen 127.0.0.1:0 --rate 4
+SLOWPORT=$BPORT
 out=$("$B" monitor --vkey "$("$B" log key --data "$T/slow")" --state "$T/slow.json" "http://127.0.0.1:$SLOWPORT/log" 2>&1)
 [ $? = 0 ] && echo "$out" | grep -q "tree size 1101 verified"
 ok $? "a log that rate-limits to 4 requests/s (HTTP 429) is still audited completely, by waiting"
@@ -123,4 +106,4 @@ out=$("$B" monitor --vkey "$LOGKEY" --state "$T/bad.json" "http://127.0.0.1:$POR
 OTHER=$("$B" log key --data "$T/imp")
 out=$("$B" monitor --vkey "$OTHER" --state "$T/state.json" "http://127.0.0.1:$PORT/log" 2>&1); rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q "belongs to the log with key"; ok $? "a state file of another log is refused"
-echo "1..$n"
+done_testing

@@ -7,21 +7,11 @@
 # rewritten below the saved size, and a validly signed checkpoint whose
 # root does not match the served tree each fail with exit 1 and a message
 # naming the problem.
-set -u
-B=${BELFRY:-build/asan/belfry}
-S=${BELFRY_SHARED:-../shared/data}/tlog
+. "$(dirname "$0")/lib.sh"
+S=$SHARED/tlog
 [ -d "$S" ] && S=$(cd "$S" && pwd)
-T=$(mktemp -d)
-NGINX_PID=
-cleanup() { [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-if [ ! -d "$S/tessera-log" ] || [ ! -d "$S/c2sp-70000" ]; then
-    echo "ok 1 # SKIP no shared tlog data under $S"; echo "1..1"; exit 0
-fi
-V='example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx'
-TESSERA_KEY='PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg'
+[ -d "$S/tessera-log" ] && [ -d "$S/c2sp-70000" ] || skip_all "no shared tlog data under $S"
+V=$TESSERA_VKEY
 
 # ---- nginx serving a copy of the tessera log --------------------------
 mkdir -p "$T/www/log" "$T/nginx"
@@ -47,7 +37,7 @@ http {
 }
 EOF
     "$NGINX" -c "$T/nginx/nginx.conf" -p "$T/nginx" -g 'daemon off;' 2>"$T/nginx.err" &
-    NGINX_PID=$!
+    PIDS+=($!)
     for i in $(seq 1 50); do curl -sf "http://127.0.0.1:$NPORT/log/checkpoint" >/dev/null && URL="http://127.0.0.1:$NPORT/log" && break; sleep 0.1; done
 fi
 if [ -n "$URL" ]; then
@@ -94,7 +84,7 @@ sed '$s/\(.\)\(.\{6\}\)$/Q\2/' "$S/tessera-log/checkpoint.15" >"$T/www/log/check
 fails "a corrupted checkpoint signature" "$T/fresh6.json" "BAD SIGNATURE"
 
 # a validly signed checkpoint of size 15 over other leaves, served with the genuine tiles
-printf '%s\n' "$TESSERA_KEY" >"$T/tessera.key"; chmod 600 "$T/tessera.key"
+printf '%s\n' "$TESSERA_SKEY" >"$T/tessera.key"; chmod 600 "$T/tessera.key"
 "$B" init --data "$T/alt" --key-file "$T/tessera.key" >/dev/null 2>&1
 printf 'one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\nten\neleven\ntwelve\nthirteen\nfourteen\nfifteen\n' |
     "$B" log append --data "$T/alt" >/dev/null 2>&1
@@ -121,4 +111,4 @@ rm "$T/big/tile"; cp -r "$S/c2sp-70000/tile" "$T/big/tile"
 flip "$T/big/tile/1/000" 4000
 "$B" monitor --quiet --vkey "$V" --state "$T/big3.json" "$T/big" 2>"$T/err"; rc=$?
 [ $rc = 1 ] && grep -q "MISMATCH: hash 125 of tile 1/0" "$T/err"; ok $? "a flipped byte in level-1 tile 1/000 is found ($(head -n1 "$T/err" | cut -c1-120))"
-echo "1..$n"
+done_testing

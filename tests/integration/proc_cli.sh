@@ -4,14 +4,7 @@
 # stdout, the message on stderr), an accepted one, --dry-run publishes
 # nothing, show and list, roles and token sources, and the ledger's lock
 # refusing a second writer while `belfry serve` runs.
-set -u
-B=${BELFRY:-build/asan/belfry}
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-T=$(mktemp -d)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 logsize() { sqlite3 "$T/d/belfry.db" "select count(*) from log_entry"; }
 
 "$B" init --data "$T/d" --origin belfry.test/cli >/dev/null 2>&1; ok $? "init"
@@ -48,9 +41,7 @@ BELFRY_TOKEN=$OFF "$B" proc --data "$T/d" step $O nonsense - </dev/null >/dev/nu
 "$B" proc rules >"$T/o" 2>/dev/null; [ "$(jq -r '.[0].thresholds | map(select(.from=="2024-01-01"))[0].suppliesAndServices' "$T/o")" = 443000 ]
 ok $? "rules: the table as JSON (EUR 443 000 for 2024-25)"
 
-"$B" serve --data "$T/d" --listen 127.0.0.1:0 >"$T/out" 2>"$T/err" &
-SPID=$!
-for _ in $(seq 100); do grep -q 'listening on port' "$T/out" 2>/dev/null && break; sleep 0.1; done
+start_serve "$T/d" "$T/out" "$T/err"
 echo '{"date":"2025-02-04","rationale":"r"}' | BELFRY_TOKEN=$OFF "$B" proc --data "$T/d" step $O cancellation - >/dev/null 2>"$T/e"
 [ $? = 1 ] && [ "$(logsize)" = 2 ]; ok $? "while the server runs the ledger lock refuses a second writer: $(head -c 120 "$T/e")"
-echo "1..$n"
+done_testing

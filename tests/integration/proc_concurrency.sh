@@ -5,23 +5,13 @@
 # release each, in a consistent order (seq = releases in the log for that
 # ocid); two racing awards on one procedure: exactly one wins, the other
 # is refused by the state machine. The log and the workflow agree.
-set -u
-B=${BELFRY:-build/asan/belfry}
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-T=$(mktemp -d)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 q() { sqlite3 "$T/d/belfry.db" "$1"; }
 
 "$B" init --data "$T/d" --origin belfry.test/conc >/dev/null 2>&1; ok $? "init"
 A=$("$B" token create --data "$T/d" --role officer --buyer BE-MOD 2>/dev/null)
 N=$("$B" token create --data "$T/d" --role officer --buyer BE-NAVY 2>/dev/null)
-"$B" serve --data "$T/d" --listen 127.0.0.1:0 --write-rate 0 >"$T/out" 2>"$T/err" &
-SPID=$!
-for _ in $(seq 100); do grep -q 'listening on port' "$T/out" 2>/dev/null && break; sleep 0.1; done
-U=http://127.0.0.1:$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$T/out")
+start_serve "$T/d" "$T/out" "$T/err" --write-rate 0
 post() { curl -s -o "$4" -w '%{http_code}\n' -H "Authorization: Bearer $1" -H 'Content-Type: application/json' --data-binary "$3" "$U$2"; }
 CREATE='{"title":"Parallel","procedure":"restricted","mainProcurementCategory":"goods","estimatedValue":{"amount":5000000,"currency":"EUR"},"capabilityArea":"land","date":"2025-01-06"}'
 
@@ -65,7 +55,7 @@ post "$A" /api/v1/procedures/$O2/award '{"date":"2025-05-02","bidId":"B2"}' "$T/
 wait $p1 $p2
 [ "$(cat "$T/sw1" "$T/sw2" | sort | tr '\n' ' ')" = "201 409 " ]; ok $? "two racing awards: one 201, one 409 ($(cat "$T/sw1" "$T/sw2" | tr '\n' ' '))"
 [ "$(q "select count(*) from ocds_release where ocid = '$O2' and tags like '%award%'")" = 1 ]; ok $? "one award release in the log"
-kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=
+stop_serve
 "$B" check --data "$T/d" >/dev/null 2>&1; ok $? "belfry check passes"
-grep -E 'ERROR: AddressSanitizer|runtime error|ThreadSanitizer' "$T/err" >/dev/null; [ $? = 1 ]; ok $? "server ran clean"
-echo "1..$n"
+server_clean "$T/err"; ok $? "server ran clean"
+done_testing

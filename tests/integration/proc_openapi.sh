@@ -5,22 +5,11 @@
 # independent validator (ajv, from npm) agrees with the server on a set
 # of bodies: those the server accepts validate, those it refuses as
 # malformed (400) do not.
-set -u
-B=${BELFRY:-build/asan/belfry}
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-T=$(mktemp -d)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 
 "$B" init --data "$T/d" --origin belfry.test/openapi >/dev/null 2>&1; ok $? "init"
 OFF=$("$B" token create --data "$T/d" --role officer --buyer BE-MOD 2>/dev/null)
-"$B" serve --data "$T/d" --listen 127.0.0.1:0 --write-rate 0 >"$T/out" 2>"$T/err" &
-SPID=$!
-for _ in $(seq 100); do grep -q 'listening on port' "$T/out" 2>/dev/null && break; sleep 0.1; done
-U=http://127.0.0.1:$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$T/out")
+start_serve "$T/d" "$T/out" "$T/err" --write-rate 0
 curl -s "$U/api/v1/openapi.json" >"$T/openapi.json"
 steps="tender invitation amendments clarifications bids award contract milestones transactions amendment termination cancellation disclosure"
 missing=""
@@ -59,8 +48,7 @@ bad=""
 i=0
 while IFS='|' read -r route want body; do
     i=$((i + 1))
-    got=$(curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $OFF" -H 'Content-Type: application/json' \
-        --data-binary "$body" "$U$route")
+    got=$(api_status "$OFF" --data-binary "$body" "$U$route")
     [ "$got" = "$want" ] || bad="$bad #$i($want/$got: $(jq -c '.error.issues[0] // .error.message' "$T/body" 2>/dev/null))"
     printf '%s\t%s\t%s\n' "$route" "$want" "$body" >>"$T/checked"
 done <"$T/cases"
@@ -89,4 +77,4 @@ EOF
 else
     skip "ajv is not installed (npm install --no-save ajv)"
 fi
-echo "1..$n"
+done_testing

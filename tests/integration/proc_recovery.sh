@@ -7,24 +7,11 @@
 # publishes the pending release, clears it, and the workflow and the log
 # agree again. A second case leaves pending a release that was already
 # published (crash after publishing): it is recognised as a duplicate.
-set -u
-B=${BELFRY:-build/asan/belfry}
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-T=$(mktemp -d)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"; }
-trap cleanup EXIT
-start() {
-    : >"$T/out"
-    "$B" serve --data "$T/d" --listen 127.0.0.1:0 --write-rate 0 >"$T/out" 2>>"$T/err" &
-    SPID=$!
-    for _ in $(seq 100); do grep -q 'listening on port' "$T/out" 2>/dev/null && break; sleep 0.1; done
-    U=http://127.0.0.1:$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$T/out")
-}
-stop() { kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=; }
+. "$(dirname "$0")/lib.sh"
+start() { start_serve "$T/d" "$T/out" "$T/err" --write-rate 0; }
+stop() { stop_serve; }
 q() { sqlite3 "$T/d/belfry.db" "$1"; }
-api() { curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $OFF" -H 'Content-Type: application/json' "$@"; }
+api() { api_status "$OFF" "$@"; }
 
 "$B" init --data "$T/d" --origin belfry.test/recovery >/dev/null 2>&1; ok $? "init"
 OFF=$("$B" token create --data "$T/d" --role officer --buyer BE-MOD 2>/dev/null)
@@ -81,5 +68,5 @@ s=$(api --data '{"date":"2025-02-05","rationale":"again"}' "$U/api/v1/procedures
 [ "$s" = 409 ] && [ "$(jq -r .error.rule "$T/body")" = lifecycle/step-not-allowed-in-state ]; ok $? "and the state machine carries on from there ($s)"
 stop
 "$B" check --data "$T/d" >/dev/null 2>&1; ok $? "belfry check passes"
-grep -E 'ERROR: AddressSanitizer|runtime error' "$T/err" >/dev/null; [ $? = 1 ]; ok $? "server ran clean under ASan/UBSan"
-echo "1..$n"
+server_clean "$T/err"; ok $? "server ran clean under ASan/UBSan"
+done_testing

@@ -6,14 +6,7 @@
 # next, the actor recorded in each ledger entry, the withheld award value
 # (hidden from the public, seen by the auditor, then disclosed with a salt
 # that opens the earlier commitment, checked here independently in Python).
-set -u
-B=${BELFRY:-build/asan/belfry}
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-T=$(mktemp -d)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"; }
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 
 "$B" init --data "$T/d" --origin belfry.test/proc >/dev/null 2>&1; ok $? "init"
 OFF=$("$B" token create --data "$T/d" --role officer --buyer BE-MOD --label "walk officer" 2>/dev/null)
@@ -21,24 +14,11 @@ AUD=$("$B" token create --data "$T/d" --role auditor 2>/dev/null)
 OFFID=$(printf '%s' "$OFF" | sha256sum | cut -c1-16)
 [ ${#OFF} = 47 ] && [ ${#AUD} = 47 ]; ok $? "officer and auditor tokens issued"
 
-"$B" serve --data "$T/d" --listen 127.0.0.1:0 --write-rate 0 >"$T/out" 2>"$T/err" &
-SPID=$!
-for _ in $(seq 100); do grep -q 'listening on port' "$T/out" 2>/dev/null && break; sleep 0.1; done
-PORT=$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$T/out")
+start_serve "$T/d" "$T/out" "$T/err" --write-rate 0
 [ -n "$PORT" ]; ok $? "server listening on port ${PORT:-?}"
-U=http://127.0.0.1:$PORT
 
 # req METHOD PATH TOKEN [BODY] -> $CODE, body in $T/body
-req() {
-    local auth=()
-    [ -n "$3" ] && auth=(-H "Authorization: Bearer $3")
-    if [ $# -ge 4 ]; then
-        CODE=$(curl -s -o "$T/body" -w '%{http_code}' -X "$1" "${auth[@]}" -H 'Content-Type: application/json' \
-            --data-binary "$4" "$U$2")
-    else
-        CODE=$(curl -s -o "$T/body" -w '%{http_code}' -X "$1" "${auth[@]}" "$U$2")
-    fi
-}
+req() { CODE=$(http_req "$@"); }
 logsize() { sqlite3 "$T/d/belfry.db" "select count(*) from log_entry"; }
 jqb() { jq -r "$1" "$T/body" 2>/dev/null; }
 
@@ -228,6 +208,6 @@ sqlite3 "$T/d/belfry.db" "select data from log_entry" >"$T/entries"
 req GET "$P" "$OFF"
 [ "$(jqb .state)" = complete ] && [ "$(jqb '.allowedSteps|length')" = 0 ] && [ "$(jqb .nextDue)" = null ]
 ok $? "final state complete, nothing due, no step allowed"
-kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=
-grep -E 'ERROR: AddressSanitizer|runtime error' "$T/err" >/dev/null; [ $? = 1 ]; ok $? "server ran clean under ASan/UBSan"
-echo "1..$n"
+stop_serve
+server_clean "$T/err"; ok $? "server ran clean under ASan/UBSan"
+done_testing

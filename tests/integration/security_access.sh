@@ -14,14 +14,7 @@
 #   - every GET route, anonymous or as an officer, never shows a withheld
 #     value, a token or a token digest; the token list shows neither;
 #   - tokens are never in the database files in clear.
-set -u
-B=${BELFRY:-build/asan/belfry}
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-T=$(mktemp -d)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"; }
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 
 "$B" init --data "$T/d" --origin belfry.test/sec >/dev/null 2>&1; ok $? "init"
 tok() { "$B" token create --data "$T/d" "$@" 2>/dev/null; }
@@ -38,20 +31,11 @@ idof() { printf '%s' "$1" | sha256sum | cut -c1-16; }
 "$B" token revoke --data "$T/d" "$(idof "$REV2" | cut -c1-8)" 2>/dev/null; ok $? "revoke by id prefix"
 for t in "$ADM" "$AUD" "$OFA" "$OFB" "$EXP"; do [ ${#t} = 47 ] || echo "# bad token $t"; done
 
-"$B" serve --data "$T/d" --listen 127.0.0.1:0 --write-rate 0 >"$T/out" 2>"$T/err" &
-SPID=$!
-for _ in $(seq 100); do grep -q 'listening on port' "$T/out" 2>/dev/null && break; sleep 0.1; done
-PORT=$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$T/out")
+start_serve "$T/d" "$T/out" "$T/err" --write-rate 0
 [ -n "$PORT" ]; ok $? "server up"
-U=http://127.0.0.1:$PORT
 
 # st METHOD PATH TOKEN [BODY] -> prints the status; body in $T/body, headers in $T/hdr
-st() {
-    local auth=() data=()
-    [ -n "$3" ] && auth=(-H "Authorization: Bearer $3")
-    [ $# -ge 4 ] && data=(-H 'Content-Type: application/json' --data-binary "$4")
-    curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X "$1" "${auth[@]}" "${data[@]}" "$U$2"
-}
+st() { http_req "$@"; }
 
 # the expired token works now, not later
 [ "$(st GET /api/v1/me "$EXP")" = 200 ]; ok $? "short-lived token works before it expires"
@@ -183,7 +167,7 @@ st GET /api/v1/tokens "$ADM" >/dev/null
 ok $? "the admin's token list has ids and roles, no token, no digest"
 
 # ---- tokens at rest --------------------------------------------------------------------------------------------------
-kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=
+stop_serve
 found=0
 for f in "$T"/d/belfry.db*; do
     for x in "$ADM" "$AUD" "$OFA" "$OFB" "$EXP" "$REV" "$LATE"; do grep -qaF "${x:4}" "$f" && found=1; done
@@ -191,5 +175,5 @@ done
 [ $found = 0 ]; ok $? "no token (nor its random part) in belfry.db, -wal or -shm"
 [ "$(sqlite3 "$T/d/belfry.db" "select count(*) from auth_tokens where length(hash) = 32")" -ge 8 ]
 ok $? "the tokens table holds 32-byte digests"
-grep -E 'ERROR: AddressSanitizer|runtime error' "$T/err" >/dev/null; [ $? = 1 ]; ok $? "server ran clean under ASan/UBSan"
-echo "1..$n"
+server_clean "$T/err"; ok $? "server ran clean under ASan/UBSan"
+done_testing

@@ -4,31 +4,17 @@
 # static files, and the write rate limit: each gets a clear 4xx in the
 # standard error format, nothing is published, and the server keeps
 # serving (ASan/UBSan clean).
-set -u
-B=${BELFRY:-build/asan/belfry}
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-T=$(mktemp -d)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"; }
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 
 "$B" init --data "$T/d" --origin belfry.test/limits >/dev/null 2>&1; ok $? "init"
 OFA=$("$B" token create --data "$T/d" --role officer --buyer BE-MOD 2>/dev/null)
-start() { # extra serve options
-    "$B" serve --data "$T/d" --listen 127.0.0.1:0 --web web "$@" >"$T/out" 2>>"$T/err" &
-    SPID=$!
-    for _ in $(seq 100); do grep -q 'listening on port' "$T/out" 2>/dev/null && break; sleep 0.1; done
-    PORT=$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$T/out")
-    U=http://127.0.0.1:$PORT
-}
-stop() { kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=; }
+start() { start_serve "$T/d" "$T/out" "$T/err" --web web "$@"; } # extra serve options
+stop() { stop_serve; }
 start --write-rate 0
 [ -n "$PORT" ]; ok $? "server up"
 logsize() { sqlite3 "$T/d/belfry.db" "select count(*) from log_entry"; }
 # post FILE PATH -> status, body in $T/body
-post() { curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $OFA" -H 'Content-Type: application/json' \
-    --data-binary "@$1" "$U$2"; }
+post() { api_status "$OFA" --data-binary "@$1" "$U$2"; }
 std() { [ "$(jq -r .error.status "$T/body" 2>/dev/null)" = "$1" ] && [ -n "$(jq -r .error.message "$T/body")" ]; }
 
 python3 - "$T" <<'EOF'
@@ -98,5 +84,5 @@ echo "$codes" | grep -q 429; ok $? "12 writes in a burst with --write-rate 3: so
 sleep 1.2
 s=$(post "$T/malformed.json" "/api/v1/procedures/$O/tender"); [ "$s" = 400 ]; ok $? "after a second the client may write again ($s)"
 stop
-grep -E 'ERROR: AddressSanitizer|runtime error' "$T/err" >/dev/null; [ $? = 1 ]; ok $? "server ran clean under ASan/UBSan"
-echo "1..$n"
+server_clean "$T/err"; ok $? "server ran clean under ASan/UBSan"
+done_testing

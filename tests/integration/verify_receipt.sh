@@ -4,16 +4,10 @@
 # and with its leaf hash; rejected for every tampered copy (proof hash,
 # index, size, root, signature), the wrong entry, the wrong key, a missing
 # entry, and a witness requirement the receipt does not meet.
-set -u
-B=${BELFRY:-build/asan/belfry}
-R=${BELFRY_SHARED:-../shared/data}/tlog/tessera-index6-size15.tlog-proof
-V='example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx'
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-if [ ! -f "$R" ]; then
-    echo "ok 1 # SKIP no shared data ($R)"; echo "1..1"; exit 0
-fi
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
+R=$SHARED/tlog/tessera-index6-size15.tlog-proof
+V=$TESSERA_VKEY
+[ -f "$R" ] || skip_all "no shared data ($R)"
 printf seven >"$T/entry"
 printf six >"$T/wrong"
 
@@ -48,4 +42,4 @@ out=$("$B" verify --vkey "$V" --witness "$W" --entry "$T/entry" "$R" 2>&1); rc=$
 [ $rc = 1 ] && echo "$out" | grep -q "did not cosign"; ok $? "a required witness that did not cosign fails verification"
 "$B" verify --vkey "$V" --witness "$W" --min-witnesses 0 --entry "$T/entry" "$R" >/dev/null 2>&1; ok $? "--min-witnesses 0 accepts it"
 "$B" verify --vkey "$V" >/dev/null 2>&1; [ $? = 2 ]; ok $? "missing receipt: usage error (exit 2)"
-echo "1..$n"
+done_testing

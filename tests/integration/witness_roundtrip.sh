@@ -7,22 +7,7 @@
 # gets its status from the spec and the witness's stored checkpoint stays
 # byte-identical. The witness keeps its state across a restart; its key
 # is created 0600, never overwritten, and refused when world-readable.
-set -u
-B=${BELFRY:-build/asan/belfry}
-T=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"; }
-trap cleanup EXIT
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-bail() { echo "not ok $((n + 1)) - $*"; for f in "$T"/*.err; do [ -s "$f" ] && sed 's/^/# /' "$f" | tail -5; done; echo "1..$((n + 1))"; exit 1; }
-port_of() {
-    local i
-    for i in $(seq 1 300); do
-        grep -q "listening on port" "$1" 2>/dev/null && { sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$1" | head -1; return; }
-        sleep 0.1
-    done
-}
+. "$(dirname "$0")/lib.sh"
 served_size() { curl -sf "http://127.0.0.1:$1/log/checkpoint" | sed -n 2p; }
 wait_cosigned() { # port size
     local i cp
@@ -37,10 +22,8 @@ post() { # body-file -> "status content-type" and body in $T/resp
     curl -s -o "$T/resp" -w '%{http_code} %{content_type}' -X POST --data-binary @"$1" "http://127.0.0.1:$WPORT/add-checkpoint"
 }
 start_witness() {
-    "$B" witness --data "$T/wit" --key-file "$T/wkey" --log "$LOGKEY" --listen "127.0.0.1:${1:-0}" >"$T/wit.out" 2>"$T/wit.err" &
-    WPID=$!
-    PIDS+=($WPID)
-    WPORT=$(port_of "$T/wit.out")
+    start_bg "$T/wit.out" "$T/wit.err" "$B" witness --data "$T/wit" --key-file "$T/wkey" --log "$LOGKEY" --listen "127.0.0.1:${1:-0}"
+    WPID=$PID WPORT=$BPORT
 }
 
 "$B" init --data "$T/log" --origin it.belfry.test/log >/dev/null 2>"$T/init.err" || bail "belfry init"
@@ -55,10 +38,7 @@ cp "$T/wkey" "$T/wkey.orig"
 
 start_witness
 [ -n "$WPORT" ] || bail "witness did not start"
-"$B" serve --data "$T/log" --listen 127.0.0.1:0 --witness "http://127.0.0.1:$WPORT" --witness-vkey "$WKEY" \
-    >"$T/serve.out" 2>"$T/serve.err" &
-PIDS+=($!)
-PORT=$(port_of "$T/serve.out")
+start_serve "$T/log" "$T/serve.out" "$T/serve.err" --witness "http://127.0.0.1:$WPORT" --witness-vkey "$WKEY"
 [ -n "$PORT" ] || bail "belfry serve did not start"
 
 printf 'record a\nrecord b\nrecord c\n' | "$B" log append --data "$T/log" >/dev/null 2>"$T/append.err" || bail "append"
@@ -98,10 +78,8 @@ printf 'forged %s\n' 1 2 3 4 5 6 7 8 | "$B" log append --data "$T/fork" >/dev/nu
 { printf 'old 8\n\n'; cat "$T/f8"; } >"$T/b3"
 r=$(post "$T/b3"); [ "${r%% *}" = 409 ] && unchanged; ok $? "fork at the same size 8: 409, nothing stored ($r)"
 printf 'forged %s\n' 9 10 | "$B" log append --data "$T/fork" >/dev/null 2>>"$T/fork.err"
-"$B" serve --data "$T/fork" --listen 127.0.0.1:0 >"$T/fserve.out" 2>"$T/fserve.err" &
-FPID=$!
-PIDS+=($FPID)
-FPORT=$(port_of "$T/fserve.out")
+start_bg "$T/fserve.out" "$T/fserve.err" "$B" serve --data "$T/fork" --listen 127.0.0.1:0
+FPORT=$BPORT
 { echo "old 8"; curl -sf "http://127.0.0.1:$FPORT/log/consistency?from=8&to=10"; echo; curl -sf "http://127.0.0.1:$FPORT/log/checkpoint"; } >"$T/b4"
 r=$(post "$T/b4"); [ "${r%% *}" = 422 ] && unchanged; ok $? "fork grown to 10 with the fork's own valid proof: 422, nothing stored ($r)"
 { echo "old 8"; echo "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="; echo; curl -sf "http://127.0.0.1:$FPORT/log/checkpoint"; } >"$T/b5"
@@ -123,9 +101,8 @@ r=$(post "$T/b9"); [ "${r%% *}" = 413 ] && unchanged; ok $? "a body over 64 KiB:
 # split views: other witnesses of the same log that were shown other histories
 extra_witness() { # name -> vkey in $XKEY, port in $XPORT
     XKEY=$("$B" witness keygen --name "$1" --out "$T/$1.key" 2>/dev/null)
-    "$B" witness --data "$T/$1.data" --key-file "$T/$1.key" --log "$LOGKEY" --listen 127.0.0.1:0 >"$T/$1.out" 2>"$T/$1.err" &
-    PIDS+=($!)
-    XPORT=$(port_of "$T/$1.out")
+    start_bg "$T/$1.out" "$T/$1.err" "$B" witness --data "$T/$1.data" --key-file "$T/$1.key" --log "$LOGKEY" --listen 127.0.0.1:0
+    XPORT=$BPORT
 }
 postx() { curl -s -o "$T/resp" -w '%{http_code}' -X POST --data-binary @"$2" "http://127.0.0.1:$1/add-checkpoint"; }
 extra_witness witness2.it.test; W2KEY=$XKEY; W2PORT=$XPORT
@@ -150,7 +127,7 @@ out=$(mon3); rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q "SPLIT VIEW: witness witness3.it.test cosigned tree size 10"
 ok $? "a witness shown a bigger fork (size 10): SPLIT VIEW, exit 1 ($(echo "$out" | grep -o 'SPLIT VIEW[^:]*' | head -1))"
 
-kill "$WPID"; wait "$WPID" 2>/dev/null
+stop_pid "$WPID" 2>/dev/null
 start_witness "$WPORT"
 { printf 'old 0\n\n'; cat "$T/cp8"; } >"$T/b10"
 r=$(post "$T/b10"); [ "$r" = "409 text/x.tlog.size" ] && [ "$(cat "$T/resp")" = 8 ]
@@ -158,8 +135,8 @@ ok $? "after a restart the witness still holds size 8 ($r)"
 { printf 'old 8\n\n'; cat "$T/cp8"; } >"$T/b11"
 r=$(post "$T/b11"); [ "${r%% *}" = 200 ] && grep -q "^— witness.it.test " "$T/resp"; ok $? "resubmitting checkpoint 8 with old 8: 200 with a cosignature line"
 
-kill "$WPID"; wait "$WPID" 2>/dev/null
+stop_pid "$WPID" 2>/dev/null
 chmod 644 "$T/wkey"
 out=$("$B" witness --data "$T/wit" --key-file "$T/wkey" --log "$LOGKEY" --listen 127.0.0.1:0 2>&1)
 [ $? != 0 ] && echo "$out" | grep -q "readable by others"; ok $? "a world-readable witness key is refused"
-echo "1..$n"
+done_testing
