@@ -8,27 +8,8 @@
  */
 #include "common.h"
 #include "buf.h"
-#include "sha256.h"
 #include "tlog/tlog.h"
-
-static struct tlog_vkey keys[2];
-static int ready;
-
-static void setup(void)
-{
-    struct tlog_skey sk;
-    uint8_t seed[32];
-
-    bf_sha256("belfry fuzz log key", 19, seed);
-    if (tlog_skey_generate("fuzz.example/log", TLOG_KEY_ED25519, seed, &sk, NULL) < 0)
-        abort();
-    tlog_skey_public(&sk, &keys[0]);
-    bf_sha256("belfry fuzz witness key", 23, seed);
-    if (tlog_skey_generate("fuzz.example/witness", TLOG_KEY_COSIG_V1, seed, &sk, NULL) < 0)
-        abort();
-    tlog_skey_public(&sk, &keys[1]);
-    ready = 1;
-}
+#include "fuzz_util.h"
 
 static struct tlog_note note;
 
@@ -40,9 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tlog_skey sk;
     struct bf_buf b = BF_BUF_INIT;
     uint64_t times[2];
-
-    if (!ready)
-        setup();
+    const struct tlog_vkey *keys = fuzz_keys();
 
     if (tlog_note_parse(s, size, &note, NULL) == 0) {
         int i;

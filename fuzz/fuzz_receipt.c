@@ -5,27 +5,8 @@
  */
 #include "common.h"
 #include "buf.h"
-#include "sha256.h"
 #include "tlog/tlog.h"
-
-static struct tlog_vkey keys[2];
-static int ready;
-
-static void setup(void)
-{
-    struct tlog_skey sk;
-    uint8_t seed[32];
-
-    bf_sha256("belfry fuzz log key", 19, seed);
-    if (tlog_skey_generate("fuzz.example/log", TLOG_KEY_ED25519, seed, &sk, NULL) < 0)
-        abort();
-    tlog_skey_public(&sk, &keys[0]);
-    bf_sha256("belfry fuzz witness key", 23, seed);
-    if (tlog_skey_generate("fuzz.example/witness", TLOG_KEY_COSIG_V1, seed, &sk, NULL) < 0)
-        abort();
-    tlog_skey_public(&sk, &keys[1]);
-    ready = 1;
-}
+#include "fuzz_util.h"
 
 static struct tlog_receipt r;
 
@@ -34,9 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct bf_buf b = BF_BUF_INIT;
     struct tlog_checkpoint cp;
     tlog_hash leaf;
+    const struct tlog_vkey *keys = fuzz_keys();
 
-    if (!ready)
-        setup();
     if (tlog_receipt_parse((const char *)data, size, &r, NULL) == 0) {
         if (r.n < 0 || r.n > TLOG_MAX_PROOF || !r.checkpoint || r.checkpoint_len == 0)
             abort();
