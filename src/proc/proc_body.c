@@ -27,8 +27,23 @@ struct field {
     const char *help;
 };
 
+/* One row per field: FLD_<kind>(name, REQ or OPT, [what the kind needs,]
+ * help), what the kind needs being a string's maximum length (STR), the
+ * allowed values (ENUM) or the fields of each item (LIST). */
+#define REQ 1
+#define OPT 0
+#define FLD_STR(name, req, max, help) { name, F_STR, req, max, NULL, NULL, help }
+#define FLD_TEXT(name, req, help) { name, F_TEXT, req, 0, NULL, NULL, help }
+#define FLD_DATE(name, req, help) { name, F_DATE, req, 0, NULL, NULL, help }
+#define FLD_BOOL(name, req, help) { name, F_BOOL, req, 0, NULL, NULL, help }
+#define FLD_AMOUNT(name, req, help) { name, F_AMOUNT, req, 0, NULL, NULL, help }
+#define FLD_ENUM(name, req, values, help) { name, F_ENUM, req, 0, values, NULL, help }
+#define FLD_LIST(name, req, sub, help) { name, F_LIST, req, 0, NULL, sub, help }
+#define FLD_STRLIST(name, req, help) { name, F_STRLIST, req, 0, NULL, NULL, help }
+#define FLD_PERIOD(name, req, help) { name, F_PERIOD, req, 0, NULL, NULL, help }
+#define FLD_PARTY(name, req, help) { name, F_PARTY, req, 0, NULL, NULL, help }
 #define END { NULL, 0, 0, 0, NULL, NULL, NULL }
-#define DATE_FIELD { "date", F_DATE, 0, 0, NULL, NULL, "date of this act (default: now); releases are dated by it" }
+#define DATE_FIELD FLD_DATE("date", OPT, "date of this act (default: now); releases are dated by it")
 
 static const char *const CATEGORIES[] = { "goods", "works", "services", NULL };
 static const char *const BID_STATUS[] = { "valid", "disqualified", "withdrawn", NULL };
@@ -45,136 +60,141 @@ static const char *const CAPABILITY[] = { "dronesUav", "combatAircraft", "land",
                                           "airDefence", "ammunition", "infrastructure", "other", NULL };
 
 static const struct field F_WITHHELD[] = {
-    { "path", F_STR, 1, 200, NULL, NULL, "JSON pointer of the withheld field, e.g. /tender/value" },
-    { "reason", F_ENUM, 1, 0, WITHHELD_REASON, NULL, "reason code (ext/defence withheldReason)" },
-    { "description", F_TEXT, 0, 0, NULL, NULL, "justification (eForms BT-196)" },
-    { "disclosureDate", F_DATE, 1, 0, NULL, NULL, "planned disclosure date" },
+    FLD_STR("path", REQ, 200, "JSON pointer of the withheld field, e.g. /tender/value"),
+    FLD_ENUM("reason", REQ, WITHHELD_REASON, "reason code (ext/defence withheldReason)"),
+    FLD_TEXT("description", OPT, "justification (eForms BT-196)"),
+    FLD_DATE("disclosureDate", REQ, "planned disclosure date"),
     END,
 };
 static const struct field F_CANDIDATE[] = {
-    { "id", F_STR, 1, 128, NULL, NULL, "organisation identifier, e.g. BE-BCE_KBO-0123456789" },
-    { "name", F_STR, 1, 300, NULL, NULL, "legal name" },
+    FLD_STR("id", REQ, 128, "organisation identifier, e.g. BE-BCE_KBO-0123456789"),
+    FLD_STR("name", REQ, 300, "legal name"),
     END,
 };
 static const struct field F_BID[] = {
-    { "id", F_STR, 1, 64, NULL, NULL, "bid id, unique in the procedure" },
-    { "tenderer", F_PARTY, 1, 0, NULL, NULL, "{id, name} of an invited candidate" },
-    { "value", F_AMOUNT, 1, 0, NULL, NULL, "{amount, currency: EUR}" },
-    { "date", F_DATE, 1, 0, NULL, NULL, "when the tender was received" },
-    { "status", F_ENUM, 0, 0, BID_STATUS, NULL, "valid (default), disqualified or withdrawn" },
+    FLD_STR("id", REQ, 64, "bid id, unique in the procedure"),
+    FLD_PARTY("tenderer", REQ, "{id, name} of an invited candidate"),
+    FLD_AMOUNT("value", REQ, "{amount, currency: EUR}"),
+    FLD_DATE("date", REQ, "when the tender was received"),
+    FLD_ENUM("status", OPT, BID_STATUS, "valid (default), disqualified or withdrawn"),
+    END,
+};
+static const struct field F_PERIOD_FIELDS[] = { /* the {startDate, endDate} of a F_PERIOD */
+    FLD_DATE("startDate", OPT, "start"),
+    FLD_DATE("endDate", OPT, "end"),
     END,
 };
 static const struct field F_MILESTONE[] = {
-    { "id", F_STR, 1, 64, NULL, NULL, "milestone id (same id updates it)" },
-    { "title", F_STR, 1, 300, NULL, NULL, "what is delivered" },
-    { "dueDate", F_DATE, 1, 0, NULL, NULL, "when it is due" },
-    { "status", F_ENUM, 0, 0, MILESTONE_STATUS, NULL, "scheduled (default), met, notMet, partiallyMet" },
-    { "dateMet", F_DATE, 0, 0, NULL, NULL, "when it was met" },
+    FLD_STR("id", REQ, 64, "milestone id (same id updates it)"),
+    FLD_STR("title", REQ, 300, "what is delivered"),
+    FLD_DATE("dueDate", REQ, "when it is due"),
+    FLD_ENUM("status", OPT, MILESTONE_STATUS, "scheduled (default), met, notMet, partiallyMet"),
+    FLD_DATE("dateMet", OPT, "when it was met"),
     END,
 };
 
 static const struct field S_CREATE[] = {
     DATE_FIELD,
-    { "title", F_STR, 1, 300, NULL, NULL, "title of the procurement" },
-    { "description", F_TEXT, 0, 0, NULL, NULL, "what is bought and why" },
-    { "procedure", F_STR, 1, 64, NULL, NULL, "restricted, negotiatedWithPublication, competitiveDialogue or "
-                                             "negotiatedWithoutPublication" },
-    { "article28Ground", F_STR, 0, 16, NULL, NULL, "Art. 28 ground code, e.g. art28-1e (negotiated without "
-                                                  "publication; see GET /api/v1/rules)" },
-    { "article28Justification", F_TEXT, 0, 0, NULL, NULL, "why the ground applies" },
-    { "mainProcurementCategory", F_ENUM, 1, 0, CATEGORIES, NULL, "goods, works or services" },
-    { "estimatedValue", F_AMOUNT, 1, 0, NULL, NULL, "{amount, currency: EUR}, excluding VAT" },
-    { "capabilityArea", F_ENUM, 1, 0, CAPABILITY, NULL, "capability area (ext/defence)" },
-    { "securityClassification", F_ENUM, 0, 0, CLASSIFICATION, NULL, "classification level of the contract" },
-    { "buyerName", F_STR, 0, 300, NULL, NULL, "the buyer's name as published" },
-    { "cpv", F_STR, 0, 16, NULL, NULL, "main CPV code, e.g. 35613000" },
-    { "plannedNoticeDate", F_DATE, 0, 0, NULL, NULL, "when the contract notice is planned" },
-    { "withheld", F_LIST, 0, 0, NULL, F_WITHHELD, "fields withheld from the public release" },
+    FLD_STR("title", REQ, 300, "title of the procurement"),
+    FLD_TEXT("description", OPT, "what is bought and why"),
+    FLD_STR("procedure", REQ, 64,
+            "restricted, negotiatedWithPublication, competitiveDialogue or negotiatedWithoutPublication"),
+    FLD_STR("article28Ground", OPT, 16,
+            "Art. 28 ground code, e.g. art28-1e (negotiated without publication; see GET /api/v1/rules)"),
+    FLD_TEXT("article28Justification", OPT, "why the ground applies"),
+    FLD_ENUM("mainProcurementCategory", REQ, CATEGORIES, "goods, works or services"),
+    FLD_AMOUNT("estimatedValue", REQ, "{amount, currency: EUR}, excluding VAT"),
+    FLD_ENUM("capabilityArea", REQ, CAPABILITY, "capability area (ext/defence)"),
+    FLD_ENUM("securityClassification", OPT, CLASSIFICATION, "classification level of the contract"),
+    FLD_STR("buyerName", OPT, 300, "the buyer's name as published"),
+    FLD_STR("cpv", OPT, 16, "main CPV code, e.g. 35613000"),
+    FLD_DATE("plannedNoticeDate", OPT, "when the contract notice is planned"),
+    FLD_LIST("withheld", OPT, F_WITHHELD, "fields withheld from the public release"),
     END,
 };
 static const struct field S_TENDER[] = {
     DATE_FIELD,
-    { "requestsDeadline", F_DATE, 1, 0, NULL, NULL, "deadline for requests to participate" },
-    { "electronicNotice", F_BOOL, 0, 0, NULL, NULL, "notice drawn up and sent electronically (Art. 33(4))" },
-    { "electronicDocuments", F_BOOL, 0, 0, NULL, NULL, "full direct electronic access to the documents (Art. 33(5))" },
-    { "priorInformationNotice", F_BOOL, 0, 0, NULL, NULL, "a prior information notice was published (Art. 33(3))" },
-    { "accelerated", F_BOOL, 0, 0, NULL, NULL, "urgency makes the normal time limits impracticable (Art. 33(7))" },
-    { "urgencyJustification", F_TEXT, 0, 0, NULL, NULL, "reason of urgency (required when accelerated)" },
-    { "description", F_TEXT, 0, 0, NULL, NULL, "notice text" },
+    FLD_DATE("requestsDeadline", REQ, "deadline for requests to participate"),
+    FLD_BOOL("electronicNotice", OPT, "notice drawn up and sent electronically (Art. 33(4))"),
+    FLD_BOOL("electronicDocuments", OPT, "full direct electronic access to the documents (Art. 33(5))"),
+    FLD_BOOL("priorInformationNotice", OPT, "a prior information notice was published (Art. 33(3))"),
+    FLD_BOOL("accelerated", OPT, "urgency makes the normal time limits impracticable (Art. 33(7))"),
+    FLD_TEXT("urgencyJustification", OPT, "reason of urgency (required when accelerated)"),
+    FLD_TEXT("description", OPT, "notice text"),
     END,
 };
 static const struct field S_INVITATION[] = {
     DATE_FIELD,
-    { "tenderDeadline", F_DATE, 1, 0, NULL, NULL, "deadline for receipt of tenders" },
-    { "candidates", F_LIST, 1, 0, NULL, F_CANDIDATE, "selected candidates invited to tender" },
-    { "insufficientCandidates", F_BOOL, 0, 0, NULL, NULL, "fewer suitable candidates than the minimum applied" },
-    { "electronicDocuments", F_BOOL, 0, 0, NULL, NULL, "full direct electronic access to the documents" },
+    FLD_DATE("tenderDeadline", REQ, "deadline for receipt of tenders"),
+    FLD_LIST("candidates", REQ, F_CANDIDATE, "selected candidates invited to tender"),
+    FLD_BOOL("insufficientCandidates", OPT, "fewer suitable candidates than the minimum applied"),
+    FLD_BOOL("electronicDocuments", OPT, "full direct electronic access to the documents"),
     END,
 };
 static const struct field S_AMENDMENTS[] = {
     DATE_FIELD,
-    { "rationale", F_TEXT, 1, 0, NULL, NULL, "what changes and why" },
-    { "requestsDeadline", F_DATE, 0, 0, NULL, NULL, "new deadline for requests to participate" },
-    { "tenderDeadline", F_DATE, 0, 0, NULL, NULL, "new tender deadline" },
-    { "description", F_TEXT, 0, 0, NULL, NULL, "new description" },
+    FLD_TEXT("rationale", REQ, "what changes and why"),
+    FLD_DATE("requestsDeadline", OPT, "new deadline for requests to participate"),
+    FLD_DATE("tenderDeadline", OPT, "new tender deadline"),
+    FLD_TEXT("description", OPT, "new description"),
     END,
 };
 static const struct field S_CLARIFICATIONS[] = {
     DATE_FIELD,
-    { "question", F_TEXT, 1, 0, NULL, NULL, "the question (without the asker's identity)" },
-    { "answer", F_TEXT, 1, 0, NULL, NULL, "the answer, sent to every candidate" },
-    { "questionDate", F_DATE, 0, 0, NULL, NULL, "when the question was received" },
+    FLD_TEXT("question", REQ, "the question (without the asker's identity)"),
+    FLD_TEXT("answer", REQ, "the answer, sent to every candidate"),
+    FLD_DATE("questionDate", OPT, "when the question was received"),
     END,
 };
 static const struct field S_BIDS[] = {
     DATE_FIELD,
-    { "bids", F_LIST, 1, 0, NULL, F_BID, "tenders received" },
+    FLD_LIST("bids", REQ, F_BID, "tenders received"),
     END,
 };
 static const struct field S_AWARD[] = {
     DATE_FIELD,
-    { "bidId", F_STR, 1, 64, NULL, NULL, "the winning bid" },
-    { "value", F_AMOUNT, 0, 0, NULL, NULL, "awarded value (default: the bid's)" },
-    { "notification", F_ENUM, 0, 0, NOTIFICATION, NULL, "how the decision was sent: electronic (default) or other" },
-    { "rationale", F_TEXT, 0, 0, NULL, NULL, "award criteria and reasons" },
+    FLD_STR("bidId", REQ, 64, "the winning bid"),
+    FLD_AMOUNT("value", OPT, "awarded value (default: the bid's)"),
+    FLD_ENUM("notification", OPT, NOTIFICATION, "how the decision was sent: electronic (default) or other"),
+    FLD_TEXT("rationale", OPT, "award criteria and reasons"),
     END,
 };
 static const struct field S_CONTRACT[] = {
     DATE_FIELD,
-    { "dateSigned", F_DATE, 1, 0, NULL, NULL, "when the contract was concluded" },
-    { "value", F_AMOUNT, 0, 0, NULL, NULL, "contract value (default: the award's)" },
-    { "period", F_PERIOD, 0, 0, NULL, NULL, "{startDate, endDate}" },
-    { "title", F_STR, 0, 300, NULL, NULL, "contract title" },
+    FLD_DATE("dateSigned", REQ, "when the contract was concluded"),
+    FLD_AMOUNT("value", OPT, "contract value (default: the award's)"),
+    FLD_PERIOD("period", OPT, "{startDate, endDate}"),
+    FLD_STR("title", OPT, 300, "contract title"),
     END,
 };
 static const struct field S_MILESTONES[] = {
     DATE_FIELD,
-    { "milestones", F_LIST, 1, 0, NULL, F_MILESTONE, "milestones to add or update" },
+    FLD_LIST("milestones", REQ, F_MILESTONE, "milestones to add or update"),
     END,
 };
 static const struct field S_TRANSACTIONS[] = {
     DATE_FIELD,
-    { "id", F_STR, 1, 64, NULL, NULL, "payment id, unique in the procedure" },
-    { "value", F_AMOUNT, 1, 0, NULL, NULL, "{amount, currency: EUR}" },
-    { "final", F_BOOL, 0, 0, NULL, NULL, "the final payment: the contract is complete" },
-    { "description", F_STR, 0, 300, NULL, NULL, "what is paid for" },
+    FLD_STR("id", REQ, 64, "payment id, unique in the procedure"),
+    FLD_AMOUNT("value", REQ, "{amount, currency: EUR}"),
+    FLD_BOOL("final", OPT, "the final payment: the contract is complete"),
+    FLD_STR("description", OPT, 300, "what is paid for"),
     END,
 };
 static const struct field S_AMENDMENT[] = {
     DATE_FIELD,
-    { "rationale", F_TEXT, 1, 0, NULL, NULL, "why the contract changes" },
-    { "value", F_AMOUNT, 0, 0, NULL, NULL, "new total contract value" },
-    { "endDate", F_DATE, 0, 0, NULL, NULL, "new end date" },
+    FLD_TEXT("rationale", REQ, "why the contract changes"),
+    FLD_AMOUNT("value", OPT, "new total contract value"),
+    FLD_DATE("endDate", OPT, "new end date"),
     END,
 };
 static const struct field S_REASON[] = {
     DATE_FIELD,
-    { "rationale", F_TEXT, 1, 0, NULL, NULL, "reason" },
+    FLD_TEXT("rationale", REQ, "reason"),
     END,
 };
 static const struct field S_DISCLOSURE[] = {
     DATE_FIELD,
-    { "paths", F_STRLIST, 1, 0, NULL, NULL, "JSON pointers of the withheld fields to disclose" },
+    FLD_STRLIST("paths", REQ, "JSON pointers of the withheld fields to disclose"),
     END,
 };
 
@@ -308,15 +328,12 @@ static void check_one(const struct field *f, const json_t *v, const char *at, st
             }
         }
         break;
-    case F_PERIOD: {
-        static const struct field P[] = {
-            { "startDate", F_DATE, 0, 0, NULL, NULL, NULL }, { "endDate", F_DATE, 0, 0, NULL, NULL, NULL }, END };
+    case F_PERIOD:
         if (!json_is_object(v))
             proc_issue(is, NULL, at, "must be an object {startDate, endDate}");
         else
-            check_fields(P, v, at, is);
+            check_fields(F_PERIOD_FIELDS, v, at, is);
         break;
-    }
     case F_PARTY:
         if (!json_is_object(v))
             proc_issue(is, NULL, at, "must be an object {id, name}");
@@ -495,12 +512,9 @@ static json_t *field_json_schema(const struct field *f)
         s = json_pack("{s:s,s:i,s:i,s:{s:s,s:i,s:i}}", "type", "array", "minItems", 1, "maxItems", PROC_MAX_LIST,
                       "items", "type", "string", "minLength", 1, "maxLength", 200);
         break;
-    case F_PERIOD: {
-        static const struct field P[] = {
-            { "startDate", F_DATE, 0, 0, NULL, NULL, "start" }, { "endDate", F_DATE, 0, 0, NULL, NULL, "end" }, END };
-        s = object_json_schema(P);
+    case F_PERIOD:
+        s = object_json_schema(F_PERIOD_FIELDS);
         break;
-    }
     case F_PARTY:
         s = object_json_schema(F_CANDIDATE);
         break;
