@@ -168,4 +168,19 @@ run() { # name, connections
     run search 8
     run search-cold 8
     run search-cold 2
+    # One client, one request at a time: the service time of a cold search
+    # with no queueing behind other requests (wrk's own CPU is not in it).
+    python3 - "$BASE" "$WORK/search-cold.paths" <<'PY'
+import sys, time, urllib.request
+base, paths = sys.argv[1], open(sys.argv[2]).read().split()
+lat = []
+for p in paths[:600]:
+    t = time.perf_counter()
+    urllib.request.urlopen(base + p).read()
+    lat.append((time.perf_counter() - t) * 1000)
+lat.sort()
+q = lambda x: lat[min(len(lat) - 1, int(x * len(lat)))]
+print("search-cold serial (1 client, %d requests)  p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms"
+      % (len(lat), q(0.5), q(0.9), q(0.99), lat[-1]))
+PY
 } | tee "$OUT"
