@@ -50,6 +50,31 @@ static int append1(struct ledger *l, const char *e, uint64_t *idx)
     return rc;
 }
 
+/* Makes log <sub> with n entries, fmt of their number, and closes it (to be
+ * tampered with); its folder in dir. Reports a failure and returns -1 if it
+ * cannot be made. */
+static int mk_closed(const char *sub, int n, const char *fmt, char *dir, size_t cap)
+{
+    struct bf_err err = { 0, "" };
+    struct store *s;
+    struct ledger *l;
+    char e[128];
+    int i;
+
+    if (mk(sub, STORE_NOSYNC, &s, &l, &err) < 0) {
+        ok(0, "open %s: %s", sub, err.msg);
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        snprintf(e, sizeof e, fmt, i);
+        append1(l, e, NULL);
+    }
+    ledger_close(l);
+    store_close(s);
+    dir_of(sub, dir, cap);
+    return 0;
+}
+
 /* Runs one SQL statement on the store file directly (tampering). */
 static int raw_sql(const char *sub, const char *sql)
 {
@@ -391,20 +416,9 @@ static void test_tamper(void)
     struct store *s;
     struct ledger *l;
     char dir[512];
-    int i;
 
-    if (mk("e", STORE_NOSYNC, &s, &l, &err) < 0) {
-        ok(0, "open e: %s", err.msg);
+    if (mk_closed("e", 600, "record %d", dir, sizeof dir) < 0)
         return;
-    }
-    for (i = 0; i < 600; i++) {
-        char e[32];
-        snprintf(e, sizeof e, "record %d", i);
-        append1(l, e, NULL);
-    }
-    ledger_close(l);
-    store_close(s);
-    dir_of("e", dir, sizeof dir);
 
     ok(raw_sql("e", "CREATE TABLE bk AS SELECT * FROM log_hash;"
                     "UPDATE log_hash SET hash = zeroblob(32) WHERE level = 1 AND idx = 1") == 0,
@@ -458,21 +472,11 @@ static void test_damaged_file(void)
     struct store *s;
     struct ledger *l;
     char dir[512], db[600];
-    int i, fd;
+    int fd;
     off_t size;
 
-    if (mk("f", STORE_NOSYNC, &s, &l, &err) < 0) {
-        ok(0, "open f: %s", err.msg);
+    if (mk_closed("f", 3000, "a somewhat longer record number %d for more pages", dir, sizeof dir) < 0)
         return;
-    }
-    for (i = 0; i < 3000; i++) {
-        char e[64];
-        snprintf(e, sizeof e, "a somewhat longer record number %d for more pages", i);
-        append1(l, e, NULL);
-    }
-    ledger_close(l);
-    store_close(s);
-    dir_of("f", dir, sizeof dir);
     snprintf(db, sizeof db, "%s/belfry.db", dir);
     fd = open(db, O_RDWR);
     size = lseek(fd, 0, SEEK_END);

@@ -79,62 +79,81 @@ static int load_proof(json_t *arr, tlog_hash *proof, int *n)
 
 static int ntd_inc, ntd_cons;
 
+/* One case file: its JSON, its two size fields (read raw: jansson cannot
+ * hold 2^64-1) and whether the case wants the proof rejected. */
+struct td_case {
+    char *text;
+    json_t *j;
+    uint64_t a, b;
+    int want_err;
+};
+
+/* 0, or -1 after reporting a file that does not parse; td_free either way. */
+static int td_load(const char *path, const char *key_a, const char *key_b, struct td_case *c)
+{
+    json_error_t je;
+
+    c->text = tu_slurp(path, NULL);
+    c->j = c->text ? json_loads(c->text, JSON_DECODE_INT_AS_REAL, &je) : NULL;
+    c->a = c->b = 0;
+    if (!c->j || raw_u64(c->text, key_a, &c->a) < 0 || raw_u64(c->text, key_b, &c->b) < 0) {
+        ok(0, "parse %s", path);
+        return -1;
+    }
+    c->want_err = json_is_true(json_object_get(c->j, "wantErr"));
+    return 0;
+}
+
+static void td_report(const char *kind, const char *path, const struct td_case *c, int rc, const struct bf_err *err)
+{
+    ok((rc == 0) == !c->want_err, "%s %s: want %s, got %d %s", kind, path + strlen(tap_shared("")),
+       c->want_err ? "reject" : "accept", rc, rc ? err->msg : "");
+}
+
+static void td_free(struct td_case *c)
+{
+    json_decref(c->j);
+    free(c->text);
+}
+
 static void run_inclusion_file(const char *path)
 {
-    char *text = tu_slurp(path, NULL);
-    json_error_t je;
-    json_t *j = text ? json_loads(text, JSON_DECODE_INT_AS_REAL, &je) : NULL;
-    uint64_t idx = 0, size = 0;
+    struct td_case c;
     tlog_hash leaf, root, proof[TLOG_MAX_PROOF];
-    int n, want_err, rc;
     struct bf_err err = {0};
+    int n, rc;
 
-    if (!j || raw_u64(text, "leafIdx", &idx) < 0 || raw_u64(text, "treeSize", &size) < 0) {
-        ok(0, "parse %s", path);
-        goto out;
+    if (td_load(path, "leafIdx", "treeSize", &c) == 0) {
+        b64_hash(json_object_get(c.j, "root"), &root);
+        if (b64_hash(json_object_get(c.j, "leafHash"), &leaf) != 32 ||
+            load_proof(json_object_get(c.j, "proof"), proof, &n) < 0)
+            rc = BF_EINVAL; /* a leaf or proof hash that is not 32 bytes never decodes */
+        else
+            rc = tlog_verify_inclusion(c.a, c.b, &leaf, proof, n, &root, &err);
+        td_report("inclusion", path, &c, rc, &err);
+        ntd_inc++;
     }
-    want_err = json_is_true(json_object_get(j, "wantErr"));
-    b64_hash(json_object_get(j, "root"), &root);
-    if (b64_hash(json_object_get(j, "leafHash"), &leaf) != 32 ||
-        load_proof(json_object_get(j, "proof"), proof, &n) < 0)
-        rc = BF_EINVAL; /* a leaf or proof hash that is not 32 bytes never decodes */
-    else
-        rc = tlog_verify_inclusion(idx, size, &leaf, proof, n, &root, &err);
-    ok((rc == 0) == !want_err, "inclusion %s: want %s, got %d %s", path + strlen(tap_shared("")),
-       want_err ? "reject" : "accept", rc, rc ? err.msg : "");
-    ntd_inc++;
-out:
-    json_decref(j);
-    free(text);
+    td_free(&c);
 }
 
 static void run_consistency_file(const char *path)
 {
-    char *text = tu_slurp(path, NULL);
-    json_error_t je;
-    json_t *j = text ? json_loads(text, JSON_DECODE_INT_AS_REAL, &je) : NULL;
-    uint64_t m = 0, nn = 0;
+    struct td_case c;
     tlog_hash r1, r2, proof[TLOG_MAX_PROOF];
-    int n, want_err, rc;
     struct bf_err err = {0};
+    int n, rc;
 
-    if (!j || raw_u64(text, "size1", &m) < 0 || raw_u64(text, "size2", &nn) < 0) {
-        ok(0, "parse %s", path);
-        goto out;
+    if (td_load(path, "size1", "size2", &c) == 0) {
+        b64_hash(json_object_get(c.j, "root1"), &r1);
+        b64_hash(json_object_get(c.j, "root2"), &r2);
+        if (load_proof(json_object_get(c.j, "proof"), proof, &n) < 0)
+            rc = BF_EINVAL;
+        else
+            rc = tlog_verify_consistency(c.a, c.b, &r1, &r2, proof, n, &err);
+        td_report("consistency", path, &c, rc, &err);
+        ntd_cons++;
     }
-    want_err = json_is_true(json_object_get(j, "wantErr"));
-    b64_hash(json_object_get(j, "root1"), &r1);
-    b64_hash(json_object_get(j, "root2"), &r2);
-    if (load_proof(json_object_get(j, "proof"), proof, &n) < 0)
-        rc = BF_EINVAL;
-    else
-        rc = tlog_verify_consistency(m, nn, &r1, &r2, proof, n, &err);
-    ok((rc == 0) == !want_err, "consistency %s: want %s, got %d %s", path + strlen(tap_shared("")),
-       want_err ? "reject" : "accept", rc, rc ? err.msg : "");
-    ntd_cons++;
-out:
-    json_decref(j);
-    free(text);
+    td_free(&c);
 }
 
 static int cmpstr(const void *a, const void *b)

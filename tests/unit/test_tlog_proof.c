@@ -40,6 +40,30 @@ static char *edit(const char *s, const char *from, const char *to)
     return o;
 }
 
+/* Each edit of the tessera receipt and how it is rejected (want: that code, or any error when 0). */
+static const struct {
+    const char *from, *to;
+    int want, show_msg;
+    const char *what;
+} EDITS[] = {
+    { "index 6", "index 5", BF_ECRYPTO, 1, "tampered index rejected" },
+    { "index 6", "index 15", BF_ECRYPTO, 1, "index outside the tree rejected" },
+    { "ycRkkNklus5eMVRU", "ycRkkNklus5eMVRV", BF_ECRYPTO, 1, "tampered proof hash rejected" },
+    { "zY1lN35vrXYAPixXSd59LsU29xUJtuW4o2dNNg5Y2Co=\n", "", BF_ECRYPTO, 1, "removed proof hash rejected" },
+    { "\n15\n", "\n16\n", BF_ECRYPTO, 1, "tampered checkpoint size rejected" },
+    { "rKbDipCvhuX1", "rKbDipCvhuX2", BF_ECRYPTO, 1, "tampered checkpoint root rejected" },
+    { "M9e0luh4jTG+", "M9e0luh4jTG/", BF_ECRYPTO, 1, "tampered signature rejected" },
+    /* framing errors */
+    { "index 6", "index 06", BF_EINVAL, 1, "non-canonical index rejected" },
+    { "c2sp.org/tlog-proof@v1", "c2sp.org/tlog-proof@v2", BF_EINVAL, 0, "unknown version rejected" },
+    { "5jLpqTgjsBDSEX6SgZiRnbTMdTuRd8bQ5tSsAOxe0Ks=\n\n", "5jLpqTgjsBDSEX6SgZiRnbTMdTuRd8bQ5tSsAOxe0Ks=\n", 0, 1,
+      "missing blank line rejected" },
+    { "5jLpqTgjsBDSEX6SgZiRnbTMdTuRd8bQ5tSsAOxe0Ks=", "5jLpqTgjsBDSEX6SgZiRnbTMdTuRd8bQ5tSsAOxe0K=", BF_EINVAL, 1,
+      "short proof hash rejected" },
+    { "index 6\n", "extra \nindex 6\n", BF_EINVAL, 0, "empty extra rejected" },
+    { "index 6\n", "index 6\n\n", 0, 0, "checkpoint missing after proof rejected" },
+};
+
 static void test_tessera_receipt(void)
 {
     const char *path = tap_shared("tlog/tessera-index6-size15.tlog-proof");
@@ -48,7 +72,7 @@ static void test_tessera_receipt(void)
     struct bf_err err = {0};
     struct bf_buf b = BF_BUF_INIT;
     tlog_hash leaf, other;
-    size_t len = 0;
+    size_t len = 0, i;
     char *s, *t;
 
     if (!path) {
@@ -78,47 +102,14 @@ static void test_tessera_receipt(void)
     ok(tlog_receipt_verify(&rc_, &leaf, &wrong, 1, NULL, &err) == BF_ECRYPTO, "log key absent rejected: %s",
        err.msg);
 
-    t = edit(s, "index 6", "index 5");
-    ok(check(t, &leaf, &vk, 1, &err) == BF_ECRYPTO, "tampered index rejected: %s", err.msg);
-    free(t);
-    t = edit(s, "index 6", "index 15");
-    ok(check(t, &leaf, &vk, 1, &err) == BF_ECRYPTO, "index outside the tree rejected: %s", err.msg);
-    free(t);
-    t = edit(s, "ycRkkNklus5eMVRU", "ycRkkNklus5eMVRV");
-    ok(check(t, &leaf, &vk, 1, &err) == BF_ECRYPTO, "tampered proof hash rejected: %s", err.msg);
-    free(t);
-    t = edit(s, "zY1lN35vrXYAPixXSd59LsU29xUJtuW4o2dNNg5Y2Co=\n", "");
-    ok(check(t, &leaf, &vk, 1, &err) == BF_ECRYPTO, "removed proof hash rejected: %s", err.msg);
-    free(t);
-    t = edit(s, "\n15\n", "\n16\n");
-    ok(check(t, &leaf, &vk, 1, &err) == BF_ECRYPTO, "tampered checkpoint size rejected: %s", err.msg);
-    free(t);
-    t = edit(s, "rKbDipCvhuX1", "rKbDipCvhuX2");
-    ok(check(t, &leaf, &vk, 1, &err) == BF_ECRYPTO, "tampered checkpoint root rejected: %s", err.msg);
-    free(t);
-    t = edit(s, "M9e0luh4jTG+", "M9e0luh4jTG/");
-    ok(check(t, &leaf, &vk, 1, &err) == BF_ECRYPTO, "tampered signature rejected: %s", err.msg);
-    free(t);
-
-    /* Framing errors. */
-    t = edit(s, "index 6", "index 06");
-    ok(check(t, &leaf, &vk, 1, &err) == BF_EINVAL, "non-canonical index rejected: %s", err.msg);
-    free(t);
-    t = edit(s, "c2sp.org/tlog-proof@v1", "c2sp.org/tlog-proof@v2");
-    ok(check(t, &leaf, &vk, 1, &err) == BF_EINVAL, "unknown version rejected");
-    free(t);
-    t = edit(s, "5jLpqTgjsBDSEX6SgZiRnbTMdTuRd8bQ5tSsAOxe0Ks=\n\n", "5jLpqTgjsBDSEX6SgZiRnbTMdTuRd8bQ5tSsAOxe0Ks=\n");
-    ok(check(t, &leaf, &vk, 1, &err) < 0, "missing blank line rejected: %s", err.msg);
-    free(t);
-    t = edit(s, "5jLpqTgjsBDSEX6SgZiRnbTMdTuRd8bQ5tSsAOxe0Ks=", "5jLpqTgjsBDSEX6SgZiRnbTMdTuRd8bQ5tSsAOxe0K=");
-    ok(check(t, &leaf, &vk, 1, &err) == BF_EINVAL, "short proof hash rejected: %s", err.msg);
-    free(t);
-    t = edit(s, "index 6\n", "extra \nindex 6\n");
-    ok(check(t, &leaf, &vk, 1, &err) == BF_EINVAL, "empty extra rejected");
-    free(t);
-    t = edit(s, "index 6\n", "index 6\n\n");
-    ok(check(t, &leaf, &vk, 1, &err) < 0, "checkpoint missing after proof rejected");
-    free(t);
+    for (i = 0; i < BF_ARRAY_LEN(EDITS); i++) {
+        int rc;
+        t = edit(s, EDITS[i].from, EDITS[i].to);
+        rc = check(t, &leaf, &vk, 1, &err);
+        ok(EDITS[i].want ? rc == EDITS[i].want : rc < 0, "%s%s%s", EDITS[i].what, EDITS[i].show_msg ? ": " : "",
+           EDITS[i].show_msg ? err.msg : "");
+        free(t);
+    }
     ok(check("c2sp.org/tlog-proof@v1\nindex 6\n\n", &leaf, &vk, 1, &err) == BF_EINVAL, "empty checkpoint rejected");
 
     /* Extra round trip. */
