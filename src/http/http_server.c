@@ -169,7 +169,7 @@ static enum MHD_Result send_resp(struct http_server *s, struct MHD_Connection *c
     add_security_headers(mr, r);
     if (route && route->opts.public_cors) {
         MHD_add_response_header(mr, "Access-Control-Allow-Origin", "*");
-        MHD_add_response_header(mr, "Access-Control-Expose-Headers", "ETag, Link");
+        MHD_add_response_header(mr, "Access-Control-Expose-Headers", "ETag, Link, X-Belfry-Log-Index");
     }
     for (i = 0; i < r->nheaders; i++)
         MHD_add_response_header(mr, r->hname[i], r->hvalue[i]);
