@@ -65,8 +65,46 @@ int ocds_merge_versioned(json_t *const *releases, size_t n, json_t **out, struct
  *   {"withheld": true, "reason": ..., "disclosureDate": ...,
  *    "commitment": "sha256:<hex of SHA-256(salt ‖ JCS(value))>"}
  * and the private sidecar {"salts": {"<path>": "<hex salt>"}, "values": {"<path>": value}}
- * needed to open the commitments. Salts are 32 random bytes. */
+ * needed to open the commitments. Salts are 32 random bytes, fresh for
+ * every call (so two releases withholding one value commit differently;
+ * ocds_withhold_keyed makes them agree). Both outputs are new references
+ * owned by the caller; on error both are NULL. */
 int ocds_withhold(const json_t *release, json_t **public_release, json_t **sidecar, struct bf_err *err);
+
+/* Length of the publisher's withheld-field key. */
+#define OCDS_WITHHELD_KEY_LEN 32
+/* ocds_withhold with salts derived from a secret key (key NULL: random
+ * salts, as ocds_withhold):
+ *   salt = HMAC-SHA256(key, ocid ‖ 0x00 ‖ path ‖ 0x00 ‖ JCS(value))
+ * so a value withheld at the same path of the same ocid gets the same salt
+ * and the same commitment in every release (planning, tender, award,
+ * contract ...), and the salt revealed at disclosure opens every earlier
+ * commitment to that value. This is intended: anyone can see that two
+ * releases of one ocid withhold the same value at a path (or that it
+ * changed), never what it is; commitments of different ocids, paths or
+ * values are unrelated. BF_EINVAL if a key is given and the release has
+ * no string ocid. The key is only read. */
+int ocds_withhold_keyed(const json_t *release, const uint8_t *key, json_t **public_release, json_t **sidecar,
+                        struct bf_err *err);
+/* Loads the key from <data_dir>/ocds/withheld.key (exactly 32 bytes). If
+ * the file is absent and create is set, creates it first: 32 random bytes,
+ * mode 0600 in a 0700 directory, written with bf_fs_write_atomic and
+ * linked into place so concurrent creators agree on one key. Absent and
+ * !create: BF_ENOTFOUND; wrong size: BF_ECORRUPT. The key is secret: it is
+ * never logged, served or put in any release, sidecar or log entry. */
+int ocds_withheld_key_load(const char *data_dir, int create, uint8_t key[OCDS_WITHHELD_KEY_LEN], struct bf_err *err);
+/* Personal data: returns in *out the release with a withheld entry
+ * {"path": p, "reason": "personalData"} (no disclosure date) added for
+ * every contact point p in it — every object member named "contactPoint"
+ * (parties, buyer, procuringEntity, tenderers, suppliers ... at any depth)
+ * and every object in an "additionalContactPoints" array — unless an entry
+ * of the release already withholds p or an ancestor of p. Entries inside
+ * p are replaced by p's. A release that discloses a value holding a
+ * contact point (an entry with "disclosed": true at p or an ancestor) is
+ * BF_EINVAL: contact points name natural persons and are never made
+ * public. *out is a new reference (the release itself, increfed, when it
+ * holds no contact point); NULL on error. */
+int ocds_withhold_personal(const json_t *release, json_t **out, struct bf_err *err);
 /* Checks that value and salt open the commitment in marker: 0 or BF_ECRYPTO. */
 int ocds_commitment_check(const json_t *marker, const json_t *value, const char *salt_hex, struct bf_err *err);
 
@@ -82,10 +120,16 @@ int ocds_entry_line(const json_t *release, const char *actor, struct bf_buf *out
 
 struct ocds_ctx;   /* store, ledger, caches; one per process */
 
+/* With a ledger (a writer), loads the withheld-field key of the store's
+ * data directory, creating it on first use (ocds_withheld_key_load);
+ * without one (read-only), loads it only if it exists. Publishing then
+ * withholds with keyed salts (ocds_withhold_keyed). */
 int ocds_ctx_new(struct store *s, struct ledger *l, struct ocds_ctx **out, struct bf_err *err);
 void ocds_ctx_free(struct ocds_ctx *c);
 
-/* Checks a release, splits withheld fields, and appends it to the ledger
+/* Checks a release, withholds its contact points as personal data
+ * (ocds_withhold_personal), splits withheld fields (keyed salts when the
+ * context has a key), and appends it to the ledger
  * with its rows (public release, private sidecar, record index) written
  * in the same transaction. Idempotent: a release with the same ocid and id
  * and the same digest returns the existing index with *dup = 1; same ocid

@@ -9,9 +9,15 @@
  *  - A release row exists iff its log entry exists (the hook runs inside
  *    the ledger's transaction; a failing hook rejects only its item).
  *  - (ocid, id) is unique. Re-publishing the same release (same digest of
- *    the release as submitted, before withholding, so random salts do not
+ *    the release as submitted, before withholding, so salts do not
  *    matter) is a no-op returning the original index; different content
  *    under a used (ocid, id) is BF_ECONFLICT.
+ *  - No contact point reaches a public row or the log: every release's
+ *    contact points are withheld as "personalData" before its digest is
+ *    taken (ocds_withhold_personal); auditors read them from the sidecar.
+ *  - With a key (<data>/ocds/withheld.key, loaded by ocds_ctx_new) salts
+ *    are keyed, so one value at one path of one ocid has one commitment
+ *    in all its releases. The key stays in this struct and that file.
  *  - The record row caches the compiled and versioned releases of every
  *    public release of its ocid, so a record is read without merging.
  *    They are merged once per record per batch: releases of a batch that
@@ -21,6 +27,7 @@
  *    readers merge for themselves and the next publish re-merges.
  */
 #include "common.h"
+#include <openssl/crypto.h>
 #include "ocds.h"
 #include "ocds_import.h"
 #include "buf.h"
@@ -32,6 +39,8 @@
 struct ocds_ctx {
     struct store *s;
     struct ledger *l;
+    int has_key;                          /* key holds the withheld-field key */
+    uint8_t key[OCDS_WITHHELD_KEY_LEN];
 };
 
 /* One release on its way into the log. */
@@ -55,17 +64,33 @@ struct pub {
 int ocds_ctx_new(struct store *s, struct ledger *l, struct ocds_ctx **out, struct bf_err *err)
 {
     struct ocds_ctx *c;
+    int rc;
     if (!s)
         return bf_err_set(err, BF_EINVAL, "ocds: no store");
     c = bf_xcalloc(1, sizeof *c);
     c->s = s;
     c->l = l;
+    rc = ocds_withheld_key_load(store_dir(s), l != NULL, c->key, err);
+    if (rc == 0) {
+        c->has_key = 1;
+    } else if (rc == BF_ENOTFOUND && !l) {
+        rc = 0; /* read-only and never published: no key needed */
+        if (err)
+            memset(err, 0, sizeof *err);
+    } else {
+        bf_err_wrap(err, "ocds: withheld-field key");
+        ocds_ctx_free(c);
+        return rc;
+    }
     *out = c;
     return 0;
 }
 
 void ocds_ctx_free(struct ocds_ctx *c)
 {
+    if (!c)
+        return;
+    OPENSSL_cleanse(c->key, sizeof c->key);
     free(c);
 }
 
@@ -97,17 +122,22 @@ static int has_withheld(const json_t *release)
     return json_is_array(w) && json_array_size(w) > 0;
 }
 
-static int split_withheld(const json_t *release, struct pub *p, struct bf_err *err)
+/* Contact points withheld as personal data, then the withheld fields
+ * split into the public release and the sidecar. */
+static int split_withheld(const json_t *submitted, struct pub *p, struct bf_err *err)
 {
-    json_t *side = NULL;
+    json_t *side = NULL, *release = NULL;
     struct bf_buf sb = BF_BUF_INIT;
-    int rc;
+    int rc = ocds_withhold_personal(submitted, &release, err);
 
+    if (rc)
+        return rc;
     if (!has_withheld(release)) {
-        p->pub = json_incref((json_t *)release);
+        p->pub = release;
         return 0;
     }
-    rc = ocds_withhold(release, &p->pub, &side, err);
+    rc = ocds_withhold_keyed(release, p->c->has_key ? p->c->key : NULL, &p->pub, &side, err);
+    json_decref(release);
     if (rc)
         return rc;
     rc = ocds_jcs(side, &sb, err);

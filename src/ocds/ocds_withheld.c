@@ -4,8 +4,8 @@
  * commitments, and disclosure.
  *
  * Scheme: for each entry {"path", "reason", "disclosureDate"} of the
- * release's "withheld" list, a fresh 32-byte random salt is drawn and the
- * public release carries, at path, the marker
+ * release's "withheld" list, a 32-byte salt is chosen and the public
+ * release carries, at path, the marker
  *   {"withheld": true, "reason", "disclosureDate",
  *    "commitment": "sha256:" + hex(SHA-256(salt ‖ JCS(value)))}
  * never a fake value. The sidecar {"salts": {path: hex}, "values": {path:
@@ -16,12 +16,31 @@
  * value such as an amount cannot be guessed by hashing candidates) and
  * SHA-256 makes it binding.
  *
+ * Salts: with a publisher key (ocds_withhold_keyed) the salt is
+ * HMAC-SHA256(key, ocid ‖ 0x00 ‖ path ‖ 0x00 ‖ JCS(value)), so every
+ * release of an ocid that withholds the same value at the same path
+ * carries the same commitment, and the salt revealed at disclosure opens
+ * all of them (tender, award, contract releases alike). Without a key a
+ * fresh random salt is drawn per release (ocds_withhold). The key is 32
+ * random bytes in <data>/ocds/withheld.key (ocds_withheld_key_load); it
+ * never leaves that file.
+ *
+ * Personal data: ocds_withhold_personal adds a "personalData" entry for
+ * every contact point of a release (members named contactPoint, items of
+ * additionalContactPoints) that the release does not withhold already;
+ * ocds_publish applies it to every release.
+ *
  * Invariants: the input release is never modified; on error nothing is
  * returned; commitments compare in constant time.
  */
 #include "common.h"
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include "buf.h"
 #include "enc.h"
+#include "fs.h"
 #include "sha256.h"
 #include "ocds.h"
 #include "ocds_json.h"
@@ -37,7 +56,7 @@ static const struct {
     {"oth-int", "publicInterest"},
 };
 static const char *const reasons[] = {"defenceSecurity", "commercialInterest", "fairCompetition", "lawEnforcement",
-    "publicInterest", NULL};
+    "publicInterest", "personalData", NULL};
 
 const char *ocds_withheld_reason_from_eforms(const char *code)
 {
@@ -53,19 +72,55 @@ int ocds_withheld_reason_valid(const char *code)
     return ocds_code_in(code, reasons);
 }
 
+/* "sha256:<hex>" of salt ‖ canon (the JCS text of the value) into out[72]. */
+static void commit_text(const struct bf_buf *canon, const uint8_t salt[SALT_LEN], char out[72])
+{
+    uint8_t md[BF_SHA256_LEN];
+
+    bf_sha256_2(salt, SALT_LEN, canon->data ? canon->data : "", canon->len, md);
+    memcpy(out, "sha256:", 7);
+    bf_hex_encode(md, sizeof md, out + 7);
+}
+
 /* "sha256:<hex>" of salt ‖ JCS(value) into out[72]. */
 static int commit(const json_t *value, const uint8_t salt[SALT_LEN], char out[72], struct bf_err *err)
 {
     struct bf_buf b = BF_BUF_INIT;
-    uint8_t md[BF_SHA256_LEN];
     int rc = ocds_jcs(value, &b, err);
 
-    if (rc == 0) {
-        bf_sha256_2(salt, SALT_LEN, b.data, b.len, md);
-        memcpy(out, "sha256:", 7);
-        bf_hex_encode(md, sizeof md, out + 7);
-    }
+    if (rc == 0)
+        commit_text(&b, salt, out);
     bf_buf_free(&b);
+    return rc;
+}
+
+/* The salt of a value: HMAC-SHA256(key, ocid ‖ 0 ‖ path ‖ 0 ‖ canon) with
+ * a key, 32 random bytes without. */
+static int make_salt(const uint8_t *key, const char *ocid, const char *path, const struct bf_buf *canon,
+                     uint8_t salt[SALT_LEN], struct bf_err *err)
+{
+    struct bf_buf in = BF_BUF_INIT;
+    unsigned int mdlen = 0;
+    int rc = 0;
+
+    if (!key) {
+        bf_random(salt, SALT_LEN);
+        return 0;
+    }
+    if (!ocid)
+        return bf_err_set(err, BF_EINVAL, "/ocid: a keyed commitment needs the release's ocid");
+    if (bf_buf_append(&in, ocid, strlen(ocid) + 1) < 0 || bf_buf_append(&in, path, strlen(path) + 1) < 0 ||
+        bf_buf_append(&in, canon->data ? canon->data : "", canon->len) < 0) {
+        rc = bf_err_set(err, BF_ELIMIT, "%.200s: value too large to commit to", path);
+        goto out;
+    }
+    if (!HMAC(EVP_sha256(), key, OCDS_WITHHELD_KEY_LEN, (const unsigned char *)in.data, in.len, salt, &mdlen) ||
+        mdlen != SALT_LEN)
+        rc = bf_err_set(err, BF_ECRYPTO, "HMAC-SHA256 of the salt failed");
+out:
+    if (in.data)
+        OPENSSL_cleanse(in.data, in.len);
+    bf_buf_free(&in);
     return rc;
 }
 
@@ -130,30 +185,37 @@ static json_t *make_marker(const json_t *entry, const char *commitment)
     return m;
 }
 
-static int withhold_entry(json_t *pub, const json_t *entry, json_t *sidecar, struct bf_err *err)
+static int withhold_entry(json_t *pub, const json_t *entry, json_t *sidecar, const uint8_t *key, const char *ocid,
+                          struct bf_err *err)
 {
     const char *p = json_string_value(json_object_get(entry, "path"));
     json_t *value = ocds_json_pointer_get(pub, p);
+    struct bf_buf canon = BF_BUF_INIT;
     uint8_t salt[SALT_LEN];
     char com[72], salt_hex[2 * SALT_LEN + 1];
     int rc;
 
     if (json_is_object(value) && json_is_true(json_object_get(value, "withheld")))
         return bf_err_set(err, BF_EINVAL, "%.200s: already a withheld marker; submit the full release", p);
-    bf_random(salt, sizeof salt);
-    if ((rc = commit(value, salt, com, err)) < 0)
-        return rc;
+    if ((rc = ocds_jcs(value, &canon, err)) < 0 || (rc = make_salt(key, ocid, p, &canon, salt, err)) < 0)
+        goto out;
+    commit_text(&canon, salt, com);
     bf_hex_encode(salt, sizeof salt, salt_hex);
     json_object_set_new(json_object_get(sidecar, "salts"), p, json_string(salt_hex));
     json_object_set(json_object_get(sidecar, "values"), p, value);
-    return pointer_replace(pub, p, make_marker(entry, com), err);
+    rc = pointer_replace(pub, p, make_marker(entry, com), err);
+out:
+    bf_buf_free(&canon);
+    return rc;
 }
 
-int ocds_withhold(const json_t *release, json_t **public_release, json_t **sidecar, struct bf_err *err)
+int ocds_withhold_keyed(const json_t *release, const uint8_t *key, json_t **public_release, json_t **sidecar,
+                        struct bf_err *err)
 {
     struct bf_buf ptr = BF_BUF_INIT;
     struct ocds_chk c = {&ptr, err};
     json_t *pub = NULL, *side = NULL, *list, *e;
+    const char *ocid;
     size_t i;
     int rc;
 
@@ -164,13 +226,14 @@ int ocds_withhold(const json_t *release, json_t **public_release, json_t **sidec
     bf_buf_free(&ptr);
     if (rc < 0)
         return rc;
+    ocid = json_string_value(json_object_get(release, "ocid"));
     pub = json_deep_copy(release);
     side = json_pack("{s:{},s:{}}", "salts", "values");
     list = json_object_get(release, "withheld");
     json_array_foreach(list, i, e) {
         if (json_is_true(json_object_get(e, "disclosed")))
             continue;
-        if ((rc = withhold_entry(pub, e, side, err)) < 0) {
+        if ((rc = withhold_entry(pub, e, side, key, ocid, err)) < 0) {
             bf_err_wrap(err, "/withheld/%zu", i);
             goto out;
         }
@@ -181,6 +244,11 @@ out:
     json_decref(pub);
     json_decref(side);
     return rc;
+}
+
+int ocds_withhold(const json_t *release, json_t **public_release, json_t **sidecar, struct bf_err *err)
+{
+    return ocds_withhold_keyed(release, NULL, public_release, sidecar, err);
 }
 
 static int disclose_entry(json_t *out, json_t *entry, const json_t *earlier, const json_t *sidecar,
@@ -254,4 +322,205 @@ int ocds_disclosure_check(const json_t *earlier_public, const json_t *release, s
         }
     }
     return 0;
+}
+
+/* ---- personal data ---------------------------------------------------- */
+
+static int is_marker(const json_t *v)
+{
+    return json_is_object(v) && json_is_true(json_object_get(v, "withheld"));
+}
+
+/* 1 if a equals b or is an ancestor of it (as JSON pointers). */
+static int path_covers(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    return strncmp(a, b, n) == 0 && (b[n] == '/' || b[n] == '\0');
+}
+
+/* Appends to found the pointer of every contact point under v. */
+static int find_contacts(const json_t *v, struct bf_buf *ptr, json_t *found, int depth, struct bf_err *err)
+{
+    const char *key;
+    json_t *m, *e;
+    size_t i, mark = ptr->len;
+    int rc = 0;
+
+    if (depth > OCDS_JSON_MAX_DEPTH)
+        return bf_err_set(err, BF_ELIMIT, "%s: nested deeper than %d levels", ptr->data ? ptr->data : "",
+                          OCDS_JSON_MAX_DEPTH);
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e) {
+            if (!json_is_object(e) && !json_is_array(e))
+                continue;
+            if (bf_buf_printf(ptr, "/%zu", i) < 0)
+                return bf_err_set(err, BF_ELIMIT, "JSON pointer too long");
+            rc = find_contacts(e, ptr, found, depth + 1, err);
+            ptr->len = mark, ptr->data[mark] = '\0';
+            if (rc < 0)
+                return rc;
+        }
+        return 0;
+    }
+    if (!json_is_object(v) || is_marker(v))
+        return 0;
+    json_object_foreach((json_t *)v, key, m) {
+        int contact = !strcmp(key, "contactPoint"), more = !strcmp(key, "additionalContactPoints");
+        if ((depth == 0 && !strcmp(key, "withheld")) || (!json_is_object(m) && !json_is_array(m)))
+            continue;
+        if (ocds_json_pointer_push(ptr, key, strlen(key)) < 0)
+            return bf_err_set(err, BF_ELIMIT, "JSON pointer too long");
+        if (contact && json_is_object(m)) {
+            if (!is_marker(m))
+                json_array_append_new(found, json_stringn(ptr->data, ptr->len));
+        } else if (more && json_is_array(m)) {
+            size_t m2 = ptr->len;
+            json_array_foreach(m, i, e) {
+                if (!json_is_object(e) || is_marker(e))
+                    continue;
+                if (bf_buf_printf(ptr, "/%zu", i) < 0)
+                    return bf_err_set(err, BF_ELIMIT, "JSON pointer too long");
+                json_array_append_new(found, json_stringn(ptr->data, ptr->len));
+                ptr->len = m2, ptr->data[m2] = '\0';
+            }
+        } else {
+            rc = find_contacts(m, ptr, found, depth + 1, err);
+        }
+        ptr->len = mark, ptr->data[mark] = '\0';
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Adds the entry of contact point p to list unless an entry already
+ * withholds p or an ancestor; entries inside p give way to it. */
+static int add_personal(json_t *list, const char *p, struct bf_err *err)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(list, i, e) {
+        const char *q = json_string_value(json_object_get(e, "path"));
+        if (!q || !path_covers(q, p))
+            continue;
+        if (json_is_true(json_object_get(e, "disclosed")))
+            return bf_err_set(err, BF_EINVAL,
+                              "/withheld/%zu: discloses %.200s, which holds the contact point %.200s (personal data "
+                              "is never published)", i, q, p);
+        return 0; /* withheld already */
+    }
+    for (i = json_array_size(list); i-- > 0;) {
+        const char *q = json_string_value(json_object_get(json_array_get(list, i), "path"));
+        if (q && path_covers(p, q))
+            json_array_remove(list, i);
+    }
+    json_array_append_new(list, json_pack("{s:s,s:s}", "path", p, "reason", "personalData"));
+    return 0;
+}
+
+int ocds_withhold_personal(const json_t *release, json_t **out, struct bf_err *err)
+{
+    struct bf_buf ptr = BF_BUF_INIT;
+    json_t *found = json_array(), *copy = NULL, *list, *p;
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    if (!json_is_object(release)) {
+        rc = bf_err_set(err, BF_EINVAL, "a release must be a JSON object");
+        goto out;
+    }
+    bf_buf_init(&ptr, 1 << 16);
+    if ((rc = bf_buf_puts(&ptr, "")) < 0 || (rc = find_contacts(release, &ptr, found, 0, err)) < 0)
+        goto out;
+    if (json_array_size(found) == 0) {
+        *out = json_incref((json_t *)release);
+        goto out;
+    }
+    list = json_object_get(release, "withheld");
+    if (list && !json_is_null(list) && !json_is_array(list)) {
+        rc = bf_err_set(err, BF_EINVAL, "/withheld: must be an array of {path, reason, disclosureDate}");
+        goto out;
+    }
+    copy = json_copy((json_t *)release); /* shallow: only "withheld" changes */
+    list = json_is_array(list) ? json_deep_copy(list) : json_array();
+    json_object_set_new(copy, "withheld", list);
+    json_array_foreach(found, i, p)
+        if ((rc = add_personal(list, json_string_value(p), err)) < 0)
+            goto out;
+    *out = copy;
+    copy = NULL;
+out:
+    json_decref(copy);
+    json_decref(found);
+    bf_buf_free(&ptr);
+    return rc;
+}
+
+/* ---- the publisher key ------------------------------------------------ */
+
+static int key_read(const char *path, uint8_t key[OCDS_WITHHELD_KEY_LEN], struct bf_err *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int rc = bf_fs_read(path, 4 * OCDS_WITHHELD_KEY_LEN, &data, &len, err);
+
+    if (rc < 0)
+        return rc;
+    if (len != OCDS_WITHHELD_KEY_LEN)
+        rc = bf_err_set(err, BF_ECORRUPT, "%s: a withheld-field key is %d bytes, not %zu", path,
+                        OCDS_WITHHELD_KEY_LEN, len);
+    else
+        memcpy(key, data, OCDS_WITHHELD_KEY_LEN);
+    OPENSSL_cleanse(data, len);
+    free(data);
+    return rc;
+}
+
+/* Writes a new random key to a private name with bf_fs_write_atomic and
+ * links it into place: link() never replaces, so of two processes
+ * creating the key at once one wins and both then read the winner's. */
+static int key_create(const char *dir, const char *path, struct bf_err *err)
+{
+    uint8_t key[OCDS_WITHHELD_KEY_LEN], nonce[8];
+    char tmp[4096], hex[2 * sizeof nonce + 1];
+    int rc;
+
+    bf_random(key, sizeof key);
+    bf_random(nonce, sizeof nonce);
+    bf_hex_encode(nonce, sizeof nonce, hex);
+    if (snprintf(tmp, sizeof tmp, "%s.new.%ld.%s", path, (long)getpid(), hex) >= (int)sizeof tmp) {
+        rc = bf_err_set(err, BF_EINVAL, "path too long: %s", path);
+        goto out;
+    }
+    if ((rc = bf_fs_write_atomic(tmp, key, sizeof key, 0600, err)) < 0)
+        goto out;
+    if (link(tmp, path) < 0 && errno != EEXIST)
+        rc = bf_err_set(err, BF_EIO, "%s: %s", path, strerror(errno));
+    unlink(tmp);
+    if (rc == 0)
+        rc = bf_fs_sync_dir(dir, err);
+out:
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
+}
+
+int ocds_withheld_key_load(const char *data_dir, int create, uint8_t key[OCDS_WITHHELD_KEY_LEN], struct bf_err *err)
+{
+    char dir[4096], path[4096];
+    int rc;
+
+    if (!data_dir)
+        return bf_err_set(err, BF_EINVAL, "no data directory for the withheld-field key");
+    if (snprintf(dir, sizeof dir, "%s/ocds", data_dir) >= (int)sizeof dir ||
+        snprintf(path, sizeof path, "%s/withheld.key", dir) >= (int)sizeof path)
+        return bf_err_set(err, BF_EINVAL, "data directory path too long: %s", data_dir);
+    if (!bf_fs_exists(path)) {
+        if (!create)
+            return bf_err_set(err, BF_ENOTFOUND, "%s does not exist", path);
+        if ((rc = bf_fs_mkdirs(dir, 0700, err)) < 0 || (rc = key_create(dir, path, err)) < 0)
+            return rc;
+    }
+    return key_read(path, key, err);
 }
