@@ -163,7 +163,7 @@ describe('officer workspace in chromium', { skip: why || false }, () => {
     await page.fill('#token', env.officer);
     await page.click('#signin-form button[type=submit]');
     await page.waitForSelector('#session:not([hidden])');
-    assert.match(await page.textContent('#who'), /officer for buyer BE-BCE_KBO-0200393331/);
+    assert.match(await page.textContent('#who'), /procurement officer for buyer BE-BCE_KBO-0200393331/);
     assert.equal(await page.evaluate(() => sessionStorage.getItem('belfry.token')) !== null, true, 'token kept for this tab only');
 
     // Missing title: an inline error before anything is sent for publication.

@@ -72,7 +72,7 @@ async function whoami() {
 async function showSession(me) {
   $('signin').hidden = true;
   $('session').hidden = false;
-  $('who').textContent = t('ws.signedIn', { role: me.role, buyer: me.buyer || '?' });
+  $('who').textContent = t('ws.signedIn', { role: tCode('ws.role', me.role), buyer: me.buyer || '?' });
   await listMine();
 }
 
@@ -153,8 +153,8 @@ function createBody(form) {
 // Checks the browser can do before asking the server.
 function localCreateIssues(b) {
   const is = [];
-  if (!b.title) is.push({ field: '/title', message: t('ws.f.title') + ': ' + t('common.unknown') });
-  if (!b.estimatedValue || !(b.estimatedValue.amount >= 0)) is.push({ field: '/estimatedValue', message: t('ws.f.value') + ': ' + t('common.unknown') });
+  if (!b.title) is.push({ field: '/title', message: t('ws.required', { field: t('ws.f.title') }) });
+  if (!b.estimatedValue || !(b.estimatedValue.amount >= 0)) is.push({ field: '/estimatedValue', message: t('ws.required', { field: t('ws.f.value') }) });
   return is;
 }
 
