@@ -58,11 +58,11 @@ build/rel/libbelfry.a: $(REL_LIB)
 build/fuzzlib/libbelfry.a: $(FUZZ_LIB)
 	rm -f $@ && ar rcs $@ $^
 
-build/asan/tests/%: tests/unit/%.c build/asan/libbelfry.a tests/unit/tap.h
+build/asan/tests/%: tests/unit/%.c build/asan/libbelfry.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ASAN) -Itests/unit -o $@ $< build/asan/libbelfry.a $(PKG_LIBS)
 
-build/rel/bench/%: bench/%.c build/rel/libbelfry.a
+build/rel/bench/%: bench/%.c build/rel/libbelfry.a $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_REL) -Itests/unit -o $@ $< build/rel/libbelfry.a $(PKG_LIBS)
 
@@ -73,7 +73,7 @@ build/fuzzlib/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
-build/fuzz/%: fuzz/%.c build/fuzzlib/libbelfry.a
+build/fuzz/%: fuzz/%.c build/fuzzlib/libbelfry.a $(wildcard fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(BASE) -Wno-unknown-warning-option -O1 -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzzlib/libbelfry.a $(PKG_LIBS)
 
