@@ -6,6 +6,12 @@
  * reach the auditor with salts that open the commitments, the record's
  * compiled release equals a full merge whether releases arrive in date
  * order (incremental) or not (re-merge), and batches report per item.
+ * Keyed salts: the context creates <data>/ocds/withheld.key (0600); the
+ * tender, award and contract releases of one procedure that withhold the
+ * same value carry one commitment, which the salt of the later disclosure
+ * opens in all of them (also after reopening the context), while another
+ * value commits differently; the key appears in no output. Personal data:
+ * contact points are withheld as personalData, visible to auditors only.
  */
 #include "common.h"
 #include "tap.h"
@@ -16,6 +22,8 @@
 #include "ledger/ledger.h"
 #include "store/store.h"
 #include "store/store_ocds.h"
+#include "enc.h"
+#include <sys/stat.h>
 
 static struct store *s;
 static struct ledger *l;
@@ -34,6 +42,21 @@ static json_t *rel(const char *ocid, const char *id, const char *date, const cha
     if (!v)
         diag("bad test json: %s: %s", je.text, text);
     return v;
+}
+
+/* The bytes of a small file (malloc'ed) or NULL. */
+static char *tu_key_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = bf_xmalloc(256);
+    *len = f ? fread(buf, 1, 256, f) : 0;
+    if (f)
+        fclose(f);
+    if (!*len) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
 }
 
 static uint64_t nreleases(void)
@@ -322,6 +345,184 @@ static void test_real_merge(void)
     ok(record_matches("ocds-03ad3f-273637"), "real releases: stored compiled release equals the full merge");
 }
 
+
+static const char *com_at(const json_t *rel, const char *ptr)
+{
+    return json_string_value(json_object_get(ocds_json_pointer_get(rel, ptr), "commitment"));
+}
+
+/* Every public and auditor release text of ocid, and its record row. */
+static char *all_text(const char *ocid)
+{
+    struct bf_buf b = BF_BUF_INIT;
+    struct bf_err err = { 0 };
+    struct store_ocds_record rec;
+    json_t *arr = NULL;
+    int aud;
+
+    for (aud = 0; aud < 2; aud++) {
+        if (ocds_get_releases(c, ocid, aud, &arr, &err) < 0 || ocds_jcs(arr, &b, &err) < 0 ||
+            bf_buf_putc(&b, '\n') < 0)
+            diag("releases of %s: %s", ocid, err.msg);
+        json_decref(arr);
+        arr = NULL;
+    }
+    memset(&rec, 0, sizeof rec);
+    if (store_ocds_record_get(s, ocid, &rec, &err) == 0) {
+        if ((rec.compiled && bf_buf_append(&b, rec.compiled, rec.compiled_len) < 0) ||
+            (rec.versioned && bf_buf_append(&b, rec.versioned, rec.versioned_len) < 0))
+            diag("record of %s too large", ocid);
+        store_ocds_record_clear(&rec);
+    }
+    return b.data ? bf_buf_take(&b, NULL) : bf_xstrdup("");
+}
+
+static void test_keyed(void)
+{
+    static const char *o = "ocds-b5l9q0-K";
+    static const char *const steps[][3] = { { "k-tender", "2025-01-10T00:00:00Z", "tender" },
+                                            { "k-award", "2025-03-10T00:00:00Z", "award" },
+                                            { "k-contract", "2025-04-10T00:00:00Z", "contract" } };
+    const char *val = "\"tender\":{\"id\":\"t\",\"value\":{\"amount\":7654321,\"currency\":\"EUR\"}},"
+                      "\"withheld\":[{\"path\":\"/tender/value\",\"reason\":\"defenceSecurity\","
+                      "\"disclosureDate\":\"2026-01-01\"}]";
+    struct bf_err err = { 0 };
+    json_t *pubs[4] = { NULL }, *aud = NULL, *disc = NULL, *r, *marker;
+    char path[300], com0[80] = "", hex[2 * OCDS_WITHHELD_KEY_LEN + 1], b64[64], *text = NULL, *key = NULL;
+    struct stat st;
+    size_t i, klen = 0;
+    int same = 1, opens = 0, rc;
+
+    snprintf(path, sizeof path, "%s/ocds/withheld.key", dir);
+    ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == OCDS_WITHHELD_KEY_LEN,
+       "ocds_ctx_new created the 32-byte key with mode 0600");
+    for (i = 0; i < 3; i++) {
+        if (i == 2) { /* the key survives a restart */
+            ocds_ctx_free(c);
+            c = NULL;
+            if (ocds_ctx_new(s, l, &c, &err) < 0)
+                diag("reopen: %s", err.msg);
+        }
+        r = rel(o, steps[i][0], steps[i][1], steps[i][2], val);
+        if (i > 0)
+            json_object_set_new(r, "awards", json_pack("[{s:s,s:s}]", "id", "a1", "status", "active"));
+        if (i > 1)
+            json_object_set_new(r, "contracts", json_pack("[{s:s,s:s}]", "id", "c1", "awardID", "a1"));
+        rc = ocds_publish(c, r, NULL, NULL, NULL, &err);
+        json_decref(r);
+        if (rc == 0)
+            rc = ocds_get_release(c, o, steps[i][0], 0, &pubs[i], NULL, &err);
+        if (rc) {
+            diag("%s: %s", steps[i][0], err.msg);
+            same = 0;
+            continue;
+        }
+        if (!com0[0])
+            snprintf(com0, sizeof com0, "%s", com_at(pubs[i], "/tender/value"));
+        same &= com_at(pubs[i], "/tender/value") && !strcmp(com_at(pubs[i], "/tender/value"), com0);
+    }
+    ok(same && com0[0], "tender, award and contract releases carry one commitment to the same value");
+
+    /* a fourth release with another value commits differently */
+    r = rel(o, "k-amend", "2025-05-10T00:00:00Z", "tenderAmendment",
+            "\"tender\":{\"id\":\"t\",\"value\":{\"amount\":7654322,\"currency\":\"EUR\"}},"
+            "\"withheld\":[{\"path\":\"/tender/value\",\"reason\":\"defenceSecurity\"}]");
+    rc = ocds_publish(c, r, NULL, NULL, NULL, &err);
+    json_decref(r);
+    if (rc == 0)
+        rc = ocds_get_release(c, o, "k-amend", 0, &pubs[3], NULL, &err);
+    ok(rc == 0 && com_at(pubs[3], "/tender/value") && strcmp(com_at(pubs[3], "/tender/value"), com0),
+       "a different value gives a different commitment %s", err.msg);
+
+    /* disclosure from the contract release's auditor view */
+    rc = ocds_get_release(c, o, "k-contract", 1, &aud, NULL, &err);
+    marker = ocds_json_pointer_get(aud, "/tender/value");
+    r = rel(o, "k-disclose", "2026-01-02T00:00:00Z", "contractUpdate",
+            "\"withheld\":[{\"path\":\"/tender/value\",\"reason\":\"defenceSecurity\",\"disclosed\":true}]");
+    if (rc == 0 && marker) {
+        json_object_set_new(r, "tender", json_pack("{s:s,s:O}", "id", "t", "value", json_object_get(marker, "value")));
+        json_object_set(json_array_get(json_object_get(r, "withheld"), 0), "salt", json_object_get(marker, "salt"));
+        json_object_set(json_array_get(json_object_get(r, "withheld"), 0), "commitment",
+                        json_object_get(marker, "commitment"));
+        rc = ocds_publish(c, r, NULL, NULL, NULL, &err);
+    }
+    json_decref(r);
+    if (rc == 0)
+        rc = ocds_get_release(c, o, "k-disclose", 0, &disc, NULL, &err);
+    ok(rc == 0 && json_integer_value(json_object_get(ocds_json_pointer_get(disc, "/tender/value"), "amount")) == 7654321,
+       "the disclosure release is public with the value %s", err.msg);
+    for (i = 0; i < 3 && disc; i++)
+        opens += pubs[i] && ocds_disclosure_check(pubs[i], disc, &err) == 0;
+    ok(opens == 3, "the disclosed value and salt open the commitments of all %d earlier releases (%s)", opens,
+       opens == 3 ? "ok" : err.msg);
+    ok(disc && pubs[3] && ocds_disclosure_check(pubs[3], disc, &err) == BF_ECRYPTO,
+       "but not the commitment to the other value: %s", err.msg);
+
+    /* the key appears nowhere */
+    key = tu_key_file(path, &klen);
+    text = all_text(o);
+    if (key && klen == OCDS_WITHHELD_KEY_LEN) {
+        bf_hex_encode(key, klen, hex);
+        bf_b64_encode(key, klen, b64);
+        ok(strlen(text) > 1000 && !strstr(text, hex) && !strstr(text, b64) && !memmem(text, strlen(text), key, klen),
+           "the key (raw, hex, base64) is in no public or auditor release nor in the record");
+    } else {
+        ok(0, "read the key file");
+    }
+    free(key);
+    free(text);
+    for (i = 0; i < 4; i++)
+        json_decref(pubs[i]);
+    json_decref(aud);
+    json_decref(disc);
+}
+
+static void test_personal(void)
+{
+    static const char *o = "ocds-b5l9q0-P";
+    struct bf_err err = { 0 };
+    json_t *r = rel(o, "p1", "2025-02-01T00:00:00Z", "tender",
+                    "\"buyer\":{\"id\":\"BE-1\",\"name\":\"Defence\"},"
+                    "\"parties\":[{\"id\":\"BE-1\",\"name\":\"Defence\",\"roles\":[\"buyer\"],"
+                    "\"contactPoint\":{\"name\":\"An Janssens\",\"email\":\"an.janssens@mil.be\","
+                    "\"telephone\":\"+32 2 111 22 33\",\"faxNumber\":\"+32 2 111 22 34\",\"url\":\"https://mil.be\"}}],"
+                    "\"tender\":{\"id\":\"t\",\"procuringEntity\":{\"id\":\"BE-1\",\"name\":\"Defence\","
+                    "\"contactPoint\":{\"email\":\"procurement@mil.be\"}}}");
+    json_t *pub = NULL, *aud = NULL, *m;
+    uint64_t idx = 0, idx2 = 0;
+    int dup = 0, rc;
+    char *body = NULL;
+    size_t blen = 0;
+
+    rc = ocds_publish(c, r, NULL, &idx, &dup, &err);
+    ok(rc == 0, "publish a release with contact points %s", err.msg);
+    store_ocds_release_body(s, o, "p1", &body, &blen, NULL, &err);
+    ok(body && !strstr(body, "@") && !strstr(body, "Janssens") && !strstr(body, "+32") &&
+           strstr(body, "\"reason\":\"personalData\""),
+       "the stored public release holds no name, e-mail or number, only personalData markers");
+    free(body);
+    rc = ocds_get_release(c, o, "p1", 0, &pub, NULL, &err);
+    m = ocds_json_pointer_get(pub, "/parties/0/contactPoint");
+    ok(rc == 0 && json_is_true(json_object_get(m, "withheld")) && !json_object_get(m, "disclosureDate") &&
+           json_is_object(ocds_json_pointer_get(pub, "/tender/procuringEntity/contactPoint")) &&
+           json_is_true(json_object_get(ocds_json_pointer_get(pub, "/tender/procuringEntity/contactPoint"), "withheld")),
+       "party and procuring-entity contact points are markers without a disclosure date");
+    ok(rc == 0 && json_array_size(json_object_get(pub, "withheld")) == 2 && ocds_release_check(pub, &err) == 0,
+       "the public release lists both and passes the release check %s", err.msg);
+    rc = ocds_get_release(c, o, "p1", 1, &aud, NULL, &err);
+    m = ocds_json_pointer_get(aud, "/parties/0/contactPoint");
+    ok(rc == 0 &&
+           !strcmp(json_string_value(json_object_get(json_object_get(m, "value"), "email")), "an.janssens@mil.be") &&
+           ocds_commitment_check(m, json_object_get(m, "value"), json_string_value(json_object_get(m, "salt")),
+                                 &err) == 0,
+       "the auditor reads the contact point, and it opens the commitment %s", err.msg);
+    rc = ocds_publish(c, r, NULL, &idx2, &dup, &err);
+    ok(rc == 0 && dup == 1 && idx2 == idx, "re-publishing is idempotent");
+    json_decref(pub);
+    json_decref(aud);
+    json_decref(r);
+}
+
 int main(void)
 {
     if (setup() < 0) {
@@ -334,6 +535,8 @@ int main(void)
     test_batch();
     test_deferred();
     test_real_merge();
+    test_keyed();
+    test_personal();
     teardown();
     return tap_done();
 }

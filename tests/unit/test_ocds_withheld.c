@@ -5,15 +5,22 @@
  * reveals value and salt checkable against the earlier commitment (and a
  * tampered disclosure fails), the public and disclosing releases pass the
  * release check, and every eForms BT-197 reason code in the eForms SDK's
- * deferred-publication examples maps to one of our reason codes.
+ * deferred-publication examples maps to one of our reason codes. Keyed
+ * salts: one (ocid, path, value) gives one commitment under one key, and
+ * any other ocid, path, value or key another; the key file is created
+ * once, private, and reloaded. Personal data: every contact point gets a
+ * personalData entry unless already withheld.
  *
  * "--withhold" reads one release per stdin line and prints, per line, the
  * public release (JCS) and the sidecar (JCS), for the node tests.
  */
 #include "common.h"
 #include "buf.h"
+#include "sha256.h"
 #include "ocds/ocds.h"
 #include "tap.h"
+#include "testutil.h"
+#include <sys/stat.h>
 
 static const char *full =
     "{\"ocid\":\"ocds-b3lfry-W-1\",\"id\":\"W-1-award\",\"date\":\"2025-06-01T10:00:00Z\",\"tag\":[\"award\"],"
@@ -190,6 +197,162 @@ static void test_eforms_reasons(void)
     }
 }
 
+
+static const char *marker_com(const json_t *pub, const char *path)
+{
+    return json_string_value(json_object_get(ocds_json_pointer_get(pub, path), "commitment"));
+}
+
+/* Commitment of /tender/value in rel (with the value set to amount) under key. */
+static char *keyed_com(const uint8_t *key, const char *ocid, double amount, const char *path)
+{
+    json_t *rel = json_loads(full, 0, NULL), *pub = NULL, *side = NULL;
+    struct bf_err err = {0};
+    char *out = NULL;
+
+    json_object_set_new(rel, "ocid", json_string(ocid));
+    json_object_set_new(json_object_get(json_object_get(rel, "tender"), "value"), "amount", json_real(amount));
+    if (strcmp(path, "/tender/value")) { /* move the value to tender/minValue, withheld there */
+        json_t *t = json_object_get(rel, "tender");
+        json_object_set(t, "minValue", json_object_get(t, "value"));
+        json_object_del(t, "value");
+        json_object_set_new(json_array_get(json_object_get(rel, "withheld"), 0), "path", json_string(path));
+    }
+    if (ocds_withhold_keyed(rel, key, &pub, &side, &err) == 0)
+        out = bf_xstrdup(marker_com(pub, path));
+    else
+        diag("withhold: %s", err.msg);
+    json_decref(rel), json_decref(pub), json_decref(side);
+    return out ? out : bf_xstrdup("error");
+}
+
+static void test_keyed(void)
+{
+    uint8_t key[OCDS_WITHHELD_KEY_LEN], key2[OCDS_WITHHELD_KEY_LEN], again[OCDS_WITHHELD_KEY_LEN];
+    char dir[256], path[300], *a, *b, *c, *d, *e, *f;
+    struct bf_err err = {0};
+    struct stat st;
+    json_t *rel = json_loads(full, 0, NULL), *pub = NULL, *side = NULL;
+    const char *salt;
+    FILE *fp;
+
+    if (tu_mkdtemp(dir, sizeof dir, "withheld-key") < 0) {
+        ok(0, "temp dir");
+        json_decref(rel);
+        return;
+    }
+    ok(ocds_withheld_key_load(dir, 0, key, &err) == BF_ENOTFOUND, "no key file and no create: not found");
+    memset(&err, 0, sizeof err);
+    ok(ocds_withheld_key_load(dir, 1, key, &err) == 0, "key created on first use %s", err.msg);
+    snprintf(path, sizeof path, "%s/ocds/withheld.key", dir);
+    ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == OCDS_WITHHELD_KEY_LEN,
+       "%s: 32 bytes, mode 0600", path);
+    ok(ocds_withheld_key_load(dir, 1, again, &err) == 0 && !memcmp(key, again, sizeof key),
+       "the key is loaded again, not replaced");
+    fp = fopen(path, "ab");
+    if (fp) {
+        fputc('x', fp);
+        fclose(fp);
+    }
+    ok(ocds_withheld_key_load(dir, 1, again, &err) == BF_ECORRUPT, "a key of the wrong size is refused: %s", err.msg);
+    tu_rm_rf(dir);
+    bf_random(key2, sizeof key2);
+
+    a = keyed_com(key, "ocds-b3lfry-K-1", 4321000.5, "/tender/value");
+    b = keyed_com(key, "ocds-b3lfry-K-1", 4321000.5, "/tender/value");
+    c = keyed_com(key, "ocds-b3lfry-K-1", 4321001, "/tender/value");
+    d = keyed_com(key, "ocds-b3lfry-K-2", 4321000.5, "/tender/value");
+    e = keyed_com(key, "ocds-b3lfry-K-1", 4321000.5, "/tender/minValue");
+    f = keyed_com(key2, "ocds-b3lfry-K-1", 4321000.5, "/tender/value");
+    ok(strncmp(a, "sha256:", 7) == 0 && !strcmp(a, b), "same key, ocid, path and value: same commitment");
+    ok(strcmp(a, c) && strcmp(a, d) && strcmp(a, e) && strcmp(a, f) && strcmp(c, d),
+       "another value, ocid, path or key: another commitment");
+    free(a), free(b), free(c), free(d), free(e), free(f);
+
+    memset(&err, 0, sizeof err);
+    ok(ocds_withhold_keyed(rel, key, &pub, &side, &err) == 0, "keyed withhold %s", err.msg);
+    salt = json_string_value(json_object_get(json_object_get(side, "salts"), "/tender/value"));
+    ok(salt && strlen(salt) == 64 &&
+           ocds_commitment_check(ocds_json_pointer_get(pub, "/tender/value"),
+                                 json_object_get(json_object_get(side, "values"), "/tender/value"), salt, &err) == 0,
+       "a keyed commitment opens with the sidecar's value and salt like a random one");
+    {
+        char hex[2 * OCDS_WITHHELD_KEY_LEN + 1];
+        char *pt = jcs(pub), *sd = jcs(side);
+        bf_hex_encode(key, sizeof key, hex);
+        ok(!strstr(pt, hex) && !strstr(sd, hex), "the key is in neither the public release nor the sidecar");
+        free(pt), free(sd);
+    }
+    json_object_del(rel, "ocid");
+    json_decref(pub), json_decref(side);
+    ok(ocds_withhold_keyed(rel, key, &pub, &side, &err) == BF_EINVAL && !pub, "keyed salts need an ocid: %s",
+       err.msg);
+    json_decref(rel);
+}
+
+static int count_reason(const json_t *rel, const char *reason)
+{
+    size_t i;
+    json_t *e;
+    int n = 0;
+    json_array_foreach(json_object_get(rel, "withheld"), i, e)
+        n += !strcmp(json_string_value(json_object_get(e, "reason")), reason);
+    return n;
+}
+
+static void test_personal(void)
+{
+    static const char *doc =
+        "{\"ocid\":\"ocds-b3lfry-P-1\",\"id\":\"P-1\",\"date\":\"2025-06-01T10:00:00Z\",\"tag\":[\"tender\"],"
+        "\"initiationType\":\"tender\",\"buyer\":{\"id\":\"BE-MOD\",\"name\":\"Defence\","
+        "\"contactPoint\":{\"name\":\"Jan Peeters\",\"email\":\"jan.peeters@mil.be\"}},"
+        "\"parties\":[{\"id\":\"BE-MOD\",\"name\":\"Defence\",\"roles\":[\"buyer\"],"
+        "\"contactPoint\":{\"name\":\"Jan Peeters\",\"email\":\"jan.peeters@mil.be\",\"telephone\":\"+32 2 000 00 00\","
+        "\"faxNumber\":\"+32 2 000 00 01\"},\"additionalContactPoints\":[{\"name\":\"Els Maes\"}]},"
+        "{\"id\":\"S-1\",\"name\":\"Supplier\",\"contactPoint\":{\"email\":\"x@supplier.eu\"}}],"
+        "\"tender\":{\"id\":\"t\",\"value\":{\"amount\":1,\"currency\":\"EUR\"}},"
+        "\"withheld\":[{\"path\":\"/parties/1\",\"reason\":\"commercialInterest\"},"
+        "{\"path\":\"/tender/value\",\"reason\":\"defenceSecurity\"}]}";
+    json_t *rel = json_loads(doc, 0, NULL), *out = NULL, *pub = NULL, *side = NULL, *bare;
+    struct bf_err err = {0};
+    char *text;
+
+    ok(ocds_withheld_reason_valid("personalData"), "personalData is a reason code");
+    ok(ocds_withhold_personal(rel, &out, &err) == 0 && out != rel, "contact points found %s", err.msg);
+    ok(count_reason(out, "personalData") == 3 && count_reason(out, "commercialInterest") == 1 &&
+           count_reason(out, "defenceSecurity") == 1,
+       "buyer, party and additional contact points added; the withheld supplier covers its own");
+    ok(!json_object_get(json_array_get(json_object_get(out, "withheld"), 2), "disclosureDate"),
+       "personal data has no disclosure date");
+    ok(json_array_size(json_object_get(rel, "withheld")) == 2, "the input release is not modified");
+    ok(ocds_withhold(out, &pub, &side, &err) == 0, "the result withholds %s", err.msg);
+    text = jcs(pub);
+    ok(!strstr(text, "@") && !strstr(text, "Peeters") && !strstr(text, "Maes") && !strstr(text, "+32"),
+       "no name, e-mail or phone left in the public release");
+    free(text);
+    ok(!strcmp(json_string_value(json_object_get(ocds_json_pointer_get(pub, "/buyer/contactPoint"), "reason")),
+               "personalData"),
+       "the marker says personalData");
+    ok(ocds_release_check(pub, &err) == 0, "public release passes the release check: %s", err.msg);
+    json_decref(out), json_decref(pub), json_decref(side);
+
+    /* an entry inside a contact point gives way; a disclosed one is refused */
+    json_object_set_new(json_object_get(json_object_get(rel, "buyer"), "contactPoint"), "x",
+                        json_pack("{s:s}", "k", "v"));
+    json_array_append_new(json_object_get(rel, "withheld"),
+                          json_pack("{s:s,s:s}", "path", "/buyer/contactPoint/x", "reason", "publicInterest"));
+    ok(ocds_withhold_personal(rel, &out, &err) == 0 && count_reason(out, "publicInterest") == 0 &&
+           count_reason(out, "personalData") == 3,
+       "an entry inside a contact point is replaced by the contact point's");
+    json_decref(out);
+    json_object_set_new(json_array_get(json_object_get(rel, "withheld"), 0), "disclosed", json_true());
+    ok(ocds_withhold_personal(rel, &out, &err) == BF_EINVAL && !out, "disclosing a contact point is refused: %s",
+       err.msg);
+    bare = json_loads(full, 0, NULL);
+    ok(ocds_withhold_personal(bare, &out, &err) == 0 && out == bare, "a release without contact points is returned as is");
+    json_decref(out), json_decref(bare), json_decref(rel);
+}
+
 static int withhold_filter(void)
 {
     char *line = NULL;
@@ -217,5 +380,7 @@ int main(int argc, char **argv)
     test_round_trip();
     test_refusals();
     test_eforms_reasons();
+    test_keyed();
+    test_personal();
     return tap_done();
 }
