@@ -11,6 +11,12 @@
  * Open codelists (documentType, partyRole, ...) are not restricted. A
  * withheld marker ({"withheld": true, "commitment": ...}) stands in for
  * any value. Recursion is bounded by OCDS_JSON_MAX_DEPTH.
+ *
+ * Empty strings: the schema's minLength 1 holds for ocid, id, tender/id,
+ * contracts' awardID, the local ids of the id arrays, and the "name" of an
+ * OrganizationReference (buyer, procuringEntity, tenderers, suppliers,
+ * payer, payee, bid tenderers). A party's own "name" (Organization) has no
+ * minLength in OCDS 1.1.5 and may be empty.
  */
 #include "common.h"
 #include "buf.h"
@@ -334,6 +340,49 @@ static int check_array_member(const json_t *obj, struct ocds_chk *c, const char 
     return 0;
 }
 
+/* An OrganizationReference's name, when a string, is not empty (the
+ * schema's minLength 1; null or absent is allowed). */
+static int check_org_ref(const json_t *ref, struct ocds_chk *c)
+{
+    json_t *name = json_object_get(ref, "name");
+    if (is_marker(ref) || !json_is_string(name) || json_string_length(name) > 0)
+        return 0;
+    return ocds_chk_fail(c, "name", "must not be empty (OrganizationReference name, minLength 1)");
+}
+
+/* obj[name], an OrganizationReference object, if present. */
+static int check_org_ref_member(const json_t *obj, struct ocds_chk *c, const char *name)
+{
+    json_t *ref = json_object_get(obj, name);
+    size_t mark;
+    int rc;
+
+    if (!json_is_object(ref))
+        return 0;
+    mark = ocds_chk_push(c, name);
+    rc = check_org_ref(ref, c);
+    ocds_chk_pop(c, mark);
+    return rc;
+}
+
+/* A member that, when a non-empty string, is not allowed to be empty. */
+static int check_nonempty(const json_t *obj, struct ocds_chk *c, const char *name)
+{
+    json_t *v = json_object_get(obj, name);
+    if (json_is_string(v) && json_string_length(v) == 0)
+        return ocds_chk_fail(c, name, "must not be empty (minLength 1)");
+    return 0;
+}
+
+static int each_object(const json_t *obj, struct ocds_chk *c, const char *name,
+                       int (*fn)(const json_t *, struct ocds_chk *));
+
+/* Each OrganizationReference of the array obj[name]. */
+static int check_org_refs(const json_t *obj, struct ocds_chk *c, const char *name)
+{
+    return each_object(obj, c, name, check_org_ref);
+}
+
 /* Runs fn on each object of the array obj[name]. */
 static int each_object(const json_t *obj, struct ocds_chk *c, const char *name,
                        int (*fn)(const json_t *, struct ocds_chk *))
@@ -402,7 +451,9 @@ static int check_tender(const json_t *t, struct ocds_chk *c)
         (rc = ocds_chk_code(c, t, "mainProcurementCategory", "procurementCategory", categories)) < 0 ||
         (rc = check_object_member(t, c, "value")) < 0 || (rc = check_object_array(t, c, "items")) < 0 ||
         (rc = check_array_member(t, c, "tenderers")) < 0 || (rc = check_array_member(t, c, "lots")) < 0 ||
-        (rc = check_milestones_in(t, c)) < 0 || (rc = each_object(t, c, "lots", check_lot)) < 0)
+        (rc = check_milestones_in(t, c)) < 0 || (rc = each_object(t, c, "lots", check_lot)) < 0 ||
+        (rc = check_nonempty(t, c, "id")) < 0 || (rc = check_org_ref_member(t, c, "procuringEntity")) < 0 ||
+        (rc = check_org_refs(t, c, "tenderers")) < 0)
         return rc;
     if (n && !json_is_null(n) && !is_marker(n) &&
         (!json_is_integer(n) || json_integer_value(n) < 0))
@@ -415,9 +466,15 @@ static int check_award(const json_t *a, struct ocds_chk *c)
     int rc;
     if ((rc = ocds_chk_code(c, a, "status", "awardStatus", award_status)) < 0 ||
         (rc = check_object_member(a, c, "value")) < 0 || (rc = check_object_array(a, c, "suppliers")) < 0 ||
-        (rc = check_object_array(a, c, "items")) < 0)
+        (rc = check_object_array(a, c, "items")) < 0 || (rc = check_org_refs(a, c, "suppliers")) < 0)
         return rc;
     return 0;
+}
+
+static int check_transaction(const json_t *t, struct ocds_chk *c)
+{
+    int rc = check_org_ref_member(t, c, "payer");
+    return rc < 0 ? rc : check_org_ref_member(t, c, "payee");
 }
 
 static int check_contract(const json_t *k, struct ocds_chk *c)
@@ -429,6 +486,8 @@ static int check_contract(const json_t *k, struct ocds_chk *c)
         return ocds_chk_fail(c, "awardID", "is required (the award this contract implements)");
     if (!json_is_string(aid) && !json_is_integer(aid) && !is_marker(aid))
         return ocds_chk_fail(c, "awardID", "must be a string or an integer");
+    if ((rc = check_nonempty(k, c, "awardID")) < 0)
+        return rc;
     if ((rc = ocds_chk_code(c, k, "status", "contractStatus", contract_status)) < 0 ||
         (rc = check_object_member(k, c, "value")) < 0 || (rc = check_milestones_in(k, c)) < 0 ||
         (rc = check_object_array(k, c, "items")) < 0 ||
@@ -439,6 +498,8 @@ static int check_contract(const json_t *k, struct ocds_chk *c)
         rc = check_milestones_in(impl, c);
         if (rc == 0)
             rc = check_array_member(impl, c, "transactions");
+        if (rc == 0)
+            rc = each_object(impl, c, "transactions", check_transaction);
         ocds_chk_pop(c, mark);
     }
     return rc;
@@ -448,7 +509,8 @@ static int check_bid(const json_t *b, struct ocds_chk *c)
 {
     int rc;
     if ((rc = ocds_chk_code(c, b, "status", "bidStatus", bid_status)) < 0 ||
-        (rc = check_array_member(b, c, "tenderers")) < 0 || (rc = check_object_member(b, c, "value")) < 0)
+        (rc = check_array_member(b, c, "tenderers")) < 0 || (rc = check_object_member(b, c, "value")) < 0 ||
+        (rc = check_org_refs(b, c, "tenderers")) < 0)
         return rc;
     return 0;
 }
@@ -468,6 +530,8 @@ static int check_sections(const json_t *r, struct ocds_chk *c)
     for (p = arrays; *p; p++)
         if ((rc = check_object_array(r, c, *p)) < 0)
             return rc;
+    if ((rc = check_org_ref_member(r, c, "buyer")) < 0)
+        return rc;
     if ((sect = json_object_get(r, "planning")) && json_is_object(sect)) {
         mark = ocds_chk_push(c, "planning");
         rc = check_milestones_in(sect, c);
