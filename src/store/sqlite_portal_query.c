@@ -247,30 +247,36 @@ out:
     return rc;
 }
 
-/* Relevance: bm25 over the STORE_PORTAL_RANK_WINDOW most recently indexed
- * matches (all of them when there are fewer, or for pages beyond the
- * window), then the other filters on those rows only. */
+/* Relevance ranks in two tiers so that paging is exact and the usual page
+ * is cheap: tier 0 is the STORE_PORTAL_RANK_WINDOW most recently indexed
+ * matches, tier 1 all older ones; each tier by bm25 (title weighted
+ * highest). A first-tier page without other filters ranks inside FTS5 and
+ * joins only its own rows; anything else (other filters, or a page beyond
+ * the first tier) ranks both tiers. */
+#define BM25 "bm25(portal_fts, 10.0, 2.0, 4.0, 4.0, 0.0)"
+#define TIERS                                                                                                    \
+    "SELECT rid, score, 0 AS tier FROM (SELECT rowid AS rid, " BM25 " AS score FROM portal_fts"                 \
+    " WHERE portal_fts MATCH ?1 ORDER BY rowid DESC LIMIT %d)"                                                   \
+    " UNION ALL SELECT rid, score, 1 FROM (SELECT rowid AS rid, " BM25 " AS score FROM portal_fts"              \
+    " WHERE portal_fts MATCH ?1 ORDER BY rowid DESC LIMIT -1 OFFSET %d)"
+
 static int page_sql(const struct plan *q, struct bf_buf *sql, unsigned flags)
 {
     const struct store_portal_filter *f = q->f;
-    int deep = f->offset + f->limit > STORE_PORTAL_RANK_WINDOW;
+    int first_tier = f->offset + f->limit <= STORE_PORTAL_RANK_WINDOW;
 
     if (f->fts && f->sort == STORE_PORTAL_SORT_RELEVANCE) {
-        char window[48] = "";
-        if (!deep)
-            snprintf(window, sizeof window, " ORDER BY rowid DESC LIMIT %d", STORE_PORTAL_RANK_WINDOW);
-        if (!q->rest.len) /* rank inside FTS5, join only the page's rows */
+        if (!q->rest.len && first_tier)
             return bf_buf_printf(sql,
-                                 "SELECT " PROC_COLS " FROM (SELECT rid, score FROM (SELECT rowid AS rid,"
-                                 " bm25(portal_fts, 10.0, 2.0, 4.0, 4.0, 0.0) AS score FROM portal_fts"
-                                 " WHERE portal_fts MATCH ?%s) ORDER BY score, rid DESC LIMIT %d OFFSET %d) AS m"
+                                 "SELECT " PROC_COLS " FROM (SELECT rid, score FROM (SELECT rowid AS rid, " BM25
+                                 " AS score FROM portal_fts WHERE portal_fts MATCH ?1 ORDER BY rowid DESC LIMIT %d)"
+                                 " ORDER BY score, rid DESC LIMIT %d OFFSET %d) AS m"
                                  " JOIN portal_proc p ON p.id = m.rid ORDER BY m.score, p.id DESC",
-                                 window, f->limit, f->offset);
+                                 STORE_PORTAL_RANK_WINDOW, f->limit, f->offset);
         return bf_buf_printf(sql,
-                             "SELECT " PROC_COLS " FROM (SELECT rowid AS rid, bm25(portal_fts, 10.0, 2.0, 4.0, 4.0, 0.0)"
-                             " AS score FROM portal_fts WHERE portal_fts MATCH ?%s) AS m JOIN portal_proc p ON p.id = m.rid"
-                             " WHERE 1%s ORDER BY m.score, p.id DESC LIMIT %d OFFSET %d",
-                             window, q->rest.data, f->limit, f->offset);
+                             "SELECT " PROC_COLS " FROM (" TIERS ") AS m JOIN portal_proc p ON p.id = m.rid"
+                             " WHERE 1%s ORDER BY m.tier, m.score, p.id DESC LIMIT %d OFFSET %d",
+                             STORE_PORTAL_RANK_WINDOW, STORE_PORTAL_RANK_WINDOW, q->rest.data, f->limit, f->offset);
     }
     return bf_buf_printf(sql, "SELECT " PROC_COLS " FROM portal_proc p WHERE 1%s%s%s LIMIT %d OFFSET %d",
                          !q->match.len ? ""

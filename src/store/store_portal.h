@@ -124,9 +124,10 @@ struct store_portal_filter {
 
 #define STORE_PORTAL_MAX_OFFSET 10000
 #define STORE_PORTAL_COUNT_CAP 10000
-/* Relevance ranks the most recently indexed matches of this many (all of
- * them for pages beyond it): bm25 over tens of thousands of matches of a
- * common word would cost more than the whole rest of a search. */
+/* Relevance lists first the most recent matches of this many, by bm25,
+ * then the older ones, by bm25: bm25 over tens of thousands of matches of
+ * a common word would cost more than the whole rest of a search, and the
+ * first pages need only the first tier. */
 #define STORE_PORTAL_RANK_WINDOW 2000
 
 typedef int (*store_portal_row_cb)(void *arg, const struct store_portal_proc *row);
