@@ -151,3 +151,117 @@ test('withheld commitments made in C open in node; a wrong value or salt does no
     assert.deepEqual(value, w.path === '/tender/value' ? release.tender.value : release.awards[0].suppliers[0]);
   }
 });
+
+// ---- releases of the buyer lifecycle ----------------------------------------------------------
+// Three procedures walked with `belfry proc` (the service the HTTP API
+// uses): a restricted one, accelerated, with a clarification, bids, a
+// withheld winner disclosed after the award (relatedBid), contract and
+// early termination; one cancelled; one negotiated without publication.
+// Every public release validates against release schema + patch, and every
+// member it holds is defined there (or by the official bids and lots
+// extensions), so no lifecycle field goes undocumented.
+const BELFRY = process.env.BELFRY || 'build/asan/belfry';
+const noBelfry = !fs.existsSync(BELFRY) && `${BELFRY} not built`;
+
+function belfry(args, input, env = {}) {
+  const r = spawnSync(BELFRY, args, { input, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+  assert.equal(r.status, 0, `belfry ${args.join(' ')}: ${r.stdout} ${r.stderr}`);
+  return r.stdout;
+}
+
+function walkLifecycle(dir) {
+  belfry(['init', '--data', dir, '--origin', 'belfry.test/ext']);
+  const tok = belfry(['token', 'create', '--data', dir, '--role', 'officer', '--buyer', 'BE-MOD']).trim();
+  const proc = (...a) => JSON.parse(belfry(['proc', '--data', dir, ...a.slice(0, -1), '-'], JSON.stringify(a.at(-1)),
+    { BELFRY_TOKEN: tok }));
+  const C3 = [{ id: 'BE-0400378485', name: 'FN Herstal' }, { id: 'FR-552100554', name: 'Thales' },
+    { id: 'NL-27376655', name: 'Damen' }];
+  const o1 = proc('create', { title: 'Counter-drone systems', procedure: 'restricted', mainProcurementCategory: 'goods',
+    estimatedValue: { amount: 12000000, currency: 'EUR' }, capabilityArea: 'dronesUav', cpv: '35613000',
+    securityClassification: 'restricted', date: '2025-01-06',
+    withheld: [{ path: '/awards/0/suppliers', reason: 'defenceSecurity', disclosureDate: '2027-01-01' }] }).ocid;
+  proc('step', o1, 'tender', { date: '2025-02-03', requestsDeadline: '2025-02-20', accelerated: true,
+    urgencyJustification: 'operational need after a crisis', electronicNotice: true });
+  proc('step', o1, 'invitation', { date: '2025-02-24', tenderDeadline: '2025-03-10', candidates: C3 });
+  proc('step', o1, 'clarifications', { date: '2025-03-03', question: 'Detection range?', answer: '5 km' });
+  proc('step', o1, 'bids', { date: '2025-03-11', bids: [
+    { id: 'B1', tenderer: C3[0], value: { amount: 10000000, currency: 'EUR' }, date: '2025-03-09' },
+    { id: 'B2', tenderer: C3[1], value: { amount: 9500000, currency: 'EUR' }, date: '2025-03-09' }] });
+  proc('step', o1, 'award', { date: '2025-03-20', bidId: 'B2', rationale: 'best price-quality ratio' });
+  proc('step', o1, 'contract', { date: '2025-04-15', dateSigned: '2025-04-01',
+    period: { startDate: '2025-04-01', endDate: '2026-03-31' } });
+  proc('step', o1, 'disclosure', { date: '2025-04-16', paths: ['/awards/0/suppliers/0'] });
+  proc('step', o1, 'termination', { date: '2025-06-01', rationale: 'supplier default' });
+  const o2 = proc('create', { title: 'Field kitchens', procedure: 'negotiatedWithPublication',
+    mainProcurementCategory: 'goods', estimatedValue: { amount: 2400000, currency: 'EUR' }, capabilityArea: 'land',
+    date: '2025-01-06' }).ocid;
+  proc('step', o2, 'tender', { date: '2025-02-03', requestsDeadline: '2025-03-12' });
+  proc('step', o2, 'cancellation', { date: '2025-02-10', rationale: 'requirement withdrawn' });
+  proc('create', { title: 'Spare parts', procedure: 'negotiatedWithoutPublication', mainProcurementCategory: 'goods',
+    estimatedValue: { amount: 900000, currency: 'EUR' }, capabilityArea: 'combatAircraft', date: '2025-01-06',
+    article28Ground: 'art28-1e', article28Justification: 'exclusive rights of the manufacturer' });
+  const out = path.join(dir, 'releases.json');
+  belfry(['export', '--data', dir, '--format', 'release-package', '--out', out]);
+  return read(out).releases;
+}
+
+// Property names the schema defines at each level (resolving $ref), or null
+// where anything goes (no "properties").
+function definedMembers(schema, node, seen = new Set()) {
+  if (node && node.$ref) {
+    if (seen.has(node.$ref)) return node;
+    seen.add(node.$ref);
+    return definedMembers(schema, node.$ref.slice(2).split('/').reduce((o, k) => o[k], schema), seen);
+  }
+  return node;
+}
+
+// Paths of members of v that schema node s does not define.
+function undocumented(schema, s, v, at, acc) {
+  const node = definedMembers(schema, s);
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => undocumented(schema, node && node.items, x, `${at}/${i}`, acc));
+  } else if (v && typeof v === 'object') {
+    if (v.withheld === true && typeof v.commitment === 'string') return acc; // a WithheldMarker
+    if (!node || !node.properties) return acc;
+    for (const [k, x] of Object.entries(v)) {
+      if (!(k in node.properties)) acc.push(`${at}/${k}`);
+      else undocumented(schema, node.properties[k], x, `${at}/${k}`, acc);
+    }
+  }
+  return acc;
+}
+
+// The official bids and lots extensions (accepted and checked by Belfry, not in our patch).
+const officialExtensions = /^\/(bids(\/|$)|tender\/(lots|lotGroups)(\/|$)|tender\/items\/\d+\/relatedLot$|awards\/\d+\/relatedLots$)/;
+
+test('lifecycle releases validate against release schema + extension and use only documented fields', { skip: noSchema || noBelfry }, () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'walk-'));
+  const rels = walkLifecycle(dir);
+  assert.ok(rels.length >= 12, `${rels.length} releases`);
+  const { patched } = patchedValidator();
+  const schema = mergePatch(read(path.join(SCHEMA, 'release-schema.json')), read(path.join(EXT, 'release-schema.json')));
+  const seen = new Set();
+  for (const rel of rels) {
+    assert.ok(patched(rel), `${rel.id}: ${JSON.stringify(patched.errors)}`);
+    const extra = undocumented(schema, schema, rel, '', []).filter((p) => !officialExtensions.test(p));
+    assert.deepEqual(extra, [], `${rel.id}: members the schema and the patch do not define`);
+    const t = rel.tender || {};
+    if (t.participationRequestPeriod) seen.add('participationRequestPeriod');
+    if (t.defence && t.defence.rules) seen.add('rules');
+    if (t.defence && t.defence.accelerated === true && t.defence.urgencyJustification) seen.add('accelerated');
+    if (t.statusDetails) seen.add('statusDetails');
+    if (t.enquiries && t.enquiries.length) seen.add('enquiries');
+    if ((rel.awards || []).some((a) => a.relatedBid)) seen.add('relatedBid');
+    if ((rel.contracts || []).some((k) => k.terminationRationale)) seen.add('terminationRationale');
+  }
+  assert.deepEqual([...seen].sort(), ['accelerated', 'enquiries', 'participationRequestPeriod', 'relatedBid', 'rules',
+    'statusDetails', 'terminationRationale'], 'the walk emits every lifecycle field');
+  // the patch constrains them: a wrong type fails
+  const bad = structuredClone(rels.find((r) => r.tender && r.tender.enquiries));
+  bad.tender.enquiries[0].dateAnswered = 'yesterday';
+  assert.equal(patched(bad), false, 'an enquiry answered "yesterday" fails');
+  const bad2 = structuredClone(rels.find((r) => r.tender && r.tender.defence && r.tender.defence.accelerated));
+  bad2.tender.defence.accelerated = 'yes';
+  assert.equal(patched(bad2), false, 'accelerated must be a boolean');
+});
