@@ -7,7 +7,9 @@
  * through ocds_publish_batch into a fresh store and log. Appends its
  * figures to bench/results/ocds_stages.txt.
  *
- * usage: bench_ocds_stages [N]
+ * usage: bench_ocds_stages [N [merge]]
+ *   with "merge": only parse and the merge stages, nothing appended to the
+ *   results file (for iterating on the merge).
  */
 #include "common.h"
 #include "buf.h"
@@ -58,6 +60,7 @@ static void report(const char *stage, double secs, size_t n, size_t bytes)
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 20000, i;
+    int merge_only = argc > 2 && !strcmp(argv[2], "merge");
     struct gen g = { 0 };
     json_t **rel;
     struct bf_buf b = BF_BUF_INIT;
@@ -68,7 +71,7 @@ int main(int argc, char **argv)
 
     ocds_demo_generate(1, n, collect, &g);
     rel = bf_xcalloc(n, sizeof *rel);
-    out = fopen("bench/results/ocds_stages.txt", "a");
+    out = merge_only ? NULL : fopen("bench/results/ocds_stages.txt", "a");
     if (out)
         fprintf(out, "# bench_ocds_stages %zu generated releases, %.1f MB of JSON Lines\n", n, g.bytes / 1e6);
 
@@ -77,6 +80,8 @@ int main(int argc, char **argv)
         rel[i] = json_loads(g.line[i], 0, NULL);
     report("parse (jansson)", now() - t, n, g.bytes);
 
+    if (merge_only)
+        goto merge;
     t = now();
     for (i = 0; i < n; i++)
         bad += ocds_release_check(rel[i], NULL) < 0;
@@ -97,7 +102,8 @@ int main(int argc, char **argv)
     }
     report("entry line (JCS + SHA-256 again)", now() - t, n, g.bytes);
 
-    {
+merge:
+    if (!merge_only) {
         json_t *compiled = NULL;
         const char *ocid = "";
         t = now();
@@ -137,8 +143,27 @@ int main(int argc, char **argv)
         }
         report("compiled + versioned, once per record", now() - t, n, g.bytes);
     }
-
     {
+        /* what the publish hook does for a record: both merges, both JCS texts */
+        size_t start = 0;
+        json_t *v = NULL;
+        t = now();
+        for (i = 1; i <= n; i++) {
+            if (i == n || strcmp(json_string_value(json_object_get(rel[i], "ocid")),
+                                 json_string_value(json_object_get(rel[start], "ocid")))) {
+                bf_buf_reset(&b);
+                ocds_merge_compiled(&rel[start], i - start, &v, NULL);
+                ocds_jcs(v, &b, NULL);
+                json_decref(v);
+                ocds_merge_versioned(&rel[start], i - start, &v, NULL);
+                ocds_jcs(v, &b, NULL);
+                json_decref(v);
+                start = i;
+            }
+        }
+        report("  the same + JCS of both (the hook)", now() - t, n, g.bytes);
+    }
+    if (!merge_only) {
         struct store *s = NULL;
         struct ledger *l = NULL;
         struct ocds_ctx *c = NULL;

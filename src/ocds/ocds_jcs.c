@@ -82,14 +82,27 @@ static int jcs_escape(struct bf_buf *b, unsigned char c)
 
 /* JCS string literal: the six short escapes, \u00xx for other controls,
  * every other byte (DEL, non-ASCII UTF-8) as is. */
+/* 1 if any byte of w is a control (< 0x20), '"' or '\\' (SWAR: a byte
+ * b has (b - k) & ~b & 0x80 set iff b < k, for the zero test b ^ c < 1). */
+static inline int jcs_word_esc(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high ? 1 : 0;
+}
+
 static int jcs_string(struct bf_buf *b, const char *s, size_t n)
 {
     size_t i = 0, start;
+    uint64_t w;
 
     if (jcs_putc(b, '"') < 0)
         return BF_ELIMIT;
     while (i < n) {
         start = i;
+        /* most strings need no escape: skip 8 clean bytes at a time */
+        while (i + 8 <= n && (memcpy(&w, s + i, 8), !jcs_word_esc(w)))
+            i += 8;
         while (i < n && !jcs_esc[(unsigned char)s[i]])
             i++;
         if (jcs_append(b, s + start, i - start) < 0)
@@ -139,7 +152,18 @@ static int jcs_cmp_cp(uint32_t a, uint32_t b)
 int ocds_jcs_key_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
     const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
-    size_t i = 0, j = 0;
+    size_t i = 0, j = 0, k, n = an < bn ? an : bn;
+
+    /* Up to the first differing byte both strings hold the same code
+     * points; if that byte is ASCII in both, it starts a code point in
+     * both and the byte order is the UTF-16 order. Otherwise (or if one
+     * is a prefix of the other) compare code points from the start. */
+    for (k = 0; k < n && x[k] == y[k]; k++)
+        ;
+    if (k == n)
+        return an < bn ? -1 : an > bn;
+    if (x[k] < 0x80 && y[k] < 0x80)
+        return x[k] < y[k] ? -1 : 1;
 
     while (i < an && j < bn) {
         uint32_t ca, cb;
@@ -280,8 +304,17 @@ static int jcs_object(const json_t *v, struct bf_buf *out, int depth, struct bf_
     }
     for (i = 1; i < n && jcs_member_cmp(&m[i - 1], &m[i]) < 0; i++)
         ;
-    if (i < n) /* not already in order */
+    if (i < n && n <= 16) { /* small and not in order: insertion sort beats qsort's setup */
+        for (; i < n; i++) {
+            struct jcs_member x = m[i];
+            size_t j = i;
+            for (; j > 0 && jcs_member_cmp(&m[j - 1], &x) > 0; j--)
+                m[j] = m[j - 1];
+            m[j] = x;
+        }
+    } else if (i < n) {
         qsort(m, n, sizeof *m, jcs_member_cmp);
+    }
     if (jcs_putc(out, '{') < 0)
         goto limit;
     for (i = 0; i < n; i++) {

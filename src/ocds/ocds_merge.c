@@ -58,14 +58,27 @@ struct mtab {
 };
 
 #define MHASH_BASIS 1469598103934665603ull
+#define MHASH_MUL 0x9E3779B97F4A7C15ull
 
-/* FNV-1a continued over k[0..n): the hash of a path extends its prefix's. */
+/* Hash of a path continued over one more component k[0..n): the hash of
+ * a path extends its prefix's. Callers always pass whole components, so
+ * mixing 8 bytes at a time (instead of FNV-1a's one) keeps that property;
+ * the final fold puts high bits into the low ones the table indexes by. */
 static uint64_t mhash_cont(uint64_t h, const char *k, size_t n)
 {
-    size_t i;
-    for (i = 0; i < n; i++)
-        h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
-    return h;
+    uint64_t w;
+
+    while (n >= 8) {
+        memcpy(&w, k, 8);
+        h = (h ^ w) * MHASH_MUL;
+        h ^= h >> 29;
+        k += 8, n -= 8;
+    }
+    w = 0;
+    if (n)
+        memcpy(&w, k, n); /* n < 8: the top byte is free for the length */
+    h = (h ^ w ^ ((uint64_t)n << 56)) * MHASH_MUL;
+    return h ^ (h >> 32);
 }
 
 static struct mtab_ent *mtab_find_h(const struct mtab *t, const char *k, size_t n, uint64_t h)
@@ -190,8 +203,19 @@ struct mpath_mark {
 static int mpush(struct merge *m, char tag, const char *s, size_t n)
 {
     size_t old = m->path.len;
-    if (path_push(&m->path, tag, s, n) < 0)
+    struct bf_buf *p = &m->path;
+
+    if (p->data && old + COMP_HDR + n < p->cap &&
+        old + COMP_HDR + n <= (p->max ? p->max : BF_BUF_DEFAULT_MAX)) {
+        unsigned char *d = (unsigned char *)p->data + old; /* room: no bf_buf calls (the hot path) */
+        d[0] = (unsigned char)tag, d[1] = (unsigned char)(n >> 24), d[2] = (unsigned char)(n >> 16);
+        d[3] = (unsigned char)(n >> 8), d[4] = (unsigned char)n;
+        memcpy(d + COMP_HDR, s, n);
+        p->len = old + COMP_HDR + n;
+        p->data[p->len] = '\0';
+    } else if (path_push(p, tag, s, n) < 0) {
         return BF_ELIMIT;
+    }
     m->h = mhash_cont(m->h, m->path.data + old, m->path.len - old);
     return 0;
 }
@@ -224,8 +248,9 @@ static int is_marker(const json_t *v)
 static json_t *version_of(struct merge *m, const json_t *value)
 {
     json_t *ver = json_object();
-    json_object_set_nocheck(ver, "releaseID", m->ver_id);
+    /* members in JCS order, so canonicalizing the result needs no sort */
     json_object_set_nocheck(ver, "releaseDate", m->ver_date);
+    json_object_set_nocheck(ver, "releaseID", m->ver_id);
     json_object_set_nocheck(ver, "releaseTag", m->ver_tag);
     json_object_set_new_nocheck(ver, "value", json_deep_copy(value));
     return ver;
@@ -419,6 +444,7 @@ struct ucache {
     const char *key;
     size_t klen, n;
     size_t end[UCACHE_MAX];
+    uint64_t h[UCACHE_MAX]; /* hash of the path up to end[] */
     json_t *node[UCACHE_MAX];
 };
 
@@ -445,12 +471,13 @@ static void unflatten_entry(struct merge *m, struct mtab *nodes, struct ucache *
         struct mtab_ent *ne;
         json_t *node, *existing;
 
-        hh = mhash_cont(hh, e->key + off, end - off);
         if (ci < uc->n && uc->end[ci] == end && end <= same && end < e->klen) {
+            hh = uc->h[ci];
             cur = uc->node[ci++];
             off = end;
             continue;
         }
+        hh = mhash_cont(hh, e->key + off, end - off);
         uc->n = ci; /* the cache now describes this entry's prefix */
         if ((ne = mtab_find_h(nodes, e->key, end, hh)) != NULL) {
             node = ne->val;
@@ -485,7 +512,7 @@ static void unflatten_entry(struct merge *m, struct mtab *nodes, struct ucache *
             mtab_put_h(nodes, e->key, end, hh)->val = node; /* borrowed */
         }
         if (end < e->klen && ci < UCACHE_MAX) {
-            uc->end[ci] = end, uc->node[ci] = node;
+            uc->end[ci] = end, uc->node[ci] = node, uc->h[ci] = hh;
             uc->n = ++ci;
         }
         cur = node;
@@ -497,16 +524,17 @@ static void unflatten_entry(struct merge *m, struct mtab *nodes, struct ucache *
 static json_t *unflatten(struct merge *m)
 {
     struct mtab nodes = {0};
-    struct ucache *uc = bf_xcalloc(1, sizeof *uc);
+    struct ucache ucs, *uc = &ucs; /* on the stack: a large calloc per merge makes malloc consolidate */
 
-    nodes.arena = &m->arena;
     json_t *root = json_object();
     size_t i;
+
+    uc->key = NULL, uc->klen = uc->n = 0; /* the node arrays need no clearing */
+    nodes.arena = &m->arena;
 
     for (i = 0; i < m->data.n; i++)
         if (!m->data.v[i].deleted)
             unflatten_entry(m, &nodes, uc, root, &m->data.v[i]);
-    free(uc);
     mtab_free(&nodes, 0);
     return root;
 }
