@@ -106,9 +106,15 @@ search = ["/api/v1/search?" + one() for _ in range(300)]
 cold = set()
 while len(cold) < 20000:
     cold.add("/api/v1/search?" + one() + "&page=%d" % rnd.randint(1, 40))
+serial = set()
+while len(serial) < 600: # never asked before the serial run, so never cached
+    p = "/api/v1/search?" + one() + "&page=%d" % rnd.randint(1, 40)
+    if p not in cold:
+        serial.add(p)
 cold = list(cold)
 rnd.shuffle(cold)
-for name, paths in (("records", recs), ("releases", rels), ("search", search), ("search-cold", cold)):
+for name, paths in (("records", recs), ("releases", rels), ("search", search), ("search-cold", cold),
+                    ("search-serial", sorted(serial))):
     with open(f"{work}/{name}.paths", "w") as f:
         f.write("\n".join(paths) + "\n")
 PY
@@ -170,7 +176,7 @@ run() { # name, connections
     run search-cold 2
     # One client, one request at a time: the service time of a cold search
     # with no queueing behind other requests (wrk's own CPU is not in it).
-    python3 - "$BASE" "$WORK/search-cold.paths" <<'PY'
+    python3 - "$BASE" "$WORK/search-serial.paths" <<'PY'
 import sys, time, urllib.request
 base, paths = sys.argv[1], open(sys.argv[2]).read().split()
 lat = []
