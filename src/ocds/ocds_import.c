@@ -44,19 +44,31 @@ struct link {
     json_t *tags;
 };
 
-/* A batch being filled, or published by the worker. */
+/* A batch being filled, or published by a worker. */
+enum slot_state { SLOT_FREE, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE };
 struct slot {
     struct pending *p;
     struct ocds_pub_item *items;
     size_t n;
     char **files;        /* names of files with items in this batch */
     size_t nfiles;
-    int submitted;       /* handed to the worker, results not yet counted */
+    int submitted;       /* handed to a worker, results not yet counted */
+    enum slot_state state; /* guarded by mu */
 };
 
-/* While the worker publishes one batch (check, canonical form, ledger
- * append), the caller's thread scans and parses the next: two slots, one
- * job at a time, so batches reach the log in order. */
+/* Two workers publish batches (check, canonical form, ledger append)
+ * while the caller's thread scans and parses the next: NSLOT slots, one
+ * being filled and up to NWORKER in flight. ocds_publish_batch prepares a
+ * whole batch before its ledger append and then waits for the group
+ * commit, so with one worker the sequencer idled while the next batch was
+ * prepared; with two, one batch is prepared while the other commits.
+ * Workers take batches in the order they were filled, and results are
+ * counted and reported in that order. Two consecutive batches can reach
+ * the log in either order (the second one's preparation may finish
+ * first); a record does not depend on log order (its merge sorts by
+ * date), and a release repeated across the two is caught at insert. */
+#define NWORKER 2
+#define NSLOT (NWORKER + 1)
 struct ocds_importer {
     struct ocds_ctx *c;
     struct link *links;
@@ -65,13 +77,15 @@ struct ocds_importer {
     size_t ncompiled;
     struct ocds_import_opts o;
     struct ocds_import_stats st;
-    struct slot slot[2];
+    struct slot slot[NSLOT];
     int cur;             /* the slot being filled */
-    pthread_t th;
+    int order[NSLOT];    /* submitted slots, oldest first (ring) */
+    int head, count;     /* guarded by mu */
+    pthread_t th[NWORKER];
+    int nth;             /* workers started */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    struct slot *job;    /* guarded by mu */
-    int busy, quit;      /* guarded by mu */
+    int quit;            /* guarded by mu */
     int fatal;
     struct bf_err ferr;
     struct timespec t0, last;
@@ -111,16 +125,18 @@ int ocds_importer_new(struct ocds_ctx *c, const struct ocds_import_opts *o, stru
         im->o.max_file = DEFAULT_MAX_FILE;
     if (!im->o.actor)
         im->o.actor = "operator";
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < NSLOT; k++) {
         im->slot[k].p = bf_xcalloc(im->o.batch, sizeof *im->slot[k].p);
         im->slot[k].items = bf_xcalloc(im->o.batch, sizeof *im->slot[k].items);
     }
     pthread_mutex_init(&im->mu, NULL);
     pthread_cond_init(&im->cv, NULL);
-    if (pthread_create(&im->th, NULL, worker, im) != 0) {
-        ocds_importer_free_slots(im);
-        free(im);
-        return bf_err_set(err, BF_EIO, "cannot start the import worker thread");
+    for (int k = 0; k < NWORKER; k++) {
+        if (pthread_create(&im->th[k], NULL, worker, im) != 0) {
+            ocds_importer_free(im);
+            return bf_err_set(err, BF_EIO, "cannot start the import worker threads");
+        }
+        im->nth++;
     }
     clock_gettime(CLOCK_MONOTONIC, &im->t0);
     im->last = im->t0;
@@ -187,6 +203,19 @@ static void clear_slot(struct slot *sl)
     sl->submitted = 0;
 }
 
+/* The oldest queued slot, or NULL (caller holds mu). */
+static struct slot *next_queued(struct ocds_importer *im)
+{
+    int i;
+    for (i = 0; i < im->count; i++) {
+        struct slot *sl = &im->slot[im->order[(im->head + i) % NSLOT]];
+        if (sl->state == SLOT_QUEUED)
+            return sl;
+    }
+    return NULL;
+}
+
+/* Publishes queued batches, oldest first; on quit, drains the queue. */
 static void *worker(void *arg)
 {
     struct ocds_importer *im = arg;
@@ -194,28 +223,19 @@ static void *worker(void *arg)
 
     pthread_mutex_lock(&im->mu);
     for (;;) {
-        while (!im->job && !im->quit)
+        while (!(sl = next_queued(im)) && !im->quit)
             pthread_cond_wait(&im->cv, &im->mu);
-        if (!im->job)
+        if (!sl)
             break;
-        sl = im->job;
+        sl->state = SLOT_RUNNING;
         pthread_mutex_unlock(&im->mu);
         ocds_publish_batch(im->c, sl->items, sl->n, im->o.actor, NULL);
         pthread_mutex_lock(&im->mu);
-        im->job = NULL;
-        im->busy = 0;
+        sl->state = SLOT_DONE;
         pthread_cond_broadcast(&im->cv);
     }
     pthread_mutex_unlock(&im->mu);
     return NULL;
-}
-
-static void wait_idle(struct ocds_importer *im)
-{
-    pthread_mutex_lock(&im->mu);
-    while (im->busy)
-        pthread_cond_wait(&im->cv, &im->mu);
-    pthread_mutex_unlock(&im->mu);
 }
 
 /* Counts and reports the results of a published slot. */
@@ -250,16 +270,56 @@ static int account(struct ocds_importer *im, struct slot *sl, struct bf_err *err
     return rc;
 }
 
-/* Hands the slot being filled to the worker (after counting the previous
- * one); with wait, also waits for it and counts it. */
+/* Counts the oldest submitted slot: with block, waits until it is
+ * published; without, only if it already is (else returns 1). The slot is
+ * free afterwards even when a store or ledger failure is returned. */
+static int account_oldest(struct ocds_importer *im, int block, struct bf_err *err)
+{
+    struct slot *sl;
+    int rc;
+
+    pthread_mutex_lock(&im->mu);
+    sl = &im->slot[im->order[im->head]];
+    while (block && sl->state != SLOT_DONE)
+        pthread_cond_wait(&im->cv, &im->mu);
+    if (sl->state != SLOT_DONE) {
+        pthread_mutex_unlock(&im->mu);
+        return 1;
+    }
+    im->head = (im->head + 1) % NSLOT;
+    im->count--;
+    pthread_mutex_unlock(&im->mu);
+    rc = account(im, sl, err); /* out of the ring: no worker looks at it */
+    pthread_mutex_lock(&im->mu);
+    sl->state = SLOT_FREE;
+    pthread_mutex_unlock(&im->mu);
+    return rc;
+}
+
+/* A free slot's number, or -1. */
+static int find_free(struct ocds_importer *im)
+{
+    int k, found = -1;
+    pthread_mutex_lock(&im->mu);
+    for (k = 0; found < 0 && k < NSLOT; k++)
+        if (im->slot[k].state == SLOT_FREE)
+            found = k;
+    pthread_mutex_unlock(&im->mu);
+    return found;
+}
+
+/* Hands the slot being filled to a worker (after counting the batches
+ * already published) and takes a free slot to fill, waiting for the
+ * oldest batch if none is; with wait, also waits for and counts every
+ * batch in flight. */
 static int flush_mode(struct ocds_importer *im, int wait, struct bf_err *err)
 {
     struct slot *sl = &im->slot[im->cur];
     size_t i;
-    int rc;
+    int rc = 0, r;
 
-    wait_idle(im);
-    rc = account(im, &im->slot[im->cur ^ 1], err);
+    while (!rc && im->count && (r = account_oldest(im, 0, err)) != 1)
+        rc = r;
     if (!rc && sl->n) {
         for (i = 0; i < sl->n; i++) {
             memset(&sl->items[i], 0, sizeof sl->items[i]);
@@ -267,15 +327,22 @@ static int flush_mode(struct ocds_importer *im, int wait, struct bf_err *err)
         }
         sl->submitted = 1;
         pthread_mutex_lock(&im->mu);
-        im->job = sl;
-        im->busy = 1;
+        sl->state = SLOT_QUEUED;
+        im->order[(im->head + im->count) % NSLOT] = im->cur;
+        im->count++;
         pthread_cond_broadcast(&im->cv);
         pthread_mutex_unlock(&im->mu);
-        im->cur ^= 1;
+        im->cur = -1;
     }
-    if (!rc && wait) {
-        wait_idle(im);
-        rc = account(im, &im->slot[im->cur ^ 1], err);
+    while (im->cur < 0 && (im->cur = find_free(im)) < 0) {
+        r = account_oldest(im, 1, err); /* all in flight: wait for the oldest */
+        if (!rc)
+            rc = r;
+    }
+    while (wait && im->count) {
+        r = account_oldest(im, 1, err);
+        if (!rc)
+            rc = r;
     }
     return rc;
 }
@@ -668,7 +735,7 @@ int ocds_importer_finish(struct ocds_importer *im, struct ocds_import_stats *st,
 static void ocds_importer_free_slots(struct ocds_importer *im)
 {
     int k;
-    for (k = 0; k < 2; k++) {
+    for (k = 0; k < NSLOT; k++) {
         clear_slot(&im->slot[k]);
         free(im->slot[k].p);
         free(im->slot[k].items);
@@ -683,7 +750,8 @@ void ocds_importer_free(struct ocds_importer *im)
     im->quit = 1;
     pthread_cond_broadcast(&im->cv);
     pthread_mutex_unlock(&im->mu);
-    pthread_join(im->th, NULL); /* finishes a batch in flight first */
+    for (int k = 0; k < im->nth; k++)
+        pthread_join(im->th[k], NULL); /* they finish the batches in flight first */
     ocds_importer_free_slots(im);
     links_free(im);
     compiled_free(im);
