@@ -21,6 +21,8 @@
 #include "tap.h"
 #include "testutil.h"
 #include <sys/stat.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 static const char *full =
     "{\"ocid\":\"ocds-b3lfry-W-1\",\"id\":\"W-1-award\",\"date\":\"2025-06-01T10:00:00Z\",\"tag\":[\"award\"],"
@@ -276,6 +278,18 @@ static void test_keyed(void)
            ocds_commitment_check(ocds_json_pointer_get(pub, "/tender/value"),
                                  json_object_get(json_object_get(side, "values"), "/tender/value"), salt, &err) == 0,
        "a keyed commitment opens with the sidecar's value and salt like a random one");
+    {   /* the documented formula, recomputed with OpenSSL's one-shot HMAC() */
+        struct bf_buf in = BF_BUF_INIT;
+        uint8_t md[32];
+        unsigned int mdlen = 0;
+        char hex[65] = "";
+        if (bf_buf_append(&in, "ocds-b3lfry-W-1", 16) == 0 && bf_buf_append(&in, "/tender/value", 14) == 0 &&
+            ocds_jcs(json_object_get(json_object_get(side, "values"), "/tender/value"), &in, &err) == 0 &&
+            HMAC(EVP_sha256(), key, sizeof key, (const unsigned char *)in.data, in.len, md, &mdlen))
+            bf_hex_encode(md, sizeof md, hex);
+        ok(salt && !strcmp(salt, hex), "salt = HMAC-SHA256(key, ocid 0x00 path 0x00 JCS(value))");
+        bf_buf_free(&in);
+    }
     {
         char hex[2 * OCDS_WITHHELD_KEY_LEN + 1];
         char *pt = jcs(pub), *sd = jcs(side);
