@@ -260,13 +260,42 @@ out:
     " UNION ALL SELECT rid, score, 1 FROM (SELECT rowid AS rid, " BM25 " AS score FROM portal_fts"              \
     " WHERE portal_fts MATCH ?1 ORDER BY rowid DESC LIMIT -1 OFFSET %d)"
 
-static int page_sql(const struct plan *q, struct bf_buf *sql, unsigned flags)
+/* Rows of the first tier that pass the other filters (a join of at most
+ * STORE_PORTAL_RANK_WINDOW rows). */
+static int first_tier_count(struct store_conn *c, const struct plan *q, long *n, struct bf_err *err)
+{
+    struct bf_buf sql = BF_BUF_INIT;
+    sqlite3_stmt *st = NULL;
+    int rc = bf_buf_printf(&sql,
+                           "SELECT count(*) FROM (SELECT rowid AS rid FROM portal_fts WHERE portal_fts MATCH ?1"
+                           " ORDER BY rowid DESC LIMIT %d) AS m JOIN portal_proc p ON p.id = m.rid WHERE 1%s",
+                           STORE_PORTAL_RANK_WINDOW, q->rest.data);
+    if (rc < 0 || (rc = prepare(c, &sql, &st, err)) < 0)
+        goto out;
+    apply_binds(st, &q->b);
+    rc = sqlite3_step(st);
+    *n = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+    rc = rc == SQLITE_ROW ? 0 : step_error(c, rc, err);
+out:
+    sqlite3_finalize(st);
+    bf_buf_free(&sql);
+    return rc;
+}
+
+/* first_tier: the page lies within the filtered first tier. */
+static int page_sql(const struct plan *q, struct bf_buf *sql, unsigned flags, int first_tier)
 {
     const struct store_portal_filter *f = q->f;
-    int first_tier = f->offset + f->limit <= STORE_PORTAL_RANK_WINDOW;
 
     if (f->fts && f->sort == STORE_PORTAL_SORT_RELEVANCE) {
-        if (!q->rest.len && first_tier)
+        if (first_tier && q->rest.len) /* the first tier's rows that pass, by score */
+            return bf_buf_printf(sql,
+                                 "SELECT " PROC_COLS " FROM (SELECT rowid AS rid, " BM25 " AS score FROM portal_fts"
+                                 " WHERE portal_fts MATCH ?1 ORDER BY rowid DESC LIMIT %d) AS m"
+                                 " JOIN portal_proc p ON p.id = m.rid WHERE 1%s ORDER BY m.score, p.id DESC"
+                                 " LIMIT %d OFFSET %d",
+                                 STORE_PORTAL_RANK_WINDOW, q->rest.data, f->limit, f->offset);
+        if (first_tier)
             return bf_buf_printf(sql,
                                  "SELECT " PROC_COLS " FROM (SELECT rid, score FROM (SELECT rowid AS rid, " BM25
                                  " AS score FROM portal_fts WHERE portal_fts MATCH ?1 ORDER BY rowid DESC LIMIT %d)"
@@ -291,9 +320,17 @@ static int run_page(struct store_conn *c, const struct plan *q, unsigned flags, 
     struct bf_buf sql = BF_BUF_INIT;
     sqlite3_stmt *st = NULL;
     struct store_portal_proc row;
-    int rc;
+    int rc, first_tier = 0;
 
-    if ((rc = page_sql(q, &sql, flags)) < 0)
+    if (q->f->fts && q->f->sort == STORE_PORTAL_SORT_RELEVANCE) {
+        long n = 0;
+        first_tier = q->f->offset + q->f->limit <= STORE_PORTAL_RANK_WINDOW;
+        if (first_tier && q->rest.len && (rc = first_tier_count(c, q, &n, err)) < 0)
+            goto out;
+        if (q->rest.len)
+            first_tier = first_tier && n >= q->f->offset + q->f->limit;
+    }
+    if ((rc = page_sql(q, &sql, flags, first_tier)) < 0)
         goto out;
     if ((rc = prepare(c, &sql, &st, err)) < 0)
         goto out;
