@@ -25,8 +25,13 @@
  * any object's (so the versioned release keeps OCDS's shape) and, when
  * the value is disclosed, the marker members get a final null version.
  *
- * Invariants: inputs are never modified and the output shares nothing
- * with them (values are deep-copied); path components are length-prefixed
+ * Invariants: inputs are never modified. The output shares no container
+ * with them (objects and arrays are copied) but shares scalar leaves
+ * (strings, numbers) by reference count: copying every string and number
+ * was a fifth of the merge's time in the import, and jansson scalars only
+ * change through json_*_set, which no caller applies to a merge result
+ * (treat results as read-only, as the versioned release's shared version
+ * fields already required). Path components are length-prefixed
  * so no member name can forge another path; recursion stops at
  * OCDS_JSON_MAX_DEPTH with BF_ELIMIT.
  */
@@ -243,6 +248,15 @@ static int is_marker(const json_t *v)
     return json_is_object(v) && json_is_true(json_object_get(v, "withheld"));
 }
 
+/* A value for the output: scalars are shared (see the invariants above),
+ * containers copied. */
+static json_t *leaf_copy(const json_t *v)
+{
+    if (json_is_object(v) || json_is_array(v))
+        return json_deep_copy(v);
+    return json_incref((json_t *)v);
+}
+
 /* The release's id, date and tag are copied once per release and shared
  * by all of its versions (the output is a DAG of reference-counted nodes). */
 static json_t *version_of(struct merge *m, const json_t *value)
@@ -252,7 +266,7 @@ static json_t *version_of(struct merge *m, const json_t *value)
     json_object_set_nocheck(ver, "releaseDate", m->ver_date);
     json_object_set_nocheck(ver, "releaseID", m->ver_id);
     json_object_set_nocheck(ver, "releaseTag", m->ver_tag);
-    json_object_set_new_nocheck(ver, "value", json_deep_copy(value));
+    json_object_set_new_nocheck(ver, "value", leaf_copy(value));
     return ver;
 }
 
@@ -487,7 +501,7 @@ static void unflatten_entry(struct merge *m, struct mtab *nodes, struct ucache *
                 break;
             node = json_object();
             if (id)
-                json_object_set_new(node, "id", json_deep_copy(id->val));
+                json_object_set_new(node, "id", leaf_copy(id->val));
             json_array_append_new(cur, node);
             mtab_put_h(nodes, e->key, end, hh)->val = node; /* borrowed */
         } else {
@@ -500,7 +514,7 @@ static void unflatten_entry(struct merge *m, struct mtab *nodes, struct ucache *
                 if (e->versioned) /* built by us: hand it over */
                     json_object_setn_nocheck(cur, name, len, e->val);
                 else if (!json_is_null(e->val)) /* compiled null: field removed */
-                    json_object_setn_new_nocheck(cur, name, len, json_deep_copy(e->val));
+                    json_object_setn_new_nocheck(cur, name, len, leaf_copy(e->val));
                 break;
             }
             if (e->key[end] == COMP_KEY ? json_is_object(existing) : json_is_array(existing)) {
