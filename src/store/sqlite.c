@@ -101,7 +101,11 @@ static int conn_open(struct store *s, int writer, struct store_conn **out, struc
             rc = store_sqlite_exec(c, "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=10000;"
                                       "PRAGMA cache_size=-65536;", err);
     } else {
-        rc = store_sqlite_exec(c, "PRAGMA cache_size=-32768; PRAGMA query_only=1;", err);
+        /* Readers map the database: records are large blobs on overflow
+         * pages, and read() copies every page into SQLite's cache (a tenth
+         * of the CPU time of a record read on a 6 GB store). */
+        rc = store_sqlite_exec(c, "PRAGMA cache_size=-32768; PRAGMA query_only=1; "
+                                  "PRAGMA mmap_size=2147418112;", err);
     }
     if (rc) {
         conn_close(c);
