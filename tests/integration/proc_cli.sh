@@ -35,7 +35,9 @@ BELFRY_TOKEN=$AUD "$B" proc --data "$T/d" list >"$T/o" 2>/dev/null
 BELFRY_TOKEN=$AUD "$B" proc --data "$T/d" create "$T/create.json" >/dev/null 2>"$T/e"
 [ $? = 1 ] && grep -q 'needs: officer' "$T/e"; ok $? "an auditor cannot create"
 env -u BELFRY_TOKEN "$B" proc --data "$T/d" list >/dev/null 2>"$T/e"; [ $? = 1 ] && grep -q BELFRY_TOKEN "$T/e"; ok $? "no token: exit 1"
-BELFRY_TOKEN=${OFF%?}A "$B" proc --data "$T/d" list >/dev/null 2>"$T/e"; [ $? = 1 ]; ok $? "a wrong token: exit 1"
+# Change the last character to one it is not, so the token is always wrong.
+case "$OFF" in *A) WRONG=${OFF%?}B ;; *) WRONG=${OFF%?}A ;; esac
+BELFRY_TOKEN=$WRONG "$B" proc --data "$T/d" list >/dev/null 2>"$T/e"; [ $? = 1 ]; ok $? "a wrong token: exit 1"
 "$B" proc --data "$T/d" step $O >/dev/null 2>&1; [ $? = 2 ]; ok $? "missing arguments: usage, exit 2"
 BELFRY_TOKEN=$OFF "$B" proc --data "$T/d" step $O nonsense - </dev/null >/dev/null 2>&1; [ $? = 1 ]; ok $? "unknown step: exit 1"
 "$B" proc rules >"$T/o" 2>/dev/null; [ "$(jq -r '.[0].thresholds | map(select(.from=="2024-01-01"))[0].suppliesAndServices' "$T/o")" = 443000 ]
