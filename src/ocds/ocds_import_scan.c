@@ -26,6 +26,7 @@
 #include "ocds_import.h"
 #include "buf.h"
 #include "enc.h"
+#include "ocds_json.h"
 
 #define DEFAULT_MAX_ITEM ((size_t)64 << 20)
 #define SCAN_MAX_DEPTH (OCDS_IMPORT_MAX_DEPTH + 4) /* package -> records -> record -> releases */
@@ -399,9 +400,10 @@ static void parse_item(struct scan *sc, size_t s, size_t e, const char *ptr, int
             note(sc, s + first, ptr,
                  "not valid UTF-8 (the first bad byte at %zu): bytes that are not UTF-8 are read as ISO-8859-1",
                  s + first);
-        v = json_loadb(fixed, flen, JSON_REJECT_DUPLICATES, &je);
+        if (!(v = ocds_json_parse_fast(fixed, flen))) /* jansson decides what the fast path does not take */
+            v = json_loadb(fixed, flen, JSON_REJECT_DUPLICATES, &je);
         free(fixed);
-    } else {
+    } else if (!(v = ocds_json_parse_fast(sc->d + s, e - s))) {
         v = json_loadb(sc->d + s, e - s, JSON_REJECT_DUPLICATES, &je);
     }
     /* a broken package: keep its good releases, reject the bad ones */

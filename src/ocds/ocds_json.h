@@ -53,4 +53,9 @@ int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const
 int ocds_check_defence(const json_t *release, struct ocds_chk *c);
 int ocds_check_withheld(const json_t *release, struct ocds_chk *c);
 
+/* json_loadb(data, len, JSON_REJECT_DUPLICATES, ...) without jansson's
+ * per-character lexer, for the importer: the same value, or NULL when the
+ * caller must ask jansson (bad or unusual input; see ocds_json_parse.c). */
+json_t *ocds_json_parse_fast(const char *data, size_t len);
+
 #endif

@@ -1,0 +1,70 @@
+/*
+ * fuzz_ocds_json_parse.c - differential libFuzzer target for the
+ * importer's fast JSON parser: whenever ocds_json_parse_fast returns a
+ * value, jansson (json_loadb with JSON_REJECT_DUPLICATES, what the
+ * scanner falls back to) must accept the same bytes and return the same
+ * value: same types (integer vs real), same numbers, same strings and the
+ * same member order. Aborts on any difference.
+ */
+#include "common.h"
+#include "ocds/ocds_json.h"
+
+static int same(const json_t *a, const json_t *b)
+{
+    const char *k;
+    json_t *va;
+    size_t i, kn;
+
+    if (json_typeof(a) != json_typeof(b))
+        return 0;
+    switch (json_typeof(a)) {
+    case JSON_OBJECT: {
+        void *ib = json_object_iter((json_t *)b);
+        if (json_object_size(a) != json_object_size(b))
+            return 0;
+        json_object_keylen_foreach((json_t *)a, k, kn, va) { /* same order, same keys */
+            if (!ib || json_object_iter_key_len(ib) != kn || memcmp(json_object_iter_key(ib), k, kn) ||
+                !same(va, json_object_iter_value(ib)))
+                return 0;
+            ib = json_object_iter_next((json_t *)b, ib);
+        }
+        return 1;
+    }
+    case JSON_ARRAY:
+        if (json_array_size(a) != json_array_size(b))
+            return 0;
+        for (i = 0; i < json_array_size(a); i++)
+            if (!same(json_array_get(a, i), json_array_get(b, i)))
+                return 0;
+        return 1;
+    case JSON_STRING:
+        return json_string_length(a) == json_string_length(b) &&
+               !memcmp(json_string_value(a), json_string_value(b), json_string_length(a));
+    case JSON_INTEGER:
+        return json_integer_value(a) == json_integer_value(b);
+    case JSON_REAL: {
+        double x = json_real_value(a), y = json_real_value(b);
+        return !memcmp(&x, &y, sizeof x); /* bit for bit: -0.0 too */
+    }
+    default:
+        return 1;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    json_t *fast = ocds_json_parse_fast((const char *)data, size), *ref;
+
+    if (!fast)
+        return 0;
+    ref = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+    if (!ref || !same(fast, ref)) {
+        fprintf(stderr, "fast parser disagrees with jansson (%s)\n", ref ? "different value" : "jansson rejects");
+        abort();
+    }
+    json_decref(fast);
+    json_decref(ref);
+    return 0;
+}
