@@ -16,8 +16,9 @@
  *    top-level object is parsed whole when it fits max_item, and larger
  *    objects (big packages) are walked member by member so that each
  *    element of "releases" / "records" is parsed on its own.
- *  - Items are parsed with jansson (duplicate keys rejected) and rejected
- *    when nested deeper than OCDS_IMPORT_MAX_DEPTH.
+ *  - Items are parsed by ocds_json_parse_fast, which gives the value
+ *    jansson would and leaves anything unusual to jansson (duplicate keys
+ *    rejected), and rejected when nested deeper than OCDS_IMPORT_MAX_DEPTH.
  * Invariant: every byte range handed to jansson was delimited by
  * skip_value, which tracks strings and brackets with a bounded stack, so
  * malformed input never makes the scanner read outside data[0..len).
