@@ -2,7 +2,7 @@
  * test_portal_plan.c - the search plans (one FTS5 query with facet terms,
  * ranked windows, index walks for broad searches, plain SQL without text)
  * against brute force: 2 600 generated procedures, 400 random searches mixing
- * text and every filter and sort (a common word matches more procedures than
+ * text and every filter (date ranges included) and sort (a common word matches more procedures than
  * the relevance window, so both tiers and the broad plans run); paging
  * through each search must give exactly the result set a
  * direct scan of the generated data gives, counts included, and value sorts
@@ -105,6 +105,7 @@ static int setup(const char *dir)
 /* One random search, as parameters and as a predicate. */
 struct query {
     int word, buyer, supplier, cap, proc, cpv2, cpv1, year, nc, sort;
+    char from[16], to[16]; /* YYYY-MM-DD or empty */
     double min, max;
     int has_min, has_max;
 };
@@ -128,6 +129,12 @@ static int matches(const struct gen *x, const struct query *q)
         return 0;
     if (q->has_max && (!x->has_amount || x->amount > q->max))
         return 0;
+    if (q->from[0] || q->to[0]) { /* the latest release date, as compiled() writes it */
+        char date[32];
+        snprintf(date, sizeof date, "%d-06-%02dT00:00:00Z", x->year, 1 + (int)(x - g) % 28);
+        if ((q->from[0] && strcmp(date, q->from) < 0) || (q->to[0] && strncmp(date, q->to, 10) > 0))
+            return 0;
+    }
     return 1;
 }
 
@@ -173,6 +180,10 @@ static void random_query(struct query *q, struct params *p)
     q->min = 1000.0 * rnd(3000);
     q->max = q->min + 1000.0 * rnd(4000);
     q->sort = (int)rnd(5);
+    if (rnd(4) == 0) /* a date range, sometimes open on one side (drives counts of common words) */
+        snprintf(q->from, sizeof q->from, "%d-06-%02d", 2019 + (int)rnd(6), 1 + (int)rnd(28));
+    if (rnd(4) == 0)
+        snprintf(q->to, sizeof q->to, "%d-06-%02d", 2019 + (int)rnd(6), 1 + (int)rnd(28));
     if (q->word >= 0)
         put(p, "q", words[q->word]);
     if (q->buyer >= 0)
@@ -195,6 +206,10 @@ static void random_query(struct query *q, struct params *p)
         snprintf(v, sizeof v, "%.0f", q->min), put(p, "min", v);
     if (q->has_max)
         snprintf(v, sizeof v, "%.0f", q->max), put(p, "max", v);
+    if (q->from[0])
+        put(p, "from", q->from);
+    if (q->to[0])
+        put(p, "to", q->to);
     put(p, "sort", sorts[q->sort]);
     put(p, "per_page", "100");
 }
