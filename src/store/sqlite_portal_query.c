@@ -27,7 +27,7 @@
 struct binds {
     int n;
     struct {
-        int kind; /* 0 text, 1 double */
+        int kind; /* 0 text, 1 double, 2 integer */
         const char *s;
         double d;
     } v[MAX_BINDS];
@@ -45,12 +45,20 @@ static void bind_d(struct binds *b, double d)
     b->v[b->n++].d = d;
 }
 
+static void bind_i(struct binds *b, int i)
+{
+    b->v[b->n].kind = 2;
+    b->v[b->n++].d = i;
+}
+
 static void apply_binds(sqlite3_stmt *st, const struct binds *b)
 {
     int i;
     for (i = 0; i < b->n; i++) {
         if (b->v[i].kind == 0)
             sqlite3_bind_text(st, i + 1, b->v[i].s, -1, SQLITE_STATIC);
+        else if (b->v[i].kind == 2)
+            sqlite3_bind_int(st, i + 1, (int)b->v[i].d);
         else
             sqlite3_bind_double(st, i + 1, b->v[i].d);
     }
@@ -90,6 +98,17 @@ static void read_row(sqlite3_stmt *st, struct store_portal_proc *r)
     r->log_index = (uint64_t)sqlite3_column_int64(st, 21);
 }
 
+/* 1 when the search has no text and no facet but those that are exactly a
+ * column (buyer: its token is a hash of the id; year; non-competitive):
+ * then these are compared as columns (see build_rest). With any other
+ * facet they stay in FTS5, where intersecting posting lists beats
+ * probing one list's rows by rowid. */
+static int column_facets(const struct store_portal_filter *f)
+{
+    return !f->fts && !f->supplier && !f->procedure && !f->capability && !f->status &&
+           !(f->cpv_prefix && strlen(f->cpv_prefix) >= 2);
+}
+
 /* The FTS5 query of a search: its text restricted to the text columns,
  * AND each equality filter as a facet term (see sqlite_portal_int.h).
  * Empty when the search has neither: then it is plain SQL. */
@@ -103,10 +122,13 @@ static int build_match(const struct store_portal_filter *f, struct bf_buf *m)
     bf_buf_init(&tok, 4096);
     if (f->fts)
         rc |= bf_buf_printf(m, PORTAL_TEXT_COLUMNS " : (%s)", f->fts);
-    rc |= portal_facet_hashed(&tok, "fb", f->buyer) | portal_facet_hashed(&tok, "fu", f->supplier);
+    if (!column_facets(f)) {
+        rc |= portal_facet_hashed(&tok, "fb", f->buyer) | portal_facet_token(&tok, "fy", f->year ? year : NULL);
+        rc |= f->noncompetitive ? portal_facet_token(&tok, "fn", "1") : 0;
+    }
+    rc |= portal_facet_hashed(&tok, "fu", f->supplier);
     rc |= portal_facet_token(&tok, "fp", f->procedure) | portal_facet_token(&tok, "fc", f->capability);
-    rc |= portal_facet_token(&tok, "fs", f->status) | portal_facet_token(&tok, "fy", f->year ? year : NULL);
-    rc |= f->noncompetitive ? portal_facet_token(&tok, "fn", "1") : 0;
+    rc |= portal_facet_token(&tok, "fs", f->status);
     if (f->cpv_prefix && strlen(f->cpv_prefix) >= 2)
         rc |= portal_facet_token(&tok, "fv", f->cpv_prefix);
     if (!rc && tok.data) { /* " t1 t2" -> facets : "t1" AND facets : "t2" */
@@ -147,10 +169,31 @@ static int build_rest(const struct store_portal_filter *f, unsigned flags, struc
     int by_value = f->sort == STORE_PORTAL_SORT_VALUE_DESC || f->sort == STORE_PORTAL_SORT_VALUE_ASC;
     const char *xd = (flags & W_BROAD) && (ranked || by_value) ? "+" : "";
     const char *xa = (flags & W_BROAD) && (ranked || !by_value) ? "+" : "";
+    /* ... but a broad value-sorted page walks the amount index: a column
+     * index would fetch and sort all of, say, a big buyer's rows (76 ms). */
+    const char *xe = (flags & W_BROAD) && by_value ? "+" : "";
     if (flags & W_DATE_DRIVES)
         xd = "", xa = "+";
     int rc = 0;
 
+    /* Facets that are exactly a column, when nothing else needs FTS5
+     * (column_facets): their (column, date) indexes give a date-sorted page
+     * by walking only the page's own entries, where the facet's posting
+     * list (tens of thousands of rowids for a big buyer or a year) had to
+     * be collected first: 13-16 ms a page, now under 1 ms. The other
+     * facets are normalised tokens, not the stored spelling, so they never
+     * become columns. */
+    int cols = column_facets(f);
+    if (cols && f->buyer) {
+        rc |= bf_buf_printf(sql, " AND %sp.buyer_id = ?", xe);
+        bind_s(b, f->buyer);
+    }
+    if (cols && f->year) {
+        rc |= bf_buf_printf(sql, " AND %sp.year = ?", xe);
+        bind_i(b, f->year);
+    }
+    if (cols && f->noncompetitive)
+        rc |= bf_buf_printf(sql, " AND %sp.noncompetitive = 1", xe);
     if (f->cpv_prefix && strlen(f->cpv_prefix) < 2) {
         rc |= bf_buf_puts(sql, " AND EXISTS (SELECT 1 FROM portal_cpv c WHERE c.proc_id = p.id AND c.code GLOB ? || '*')");
         bind_s(b, f->cpv_prefix);
