@@ -351,14 +351,29 @@ int store_meta_set(struct store_txn *t, const char *key, const char *value, stru
     return 0;
 }
 
+/* Savepoints wrap every item of a group commit, so they run as cached
+ * prepared statements: sqlite3_exec would re-parse them each time. */
+static int step_cached(struct store_conn *c, const char *sql, struct bf_err *err)
+{
+    sqlite3_stmt *st = store_sqlite_stmt(c, sql, err);
+    int rc;
+    if (!st)
+        return err ? err->code : BF_EIO;
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return store_sqlite_error(c->db, rc, err, sql);
+    return 0;
+}
+
 int store_txn_savepoint(struct store_txn *t, struct bf_err *err)
 {
-    return store_sqlite_exec(t->s->writer, "SAVEPOINT item;", err);
+    return step_cached(t->s->writer, "SAVEPOINT item", err);
 }
 
 int store_txn_release(struct store_txn *t, struct bf_err *err)
 {
-    return store_sqlite_exec(t->s->writer, "RELEASE item;", err);
+    return step_cached(t->s->writer, "RELEASE item", err);
 }
 
 void store_txn_rollback_to(struct store_txn *t)
