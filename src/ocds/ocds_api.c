@@ -271,6 +271,46 @@ int ocds_record_json(struct store *s, const char *ocid, const char *base, struct
     return rc;
 }
 
+static int load_body(void *arg, const struct store_ocds_release *r)
+{
+    json_t *v = json_loadb(r->body, r->body_len, 0, NULL);
+    if (!v)
+        return BF_ECORRUPT;
+    return json_array_append_new(arg, v) ? BF_ENOMEM : 0;
+}
+
+int ocds_record_compiled(struct store *s, const char *ocid, json_t **out, struct bf_err *err)
+{
+    struct store_ocds_record rec;
+    json_t *all = NULL, **v = NULL;
+    json_error_t jerr;
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    rc = store_ocds_record_get(s, ocid, &rec, err);
+    if (rc)
+        return rc;
+    if (rec.compiled_n == rec.nrel) {
+        *out = json_loadb(rec.compiled, rec.compiled_len, 0, &jerr);
+        rc = *out ? 0 : bf_err_set(err, BF_ECORRUPT, "stored compiled release of %s: %s", ocid, jerr.text);
+        goto out;
+    }
+    all = json_array();
+    rc = store_ocds_releases_of(s, ocid, load_body, all, err);
+    if (rc)
+        goto out;
+    v = bf_xcalloc(json_array_size(all) + 1, sizeof *v);
+    for (i = 0; i < json_array_size(all); i++)
+        v[i] = json_array_get(all, i);
+    rc = ocds_merge_compiled(v, json_array_size(all), out, err);
+out:
+    free(v);
+    json_decref(all);
+    store_ocds_record_clear(&rec);
+    return rc;
+}
+
 static int h_record(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     const char *ocid = http_req_param(req, "ocid");

@@ -154,6 +154,11 @@ int ocds_store_export(struct store *s, struct ocds_export *x, int by_record, str
  * compiledRelease and versionedRelease, appended to b. BF_ENOTFOUND. */
 int ocds_record_json(struct store *s, const char *ocid, const char *base, struct bf_buf *b, struct bf_err *err);
 
+/* The current compiled release of ocid in *out (caller json_decref's it):
+ * the stored one, or, when the stored merge is behind (compiled_n < nrel),
+ * merged here from the stored public releases. BF_ENOTFOUND. */
+int ocds_record_compiled(struct store *s, const char *ocid, json_t **out, struct bf_err *err);
+
 /* ---- opening a data directory for the commands --------------------------- */
 
 struct ocds_session {

@@ -21,6 +21,8 @@
 #include "portal.h"
 #include "store/store.h"
 #include "store/store_ocds.h"
+#include "ocds/ocds.h"
+#include "ocds/ocds_import.h"
 
 #include <pthread.h>
 
@@ -89,7 +91,13 @@ static int summarise(struct store *s, const char *ocid, struct bf_arena *arena, 
         return 1;
     if (rc < 0)
         return rc;
-    out->compiled = rec.compiled ? json_loadb(rec.compiled, rec.compiled_len, 0, &jerr) : NULL;
+    if (rec.compiled_n == rec.nrel) {
+        out->compiled = rec.compiled ? json_loadb(rec.compiled, rec.compiled_len, 0, &jerr) : NULL;
+    } else if (ocds_record_compiled(s, ocid, &out->compiled, err) < 0) {
+        /* The stored merge is behind (a batch's last release of this ocid
+         * was rejected): merge from the releases, as the record API does. */
+        out->compiled = NULL;
+    }
     if (!out->compiled || portal_extract(out->compiled, arena, &out->p, NULL) < 0) {
         fprintf(stderr, "belfry: portal: skipping %s: unreadable compiled release\n", ocid);
         json_decref(out->compiled);
