@@ -380,11 +380,20 @@ struct out {
     int stop;
 };
 
+/* The demo's "today": a publisher never dates a release in the future, so
+ * a procedure whose next release would fall after this date stops where
+ * it is (an open tender, a contract being executed). Fixed rather than
+ * the clock so that the generator stays deterministic. */
+#define DEMO_AS_OF "2026-11-01T00:00:00Z"
+
 /* Hands r to the caller; returns 1 when the procedure must stop. */
 static int put(struct out *o, json_t *r)
 {
     int rc = 0;
-    if (o->left && !o->stop) {
+    const char *date = json_string_value(json_object_get(r, "date"));
+    if (date && strcmp(date, DEMO_AS_OF) > 0) {
+        rc = 1;
+    } else if (o->left && !o->stop) {
         o->left--;
         o->stop = o->fn(o->arg, r);
         rc = o->stop || !o->left;
