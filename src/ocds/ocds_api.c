@@ -174,13 +174,7 @@ static int h_release(struct http_req *req, struct http_resp *resp, void *ctx)
 
 /* ---- records ------------------------------------------------------------------ */
 
-struct rec_acc {
-    struct bf_buf *b;
-    const char *base;
-    json_t *all;     /* parsed releases, when the stored merge is behind */
-    int n, rc;
-};
-
+/* The link fields of a release, its object left open (the feed adds to it). */
 static int put_link(struct bf_buf *b, const char *base, const struct store_ocds_release *r)
 {
     int rc = bf_buf_puts(b, "{\"url\":\"");
@@ -200,22 +194,207 @@ static int put_link(struct bf_buf *b, const char *base, const struct store_ocds_
     return rc;
 }
 
+struct rec_acc {
+    struct bf_buf *b;
+    const char *base;
+    const char *ocid;
+    json_t *all;       /* parsed releases, when the stored merge is behind */
+    struct bf_buf pre; /* "<base>/api/v1/releases/<ocid %-encoded>/": the same in every link */
+    size_t base_len;
+    const char *inm;   /* the request's If-None-Match, or NULL */
+    char *etag;        /* out: the record's ETag (quoted), when wanted */
+    size_t etag_cap;
+    struct bf_err *err;
+    int n;
+};
+
+/* Returned by rec_head when the client's copy is current: stops the read
+ * before any link is built. Positive, so never mistaken for a BF_E* code. */
+#define REC_NOT_MODIFIED 1
+
+/* Upper bound of the percent-encoding of n bytes. */
+#define PCT_MAX(n) (3 * (n))
+/* Upper bound of the JSON string literal of n bytes (\u00xx is 6 bytes). */
+#define JSTR_MAX(n) (6 * (n) + 2)
+
+/* Writes into space already reserved; each returns the end of what it wrote.
+ * A record's links are built this way (put_rec_link gives the same bytes
+ * as put_link plus its closing brace) because put_link made some twenty
+ * bf_buf calls and a printf per release, on the hottest read path. */
+static char *raw_cpy(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+#define RAW_LIT(p, lit) raw_cpy((p), (lit), sizeof(lit) - 1)
+
+/* The bytes put_pct writes. */
+static char *raw_pct(char *p, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+            ch == '.' || ch == '_' || ch == '~') {
+            *p++ = (char)ch;
+        } else {
+            *p++ = '%';
+            *p++ = hex[ch >> 4];
+            *p++ = hex[ch & 15];
+        }
+    }
+    return p;
+}
+
+/* The bytes bf_buf_json_str writes (RFC 8785 escaping). */
+static char *raw_jstr(char *p, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i;
+    *p++ = '"';
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *p++ = (char)c;
+            continue;
+        }
+        *p++ = '\\';
+        switch (c) {
+        case '"': *p++ = '"'; break;
+        case '\\': *p++ = '\\'; break;
+        case '\b': *p++ = 'b'; break;
+        case '\f': *p++ = 'f'; break;
+        case '\n': *p++ = 'n'; break;
+        case '\r': *p++ = 'r'; break;
+        case '\t': *p++ = 't'; break;
+        default:
+            *p++ = 'u'; *p++ = '0'; *p++ = '0';
+            *p++ = hex[c >> 4]; *p++ = hex[c & 15];
+        }
+    }
+    *p++ = '"';
+    return p;
+}
+
+static char *raw_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10));
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* One element of "releases" (with its leading comma after the first):
+ * {"url":..,"date":..,"tag":..,"id":..,"logIndex":..,"sha256":..,"receipt":..}. */
+static int put_rec_link(struct rec_acc *a, const struct store_ocds_release *r)
+{
+    static const char u[] = "{\"url\":\"", d[] = "\",\"date\":", t[] = ",\"tag\":", i[] = ",\"id\":",
+                      li[] = ",\"logIndex\":", sh[] = ",\"sha256\":\"", rc_[] = "\",\"receipt\":\"",
+                      pr[] = "/log/proof/";
+    size_t idn = strlen(r->id), dn = strlen(r->date), tn = strlen(r->tags), shn = strlen(r->sha256);
+    size_t need = 1 + sizeof u + a->pre.len + PCT_MAX(idn) + sizeof d + JSTR_MAX(dn) + sizeof t + tn + sizeof i +
+                  JSTR_MAX(idn) + sizeof li + 20 + sizeof sh + shn + sizeof rc_ + a->base_len + sizeof pr + 20 + 2;
+    char *p;
+
+    if (bf_buf_reserve(a->b, need) < 0)
+        return BF_ELIMIT;
+    p = a->b->data + a->b->len;
+    if (a->n++)
+        *p++ = ',';
+    p = RAW_LIT(p, u);
+    p = raw_cpy(p, a->pre.data, a->pre.len);
+    p = raw_pct(p, r->id, idn);
+    p = RAW_LIT(p, d);
+    p = raw_jstr(p, r->date, dn);
+    p = RAW_LIT(p, t);
+    p = raw_cpy(p, r->tags, tn);
+    p = RAW_LIT(p, i);
+    p = raw_jstr(p, r->id, idn);
+    p = RAW_LIT(p, li);
+    p = raw_u64(p, r->index);
+    p = RAW_LIT(p, sh);
+    p = raw_cpy(p, r->sha256, shn);
+    p = RAW_LIT(p, rc_);
+    p = raw_cpy(p, a->base, a->base_len);
+    p = RAW_LIT(p, pr);
+    p = raw_u64(p, r->index);
+    *p++ = '"';
+    *p++ = '}';
+    a->b->len = (size_t)(p - a->b->data);
+    a->b->data[a->b->len] = '\0';
+    return 0;
+}
+
+/* FNV-1a: the base URL is part of the representation (absolute links), so
+ * the ETag must change with it; no need for a cryptographic digest. */
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+/* The If-None-Match test of the HTTP layer (a list of tags, or "*"). */
+static int inm_matches(const char *inm, const char *etag)
+{
+    size_t n = strlen(etag);
+    const char *p = inm;
+    if (!strcmp(inm, "*"))
+        return 1;
+    while ((p = strstr(p, etag))) {
+        if ((p == inm || p[-1] == ' ' || p[-1] == ',' || p[-1] == '/') &&
+            (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
+static int rec_head(void *arg, const struct store_ocds_record *rec)
+{
+    struct rec_acc *a = arg;
+    int rc;
+
+    /* Releases are immutable and only appended, each with a larger log
+     * index, so (last index, count) names the release set and with it the
+     * whole record; compiled_n is in too so that a record whose stored
+     * merge catches up gets a new tag even if the bytes should not change.
+     * This replaces the HTTP layer's SHA-256 over ~23 KB per response. */
+    if (a->etag) {
+        snprintf(a->etag, a->etag_cap, "\"r1-%" PRIx64 "-%" PRIx64 "-%" PRIx64 "-%016" PRIx64 "\"", rec->last_index,
+                 rec->nrel, rec->compiled_n, fnv1a(a->base));
+        if (a->inm && inm_matches(a->inm, a->etag))
+            return REC_NOT_MODIFIED;
+    }
+    if (rec->compiled_n != rec->nrel)
+        a->all = json_array(); /* the stored merge is behind: merge here */
+    /* One allocation for the whole response instead of doubling from 64
+     * bytes: the stored texts plus a generous link size per release. */
+    rc = bf_buf_reserve(a->b, rec->compiled_len + rec->versioned_len + (size_t)rec->nrel * (a->pre.len + 512) + 256);
+    rc = rc ? rc : bf_buf_puts(a->b, "{\"ocid\":");
+    rc = rc ? rc : put_str(a->b, a->ocid);
+    rc = rc ? rc : bf_buf_puts(a->b, ",\"releases\":[");
+    return rc;
+}
+
 static int rec_row(void *arg, const struct store_ocds_release *r)
 {
     struct rec_acc *a = arg;
     json_t *v;
-    int rc = a->n++ ? bf_buf_putc(a->b, ',') : 0;
-    rc = rc ? rc : put_link(a->b, a->base, r);
-    rc = rc ? rc : bf_buf_putc(a->b, '}');
-    if (rc)
-        return a->rc = rc;
-    if (!a->all)
-        return 0;
+    int rc = put_rec_link(a, r);
+    if (rc || !a->all)
+        return rc;
     v = json_loadb(r->body, r->body_len, 0, NULL);
     if (!v)
-        return a->rc = BF_ECORRUPT;
-    json_array_append_new(a->all, v);
-    return 0;
+        return BF_ECORRUPT;
+    return json_array_append_new(a->all, v) ? BF_ENOMEM : 0;
 }
 
 /* JCS of the compiled (versioned == 0) or versioned release of all. */
@@ -235,40 +414,55 @@ static int merged_text(json_t *all, int versioned, struct bf_buf *b, struct bf_e
     return rc;
 }
 
-int ocds_record_json(struct store *s, const char *ocid, const char *base, struct bf_buf *b, struct bf_err *err)
+static int rec_tail(void *arg, const struct store_ocds_record *rec)
 {
-    struct store_ocds_record rec;
-    struct rec_acc a;
-    int rc, current;
+    struct rec_acc *a = arg;
+    int rc = bf_buf_puts(a->b, "],\"compiledRelease\":");
+    if (!rc && !a->all)
+        rc = bf_buf_append(a->b, rec->compiled, rec->compiled_len);
+    else if (!rc)
+        rc = merged_text(a->all, 0, a->b, a->err);
+    rc = rc ? rc : bf_buf_puts(a->b, ",\"versionedRelease\":");
+    if (!rc && !a->all)
+        rc = bf_buf_append(a->b, rec->versioned, rec->versioned_len);
+    else if (!rc)
+        rc = merged_text(a->all, 1, a->b, a->err);
+    return rc ? rc : bf_buf_putc(a->b, '}');
+}
 
-    rc = store_ocds_record_get(s, ocid, &rec, err);
-    if (rc)
-        return rc;
+/* The record of ocid into b; with etag (etag_cap bytes, >= 96) also its
+ * ETag, and when inm (If-None-Match) matches it, REC_NOT_MODIFIED with
+ * nothing written. */
+static int record_build(struct store *s, const char *ocid, const char *base, const char *inm, char *etag,
+                        size_t etag_cap, struct bf_buf *b, struct bf_err *err)
+{
+    struct rec_acc a;
+    int rc;
+
     memset(&a, 0, sizeof a);
     a.b = b;
     a.base = base;
-    current = rec.compiled_n == rec.nrel;
-    a.all = current ? NULL : json_array(); /* the stored merge is behind: merge here */
-    rc = bf_buf_puts(b, "{\"ocid\":");
-    rc = rc ? rc : put_str(b, ocid);
-    rc = rc ? rc : bf_buf_puts(b, ",\"releases\":[");
-    rc = rc ? rc : store_ocds_releases_of(s, ocid, rec_row, &a, err);
-    rc = rc ? rc : bf_buf_puts(b, "],\"compiledRelease\":");
-    if (!rc && current)
-        rc = bf_buf_append(b, rec.compiled, rec.compiled_len);
-    else if (!rc)
-        rc = merged_text(a.all, 0, b, err);
-    rc = rc ? rc : bf_buf_puts(b, ",\"versionedRelease\":");
-    if (!rc && current)
-        rc = bf_buf_append(b, rec.versioned, rec.versioned_len);
-    else if (!rc)
-        rc = merged_text(a.all, 1, b, err);
-    rc = rc ? rc : bf_buf_putc(b, '}');
+    a.base_len = strlen(base);
+    a.ocid = ocid;
+    a.inm = inm;
+    a.etag = etag;
+    a.etag_cap = etag_cap;
+    a.err = err;
+    rc = bf_buf_puts(&a.pre, base);
+    rc = rc ? rc : bf_buf_puts(&a.pre, "/api/v1/releases/");
+    rc = rc ? rc : put_pct(&a.pre, ocid);
+    rc = rc ? rc : bf_buf_putc(&a.pre, '/');
+    rc = rc ? rc : store_ocds_record_serve(s, ocid, rec_head, rec_row, rec_tail, &a, err);
     json_decref(a.all);
-    store_ocds_record_clear(&rec);
-    if (rc && err && !err->code)
+    bf_buf_free(&a.pre);
+    if (rc < 0 && err && !err->code)
         bf_err_set(err, rc, "building record %s", ocid);
     return rc;
+}
+
+int ocds_record_json(struct store *s, const char *ocid, const char *base, struct bf_buf *b, struct bf_err *err)
+{
+    return record_build(s, ocid, base, NULL, NULL, 0, b, err);
 }
 
 static int load_body(void *arg, const struct store_ocds_release *r)
@@ -311,18 +505,27 @@ out:
     return rc;
 }
 
+#define REC_ETAG_MAX 96 /* "r1-" + 3 x 16 + 16 hex + dashes and quotes */
+
 static int h_record(struct http_req *req, struct http_resp *resp, void *ctx)
 {
     const char *ocid = http_req_param(req, "ocid");
     struct bf_err err = { 0 };
+    char *etag;
+    int rc;
 
     (void)ctx;
     if (!key_ok(ocid))
         return bad_request(resp, "ocid must be 1..1024 bytes");
-    if (ocds_record_json(api.app->store, ocid, base_url(req), &resp->body, &err) < 0) {
+    etag = bf_arena_alloc(req->arena, REC_ETAG_MAX);
+    rc = record_build(api.app->store, ocid, base_url(req), http_req_header(req, "If-None-Match"), etag,
+                      REC_ETAG_MAX, &resp->body, &err);
+    if (rc < 0) {
         http_resp_bf_err(resp, &err);
         return 0;
     }
+    /* On REC_NOT_MODIFIED the body is empty and the layer answers 304. */
+    resp->etag = etag;
     resp->cache = HTTP_CACHE_SHORT;
     return 0;
 }

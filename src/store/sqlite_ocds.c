@@ -207,7 +207,7 @@ int store_ocds_record_put_meta(struct store_txn *t, const char *ocid, const stru
 
 /* ---- row walks ----------------------------------------------------------- */
 
-/* Columns: idx, ocid, rid, date, tags, sha256, body. */
+/* Columns: idx, ocid, rid, date, tags, sha256[, body]. */
 static int walk_rows(struct store_conn *c, sqlite3_stmt *st, store_ocds_row_fn fn, void *arg, struct bf_err *err)
 {
     struct store_ocds_release r;
@@ -221,8 +221,10 @@ static int walk_rows(struct store_conn *c, sqlite3_stmt *st, store_ocds_row_fn f
         r.date = (const char *)sqlite3_column_text(st, 3);
         r.tags = (const char *)sqlite3_column_text(st, 4);
         r.sha256 = (const char *)sqlite3_column_text(st, 5);
-        r.body = (const char *)sqlite3_column_text(st, 6);
-        r.body_len = (size_t)sqlite3_column_bytes(st, 6);
+        if (sqlite3_column_count(st) > 6) { /* link walks leave the body (overflow pages) unread */
+            r.body = (const char *)sqlite3_column_text(st, 6);
+            r.body_len = (size_t)sqlite3_column_bytes(st, 6);
+        }
         stop = fn(arg, &r);
         if (stop)
             break;
@@ -436,5 +438,65 @@ int store_ocds_counts(struct store *s, uint64_t *releases, uint64_t *records, st
     rc = count_one(c, SQL_COUNT_REL, releases ? releases : &dummy, err);
     if (!rc)
         rc = count_one(c, SQL_COUNT_REC, records ? records : &dummy, err);
+    return rc;
+}
+
+/* ---- serving a record ---------------------------------------------------- */
+
+static const char SQL_LINKS_OF[] = "SELECT idx, ocid, rid, date, tags, sha256 FROM ocds_release"
+                                   " WHERE ocid = ? ORDER BY date, idx";
+
+int store_ocds_record_serve(struct store *s, const char *ocid, store_ocds_record_fn head, store_ocds_row_fn row,
+                            store_ocds_record_fn tail, void *arg, struct bf_err *err)
+{
+    struct store_conn *c = store_sqlite_reader(s, err);
+    struct store_ocds_record r;
+    sqlite3_stmt *st, *rs;
+    const unsigned char *p;
+    int rc;
+
+    if (!c)
+        return err ? err->code : BF_EIO;
+    st = store_sqlite_stmt(c, SQL_REC_GET_FULL, err);
+    if (!st)
+        return err ? err->code : BF_EIO;
+    memset(&r, 0, sizeof r);
+    sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        if (rc == SQLITE_DONE)
+            return bf_err_set(err, BF_ENOTFOUND, "no record %s", ocid);
+        return store_sqlite_error(c->db, rc, err, "reading record");
+    }
+    r.nrel = (uint64_t)sqlite3_column_int64(st, 0);
+    r.first_index = (uint64_t)sqlite3_column_int64(st, 1);
+    r.last_index = (uint64_t)sqlite3_column_int64(st, 2);
+    p = sqlite3_column_text(st, 3);
+    snprintf(r.last_date, sizeof r.last_date, "%s", p ? (const char *)p : "");
+    r.compiled_n = (uint64_t)sqlite3_column_int64(st, 4);
+    r.compiled_index = (uint64_t)sqlite3_column_int64(st, 5);
+    p = sqlite3_column_text(st, 6);
+    snprintf(r.compiled_date, sizeof r.compiled_date, "%s", p ? (const char *)p : "");
+    /* Borrowed, not copied: the texts stay valid until st is reset, and
+     * the open statement keeps the read transaction (one snapshot) while
+     * the release rows are walked. */
+    r.compiled = (char *)sqlite3_column_text(st, 7);
+    r.compiled_len = (size_t)sqlite3_column_bytes(st, 7);
+    r.versioned = (char *)sqlite3_column_text(st, 8);
+    r.versioned_len = (size_t)sqlite3_column_bytes(st, 8);
+    rc = head ? head(arg, &r) : 0;
+    if (!rc) {
+        rs = store_sqlite_stmt(c, r.compiled_n == r.nrel ? SQL_LINKS_OF : SQL_REL_OF, err);
+        if (!rs) {
+            rc = err ? err->code : BF_EIO;
+        } else {
+            sqlite3_bind_text(rs, 1, ocid, -1, SQLITE_STATIC);
+            rc = walk_rows(c, rs, row, arg, err);
+        }
+    }
+    if (!rc && tail)
+        rc = tail(arg, &r);
+    sqlite3_reset(st);
     return rc;
 }

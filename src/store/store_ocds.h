@@ -115,4 +115,16 @@ int store_ocds_ocids(struct store *s, const char *after, uint64_t limit, store_o
 /* Number of releases and records. */
 int store_ocds_counts(struct store *s, uint64_t *releases, uint64_t *records, struct bf_err *err);
 
+/* One consistent read (one snapshot) of a record for serving it: head(arg,
+ * rec) with the record row, then row(arg, rel) for each release of ocid in
+ * (date, index) order, then tail(arg, rec). The releases carry their body
+ * only when the stored merge is behind (compiled_n < nrel, the caller
+ * merges); otherwise body is NULL and left unread. rec->compiled and
+ * rec->versioned are borrowed from the store: valid only until this call
+ * returns, never to be freed. head or tail may be NULL; a non-zero return
+ * of a callback stops the read and is returned. BF_ENOTFOUND if no record. */
+typedef int (*store_ocds_record_fn)(void *arg, const struct store_ocds_record *rec);
+int store_ocds_record_serve(struct store *s, const char *ocid, store_ocds_record_fn head, store_ocds_row_fn row,
+                            store_ocds_record_fn tail, void *arg, struct bf_err *err);
+
 #endif

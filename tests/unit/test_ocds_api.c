@@ -4,7 +4,9 @@
  * stored compiled and versioned releases equal to fresh merges, and the
  * same when the stored merge is behind), the change-feed cursor (every
  * release once, in log order, from -1 and from any index), and store
- * exports (JSON Lines, record package) covering every release.
+ * exports (JSON Lines, record package) covering every release; the
+ * record's bytes against a slow reference (ids needing %-encoding and
+ * escapes) and the one-snapshot read behind it.
  */
 #include "common.h"
 #include "tap.h"
@@ -119,6 +121,145 @@ static void test_behind(void)
     json_decref(r2);
 }
 
+/* The links of a record, built the slow obvious way from the store's rows:
+ * the bytes the fast link builder in ocds_api.c must reproduce. */
+struct want {
+    struct bf_buf *b;
+    const char *base;
+    int n, bodies;
+};
+
+static int want_pct(struct bf_buf *b, const char *str)
+{
+    int rc = 0;
+    for (; *str && !rc; str++) {
+        unsigned char ch = (unsigned char)*str;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || strchr("-._~", ch))
+            rc = bf_buf_putc(b, (char)ch);
+        else
+            rc = bf_buf_printf(b, "%%%02X", ch);
+    }
+    return rc;
+}
+
+static int want_row(void *arg, const struct store_ocds_release *r)
+{
+    struct want *w = arg;
+    int rc = bf_buf_puts(w->b, w->n++ ? ",{\"url\":\"" : "{\"url\":\"");
+    w->bodies += r->body != NULL;
+    rc = rc ? rc : bf_buf_printf(w->b, "%s/api/v1/releases/", w->base);
+    rc = rc ? rc : want_pct(w->b, r->ocid);
+    rc = rc ? rc : bf_buf_putc(w->b, '/');
+    rc = rc ? rc : want_pct(w->b, r->id);
+    rc = rc ? rc : bf_buf_puts(w->b, "\",\"date\":");
+    rc = rc ? rc : bf_buf_json_str(w->b, r->date, strlen(r->date));
+    rc = rc ? rc : bf_buf_printf(w->b, ",\"tag\":%s,\"id\":", r->tags);
+    rc = rc ? rc : bf_buf_json_str(w->b, r->id, strlen(r->id));
+    return rc ? rc : bf_buf_printf(w->b, ",\"logIndex\":%" PRIu64 ",\"sha256\":\"%s\",\"receipt\":\"%s/log/proof/%" PRIu64 "\"}",
+                                   r->index, r->sha256, w->base, r->index);
+}
+
+struct seen {
+    struct want w; /* first: want_row takes the same arg */
+    struct store_ocds_record rec;
+};
+
+static int serve_head(void *arg, const struct store_ocds_record *rec)
+{
+    struct seen *sn = arg;
+    sn->rec = *rec;
+    return 0;
+}
+
+/* An ocid and release ids that need percent-encoding and JSON escaping:
+ * the record's bytes equal the reference, and the one-snapshot read hands
+ * the same stored texts as store_ocds_record_get, without release bodies. */
+static void test_record_bytes(void)
+{
+    static const char ocid[] = "ocds-b3lfry-E x/1";
+    const char *ids[] = { "a b/\"q\"\\", "\xc3\xa9t\xc3\xa9~1.2_3", "%20+&?" };
+    struct ocds_pub_item it[3];
+    struct store_ocds_record rec;
+    struct seen sn;
+    struct bf_buf b = BF_BUF_INIT, w = BF_BUF_INIT;
+    struct want wa = { &w, "http://h:1", 0, 0 };
+    struct bf_err err = { 0 };
+    json_t *v[3];
+    size_t i;
+    int rc, wrc;
+
+    memset(it, 0, sizeof it);
+    for (i = 0; i < 3; i++) {
+        v[i] = json_pack("{sssssss[s]sss{ssss}}", "ocid", ocid, "id", ids[i], "date", "2024-01-0" "1T00:00:00Z",
+                         "tag", "tender", "initiationType", "tender", "tender", "id", "T", "title", ids[i]);
+        it[i].release = v[i];
+    }
+    ok(ocds_publish_batch(c, it, 3, "test", &err) == 0 && it[2].rc == 0, "3 releases with awkward ids (%s)", err.msg);
+    rc = ocds_record_json(s, ocid, "http://h:1", &b, &err);
+    wrc = bf_buf_puts(&w, "{\"ocid\":");
+    wrc = wrc ? wrc : bf_buf_json_str(&w, ocid, strlen(ocid));
+    wrc = wrc ? wrc : bf_buf_puts(&w, ",\"releases\":[");
+    wrc = wrc ? wrc : store_ocds_releases_of(s, ocid, want_row, &wa, NULL);
+    wrc = wrc ? wrc : bf_buf_puts(&w, "],\"compiledRelease\":");
+    ok(rc == 0 && wrc == 0 && wa.n == 3 && b.len > w.len && !memcmp(b.data, w.data, w.len), "links byte for byte");
+    if (rc || wrc || b.len <= w.len || memcmp(b.data, w.data, w.len))
+        diag("got  %s\nwant %s", b.data ? b.data : "", w.data);
+    store_ocds_record_get(s, ocid, &rec, NULL);
+    memset(&sn, 0, sizeof sn);
+    sn.w = wa;
+    sn.w.n = sn.w.bodies = 0;
+    bf_buf_reset(&w);
+    rc = store_ocds_record_serve(s, ocid, serve_head, want_row, NULL, &sn, NULL);
+    ok(rc == 0 && sn.rec.nrel == rec.nrel && sn.rec.last_index == rec.last_index &&
+           sn.rec.compiled_n == rec.compiled_n && sn.w.n == 3 && sn.w.bodies == 0,
+       "record_serve: the record row, then 3 links without bodies");
+    bf_buf_free(&b);
+    bf_buf_free(&w);
+    store_ocds_record_clear(&rec);
+    ok(store_ocds_record_serve(s, "ocds-b3lfry-none", NULL, want_row, NULL, &wa, NULL) == BF_ENOTFOUND,
+       "record_serve: unknown record");
+    for (i = 0; i < 3; i++)
+        json_decref(v[i]);
+}
+
+struct texts {
+    struct store_ocds_record want;
+    int same, bodies, rows;
+};
+
+static int texts_tail(void *arg, const struct store_ocds_record *rec)
+{
+    struct texts *t = arg;
+    t->same = rec->compiled_len == t->want.compiled_len && rec->versioned_len == t->want.versioned_len &&
+              !memcmp(rec->compiled, t->want.compiled, rec->compiled_len) &&
+              !memcmp(rec->versioned, t->want.versioned, rec->versioned_len);
+    return 0;
+}
+
+static int texts_row(void *arg, const struct store_ocds_release *r)
+{
+    struct texts *t = arg;
+    t->rows++;
+    t->bodies += r->body != NULL;
+    return 0;
+}
+
+/* Borrowed texts equal the copied ones; bodies only when the merge is behind. */
+static void test_serve_texts(const char *ocid, int behind)
+{
+    struct texts t;
+    struct bf_err err = { 0 };
+    int rc;
+    memset(&t, 0, sizeof t);
+    rc = store_ocds_record_get(s, ocid, &t.want, &err);
+    rc = rc ? rc : store_ocds_record_serve(s, ocid, NULL, texts_row, texts_tail, &t, &err);
+    if (rc)
+        diag("%s: %s", ocid, err.msg);
+    ok(rc == 0 && t.same && t.rows > 0 && t.rows == (int)t.want.nrel && t.bodies == (behind ? t.rows : 0),
+       "record_serve %s: stored texts, %d rows, %d bodies", ocid, t.rows, t.bodies);
+    store_ocds_record_clear(&t.want);
+}
+
 static void test_feed_export(uint64_t total)
 {
     struct feed f = { 0, 0, 1 }, g = { 0, 0, 1 };
@@ -187,6 +328,9 @@ int main(void)
     test_record(json_string_value(json_object_get(g.v[0], "ocid")));
     test_feed_export(500);
     test_behind();
+    test_record_bytes();
+    test_serve_texts(json_string_value(json_object_get(g.v[0], "ocid")), 0);
+    test_serve_texts("ocds-b3lfry-T-1", 1);
     for (i = 0; i < g.n; i++)
         json_decref(g.v[i]);
     ocds_ctx_free(c);
