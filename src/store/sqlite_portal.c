@@ -311,6 +311,8 @@ int store_portal_put(struct store_txn *t, const struct store_portal_proc *p, str
     sqlite3_int64 id;
     int rc;
 
+    sqlite_portal_bump_generation(); /* cached id lists of searches are stale now */
+
     if (!p->ocid || !*p->ocid)
         return bf_err_set(err, BF_EINVAL, "portal: procedure without ocid");
     rc = delete_old(c, p->ocid, &id, err);

@@ -526,19 +526,210 @@ out:
     return rc;
 }
 
-/* Count first (cheap: posting lists or a capped scan), then the page,
- * planned by how broad the search turned out to be. Relevance with text
- * always drives from FTS5 (W_BROAD keeps the planner from starting at a
- * date or value index and probing the matches), and with other filters
- * it counts only when the page could not: a deep page counts the filtered
- * matches in the pass that ranks them. */
+/* ---- id lists (sqlite_portal_cache.c) ---------------------------------- */
+
+/* The cache key of a search: the database file, the index generation (the
+ * indexer's cursor and the count of summary puts, read before the query
+ * runs, so an entry can be newer than its key but never older), kind
+ * ('r' ranked list, 'c' count only: a count does not depend on the sort)
+ * and every filter field but the page. */
+static int search_key(struct store *s, struct store_conn *c, const struct store_portal_filter *f, char kind,
+                      struct bf_buf *k)
+{
+    const char *v[] = { f->fts, f->buyer, f->supplier, f->procedure, f->capability, f->cpv_prefix, f->status,
+                        f->date_from, f->date_to };
+    const char *file = sqlite3_db_filename(c->db, "main");
+    uint64_t cursor = 0, puts = sqlite_portal_put_count();
+    size_t i;
+    int rc = store_portal_cursor(s, &cursor, NULL);
+
+    if (rc < 0)
+        return rc;
+    rc = bf_buf_printf(k, "%s\x1f%" PRIu64 "\x1f%" PRIu64 "\x1f%c", file ? file : "", cursor, puts, kind);
+    for (i = 0; i < BF_ARRAY_LEN(v); i++)
+        rc |= bf_buf_printf(k, "\x1f%s", v[i] ? v[i] : "");
+    rc |= bf_buf_printf(k, "\x1f%d\x1f%d\x1f%d:%.17g\x1f%d:%.17g", f->year, f->noncompetitive, f->has_min, f->min_amount,
+                        f->has_max, f->max_amount);
+    return rc ? BF_ELIMIT : 0;
+}
+
+static int ids_push(struct portal_ids *l, int *cap, int64_t id)
+{
+    if (l->n == *cap) {
+        int64_t *x = realloc(l->ids, (size_t)(*cap ? *cap * 2 : 256) * sizeof *x);
+        if (!x)
+            return BF_ENOMEM;
+        l->ids = x;
+        *cap = *cap ? *cap * 2 : 256;
+    }
+    l->ids[l->n++] = id;
+    return 0;
+}
+
+/* Runs sql (bound as the plan) and appends column 0 of each row to l; when
+ * the statement has a second column it is the count of all rows (before
+ * LIMIT), kept in *n. */
+static int collect_ids(struct store_conn *c, const struct plan *q, const struct bf_buf *sql, struct portal_ids *l,
+                       long *n, struct bf_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, cap = 0;
+
+    if ((rc = prepare(c, sql, &st, err)) < 0)
+        return rc;
+    apply_binds(st, &q->b);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n && sqlite3_column_count(st) > 1)
+            *n = (long)sqlite3_column_int64(st, 1);
+        if ((rc = ids_push(l, &cap, sqlite3_column_int64(st, 0))) < 0)
+            break;
+    }
+    rc = rc == SQLITE_DONE ? 0 : rc < 0 ? rc : step_error(c, rc, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The ranked ids of a relevance search, enough for a page ending at `need`:
+ * the filtered first tier (what page_sql ranks for a first-tier page, in
+ * the same order), and, when the page lies beyond it, the whole ranking of
+ * both tiers up to the paging limit (what deep_sql pages through, with its
+ * count). Either way one bm25 pass serves every later page of the query. */
+static int ranked_ids(struct store_conn *c, const struct plan *q, int need, struct portal_ids *l, struct bf_err *err)
+{
+    struct bf_buf sql = BF_BUF_INIT;
+    sqlite3_int64 boundary = 0;
+    long n = 0;
+    int rc;
+
+    memset(l, 0, sizeof *l);
+    bf_buf_init(&sql, 16384);
+    if ((rc = tier_boundary(c, q, &boundary, err)) < 0)
+        goto out;
+    if (q->rest.len)
+        rc = bf_buf_printf(&sql,
+                           "SELECT m.rid FROM (SELECT rowid AS rid, " BM25 " AS score FROM portal_fts"
+                           " WHERE portal_fts MATCH ?1 ORDER BY rowid DESC LIMIT %d) AS m"
+                           " JOIN portal_proc p ON p.id = m.rid WHERE 1%s ORDER BY m.score, p.id DESC",
+                           STORE_PORTAL_RANK_WINDOW, q->rest.data);
+    else
+        rc = bf_buf_printf(&sql,
+                           "SELECT rid FROM (SELECT rowid AS rid, " BM25 " AS score FROM portal_fts"
+                           " WHERE portal_fts MATCH ?1 ORDER BY rowid DESC LIMIT %d) ORDER BY score, rid DESC",
+                           STORE_PORTAL_RANK_WINDOW);
+    /* A page beyond the window needs the whole ranking anyway. */
+    if (rc < 0 || ((boundary == 0 || need <= STORE_PORTAL_RANK_WINDOW) && (rc = collect_ids(c, q, &sql, l, NULL, err)) < 0))
+        goto out;
+    if (!boundary) { /* fewer matches than the window: the first tier is all of them */
+        l->full = l->has_total = l->exact = 1;
+        l->total = l->n;
+        goto out;
+    }
+    if (need <= l->n)
+        goto out;
+    l->n = 0;
+    bf_buf_reset(&sql);
+    rc = bf_buf_printf(&sql,
+                       "SELECT rid, n FROM (SELECT rid, tier, score, count(*) OVER () AS n FROM"
+                       " (SELECT m.rowid AS rid, m.rowid < %lld AS tier, " BM25 " AS score"
+                       " FROM portal_fts m%s WHERE portal_fts MATCH ?1%s)"
+                       " ORDER BY tier, score, rid DESC LIMIT %d)",
+                       (long long)boundary, q->rest.len ? " CROSS JOIN portal_proc p ON p.id = m.rowid" : "",
+                       q->rest.data, STORE_PORTAL_MAX_OFFSET + 100);
+    if (rc < 0 || (rc = collect_ids(c, q, &sql, l, &n, err)) < 0)
+        goto out;
+    l->full = l->has_total = 1;
+    l->exact = n <= STORE_PORTAL_COUNT_CAP;
+    l->total = l->exact ? n : STORE_PORTAL_COUNT_CAP;
+out:
+    bf_buf_free(&sql);
+    if (rc < 0) {
+        free(l->ids);
+        memset(l, 0, sizeof *l);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+/* The rows of ids[0..n), in that order: a primary-key lookup each. A row
+ * replaced since the list was made (an entry read under the generation
+ * just before a commit) is skipped. */
+static int rows_by_id(struct store_conn *c, const int64_t *ids, int n, store_portal_row_cb cb, void *arg,
+                      struct bf_err *err)
+{
+    static const char q_row[] = "SELECT " PROC_COLS " FROM portal_proc p WHERE p.id = ?1";
+    struct store_portal_proc row;
+    int i, rc = 0;
+
+    for (i = 0; i < n && !rc; i++) {
+        sqlite3_stmt *st = store_sqlite_stmt(c, q_row, err);
+        if (!st)
+            return BF_EIO;
+        sqlite3_bind_int64(st, 1, ids[i]);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            read_row(st, &row);
+            rc = cb(arg, &row);
+        } else {
+            rc = rc == SQLITE_DONE ? 0 : store_sqlite_error(c->db, rc, err, "portal search");
+        }
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
+/* A relevance search through its cached id list: the list is ranked once
+ * (ranked_ids) and each page is a slice of it; the count is kept with the
+ * list, so only the first page of a query counts. */
+static int ranked_search(struct store *s, struct store_conn *c, struct plan *q, store_portal_row_cb cb, void *arg,
+                         long *total, int *exact, struct bf_err *err)
+{
+    const struct store_portal_filter *f = q->f;
+    struct bf_buf key = BF_BUF_INIT;
+    struct portal_ids l = { 0 };
+    int rc, keyed, need = f->offset + f->limit, from, n;
+
+    bf_buf_init(&key, 8192);
+    keyed = search_key(s, c, f, 'r', &key) == 0;
+    if (!keyed || !sqlite_portal_ids_get(key.data, &l) || !(l.full || need <= l.n)) {
+        free(l.ids);
+        if ((rc = ranked_ids(c, q, need, &l, err)) < 0)
+            goto out;
+        if (keyed)
+            sqlite_portal_ids_put(key.data, &l);
+    }
+    from = f->offset < l.n ? f->offset : l.n;
+    n = l.n - from < f->limit ? l.n - from : f->limit;
+    if ((rc = rows_by_id(c, l.ids + from, n, cb, arg, err)) != 0)
+        goto out;
+    if (!l.has_total) {
+        if ((rc = run_count(c, q, W_BROAD, &l.total, &l.exact, err)) < 0)
+            goto out;
+        l.has_total = 1;
+        if (keyed)
+            sqlite_portal_ids_put(key.data, &l);
+    }
+    *total = l.total;
+    *exact = l.exact;
+out:
+    free(l.ids);
+    bf_buf_free(&key);
+    return rc;
+}
+
+/* Count first (cheap: posting lists or a capped scan, and kept per query
+ * and generation, so the later pages of a query do not count again), then
+ * the page, planned by how broad the search turned out to be. Relevance
+ * with text goes through its cached ranked id list (ranked_search; W_BROAD
+ * keeps the planner from starting at a date or value index and probing the
+ * matches). */
 int store_portal_search(struct store *s, const struct store_portal_filter *f, store_portal_row_cb cb, void *arg,
                         long *total, int *exact, struct bf_err *err)
 {
     struct store_conn *c = store_sqlite_reader(s, err);
     struct plan q = { f, BF_BUF_INIT, BF_BUF_INIT, { 0 } };
+    struct bf_buf key = BF_BUF_INIT;
+    struct portal_ids l = { 0 };
     unsigned flags = 0;
-    int rc, counted = 0, ranked = f->fts && f->sort == STORE_PORTAL_SORT_RELEVANCE;
+    int rc, counted = 0, keyed, ranked = f->fts && f->sort == STORE_PORTAL_SORT_RELEVANCE;
 
     if (!c)
         return BF_EIO;
@@ -547,21 +738,27 @@ int store_portal_search(struct store *s, const struct store_portal_filter *f, st
                           STORE_PORTAL_MAX_OFFSET);
     bf_buf_init(&q.match, 8192);
     bf_buf_init(&q.rest, 4096);
+    bf_buf_init(&key, 8192);
     if (ranked) {
-        flags = W_BROAD;
-        if ((rc = plan_build(&q, flags)) < 0 || (rc = run_page(c, &q, flags, cb, arg, total, &counted, err)) < 0)
+        if ((rc = plan_build(&q, W_BROAD)) < 0)
             goto out;
-        if (counted) {
-            *exact = *total <= STORE_PORTAL_COUNT_CAP;
-            if (!*exact)
-                *total = STORE_PORTAL_COUNT_CAP;
-        } else {
-            rc = run_count(c, &q, flags, total, exact, err);
-        }
+        rc = ranked_search(s, c, &q, cb, arg, total, exact, err);
         goto out;
     }
-    if ((rc = plan_build(&q, 0)) < 0 || (rc = run_count(c, &q, 0, total, exact, err)) < 0)
+    if ((rc = plan_build(&q, 0)) < 0)
         goto out;
+    keyed = search_key(s, c, f, 'c', &key) == 0;
+    if (keyed && sqlite_portal_ids_get(key.data, &l) && l.has_total) {
+        *total = l.total;
+        *exact = l.exact;
+    } else {
+        if ((rc = run_count(c, &q, 0, total, exact, err)) < 0)
+            goto out;
+        if (keyed) {
+            struct portal_ids v = { NULL, 0, 0, 1, *exact, *total };
+            sqlite_portal_ids_put(key.data, &v);
+        }
+    }
     if (*total >= 2000) {
         flags = W_BROAD;
         if ((rc = plan_build(&q, flags)) < 0)
@@ -571,6 +768,8 @@ int store_portal_search(struct store *s, const struct store_portal_filter *f, st
 out:
     if (rc == BF_ELIMIT && err)
         bf_err_set(err, rc, "search too complex");
+    free(l.ids);
+    bf_buf_free(&key);
     bf_buf_free(&q.match);
     bf_buf_free(&q.rest);
     return rc;

@@ -31,7 +31,7 @@ struct gen {
     double amount;
 };
 
-static struct gen g[NPROC];
+static struct gen g[NPROC + 1]; /* the last one: indexed late (invalidation) */
 static struct store *st;
 static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
 
@@ -214,15 +214,22 @@ static void random_query(struct query *q, struct params *p)
     put(p, "per_page", "100");
 }
 
-/* All result ocids of a search (every page) into seen[]; -1 on error. */
-static long run(struct params *p, unsigned char *seen, int *ordered, struct bf_err *err)
+/* All result ocids of a search (every page) into seen[], and in result
+ * order into order[] (when not NULL); pages 1..30 in turn, or, with
+ * npages > 0, pages npages..1 backwards (a later page asked first: the
+ * cached id list then serves pages of a list made for another page).
+ * -1 on error. */
+static long run(struct params *p, unsigned char *seen, int *ordered, int *order, int npages, struct bf_err *err)
 {
     long total = -1, got = 0;
     double last = 0;
-    int page, first = 1;
+    int page, first = 1, step;
 
     *ordered = 1;
-    for (page = 1; page <= 30; page++) {
+    for (step = 0; step < 30; step++) {
+        page = npages > 0 ? npages - step : step + 1;
+        if (page < 1)
+            break;
         struct store_portal_filter f;
         struct bf_arena a = BF_ARENA_INIT;
         struct bf_buf out = BF_BUF_INIT;
@@ -245,6 +252,10 @@ static long run(struct params *p, unsigned char *seen, int *ordered, struct bf_e
             json_t *v = json_object_get(json_object_get(r, "value"), "amount");
             int k = atoi(ocid + strlen("ocds-plan-"));
             seen[k]++;
+            if (order && npages <= 0)
+                order[(page - 1) * 100 + (int)i] = k;
+            else if (order)
+                got += order[(page - 1) * 100 + (int)i] != k ? 1000000 : 0; /* same order as the first run */
             got++;
             if (v && (f.sort == STORE_PORTAL_SORT_VALUE_DESC || f.sort == STORE_PORTAL_SORT_VALUE_ASC)) {
                 double x = json_number_value(v);
@@ -257,10 +268,66 @@ static long run(struct params *p, unsigned char *seen, int *ordered, struct bf_e
         json_decref(j);
         bf_arena_free(&a);
         bf_buf_free(&out);
-        if (got >= total)
+        if (npages <= 0 && got >= total)
             break;
     }
     return got == total ? total : -2;
+}
+
+/* The total of one search (q, sort), -1 on error. */
+static long total_of(const char *q, const char *sort, int page)
+{
+    struct params p = { 0 };
+    struct store_portal_filter f;
+    struct bf_arena a = BF_ARENA_INIT;
+    struct bf_buf out = BF_BUF_INIT;
+    struct bf_err err = { 0 };
+    long total = -1;
+    char pg[8];
+
+    snprintf(pg, sizeof pg, "%d", page);
+    put(&p, "q", q);
+    put(&p, "sort", sort);
+    put(&p, "page", pg);
+    if (portal_filter_parse(pget, &p, &a, &f, &err) == 0 && portal_search_json(st, &f, &out, &err) == 0) {
+        json_t *j = json_loads(out.data, 0, NULL);
+        total = (long)json_integer_value(json_object_get(j, "total"));
+        json_decref(j);
+    }
+    bf_arena_free(&a);
+    bf_buf_free(&out);
+    return total;
+}
+
+/* A procedure indexed after searches were cached is found by them at once:
+ * the id lists and counts are keyed by the index generation. */
+static void invalidation(void)
+{
+    struct store_txn *t;
+    struct bf_err err = { 0 };
+    struct gen *x = &g[NPROC];
+    long alpha = total_of("alpha", "relevance", 1), alpha_new = total_of("alpha", "newest", 2);
+    long zulu = total_of("zulu", "relevance", 1);
+    json_t *r;
+    int rc;
+
+    /* cached now; asked again they must not change */
+    ok(total_of("alpha", "relevance", 3) == alpha && total_of("alpha", "newest", 1) == alpha_new && zulu == 0,
+       "cached totals are stable (alpha %ld, zulu %ld)", alpha, zulu);
+    *x = g[0];
+    snprintf(x->ocid, sizeof x->ocid, "ocds-plan-new");
+    x->w1 = 0; /* "alpha" */
+    rc = store_txn_begin(st, &t, &err);
+    if (!rc) {
+        r = compiled(x);
+        json_object_set_new(json_object_get(r, "tender"), "description", json_string("zulu"));
+        rc = portal_index_compiled(t, NPROC, r, &err);
+        json_decref(r);
+        rc = rc ? (store_txn_rollback(t), rc) : store_txn_commit(t, &err);
+    }
+    ok(rc == 0 && total_of("alpha", "relevance", 1) == alpha + 1 && total_of("alpha", "relevance", 3) == alpha + 1 &&
+           total_of("alpha", "newest", 2) == alpha_new + 1 && total_of("zulu", "relevance", 1) == 1,
+       "a new procedure invalidates the cached lists and counts (%s)", err.msg);
 }
 
 int main(void)
@@ -278,15 +345,28 @@ int main(void)
         struct params p;
         struct bf_err err = { 0 };
         unsigned char seen[NPROC] = { 0 };
+        static int order[NPROC + 100];
         long want = 0, got;
         int ordered, diff = 0;
 
         random_query(&q, &p);
         for (k = 0; k < NPROC; k++)
             want += matches(&g[k], &q);
-        got = run(&p, seen, &ordered, &err);
+        got = run(&p, seen, &ordered, order, 0, &err);
         for (k = 0; k < NPROC && got >= 0; k++)
             diff += seen[k] != (unsigned char)matches(&g[k], &q);
+        /* Again, now from the cached id lists and counts, pages backwards:
+         * the same results in the same order. */
+        if (got >= 0 && !diff) {
+            long again;
+            int backwards; /* value order across pages is checked forwards only */
+            memset(seen, 0, sizeof seen);
+            again = run(&p, seen, &backwards, order, (int)((got + 99) / 100), &err);
+            for (k = 0; k < NPROC && again >= 0; k++)
+                diff += seen[k] != (unsigned char)matches(&g[k], &q);
+            if (again != got)
+                got = again < 0 ? again : -3;
+        }
         if (got != want || diff) {
             if (bad++ < 5) {
                 diag("search %d: got %ld, want %ld, %d differ (%s)", i, got, want, diff, err.msg);
@@ -297,7 +377,9 @@ int main(void)
         unordered += !ordered;
         nonempty += want > 0;
     }
-    ok(bad == 0, "%d random searches give exactly the brute-force result sets (%d wrong)", NSEARCH, bad);
+    ok(bad == 0, "%d random searches give exactly the brute-force result sets, asked twice (cached), same order (%d wrong)",
+       NSEARCH, bad);
+    invalidation();
     ok(unordered == 0, "value sorts are ordered (%d not)", unordered);
     ok(nonempty > NSEARCH / 3, "the searches are not trivially empty (%d of %d have results)", nonempty, NSEARCH);
     store_close(st);
