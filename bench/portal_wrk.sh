@@ -6,6 +6,14 @@
 #
 #   bench/portal_wrk.sh                      # builds the store on first use
 #   BELFRY_BENCH_STORE=DIR COUNT=N DURATION=20 CONNS=32 bench/portal_wrk.sh
+#   MODE=cold bench/portal_wrk.sh            # only the cold searches
+#   MODE=distinct bench/portal_wrk.sh        # cold searches sharing nothing
+#
+# search-cold asks pages 1..40 of a few hundred distinct queries, so with
+# the store's ranked id cache the pages of one query share their ranking
+# and count. MODE=distinct runs the server with that cache off
+# (BELFRY_PORTAL_ID_CACHE=0): every request pays as if it were a query no
+# one asked before. Both modes append to the results file.
 #
 # The store is made with `belfry init` + `belfry demo --count N --no-real`
 # (the deterministic generator the import benchmark uses) and kept outside
@@ -21,7 +29,12 @@ DURATION=${DURATION:-20}
 CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 SERVER_THREADS=${SERVER_THREADS:-8}
+MODE=${MODE:-all}
 OUT=bench/results/portal.txt
+TEE=(tee "$OUT")
+[ "$MODE" = all ] || TEE=(tee -a "$OUT")
+ID_CACHE=1
+[ "$MODE" = distinct ] && ID_CACHE=0
 WORK=$(mktemp -d)
 SERVER_PID=
 
@@ -42,7 +55,7 @@ if [ ! -f "$STORE/belfry.db" ]; then
 fi
 
 # The server, without its per-client rate limit (wrk is one client).
-"$BIN" serve --data "$STORE" --listen 127.0.0.1:0 --web web --rate 0 --threads "$SERVER_THREADS" >"$WORK/serve.out" 2>"$WORK/serve.err" &
+BELFRY_PORTAL_ID_CACHE=$ID_CACHE "$BIN" serve --data "$STORE" --listen 127.0.0.1:0 --web web --rate 0 --threads "$SERVER_THREADS" >"$WORK/serve.out" 2>"$WORK/serve.err" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
     PORT=$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$WORK/serve.out")
@@ -153,27 +166,34 @@ run() { # name, connections
 }
 
 {
-    echo "# Belfry portal benchmark (bench/portal_wrk.sh), $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo ?)"
-    echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); server and wrk share them"
-    echo "# store: $STORE, $SIZE log entries ($COUNT generated releases), $(du -sh "$STORE" | cut -f1) on disk"
-    [ -f "$WORK/build.time" ] && echo "# store built (belfry demo, import end to end) in $(cat "$WORK/build.time")"
-    echo "# portal index caught up with the log in ${INDEX_S} s after start"
-    echo "# wrk -t$THREADS -d${DURATION}s --latency, 2000 sampled paths per endpoint, keep-alive, rate limit off; belfry serve --threads $SERVER_THREADS"
-    echo "# records  = GET /api/v1/records/{ocid} (compiled + versioned release, release list with receipts)"
-    echo "# releases = GET /api/v1/releases/{ocid}/{id} (one public release as logged)"
-    echo "# search   = GET /api/v1/search, 300 popular searches (full text and/or filters, sorting), repeated: response cache"
-    echo "# search-cold = 20000 distinct searches (the same mix, pages 1..40): nearly every request runs the query"
-    echo "# targets: record reads >= 20000 req/s and p99 <= 20 ms; search p99 <= 50 ms"
-    echo "# c=32 and c=8 saturate both cores (latency includes queueing); c=2 shows the service time"
-    run records "$CONNS"
-    run releases "$CONNS"
-    run search "$CONNS"
+  if [ "$MODE" = all ]; then
+      echo "# Belfry portal benchmark (bench/portal_wrk.sh), $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo ?)"
+      echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); server and wrk share them"
+      echo "# store: $STORE, $SIZE log entries ($COUNT generated releases), $(du -sh "$STORE" | cut -f1) on disk"
+      [ -f "$WORK/build.time" ] && echo "# store built (belfry demo, import end to end) in $(cat "$WORK/build.time")"
+      echo "# portal index caught up with the log in ${INDEX_S} s after start"
+      echo "# wrk -t$THREADS -d${DURATION}s --latency, 2000 sampled paths per endpoint, keep-alive, rate limit off; belfry serve --threads $SERVER_THREADS"
+      echo "# records  = GET /api/v1/records/{ocid} (compiled + versioned release, release list with receipts)"
+      echo "# releases = GET /api/v1/releases/{ocid}/{id} (one public release as logged)"
+      echo "# search   = GET /api/v1/search, 300 popular searches (full text and/or filters, sorting), repeated: response cache"
+      echo "# search-cold = 20000 distinct searches (the same mix, pages 1..40): nearly every request runs the query"
+      echo "# targets: record reads >= 20000 req/s and p99 <= 20 ms; search p99 <= 50 ms"
+      echo "# c=32 and c=8 saturate both cores (latency includes queueing); c=2 shows the service time"
+      run records "$CONNS"
+      run releases "$CONNS"
+      run search "$CONNS"
+      run search-cold "$CONNS"
+      run records 8
+      run releases 8
+      run search 8
+      run search-cold 8
+      run search-cold 2
+  else
+    echo "# MODE=$MODE $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo ?), ranked id cache $([ $ID_CACHE = 1 ] && echo on || echo off), load $(cut -d' ' -f1-3 /proc/loadavg)"
     run search-cold "$CONNS"
-    run records 8
-    run releases 8
-    run search 8
     run search-cold 8
     run search-cold 2
+  fi
     # One client, one request at a time: the service time of a cold search
     # with no queueing behind other requests (wrk's own CPU is not in it).
     python3 - "$BASE" "$WORK/search-serial.paths" <<'PY'
@@ -189,4 +209,4 @@ q = lambda x: lat[min(len(lat) - 1, int(x * len(lat)))]
 print("search-cold serial (1 client, %d requests)  p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms"
       % (len(lat), q(0.5), q(0.9), q(0.99), lat[-1]))
 PY
-} | tee "$OUT"
+} | "${TEE[@]}"
