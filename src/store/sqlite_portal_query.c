@@ -20,8 +20,6 @@
     " p.capability, p.cpv, p.status, p.amount, p.currency, p.amount_kind, p.date, p.start_date, p.year,"     \
     " p.noncompetitive, p.tenderers, p.withheld, p.releases, p.log_index"
 
-#define PROC_NCOLS 22 /* columns of PROC_COLS; a page statement may add a count after them */
-
 #define MAX_BINDS 16
 
 struct binds {
@@ -381,9 +379,9 @@ static int run_count(struct store_conn *c, struct plan *q, unsigned flags, long 
 /* Relevance ranks in two tiers so that paging is exact and the usual page
  * is cheap: tier 0 is the STORE_PORTAL_RANK_WINDOW most recently indexed
  * matches, tier 1 all older ones; each tier by bm25 (title weighted
- * highest). A first-tier page ranks inside FTS5 and joins only its own
- * rows; anything else (a page beyond the filtered first tier) is one flat
- * pass over the matches (see deep_sql). */
+ * highest). The first tier is ranked inside FTS5 and joined to the rows
+ * only to check the other filters; a page beyond the filtered first tier
+ * takes one flat pass over all matches (see ranked_ids). */
 #define BM25 "bm25(portal_fts, 10.0, 2.0, 4.0, 4.0, 0.0)"
 
 /* The rowid of the oldest match in the first tier (*b = 0 when there are
@@ -409,73 +407,12 @@ out:
     return rc;
 }
 
-/* Rows of the first tier that pass the other filters (a join of at most
- * STORE_PORTAL_RANK_WINDOW rows). */
-static int first_tier_count(struct store_conn *c, const struct plan *q, long *n, struct bf_err *err)
-{
-    struct bf_buf sql = BF_BUF_INIT;
-    sqlite3_stmt *st = NULL;
-    int rc = bf_buf_printf(&sql,
-                           "SELECT count(*) FROM (SELECT rowid AS rid FROM portal_fts WHERE portal_fts MATCH ?1"
-                           " ORDER BY rowid DESC LIMIT %d) AS m JOIN portal_proc p ON p.id = m.rid WHERE 1%s",
-                           STORE_PORTAL_RANK_WINDOW, q->rest.data);
-    if (rc < 0 || (rc = prepare(c, &sql, &st, err)) < 0)
-        goto out;
-    apply_binds(st, &q->b);
-    rc = sqlite3_step(st);
-    *n = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-    rc = rc == SQLITE_ROW ? 0 : step_error(c, rc, err);
-out:
-    sqlite3_finalize(st);
-    bf_buf_free(&sql);
-    return rc;
-}
-
-/* A relevance page beyond the filtered first tier. The matches are walked
- * once (FTS5 outside, CROSS JOIN so the planner cannot turn it around),
- * each one's row checked against the other filters by rowid, and bm25 is
- * computed only for the rows that pass: ranking all matches of a common
- * word first and filtering after (the old plan) spent ~45 ms of bm25 on
- * 19 000 rows to keep 2 000 of them. The tier is the rowid against the
- * boundary; the columns are joined for the page's rows only. The filtered
- * count comes with the page (count(*) OVER (), one level up because FTS5
- * refuses bm25 inside a window query), so no second pass counts them. */
-static int deep_sql(const struct plan *q, struct bf_buf *sql, sqlite3_int64 boundary)
-{
-    const struct store_portal_filter *f = q->f;
-    return bf_buf_printf(sql,
-                         "SELECT " PROC_COLS ", k.n FROM (SELECT rid, tier, score, count(*) OVER () AS n FROM"
-                         " (SELECT m.rowid AS rid, m.rowid < %lld AS tier, " BM25 " AS score"
-                         " FROM portal_fts m%s WHERE portal_fts MATCH ?1%s)"
-                         " ORDER BY tier, score, rid DESC LIMIT %d OFFSET %d) AS k"
-                         " JOIN portal_proc p ON p.id = k.rid ORDER BY k.tier, k.score, p.id DESC",
-                         (long long)boundary, q->rest.len ? " CROSS JOIN portal_proc p ON p.id = m.rowid" : "",
-                         q->rest.data, f->limit, f->offset);
-}
-
-/* first_tier: the page lies within the filtered first tier; boundary: see
- * tier_boundary (deep pages only). */
-static int page_sql(const struct plan *q, struct bf_buf *sql, unsigned flags, int first_tier, sqlite3_int64 boundary)
+/* A page of a search that is not ranked by relevance (those go through
+ * ranked_search). */
+static int page_sql(const struct plan *q, struct bf_buf *sql, unsigned flags)
 {
     const struct store_portal_filter *f = q->f;
 
-    if (f->fts && f->sort == STORE_PORTAL_SORT_RELEVANCE) {
-        if (first_tier && q->rest.len) /* the first tier's rows that pass, by score */
-            return bf_buf_printf(sql,
-                                 "SELECT " PROC_COLS " FROM (SELECT rowid AS rid, " BM25 " AS score FROM portal_fts"
-                                 " WHERE portal_fts MATCH ?1 ORDER BY rowid DESC LIMIT %d) AS m"
-                                 " JOIN portal_proc p ON p.id = m.rid WHERE 1%s ORDER BY m.score, p.id DESC"
-                                 " LIMIT %d OFFSET %d",
-                                 STORE_PORTAL_RANK_WINDOW, q->rest.data, f->limit, f->offset);
-        if (first_tier)
-            return bf_buf_printf(sql,
-                                 "SELECT " PROC_COLS " FROM (SELECT rid, score FROM (SELECT rowid AS rid, " BM25
-                                 " AS score FROM portal_fts WHERE portal_fts MATCH ?1 ORDER BY rowid DESC LIMIT %d)"
-                                 " ORDER BY score, rid DESC LIMIT %d OFFSET %d) AS m"
-                                 " JOIN portal_proc p ON p.id = m.rid ORDER BY m.score, p.id DESC",
-                                 STORE_PORTAL_RANK_WINDOW, f->limit, f->offset);
-        return deep_sql(q, sql, boundary);
-    }
     return bf_buf_printf(sql, "SELECT " PROC_COLS " FROM portal_proc p WHERE 1%s%s%s LIMIT %d OFFSET %d",
                          !q->match.len ? ""
                          : (flags & W_BROAD) ? " AND +p.id IN (SELECT rowid FROM portal_fts WHERE portal_fts MATCH ?)"
@@ -483,39 +420,22 @@ static int page_sql(const struct plan *q, struct bf_buf *sql, unsigned flags, in
                          q->rest.data, order_by(f), f->limit, f->offset);
 }
 
-/* Runs the page; *counted is set when the page's statement also gave the
- * filtered count (deep relevance pages), which then lands in *total. */
+/* Runs the page. */
 static int run_page(struct store_conn *c, const struct plan *q, unsigned flags, store_portal_row_cb cb, void *arg,
-                    long *total, int *counted, struct bf_err *err)
+                    struct bf_err *err)
 {
     struct bf_buf sql = BF_BUF_INIT;
     sqlite3_stmt *st = NULL;
     struct store_portal_proc row;
-    sqlite3_int64 boundary = 0;
-    int rc, first_tier = 0;
+    int rc;
 
-    *counted = 0;
-    if (q->f->fts && q->f->sort == STORE_PORTAL_SORT_RELEVANCE) {
-        long n = 0;
-        first_tier = q->f->offset + q->f->limit <= STORE_PORTAL_RANK_WINDOW;
-        if (first_tier && q->rest.len && (rc = first_tier_count(c, q, &n, err)) < 0)
-            goto out;
-        if (q->rest.len)
-            first_tier = first_tier && n >= q->f->offset + q->f->limit;
-        if (!first_tier && (rc = tier_boundary(c, q, &boundary, err)) < 0)
-            goto out;
-    }
-    if ((rc = page_sql(q, &sql, flags, first_tier, boundary)) < 0)
+    if ((rc = page_sql(q, &sql, flags)) < 0)
         goto out;
     if ((rc = prepare(c, &sql, &st, err)) < 0)
         goto out;
     apply_binds(st, &q->b);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         read_row(st, &row);
-        if (sqlite3_column_count(st) > PROC_NCOLS && !*counted) {
-            *total = (long)sqlite3_column_int64(st, PROC_NCOLS);
-            *counted = 1;
-        }
         if ((rc = cb(arg, &row)) != 0)
             goto out;
     }
@@ -590,10 +510,14 @@ static int collect_ids(struct store_conn *c, const struct plan *q, const struct 
 }
 
 /* The ranked ids of a relevance search, enough for a page ending at `need`:
- * the filtered first tier (what page_sql ranks for a first-tier page, in
- * the same order), and, when the page lies beyond it, the whole ranking of
- * both tiers up to the paging limit (what deep_sql pages through, with its
- * count). Either way one bm25 pass serves every later page of the query. */
+ * the filtered first tier by score, and, when the page lies beyond it, the
+ * whole ranking of both tiers up to the paging limit with the count of the
+ * matches. The flat pass walks the matches once (FTS5 outside, CROSS JOIN
+ * so the planner cannot turn it around), checks each one's row by rowid
+ * and computes bm25 only for the rows that pass (ranking all 19 000 matches
+ * of a common word before filtering cost ~45 ms); the count comes from
+ * count(*) OVER (), one level up because FTS5 refuses bm25 inside a window
+ * query. Either way one bm25 pass serves every later page of the query. */
 static int ranked_ids(struct store_conn *c, const struct plan *q, int need, struct portal_ids *l, struct bf_err *err)
 {
     struct bf_buf sql = BF_BUF_INIT;
@@ -729,7 +653,7 @@ int store_portal_search(struct store *s, const struct store_portal_filter *f, st
     struct bf_buf key = BF_BUF_INIT;
     struct portal_ids l = { 0 };
     unsigned flags = 0;
-    int rc, counted = 0, keyed, ranked = f->fts && f->sort == STORE_PORTAL_SORT_RELEVANCE;
+    int rc, keyed, ranked = f->fts && f->sort == STORE_PORTAL_SORT_RELEVANCE;
 
     if (!c)
         return BF_EIO;
@@ -764,7 +688,7 @@ int store_portal_search(struct store *s, const struct store_portal_filter *f, st
         if ((rc = plan_build(&q, flags)) < 0)
             goto out;
     }
-    rc = run_page(c, &q, flags, cb, arg, total, &counted, err);
+    rc = run_page(c, &q, flags, cb, arg, err);
 out:
     if (rc == BF_ELIMIT && err)
         bf_err_set(err, rc, "search too complex");
