@@ -12,7 +12,7 @@ PKGS=(
   zlib1g-dev libzstd-dev zstd libcurl4-openssl-dev curl jq
   python3 python3-cryptography bc gzip
   golang-go golang-golang-x-mod-dev
-  chromium nginx-light wrk hyperfine
+  chromium fonts-liberation nginx-light wrk hyperfine
 )
 
 missing=()
