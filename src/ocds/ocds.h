@@ -115,6 +115,10 @@ int ocds_commitment_check(const json_t *marker, const json_t *value, const char 
  *  "sha256":"<hex of JCS(release)>","actor":...} in JCS form. actor may be
  * NULL (import by an operator is "operator"). */
 int ocds_entry_line(const json_t *release, const char *actor, struct bf_buf *out, struct bf_err *err);
+/* The same line from a digest the caller already computed with
+ * ocds_digest (so the release is not canonicalized twice). */
+int ocds_entry_line_digest(const json_t *release, const char hex[65], const char *actor, struct bf_buf *out,
+                           struct bf_err *err);
 
 /* ---- publishing (store + ledger) ------------------------------------ */
 

@@ -36,10 +36,13 @@ static int entry_tag(const json_t *release, json_t *entry, struct bf_err *err)
     return 0;
 }
 
-int ocds_entry_line(const json_t *release, const char *actor, struct bf_buf *out, struct bf_err *err)
+/* hex is the release's digest when the caller already has it (the
+ * publisher computes it once for its own checks), else NULL. */
+static int entry_build(const json_t *release, const char *hex, const char *actor, struct bf_buf *out,
+                       struct bf_err *err)
 {
     json_t *entry = NULL, *a = NULL;
-    char hex[65];
+    char own[65];
     int rc;
 
     if (!json_is_object(release)) {
@@ -50,8 +53,11 @@ int ocds_entry_line(const json_t *release, const char *actor, struct bf_buf *out
     if ((rc = entry_string(release, "ocid", entry, err)) < 0 || (rc = entry_string(release, "id", entry, err)) < 0 ||
         (rc = entry_string(release, "date", entry, err)) < 0 || (rc = entry_tag(release, entry, err)) < 0)
         goto out;
-    if ((rc = ocds_digest(release, hex, err)) < 0)
-        goto out;
+    if (!hex) {
+        if ((rc = ocds_digest(release, own, err)) < 0)
+            goto out;
+        hex = own;
+    }
     a = json_string(actor ? actor : "operator");
     if (!a) {
         rc = bf_err_set(err, BF_EINVAL, "actor is not valid UTF-8");
@@ -66,4 +72,15 @@ out:
     json_decref(a);
     json_decref(entry);
     return rc;
+}
+
+int ocds_entry_line(const json_t *release, const char *actor, struct bf_buf *out, struct bf_err *err)
+{
+    return entry_build(release, NULL, actor, out, err);
+}
+
+int ocds_entry_line_digest(const json_t *release, const char hex[65], const char *actor, struct bf_buf *out,
+                           struct bf_err *err)
+{
+    return entry_build(release, hex, actor, out, err);
 }

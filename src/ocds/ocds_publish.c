@@ -150,42 +150,6 @@ static int split_withheld(const json_t *submitted, struct pub *p, struct bf_err 
     return 0;
 }
 
-/* The ledger entry of ocds_entry_line, built from the digest already
- * computed (ocds_entry_line would canonicalize the release a second time).
- * The unit test checks that both give the same bytes. */
-static int entry_line(const json_t *pub, const char *sha, const char *actor, struct bf_buf *out, struct bf_err *err)
-{
-    static const char *const keys[] = { "ocid", "id", "date" };
-    json_t *e = json_object(), *tag = json_object_get(pub, "tag"), *t, *a = json_string(actor);
-    size_t i;
-    int rc = 0;
-
-    for (i = 0; i < BF_ARRAY_LEN(keys) && !rc; i++) {
-        json_t *v = json_object_get(pub, keys[i]);
-        if (!json_is_string(v) || json_string_length(v) == 0)
-            rc = bf_err_set(err, BF_EINVAL, "/%s: a non-empty string is required for the ledger entry", keys[i]);
-        else
-            json_object_set_nocheck(e, keys[i], v);
-    }
-    if (!rc && (!json_is_array(tag) || json_array_size(tag) == 0))
-        rc = bf_err_set(err, BF_EINVAL, "/tag: a non-empty array of strings is required for the ledger entry");
-    json_array_foreach(tag, i, t)
-        if (!rc && !json_is_string(t))
-            rc = bf_err_set(err, BF_EINVAL, "/tag/%zu: a string is required", i);
-    if (!rc && !a)
-        rc = bf_err_set(err, BF_EINVAL, "actor is not valid UTF-8");
-    if (!rc) {
-        json_object_set_nocheck(e, "tag", tag);
-        json_object_set_new_nocheck(e, "type", json_string("ocds-release"));
-        json_object_set_new_nocheck(e, "sha256", json_string(sha));
-        json_object_set_nocheck(e, "actor", a);
-        rc = ocds_jcs(e, out, err);
-    }
-    json_decref(a);
-    json_decref(e);
-    return rc;
-}
-
 /* Check, withhold, canonical text, digests and entry line. */
 static int pub_prepare(struct ocds_ctx *c, const json_t *release, const char *actor, struct pub *p,
                        struct bf_err *err)
@@ -209,7 +173,7 @@ static int pub_prepare(struct ocds_ctx *c, const json_t *release, const char *ac
     else
         memcpy(p->src, p->sha, sizeof p->src);
     if (!rc)
-        rc = entry_line(p->pub, p->sha, actor ? actor : "operator", &p->entry, err);
+        rc = ocds_entry_line_digest(p->pub, p->sha, actor, &p->entry, err);
     if (rc)
         return rc;
     p->ocid = json_string_value(json_object_get(p->pub, "ocid"));
