@@ -56,6 +56,10 @@ const char *http_req_query(struct http_req *r, const char *key);
 const char *http_req_param(struct http_req *r, const char *name);
 /* The token of "Authorization: Bearer <token>", or NULL. */
 const char *http_req_bearer(struct http_req *r);
+/* 1 if the If-None-Match value inm (a list of tags, or "*"; may be NULL)
+ * names etag. The layer answers 304 itself after a handler; a handler that
+ * can tell freshness before building its body calls this to skip the work. */
+int http_etag_matches(const char *inm, const char *etag);
 /* Preferred language from ?lang= or Accept-Language: "en", "nl", "fr", "de". */
 const char *http_req_lang(struct http_req *r);
 

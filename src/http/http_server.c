@@ -67,7 +67,7 @@ static int accepts_gzip(struct http_req *req)
     return ae && strstr(ae, "gzip");
 }
 
-static int etag_matches(const char *inm, const char *etag)
+int http_etag_matches(const char *inm, const char *etag)
 {
     size_t n = strlen(etag);
     const char *p = inm;
@@ -136,7 +136,7 @@ static enum MHD_Result send_resp(struct http_server *s, struct MHD_Connection *c
         bf_hex_encode(h, 12, hex);
         etag = bf_arena_printf(req->arena, "\"%s\"", hex);
     }
-    if (is_get && status == 200 && etag && etag_matches(http_req_header(req, "If-None-Match"), etag)) {
+    if (is_get && status == 200 && etag && http_etag_matches(http_req_header(req, "If-None-Match"), etag)) {
         status = 304;
         bf_buf_reset(&r->body);
     }

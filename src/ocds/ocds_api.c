@@ -341,22 +341,6 @@ static uint64_t fnv1a(const char *s)
     return h;
 }
 
-/* The If-None-Match test of the HTTP layer (a list of tags, or "*"). */
-static int inm_matches(const char *inm, const char *etag)
-{
-    size_t n = strlen(etag);
-    const char *p = inm;
-    if (!strcmp(inm, "*"))
-        return 1;
-    while ((p = strstr(p, etag))) {
-        if ((p == inm || p[-1] == ' ' || p[-1] == ',' || p[-1] == '/') &&
-            (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-            return 1;
-        p += n;
-    }
-    return 0;
-}
-
 static int rec_head(void *arg, const struct store_ocds_record *rec)
 {
     struct rec_acc *a = arg;
@@ -370,7 +354,7 @@ static int rec_head(void *arg, const struct store_ocds_record *rec)
     if (a->etag) {
         snprintf(a->etag, a->etag_cap, "\"r1-%" PRIx64 "-%" PRIx64 "-%" PRIx64 "-%016" PRIx64 "\"", rec->last_index,
                  rec->nrel, rec->compiled_n, fnv1a(a->base));
-        if (a->inm && inm_matches(a->inm, a->etag))
+        if (a->inm && http_etag_matches(a->inm, a->etag))
             return REC_NOT_MODIFIED;
     }
     if (rec->compiled_n != rec->nrel)

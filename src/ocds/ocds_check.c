@@ -199,7 +199,7 @@ static int check_ids(const json_t *arr, struct ocds_chk *c, int need_id, int uni
     return 0;
 }
 
-static int all_objects(const json_t *arr)
+int ocds_all_objects(const json_t *arr)
 {
     size_t i;
     json_t *e;
@@ -217,7 +217,7 @@ static int check_array(const json_t *v, struct ocds_chk *c, const char *name, in
 
     /* Arrays of other things under these names (Paraguay's lots/items
      * of item ids) belong to extensions and are left alone. */
-    if (name && ocds_code_in(name, id_arrays) && all_objects(v) &&
+    if (name && ocds_code_in(name, id_arrays) && ocds_all_objects(v) &&
         (rc = check_ids(v, c, strcmp(name, "parties") && strcmp(name, "amendments") &&
                                    strcmp(name, "relatedProcesses"),
                         ocds_code_in(name, unique_arrays))) < 0)

@@ -19,6 +19,7 @@
 #include "ocds.h"
 #include "ocds_export.h"
 #include "ocds_export_int.h"
+#include "ocds_json.h"
 
 #define CSV_MAX_COLS 4096
 #define CSV_MAX_TABLES 512
@@ -171,15 +172,6 @@ static int cell_text(const json_t *v, struct bf_buf *out)
     return ocds_jcs(v, out, NULL);
 }
 
-static int all_objects(const json_t *arr)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(arr, i, e)
-        if (!json_is_object(e))
-            return 0;
-    return json_array_size(arr) > 0;
-}
 
 static int emit_table_rows(struct ocds_csv *c, const json_t *arr, const char *table_path, struct csv_keys *keys,
                            int depth, struct bf_err *err);
@@ -205,7 +197,7 @@ static int row_object(struct ocds_csv *c, struct csv_row *r, const json_t *obj, 
         }
         if (json_is_object(v)) {
             rc = row_object(c, r, v, col.data, table_path, keys, depth + 1, err);
-        } else if (json_is_array(v) && all_objects(v)) {
+        } else if (json_is_array(v) && json_array_size(v) > 0 && ocds_all_objects(v)) {
             /* col is the full path from the release: it names the table */
             rc = emit_table_rows(c, v, col.data, keys, depth + 1, err);
         } else {

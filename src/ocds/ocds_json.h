@@ -25,6 +25,8 @@ extern const size_t ocds_currency_codes_len;
 
 /* 1 if s is in the sorted list. */
 int ocds_code_in_sorted(const char *s, const char *const *list, size_t n);
+/* 1 if every element of arr is an object (an empty array counts). */
+int ocds_all_objects(const json_t *arr);
 /* 1 if s is in a NULL-terminated list. */
 int ocds_code_in(const char *s, const char *const *list);
 

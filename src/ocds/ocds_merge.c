@@ -309,15 +309,6 @@ static void emit(struct merge *m, const json_t *value)
 
 static int flatten_object(struct merge *m, const json_t *obj, const struct ocds_rnode *rn, int depth);
 
-static int all_objects(const json_t *arr)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(arr, i, e)
-        if (!json_is_object(e))
-            return 0;
-    return 1;
-}
 
 /* The path component of an identifier-merged array item. */
 static int item_component(struct merge *m, const json_t *item, size_t index, unsigned flags)
@@ -410,7 +401,7 @@ static int flatten_member(struct merge *m, const json_t *v, const struct ocds_rn
             return rc;
         return versioned_unmark(m, v);
     } else if ((!json_is_object(v) && !json_is_array(v)) || flags & OCDS_MERGE_WHOLE_LIST ||
-               (json_is_array(v) && !all_objects(v)) || (sticky && !m->versioned)) {
+               (json_is_array(v) && !ocds_all_objects(v)) || (sticky && !m->versioned)) {
         emit(m, v);
     } else if (json_is_object(v) && json_object_size(v)) {
         return flatten_object(m, v, child, depth + 1);

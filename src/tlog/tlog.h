@@ -150,6 +150,10 @@ int tlog_note_verify(const struct tlog_note *n, const struct tlog_vkey *keys, in
 
 /* ---- Checkpoints (checkpoint.c) ------------------------------------ */
 
+/* Canonical unsigned decimal s[0..len) (no sign, no leading zeros, fits
+ * in 64 bits), as in checkpoint sizes and witness requests: 0 or BF_EINVAL. */
+int tlog_parse_u64(const char *s, size_t len, uint64_t *out);
+
 struct tlog_checkpoint {
     char origin[TLOG_NAME_MAX];
     uint64_t size;

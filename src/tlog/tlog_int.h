@@ -27,7 +27,6 @@ int tlog_ed25519_verify2(const uint8_t pub[32], const void *m1, size_t l1, const
 
 /* Canonical unsigned decimal: "0" or [1-9][0-9]*, fits in uint64_t.
  * Returns 0 or BF_EINVAL. */
-int tlog_parse_u64(const char *s, size_t len, uint64_t *out);
 
 /* Decodes exactly 44 base64 characters into a 32-byte hash. 0 or BF_EINVAL. */
 int tlog_parse_hash(const char *s, size_t len, uint8_t out[32]);

@@ -15,27 +15,6 @@
 #include "enc.h"
 #include "witness.h"
 
-/* Canonical unsigned decimal of s[0..n). */
-static int parse_u64(const char *s, size_t n, uint64_t *out)
-{
-    uint64_t v = 0;
-    size_t i;
-
-    if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
-        return BF_EINVAL;
-    for (i = 0; i < n; i++) {
-        unsigned d;
-        if (s[i] < '0' || s[i] > '9')
-            return BF_EINVAL;
-        d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return BF_EINVAL;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
 /* Length of the line at s[0..n) without its '\n', or -1 if unterminated. */
 static long line_len(const char *s, size_t n)
 {
@@ -54,7 +33,7 @@ int witness_req_parse(const char *body, size_t len, struct witness_req *out, str
     l = line_len(body, len);
     if (l < 4 || memcmp(body, "old ", 4) != 0)
         return bf_err_set(err, BF_EINVAL, "request must start with a line \"old <size>\"");
-    if (parse_u64(body + 4, (size_t)l - 4, &out->old) < 0)
+    if (tlog_parse_u64(body + 4, (size_t)l - 4, &out->old) < 0)
         return bf_err_set(err, BF_EINVAL, "old size \"%.*s\" is not a canonical decimal",
                           (int)BF_MIN(l - 4, 40), body + 4);
     pos = (size_t)l + 1;
