@@ -230,8 +230,12 @@ for f in os.listdir(rcdir):
         bad += 1; print("# receipt", f, ex)
 print("ok" if bad == 0 and seen > 0 else "bad", "receipts served during the kills verify against their own checkpoint:", seen - bad, "of", seen)
 EOF
-if python3 -c 'import cryptography' 2>/dev/null; then
-    python3 "$T/verify.py" "$U" "$VKEY" "$T/cps" "$T/acked" "$T/receipts" >"$T/verify.out" 2>&1
+# Debian's python3 gets python3-cryptography from scripts/install-deps.sh;
+# another python3 first on PATH may lack it.
+PY=python3
+/usr/bin/python3 -c 'import cryptography' 2>/dev/null && PY=/usr/bin/python3
+if "$PY" -c 'import cryptography' 2>/dev/null; then
+    "$PY" "$T/verify.py" "$U" "$VKEY" "$T/cps" "$T/acked" "$T/receipts" >"$T/verify.out" 2>&1
     grep '^#' "$T/verify.out" | head -10
     while read -r verdict rest; do
         case $verdict in ok) ok 0 "$rest" ;; bad) ok 1 "$rest" ;; esac
