@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(
   build-essential pkg-config clang libclang-rt-14-dev
-  libssl-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev
+  libssl-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev libmimalloc-dev
   zlib1g-dev libzstd-dev zstd libcurl4-openssl-dev curl jq
   python3 python3-cryptography bc gzip
   golang-go golang-golang-x-mod-dev
