@@ -12,6 +12,10 @@
  * opens in all of them (also after reopening the context), while another
  * value commits differently; the key appears in no output. Personal data:
  * contact points are withheld as personalData, visible to auditors only.
+ * Concurrent batches: the record is merged before the append in each
+ * publishing thread (premerge) and used only if it still holds; four
+ * threads publishing interleaved batches of the same ocids, dates out of
+ * order, leave every record equal to the full merge of its releases.
  */
 #include "common.h"
 #include "tap.h"
@@ -24,6 +28,7 @@
 #include "store/store_ocds.h"
 #include "enc.h"
 #include <sys/stat.h>
+#include <pthread.h>
 
 static struct store *s;
 static struct ledger *l;
@@ -180,7 +185,7 @@ static int record_matches(const char *ocid)
 {
     struct store_ocds_record rec;
     json_t *arr = NULL, *full = NULL, *stored;
-    json_t *v[64];
+    json_t **v;
     size_t i, n;
     int same;
 
@@ -190,7 +195,8 @@ static int record_matches(const char *ocid)
     store_ocds_record_clear(&rec);
     ocds_get_releases(c, ocid, 0, &arr, NULL);
     n = json_array_size(arr);
-    for (i = 0; i < n && i < 64; i++)
+    v = bf_xcalloc(n ? n : 1, sizeof *v);
+    for (i = 0; i < n; i++)
         v[i] = json_object_get(json_array_get(arr, i), "release");
     ocds_merge_compiled(v, n, &full, NULL);
     same = stored && full && json_equal(stored, full);
@@ -217,6 +223,7 @@ static int record_matches(const char *ocid)
     json_decref(stored);
     json_decref(full);
     json_decref(arr);
+    free(v);
     return same;
 }
 
@@ -523,6 +530,83 @@ static void test_personal(void)
     json_decref(r);
 }
 
+#define CONC_THREADS 4
+#define CONC_BATCHES 12
+#define CONC_PER 6
+
+static void *conc_worker(void *arg)
+{
+    int t = (int)(intptr_t)arg, b, i, *fails = bf_xcalloc(1, sizeof *fails);
+    for (b = 0; b < CONC_BATCHES; b++) {
+        struct ocds_pub_item it[CONC_PER];
+        json_t *v[CONC_PER];
+        struct bf_err err = { 0 };
+        memset(it, 0, sizeof it);
+        for (i = 0; i < CONC_PER; i++) {
+            char ocid[64], id[64], date[64];
+            int k = (t * 7 + b * 3 + i) % 3;   /* three shared ocids */
+            snprintf(ocid, sizeof ocid, "ocds-b5l9q0-C%d", k);
+            snprintf(id, sizeof id, "t%d-b%d-i%d", t, b, i);
+            /* dates out of order, so the merge depends on all releases */
+            snprintf(date, sizeof date, "2024-%02d-%02dT00:00:00Z", 1 + (t * 5 + b) % 12, 1 + (b * 7 + i * 3) % 28);
+            v[i] = rel(ocid, id, date, "tender",
+                       (i & 1) ? "\"tender\":{\"id\":\"T\",\"title\":\"odd\"}" : "\"tender\":{\"id\":\"T\",\"status\":\"active\"}");
+            it[i].release = v[i];
+        }
+        if (ocds_publish_batch(c, it, CONC_PER, NULL, &err) < 0) {
+            diag("thread %d batch %d: %s", t, b, err.msg);
+            (*fails)++;
+        }
+        for (i = 0; i < CONC_PER; i++)
+            json_decref(v[i]);
+    }
+    return fails;
+}
+
+/* An earlier item of the batch rejected at insert (same id, other
+ * content): the premerge counted it, so the hook must merge again. */
+static void test_premerge_rejected(void)
+{
+    struct ocds_pub_item it[3];
+    struct bf_err err = { 0 };
+    json_t *v[3];
+    int i;
+
+    v[0] = rel("ocds-b5l9q0-R", "r1", "2024-01-01T00:00:00Z", "tender", "\"tender\":{\"id\":\"T\",\"title\":\"kept\"}");
+    v[1] = rel("ocds-b5l9q0-R", "r1", "2024-03-01T00:00:00Z", "tender", "\"tender\":{\"id\":\"T\",\"title\":\"refused\"}");
+    v[2] = rel("ocds-b5l9q0-R", "r2", "2024-02-01T00:00:00Z", "tender", "\"tender\":{\"id\":\"T\",\"status\":\"active\"}");
+    memset(it, 0, sizeof it);
+    for (i = 0; i < 3; i++)
+        it[i].release = v[i];
+    ocds_publish_batch(c, it, 3, NULL, &err);
+    ok(it[0].rc == 0 && it[1].rc == BF_ECONFLICT && it[2].rc == 0, "the second r1 is a conflict (%s)", it[1].err.msg);
+    ok(record_matches("ocds-b5l9q0-R"), "the record holds only the releases stored, not the refused one");
+    for (i = 0; i < 3; i++)
+        json_decref(v[i]);
+}
+
+static void test_concurrent(void)
+{
+    pthread_t th[CONC_THREADS];
+    int t, fails = 0, good = 1;
+    uint64_t before = nreleases();
+
+    for (t = 0; t < CONC_THREADS; t++)
+        pthread_create(&th[t], NULL, conc_worker, (void *)(intptr_t)t);
+    for (t = 0; t < CONC_THREADS; t++) {
+        void *r = NULL;
+        pthread_join(th[t], &r);
+        fails += r ? *(int *)r : 1;
+        free(r);
+    }
+    ok(fails == 0, "four threads published %d batches each", CONC_BATCHES);
+    ok(nreleases() == before + CONC_THREADS * CONC_BATCHES * CONC_PER, "every release stored once");
+    good &= record_matches("ocds-b5l9q0-C0");
+    good &= record_matches("ocds-b5l9q0-C1");
+    good &= record_matches("ocds-b5l9q0-C2");
+    ok(good, "each record equals the full merge of its releases after concurrent batches");
+}
+
 int main(void)
 {
     if (setup() < 0) {
@@ -537,6 +621,8 @@ int main(void)
     test_real_merge();
     test_keyed();
     test_personal();
+    test_premerge_rejected();
+    test_concurrent();
     teardown();
     return tap_done();
 }
