@@ -65,9 +65,10 @@ struct pub {
     size_t sidecar_len;
     struct bf_buf body;      /* JCS of pub */
     struct bf_buf entry;     /* ledger entry line */
+    struct known *known;     /* committed releases of the ocid (batch-owned) */
     int premerged;           /* ctext/vtext hold the record merged from ... */
     uint64_t base_nrel;      /* ... this many committed releases of the ocid ... */
-    size_t nprior;           /* ... plus this many earlier items of the batch and p */
+    size_t *prior, nprior;   /* ... plus these earlier items of the batch (positions) and p */
     struct bf_buf ctext, vtext; /* JCS of that compiled and versioned release */
     char *tags;              /* JSON text of tag */
     const char *ocid, *id, *date;
@@ -127,6 +128,7 @@ static void pub_clear(struct pub *p)
     bf_buf_free(&p->entry);
     bf_buf_free(&p->ctext);
     bf_buf_free(&p->vtext);
+    free(p->prior);
     free(p->tags);
     memset(p, 0, sizeof *p);
 }
@@ -217,6 +219,118 @@ static int existing(struct ocds_ctx *c, struct pub *p, uint64_t *index, int *dup
     *index = idx;
     *dup = 1;
     return 0;
+}
+
+/* ---- what the store holds of the batch's ocids ----------------------------- */
+
+/* The committed releases of one ocid, read once per batch from one
+ * snapshot: they answer "is this release already published" for every
+ * item of the ocid and are the base of its record's premerge. */
+struct known_rel {
+    char *rid, *body;
+    size_t body_len;
+    uint64_t index;
+    char src[65];
+};
+
+struct known {
+    char *ocid;
+    struct known_rel *r;
+    size_t n, cap;
+    int rc;                  /* reading them failed: items fall back to existing() */
+};
+
+struct known_set {
+    struct known *v;         /* one per distinct ocid, at most one per item */
+    size_t n;
+    size_t *slots, nslots;   /* open addressing: index + 1, 0 = empty */
+};
+
+static int known_row(void *arg, const struct store_ocds_release *r)
+{
+    struct known *k = arg;
+    struct known_rel *e;
+    if (k->n == k->cap) {
+        k->cap = k->cap ? 2 * k->cap : 8;
+        k->r = bf_xrealloc(k->r, k->cap * sizeof *k->r);
+    }
+    e = &k->r[k->n++];
+    e->rid = bf_xstrdup(r->id);
+    e->body = bf_xstrndup(r->body ? r->body : "", r->body_len);
+    e->body_len = r->body_len;
+    e->index = r->index;
+    snprintf(e->src, sizeof e->src, "%s", r->src_sha256 ? r->src_sha256 : "");
+    return 0;
+}
+
+static uint64_t ocid_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* The known releases of ocid, read from the store on first use. */
+static struct known *known_of(struct ocds_ctx *c, struct known_set *ks, const char *ocid)
+{
+    size_t mask = ks->nslots - 1, i = (size_t)ocid_hash(ocid) & mask;
+    struct known *k;
+    struct bf_err err = { 0 };
+
+    for (; ks->slots[i]; i = (i + 1) & mask)
+        if (!strcmp(ks->v[ks->slots[i] - 1].ocid, ocid))
+            return &ks->v[ks->slots[i] - 1];
+    k = &ks->v[ks->n++];
+    ks->slots[i] = ks->n;
+    k->ocid = bf_xstrdup(ocid);
+    k->rc = store_ocds_releases_of(c->s, ocid, known_row, k, &err);
+    return k;
+}
+
+static void known_set_init(struct known_set *ks, size_t n)
+{
+    ks->nslots = 16;
+    while (ks->nslots < 2 * n)
+        ks->nslots *= 2;
+    ks->slots = bf_xcalloc(ks->nslots, sizeof *ks->slots);
+    ks->v = bf_xcalloc(n ? n : 1, sizeof *ks->v);
+    ks->n = 0;
+}
+
+static void known_set_free(struct known_set *ks)
+{
+    size_t i, j;
+    for (i = 0; i < ks->n; i++) {
+        for (j = 0; j < ks->v[i].n; j++)
+            free(ks->v[i].r[j].rid), free(ks->v[i].r[j].body);
+        free(ks->v[i].r);
+        free(ks->v[i].ocid);
+    }
+    free(ks->v);
+    free(ks->slots);
+}
+
+/* existing() from the known releases: BF_ENOTFOUND for a new release. */
+static int existing_known(struct ocds_ctx *c, struct pub *p, uint64_t *index, int *dup, struct bf_err *err)
+{
+    const struct known *k = p->known;
+    size_t i;
+    if (k->rc)
+        return existing(c, p, index, dup, err);
+    for (i = 0; i < k->n; i++) {
+        if (strcmp(k->r[i].rid, p->id))
+            continue;
+        if (strcmp(k->r[i].src, p->src))
+            return bf_err_set(err, BF_ECONFLICT,
+                              "release %s of %s was published at log index %" PRIu64
+                              " with other content; releases are immutable, publish a new release id",
+                              p->id, p->ocid, k->r[i].index);
+        *index = k->r[i].index;
+        *dup = 1;
+        return 0;
+    }
+    return BF_ENOTFOUND;
 }
 
 /* ---- the hook ------------------------------------------------------------- */
@@ -314,19 +428,30 @@ static void premerge(struct pub *p, const size_t *map, size_t m, size_t at)
     struct pub *batch = p->batch;
     struct merge_acc a = { NULL, 0, 0, 0, NULL, NULL };
     struct bf_err err = { 0 };
+    const struct known *k = p->known;
     size_t j;
 
+    (void)m;
     a.err = &err;
-    if (store_ocds_releases_of(p->c->s, p->ocid, acc_row, &a, &err) < 0)
+    if (k->rc)
         goto out;
-    p->base_nrel = a.n;
-    for (j = 0; j <= at; j++) {
+    for (j = 0; j < k->n; j++) {
+        json_error_t je;
+        json_t *v = ocds_json_parse_fast(k->r[j].body, k->r[j].body_len);
+        if (!v && !(v = json_loadb(k->r[j].body, k->r[j].body_len, 0, &je)))
+            goto out;
+        acc_push(&a, v);
+    }
+    p->base_nrel = k->n;
+    p->prior = bf_xcalloc(at + 1, sizeof *p->prior);
+    for (j = 0; j < at; j++) {
         struct pub *q = &batch[map[j]];
-        if (q == p || !strcmp(q->ocid, p->ocid)) {
+        if (q->known == k) {
             acc_push(&a, json_incref(q->pub));
-            p->nprior++;
+            p->prior[p->nprior++] = map[j];
         }
     }
+    acc_push(&a, json_incref(p->pub));
     bf_buf_init(&p->ctext, (size_t)256 << 20);
     bf_buf_init(&p->vtext, (size_t)256 << 20);
     p->premerged = merge_texts(&a, &p->ctext, &p->vtext, &err) == 0;
@@ -340,15 +465,13 @@ out:
  * the releases stored before p). */
 static int premerge_holds(const struct pub *p, uint64_t nrel_now)
 {
-    size_t i, k = 0;
+    size_t i;
     if (!p->premerged)
         return 0;
-    for (i = 0; i < p->pos; i++) {
-        const struct pub *q = &p->batch[i];
-        if (q->inserted && !strcmp(q->ocid, p->ocid))
-            k++;
-    }
-    return k + 1 == p->nprior && nrel_now == p->base_nrel + k;
+    for (i = 0; i < p->nprior; i++)
+        if (!p->batch[p->prior[i]].inserted)
+            return 0;
+    return nrel_now == p->base_nrel + p->nprior;
 }
 
 /* Updates the record of p's ocid. A deferred release (a later release of
@@ -440,8 +563,11 @@ int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n
     struct pub *p = bf_xcalloc(n ? n : 1, sizeof *p);
     struct ledger_item *li = bf_xcalloc(n ? n : 1, sizeof *li);
     size_t *map = bf_xcalloc(n ? n : 1, sizeof *map);
+    struct known_set ks;
     size_t i, m = 0;
     int rc = 0, first = 0;
+
+    known_set_init(&ks, n);
 
     if (!c->l) {
         rc = no_ledger(err);
@@ -456,7 +582,9 @@ int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n
         p[i].batch = p;
         p[i].pos = i;
         if (!it->rc) {
-            it->rc = existing(c, &p[i], &it->index, &it->dup, &it->err);
+            p[i].known = i && p[i - 1].known && !strcmp(p[i - 1].ocid, p[i].ocid) ? p[i - 1].known
+                                                                                 : known_of(c, &ks, p[i].ocid);
+            it->rc = existing_known(c, &p[i], &it->index, &it->dup, &it->err);
             if (it->rc == BF_ENOTFOUND) {
                 memset(&it->err, 0, sizeof it->err);
                 li[m].entry = p[i].entry.data;
@@ -503,6 +631,7 @@ int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n
 out:
     for (i = 0; i < n; i++)
         pub_clear(&p[i]);
+    known_set_free(&ks);
     free(p);
     free(li);
     free(map);

@@ -207,7 +207,7 @@ int store_ocds_record_put_meta(struct store_txn *t, const char *ocid, const stru
 
 /* ---- row walks ----------------------------------------------------------- */
 
-/* Columns: idx, ocid, rid, date, tags, sha256[, body]. */
+/* Columns: idx, ocid, rid, date, tags, sha256[, body[, src_sha256]]. */
 static int walk_rows(struct store_conn *c, sqlite3_stmt *st, store_ocds_row_fn fn, void *arg, struct bf_err *err)
 {
     struct store_ocds_release r;
@@ -225,6 +225,8 @@ static int walk_rows(struct store_conn *c, sqlite3_stmt *st, store_ocds_row_fn f
             r.body = (const char *)sqlite3_column_text(st, 6);
             r.body_len = (size_t)sqlite3_column_bytes(st, 6);
         }
+        if (sqlite3_column_count(st) > 7)
+            r.src_sha256 = (const char *)sqlite3_column_text(st, 7);
         stop = fn(arg, &r);
         if (stop)
             break;
@@ -237,7 +239,7 @@ static int walk_rows(struct store_conn *c, sqlite3_stmt *st, store_ocds_row_fn f
     return 0;
 }
 
-static const char SQL_REL_OF[] = "SELECT idx, ocid, rid, date, tags, sha256, body FROM ocds_release"
+static const char SQL_REL_OF[] = "SELECT idx, ocid, rid, date, tags, sha256, body, src_sha256 FROM ocds_release"
                                  " WHERE ocid = ? ORDER BY date, idx";
 
 static int releases_of(struct store_conn *c, const char *ocid, store_ocds_row_fn fn, void *arg, struct bf_err *err)

@@ -41,7 +41,7 @@ struct store_ocds_release {
     const char *date;
     const char *tags;       /* JSON array text */
     const char *sha256;     /* 64 hex */
-    const char *src_sha256; /* 64 hex; NULL in rows handed to readers' callbacks */
+    const char *src_sha256; /* 64 hex; in readers' callbacks only from the *_releases_of walks */
     const char *body;       /* JCS public release */
     size_t body_len;
 };
