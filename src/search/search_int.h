@@ -1,0 +1,91 @@
+/*
+ * search_int.h - the layout of struct search_index, shared by
+ * src/search/search_*.c only (search.h is the contract).
+ *
+ * Invariants:
+ *   - terms[i].p and terms[i].f are sorted by document number, strictly
+ *     increasing (a document adds each token once per list);
+ *   - sorted[0..nsorted) is a permutation of the term ids 0..nsorted-1 in
+ *     byte order of their strings; ids nsorted..nterms-1 (new since the
+ *     last search_batch_end) are the unsorted tail that prefix lookups scan;
+ *   - dead has a bit per document; live + ndead == ndocs; live_tokens is
+ *     the sum of len over live documents;
+ *   - the row id map holds, for every row id ever added, the number of its
+ *     live document or NO_DOC.
+ */
+#ifndef BELFRY_SEARCH_INT_H
+#define BELFRY_SEARCH_INT_H
+
+#include "search.h"
+
+#include <pthread.h>
+
+#define NO_DOC UINT32_MAX
+
+struct posting {
+    uint32_t doc;
+    uint16_t tf[SEARCH_TEXT_COLUMNS]; /* saturates at 65535 */
+};
+
+struct term {
+    char *s;
+    uint32_t len;
+    uint32_t np, capp, nf, capf;
+    struct posting *p; /* text columns */
+    uint32_t *f;       /* facet column */
+};
+
+struct doc {
+    int64_t rowid;
+    char *date;       /* owned, NULL if unknown */
+    uint64_t datekey; /* first 8 bytes of date, big-endian: most comparisons stop here */
+    double amount;
+    uint32_t len;     /* tokens in every column, facets included (bm25's document length) */
+    uint16_t cpv1;
+    uint8_t has_amount;
+};
+
+/* One token of the document being added (writer only). */
+struct staged {
+    uint32_t off, len; /* in stage_text */
+    uint32_t term;     /* resolved at search_doc_end */
+    uint8_t col;
+};
+
+struct search_index {
+    pthread_rwlock_t lock;
+    struct term *terms;
+    uint32_t nterms, capterms;
+    uint32_t *thash; /* term id + 1, 0 empty; open addressing */
+    uint32_t thcap;
+    uint32_t *sorted;
+    uint32_t nsorted;
+    struct doc *docs;
+    uint32_t ndocs, capdocs, live, ndead;
+    uint64_t *dead;
+    uint64_t live_tokens;
+    int64_t *rkeys; /* row id map, open addressing; rvals NO_DOC: no live doc */
+    uint32_t *rvals;
+    uint32_t rcap, rn;
+    /* the document being added (writer only, outside the lock) */
+    struct search_doc cur;
+    char *cur_date;
+    struct staged *stage;
+    uint32_t nstage, capstage;
+    char *stage_text;
+    size_t stage_len, stage_cap;
+    uint64_t postings, facet_postings;
+};
+
+static inline int search_is_dead(const struct search_index *ix, uint32_t d)
+{
+    return (ix->dead[d >> 6] >> (d & 63)) & 1;
+}
+
+/* Term id of (s, len) or -1 (search_index.c). */
+int64_t search_term_find(const struct search_index *ix, const char *s, size_t len);
+/* Calls fn for every term id whose string starts with (s, len). */
+void search_term_prefix(const struct search_index *ix, const char *s, size_t len, void (*fn)(void *, uint32_t),
+                        void *arg);
+
+#endif

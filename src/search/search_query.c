@@ -1,0 +1,410 @@
+/*
+ * search_query.c - the reader side: a search is the intersection of its
+ * terms' posting lists (a prefix term is the union of its tokens' lists),
+ * its facets' lists and the attribute ranges, ranked by FTS5's bm25 or
+ * sorted by date or amount, and cut to the page.
+ *
+ * bm25 is computed exactly as SQLite's fts5 bm25() (fts5_aux.c), with the
+ * same operations in the same order so the scores are bit-identical:
+ *   idf(phrase) = log((N - nHit + 0.5) / (nHit + 0.5)), 1e-6 if <= 0
+ *   f = sum over text columns of weight * hits;  D = document length in
+ *   every column (facets included); avgdl = tokens of all rows / N
+ *   score = -sum idf * (f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl))
+ * where N and nHit count live documents only. Facet terms have weight 0
+ * in FTS5, so they add nothing to the score and are left out.
+ *
+ * Invariants: the read lock is held for the whole search; the result's
+ * order is total (ties broken by row id), so paging never repeats or
+ * skips a match.
+ */
+#include "common.h"
+#include "search_int.h"
+
+#include <math.h>
+
+/* One list taking part in the intersection. */
+struct list {
+    const struct posting *p; /* text postings of one token, or NULL */
+    const uint32_t *docs;    /* facet list, or the documents of a prefix union */
+    uint32_t *dense;         /* prefix union: weighted frequency per document */
+    uint32_t n, i;
+    double idf;
+};
+
+struct ctx {
+    const struct search_index *ix;
+    const struct search_query *q;
+    struct list l[SEARCH_MAX_TERMS * 2];
+    int nl, nterms; /* the first nterms lists are the text terms, in query order */
+    double avgdl;
+};
+
+static uint32_t list_doc(const struct list *l, uint32_t i)
+{
+    return l->p ? l->p[i].doc : l->docs[i];
+}
+
+/* Advances l to its first entry >= d (galloping); 1 if that entry is d. */
+static int list_seek(struct list *l, uint32_t d)
+{
+    uint32_t lo = l->i, step = 1, hi;
+    if (l->dense)
+        return l->dense[d] != 0;
+    if (lo >= l->n)
+        return 0;
+    if (list_doc(l, lo) >= d)
+        return list_doc(l, lo) == d;
+    while (lo + step < l->n && list_doc(l, lo + step) < d) {
+        lo += step;
+        step *= 2;
+    }
+    hi = lo + step < l->n ? lo + step : l->n; /* list_doc(lo) < d <= list_doc(hi) or hi == n */
+    while (lo + 1 < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (list_doc(l, mid) < d)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    l->i = hi;
+    return hi < l->n && list_doc(l, hi) == d;
+}
+
+/* SEARCH_WEIGHTS as integers: FTS5 adds the weight per hit in doubles,
+ * exact for these small integers, so the sums are the same. */
+static uint32_t wfreq(const struct posting *p)
+{
+    return 10u * p->tf[0] + 2u * p->tf[1] + 4u * p->tf[2] + 4u * p->tf[3];
+}
+
+/* The weighted frequency of term list l in document d (l positioned on d). */
+static uint32_t list_freq(const struct list *l, uint32_t d)
+{
+    const struct posting *p;
+    if (l->dense)
+        return l->dense[d];
+    p = &l->p[l->i];
+    return wfreq(p);
+}
+
+struct prefix_acc {
+    const struct search_index *ix;
+    uint32_t *dense;
+    uint32_t nterms, last;
+};
+
+static void prefix_add(void *arg, uint32_t id)
+{
+    struct prefix_acc *a = arg;
+    const struct term *t = &a->ix->terms[id];
+    uint32_t k;
+    if (!t->np)
+        return;
+    a->nterms++;
+    a->last = id;
+    if (!a->dense)
+        return;
+    for (k = 0; k < t->np; k++)
+        a->dense[t->p[k].doc] += wfreq(&t->p[k]);
+}
+
+/* The list of a prefix term: one token's postings, or the union of many
+ * as a dense array plus its sorted documents. 0 if no token matches. */
+static int prefix_list(struct ctx *c, const struct search_term *t, struct list *l)
+{
+    const struct search_index *ix = c->ix;
+    struct prefix_acc a = { ix, NULL, 0, 0 };
+    uint32_t d, n = 0, *docs;
+
+    search_term_prefix(ix, t->tok, t->len, prefix_add, &a);
+    if (a.nterms <= 1) {
+        l->p = a.nterms ? ix->terms[a.last].p : NULL;
+        l->n = a.nterms ? ix->terms[a.last].np : 0;
+        return a.nterms;
+    }
+    a.dense = bf_xcalloc(ix->ndocs + 1, sizeof *a.dense);
+    a.nterms = 0;
+    search_term_prefix(ix, t->tok, t->len, prefix_add, &a);
+    docs = bf_xmalloc((ix->ndocs + 1) * sizeof *docs);
+    for (d = 0; d < ix->ndocs; d++)
+        if (a.dense[d])
+            docs[n++] = d;
+    l->dense = a.dense;
+    l->docs = docs;
+    l->n = n;
+    return 1;
+}
+
+/* Live documents in a term list (nHit of FTS5's idf). */
+static long live_hits(const struct search_index *ix, const struct list *l)
+{
+    long n = 0;
+    uint32_t k;
+    if (!ix->ndead)
+        return l->n;
+    for (k = 0; k < l->n; k++)
+        n += !search_is_dead(ix, list_doc(l, k));
+    return n;
+}
+
+/* Sets up the lists; 0 when some term or facet matches nothing. */
+static int build_lists(struct ctx *c, struct bf_err *err, int *rc)
+{
+    const struct search_query *q = c->q;
+    int i;
+
+    *rc = 0;
+    if (q->nterms < 0 || q->nterms > SEARCH_MAX_TERMS || q->nfacets < 0 || q->nfacets > SEARCH_MAX_TERMS) {
+        *rc = bf_err_set(err, BF_ELIMIT, "search: at most %d terms and %d facets", SEARCH_MAX_TERMS, SEARCH_MAX_TERMS);
+        return 0;
+    }
+    for (i = 0; i < q->nterms; i++) {
+        const struct search_term *t = &q->terms[i];
+        struct list *l = &c->l[c->nl++];
+        long nhit;
+        if (t->prefix) {
+            if (!prefix_list(c, t, l))
+                return 0;
+        } else {
+            int64_t id = search_term_find(c->ix, t->tok, t->len);
+            if (id < 0 || !c->ix->terms[id].np)
+                return 0;
+            l->p = c->ix->terms[id].p;
+            l->n = c->ix->terms[id].np;
+        }
+        nhit = live_hits(c->ix, l);
+        l->idf = log((c->ix->live - nhit + 0.5) / (nhit + 0.5));
+        if (l->idf <= 0.0)
+            l->idf = 1e-6;
+    }
+    c->nterms = c->nl;
+    for (i = 0; i < q->nfacets; i++) {
+        int64_t id = search_term_find(c->ix, q->facets[i], strlen(q->facets[i]));
+        struct list *l = &c->l[c->nl++];
+        if (id < 0 || !c->ix->terms[id].nf)
+            return 0;
+        l->docs = c->ix->terms[id].f;
+        l->n = c->ix->terms[id].nf;
+    }
+    return 1;
+}
+
+static int attrs_match(const struct search_query *q, const struct doc *d)
+{
+    if ((q->date_min || q->date_below) && !d->date)
+        return 0;
+    if (q->date_min && strcmp(d->date, q->date_min) < 0)
+        return 0;
+    if (q->date_below && strcmp(d->date, q->date_below) >= 0)
+        return 0;
+    if ((q->has_min || q->has_max) && !d->has_amount)
+        return 0;
+    if (q->has_min && d->amount < q->min_amount)
+        return 0;
+    if (q->has_max && d->amount > q->max_amount)
+        return 0;
+    if (q->cpv1 >= 0 && (q->cpv1 > 9 || !((d->cpv1 >> q->cpv1) & 1)))
+        return 0;
+    return 1;
+}
+
+/* bm25 of document d, the term lists positioned on it (see the top). */
+static double bm25(const struct ctx *c, uint32_t d)
+{
+    const double k1 = 1.2, b = 0.75;
+    double D = (double)c->ix->docs[d].len, score = 0.0;
+    int i;
+    for (i = 0; i < c->nterms; i++) {
+        double f = (double)list_freq(&c->l[i], d);
+        score += c->l[i].idf * ((f * (k1 + 1.0)) / (f + k1 * (1 - b + b * D / c->avgdl)));
+    }
+    return -1.0 * score;
+}
+
+struct hit {
+    double v; /* -bm25 for relevance */
+    uint32_t doc;
+};
+
+struct hits {
+    struct hit *v;
+    size_t n, cap;
+};
+
+static void hit_push(struct hits *h, double v, uint32_t doc)
+{
+    if (h->n == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 1024;
+        h->v = bf_xrealloc(h->v, h->cap * sizeof *h->v);
+    }
+    h->v[h->n].v = v;
+    h->v[h->n++].doc = doc;
+}
+
+/* Walks the driver (the shortest list, or every document) and keeps the
+ * documents every other list and the ranges accept. */
+static void collect(struct ctx *c, struct hits *h)
+{
+    const struct search_index *ix = c->ix;
+    int i, drv = -1, ranked = c->nterms > 0 && c->q->sort == SEARCH_SORT_RELEVANCE;
+    uint32_t k, n = ix->ndocs;
+
+    for (i = 0; i < c->nl; i++)
+        if (drv < 0 || c->l[i].n < c->l[drv].n)
+            drv = i;
+    if (drv >= 0)
+        n = c->l[drv].n;
+    for (k = 0; k < n; k++) {
+        uint32_t d = drv < 0 ? k : list_doc(&c->l[drv], k);
+        if (search_is_dead(ix, d))
+            continue;
+        if (drv >= 0)
+            c->l[drv].i = k;
+        for (i = 0; i < c->nl; i++)
+            if (i != drv && !list_seek(&c->l[i], d))
+                break;
+        if (i < c->nl || !attrs_match(c->q, &ix->docs[d]))
+            continue;
+        hit_push(h, ranked ? bm25(c, d) : 0.0, d);
+    }
+}
+
+/* ---- order ------------------------------------------------------------ */
+
+struct order {
+    const struct doc *docs;
+    enum search_sort sort;
+    int ranked;
+};
+
+static int cmp_date(const struct doc *x, const struct doc *y)
+{
+    if (!x->date || !y->date)
+        return (x->date != NULL) - (y->date != NULL); /* unknown sorts lowest, as NULL in SQL */
+    if (x->datekey != y->datekey)
+        return x->datekey < y->datekey ? -1 : 1;
+    return strcmp(x->date, y->date);
+}
+
+#define CMP3(a, b) (((a) > (b)) - ((a) < (b)))
+
+/* < 0 when a comes before b in the result. */
+static int hit_cmp(const struct hit *a, const struct hit *b, const struct order *o)
+{
+    const struct doc *x = &o->docs[a->doc], *y = &o->docs[b->doc];
+    int c;
+    switch (o->ranked ? SEARCH_SORT_RELEVANCE : o->sort == SEARCH_SORT_RELEVANCE ? SEARCH_SORT_NEWEST : o->sort) {
+    case SEARCH_SORT_RELEVANCE:
+        c = CMP3(a->v, b->v);
+        return c ? c : CMP3(y->rowid, x->rowid);
+    case SEARCH_SORT_OLDEST:
+        c = cmp_date(x, y);
+        return c ? c : CMP3(x->rowid, y->rowid);
+    case SEARCH_SORT_VALUE_DESC:
+        if (x->has_amount != y->has_amount)
+            return x->has_amount ? -1 : 1;
+        c = x->has_amount ? CMP3(y->amount, x->amount) : 0;
+        return c ? c : CMP3(y->rowid, x->rowid);
+    case SEARCH_SORT_VALUE_ASC:
+        if (x->has_amount != y->has_amount)
+            return x->has_amount ? -1 : 1;
+        c = x->has_amount ? CMP3(x->amount, y->amount) : 0;
+        return c ? c : CMP3(x->rowid, y->rowid);
+    default: /* newest */
+        c = cmp_date(y, x);
+        return c ? c : CMP3(y->rowid, x->rowid);
+    }
+}
+
+static int hit_qcmp(const void *a, const void *b, void *o)
+{
+    return hit_cmp(a, b, o);
+}
+
+/* Max-heap on the order (the worst of the best k at the top). */
+static void sift_down(struct hit *h, size_t n, size_t i, const struct order *o)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        struct hit t;
+        if (l < n && hit_cmp(&h[l], &h[m], o) > 0)
+            m = l;
+        if (r < n && hit_cmp(&h[r], &h[m], o) > 0)
+            m = r;
+        if (m == i)
+            return;
+        t = h[i], h[i] = h[m], h[m] = t;
+        i = m;
+    }
+}
+
+/* Leaves the first k hits in order at the front of h. */
+static void top_k(struct hits *h, size_t k, const struct order *o)
+{
+    size_t i;
+    if (k < h->n / 4 && k > 0) {
+        for (i = k / 2 + 1; i-- > 0;)
+            sift_down(h->v, k, i, o);
+        for (i = k; i < h->n; i++)
+            if (hit_cmp(&h->v[i], &h->v[0], o) < 0) {
+                h->v[0] = h->v[i];
+                sift_down(h->v, k, 0, o);
+            }
+        h->n = k;
+    }
+    if (h->n > 1)
+        qsort_r(h->v, h->n, sizeof *h->v, hit_qcmp, (void *)o);
+}
+
+int search_run(struct search_index *ix, const struct search_query *q, struct search_result *r, struct bf_err *err)
+{
+    struct ctx *c = bf_xcalloc(1, sizeof *c);
+    struct hits h = { 0 };
+    struct order o;
+    size_t from, k, i;
+    int rc = 0;
+
+    memset(r, 0, sizeof *r);
+    if (q->offset < 0 || q->limit < 0) {
+        free(c);
+        return bf_err_set(err, BF_EINVAL, "search: negative page");
+    }
+    pthread_rwlock_rdlock(&ix->lock);
+    c->ix = ix;
+    c->q = q;
+    c->avgdl = ix->live ? (double)ix->live_tokens / (double)ix->live : 1.0;
+    if (build_lists(c, err, &rc))
+        collect(c, &h);
+    if (rc < 0)
+        goto out;
+    r->total = (long)h.n;
+    r->exact = q->count_cap <= 0 || r->total <= q->count_cap;
+    if (!r->exact)
+        r->total = q->count_cap;
+    o.docs = ix->docs;
+    o.sort = q->sort;
+    o.ranked = c->nterms > 0 && q->sort == SEARCH_SORT_RELEVANCE;
+    k = (size_t)q->offset + (size_t)q->limit;
+    top_k(&h, k < h.n ? k : h.n, &o);
+    from = (size_t)q->offset < h.n ? (size_t)q->offset : h.n;
+    r->n = (int)((h.n - from) < (size_t)q->limit ? h.n - from : (size_t)q->limit);
+    r->ids = bf_xmalloc(((size_t)r->n + 1) * sizeof *r->ids);
+    for (i = 0; i < (size_t)r->n; i++)
+        r->ids[i] = ix->docs[h.v[from + i].doc].rowid;
+out:
+    pthread_rwlock_unlock(&ix->lock);
+    for (i = 0; i < (size_t)c->nl; i++)
+        if (c->l[i].dense) {
+            free(c->l[i].dense);
+            free((void *)c->l[i].docs);
+        }
+    free(c);
+    free(h.v);
+    return rc;
+}
+
+void search_result_free(struct search_result *r)
+{
+    free(r->ids);
+    memset(r, 0, sizeof *r);
+}
