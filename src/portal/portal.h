@@ -68,6 +68,12 @@ uint64_t portal_generation(void);
  * Returns the number of terms (0: no searchable text) or BF_ELIMIT. */
 int portal_fts_query(const char *text, char *out, size_t cap);
 
+/* Splits a query made by portal_fts_query back into its words: copies fts
+ * into buf (capacity cap), words[i] point into it, *prefix = 1 when the
+ * last word is a prefix. Returns the number of words, BF_EINVAL if fts is
+ * not in portal_fts_query's form, BF_ELIMIT if it does not fit. */
+int portal_fts_split(const char *fts, char *buf, size_t cap, const char **words, int max, int *prefix);
+
 /* Query parameters by name (the HTTP request's, or a test's table). */
 typedef const char *(*portal_param_fn)(void *arg, const char *name);
 
@@ -81,6 +87,25 @@ int portal_filter_parse(portal_param_fn get, void *arg, struct bf_arena *arena, 
  * {"total":N,"exact":true,"page":P,"perPage":K,"results":[{...}]} */
 int portal_search_json(struct store *s, const struct store_portal_filter *f, struct bf_buf *out,
                        struct bf_err *err);
+
+/* ---- in-memory search index (portal_memsearch.c) ---------------------- */
+
+/* Builds the index of store s from its portal tables and publishes it
+ * (replacing any); the indexer thread calls it at start. verbose: report
+ * size and time on stderr. */
+int portal_memsearch_build(struct store *s, int verbose, struct bf_err *err);
+/* Re-reads the procedures of ocids[0..n) (committed) into the index, if
+ * there is one for this store. */
+int portal_memsearch_update(struct store *s, const char *const *ocids, int n, struct bf_err *err);
+/* Frees the index (searches fall back to SQLite). */
+void portal_memsearch_drop(void);
+/* 1 if the index of s's store is built. */
+int portal_memsearch_ready(struct store *s);
+/* The search through the index: 1 answered (rows to cb, *total, *exact as
+ * store_portal_search), 0 when the index cannot answer (not built, or a
+ * word FTS5 reads as a phrase): ask store_portal_search; < 0 an error. */
+int portal_memsearch(struct store *s, const struct store_portal_filter *f, store_portal_row_cb cb, void *arg,
+                     long *total, int *exact, struct bf_err *err);
 
 /* ---- response cache (portal_cache.c) --------------------------------- */
 

@@ -229,8 +229,9 @@ static int h_config(struct http_req *req, struct http_resp *resp, void *ctx)
     store_portal_cursor(app->store, &next, NULL);
     rc = bf_buf_printf(&resp->body,
                        "{\"lang\":\"%s\",\"languages\":[\"nl\",\"fr\",\"en\",\"de\"],\"redFlags\":false,"
-                       "\"indexedThrough\":%" PRIu64 ",\"logSize\":%" PRIu64 "}",
-                       lang ? lang : "en", next, app->ledger ? ledger_size(app->ledger) : 0);
+                       "\"indexedThrough\":%" PRIu64 ",\"logSize\":%" PRIu64 ",\"searchIndex\":%s}",
+                       lang ? lang : "en", next, app->ledger ? ledger_size(app->ledger) : 0,
+                       portal_memsearch_ready(app->store) ? "true" : "false");
     http_resp_header(resp, "Vary", "Accept-Language");
     resp->cache = HTTP_CACHE_NONE;
     return rc ? BF_ELIMIT : 0;

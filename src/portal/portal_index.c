@@ -132,6 +132,29 @@ static int write_round(struct store *s, struct summary *sum, int n, uint64_t nex
     return store_txn_commit(t, err);
 }
 
+/* Brings the in-memory search index (if any for this store) up to date
+ * with a committed round, before the generation moves on, so a response
+ * cached under the new generation never comes from the old index. If that
+ * fails the index is dropped (searches fall back to SQLite) and the
+ * indexer thread builds it again. */
+static int update_memsearch(struct store *s, struct summary *sum, int n, struct bf_err *err)
+{
+    const char **ocids = bf_xcalloc((size_t)n + 1, sizeof *ocids);
+    int i, k = 0, rc;
+
+    for (i = 0; i < n; i++)
+        if (sum[i].compiled)
+            ocids[k++] = sum[i].p.ocid;
+    rc = portal_memsearch_update(s, ocids, k, err);
+    if (rc < 0) {
+        fprintf(stderr, "belfry: portal: search index dropped: %s\n", err ? err->msg : "update failed");
+        portal_memsearch_drop();
+        rc = 0;
+    }
+    free(ocids);
+    return rc;
+}
+
 /* One round; *read gets the number of releases read (0: caught up). */
 static int index_round(struct store *s, uint64_t *read, struct bf_err *err)
 {
@@ -152,7 +175,9 @@ static int index_round(struct store *s, uint64_t *read, struct bf_err *err)
     for (i = 0; i < n; i++)
         if ((rc = summarise(s, r.v[i].ocid, &arena, &sum[i], err)) < 0)
             goto out;
-    rc = write_round(s, sum, n, r.next, err);
+    if ((rc = write_round(s, sum, n, r.next, err)) < 0)
+        goto out;
+    rc = update_memsearch(s, sum, n, err);
 out:
     for (i = 0; sum && i < n; i++)
         json_decref(sum[i].compiled);
@@ -243,6 +268,12 @@ static void *indexer_main(void *arg)
         uint64_t n = 0;
         int rc;
         pthread_mutex_unlock(&ix.mu);
+        rc = 0;
+        if (!portal_memsearch_ready(ix.s) && (rc = portal_memsearch_build(ix.s, 1, &err)) < 0 &&
+            time(NULL) - last_report >= 60) {
+            fprintf(stderr, "belfry: portal: search index: %s (searching SQLite until it builds)\n", err.msg);
+            last_report = time(NULL);
+        }
         rc = portal_reindex(ix.s, &n, &err);
         since_analyze += n;
         if (!rc && n && since_analyze >= PORTAL_ANALYZE_EVERY) {
@@ -299,6 +330,7 @@ void portal_indexer_stop(void)
     pthread_cond_broadcast(&ix.cv);
     pthread_mutex_unlock(&ix.mu);
     pthread_join(ix.th, NULL);
+    portal_memsearch_drop();
     pthread_mutex_lock(&ix.mu);
     ix.running = 0;
     store_close(ix.s);

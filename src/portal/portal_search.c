@@ -64,6 +64,37 @@ int portal_fts_query(const char *text, char *out, size_t cap)
     return terms;
 }
 
+int portal_fts_split(const char *fts, char *buf, size_t cap, const char **words, int max, int *prefix)
+{
+    size_t len = strlen(fts);
+    char *p = buf;
+    int n = 0;
+
+    *prefix = 0;
+    if (len + 1 > cap)
+        return BF_ELIMIT;
+    memcpy(buf, fts, len + 1);
+    while (*p) {
+        char *end;
+        if (*p != '"' || !(end = strchr(p + 1, '"')) || end == p + 1)
+            return BF_EINVAL;
+        if (n == max)
+            return BF_ELIMIT;
+        words[n++] = p + 1;
+        *end = 0;
+        p = end + 1;
+        if (*p == '*' && !p[1]) {
+            *prefix = 1;
+            p++;
+        } else if (*p == ' ' && p[1] == '"') {
+            p++;
+        } else if (*p) {
+            return BF_EINVAL;
+        }
+    }
+    return n;
+}
+
 static int bad(struct bf_err *err, const char *name, const char *why)
 {
     return bf_err_set(err, BF_EINVAL, "parameter %s: %s", name, why);
@@ -293,7 +324,11 @@ int portal_search_json(struct store *s, const struct store_portal_filter *f, str
 
     bf_buf_init(&page, 8 << 20);
     w.out = &page;
-    rc = store_portal_search(s, f, row_cb, &w, &total, &exact, err);
+    rc = portal_memsearch(s, f, row_cb, &w, &total, &exact, err);
+    if (rc == 0) /* no index (yet) for this store, or a query it cannot answer */
+        rc = store_portal_search(s, f, row_cb, &w, &total, &exact, err);
+    else if (rc > 0)
+        rc = 0;
     if (rc == BF_ELIMIT)
         bf_err_set(err, rc, "search response too large");
     if (rc < 0)

@@ -600,6 +600,15 @@ static int rows_by_id(struct store_conn *c, const int64_t *ids, int n, store_por
     return rc;
 }
 
+int store_portal_rows(struct store *s, const int64_t *ids, int n, store_portal_row_cb cb, void *arg,
+                      struct bf_err *err)
+{
+    struct store_conn *c = store_sqlite_reader(s, err);
+    if (!c)
+        return BF_EIO;
+    return rows_by_id(c, ids, n, cb, arg, err);
+}
+
 /* A relevance search through its cached id list: the list is ranked once
  * (ranked_ids) and each page is a slice of it; the count is kept with the
  * list, so only the first page of a query counts. */

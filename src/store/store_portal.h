@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct bf_buf;
 struct bf_err;
 struct store;
 struct store_txn;
@@ -180,5 +181,49 @@ int store_portal_org_procs(struct store *s, const char *org_id, const char *role
 typedef int (*store_portal_org_cb)(void *arg, const char *org_id, const char *name, const char *role, long count);
 int store_portal_orgs(struct store *s, const char *prefix, const char *role, int limit, store_portal_org_cb cb,
                       void *arg, struct bf_err *err);
+
+/* ---- for an in-memory index of the portal (src/search) ---------------- */
+
+/* FTS5's own tokenizer as portal_fts uses it (unicode61 remove_diacritics
+ * 2), so that an index outside SQLite holds exactly FTS5's tokens. Bound to
+ * the calling thread's reader connection: use it on that thread only, and
+ * close it before the store. */
+struct store_portal_tok;
+int store_portal_tok_open(struct store *s, struct store_portal_tok **out, struct bf_err *err);
+/* Calls cb for each token of text[0..len) in order (tok valid during the
+ * call); a non-zero cb return stops and is returned; BF_EIO if the
+ * tokenizer fails. */
+typedef int (*store_portal_tok_cb)(void *arg, const char *tok, size_t len);
+int store_portal_tok_run(struct store_portal_tok *t, const char *text, size_t len, store_portal_tok_cb cb, void *arg);
+void store_portal_tok_close(struct store_portal_tok *t);
+
+/* One procedure as the full-text index holds it: the 5 columns of
+ * portal_fts (title, description, buyer, suppliers, facets; NULL if
+ * empty) and the attributes the filters outside FTS5 need. cpv_first: the
+ * first characters of its CPV codes, one each. Valid during the callback. */
+struct store_portal_doc {
+    int64_t id;
+    const char *text[5];
+    const char *date;
+    double amount;
+    int has_amount;
+    const char *cpv_first;
+};
+typedef int (*store_portal_doc_cb)(void *arg, const struct store_portal_doc *d);
+
+/* Calls cb for every procedure (ocids NULL) or for those of ocids[0..n)
+ * that exist, inside one read transaction; *cursor (may be NULL) gets the
+ * indexer's cursor as of that same snapshot. */
+int store_portal_docs(struct store *s, const char *const *ocids, int n, store_portal_doc_cb cb, void *arg,
+                      uint64_t *cursor, struct bf_err *err);
+
+/* The rows of ids[0..n) in that order (ids no longer present skipped). */
+int store_portal_rows(struct store *s, const int64_t *ids, int n, store_portal_row_cb cb, void *arg,
+                      struct bf_err *err);
+
+/* The facet tokens FTS5 matches for the filter's equality filters (buyer,
+ * supplier, procedure, capability, status, year, non-competitive, CPV
+ * prefix of 2+ digits), as " tok1 tok2 ..." in out (empty if none). */
+int store_portal_filter_facets(const struct store_portal_filter *f, struct bf_buf *out);
 
 #endif
