@@ -122,8 +122,15 @@ size_t ocds_chk_push(struct ocds_chk *c, const char *name)
 
 size_t ocds_chk_push_index(struct ocds_chk *c, size_t i)
 {
-    size_t mark = c->ptr->len;
-    if (bf_buf_printf(c->ptr, "/%zu", i) < 0)
+    size_t mark = c->ptr->len, n = sizeof(size_t) * 3;
+    char d[sizeof(size_t) * 3];
+
+    /* by hand: a printf per array item was a visible part of the check */
+    do
+        d[--n] = (char)('0' + i % 10);
+    while (i /= 10);
+    d[--n] = '/';
+    if (bf_buf_append(c->ptr, d + n, sizeof(size_t) * 3 - n) < 0)
         return mark; /* pointer too long: the message shows a prefix */
     return mark;
 }
@@ -232,23 +239,50 @@ static int check_array(const json_t *v, struct ocds_chk *c, const char *name, in
     return 0;
 }
 
+enum member_kind { MK_OTHER, MK_DATE, MK_CURRENCY, MK_AMOUNT, MK_MILESTONES };
+
+/* What check_member looks at in a member name. Every member of every
+ * object comes here, and most are none of these: the first letter rules
+ * them out without a string comparison. */
+static enum member_kind member_kind(const char *key)
+{
+    switch (key[0]) {
+    case 'a':
+        return !strcmp(key, "amount") || !strcmp(key, "amountNet") ? MK_AMOUNT : MK_OTHER;
+    case 'c':
+        return !strcmp(key, "currency") ? MK_CURRENCY : MK_OTHER;
+    case 'm':
+        if (!strcmp(key, "milestones"))
+            return MK_MILESTONES;
+        return ocds_code_in(key, date_members) ? MK_DATE : MK_OTHER; /* maxExtentDate */
+    case 'd':
+    case 's':
+    case 'e':
+        return ocds_code_in(key, date_members) ? MK_DATE : MK_OTHER;
+    default:
+        return MK_OTHER;
+    }
+}
+
 static int check_member(const char *key, const json_t *m, struct ocds_chk *c)
 {
-    if (is_marker(m) || json_is_null(m))
+    enum member_kind k = member_kind(key);
+
+    if (k == MK_OTHER || is_marker(m) || json_is_null(m))
         return 0;
-    if (ocds_code_in(key, date_members)) {
+    if (k == MK_DATE) {
         if (!json_is_string(m) || !ocds_datetime_valid(json_string_value(m), json_string_length(m),
                                                        strcmp(key, "disclosureDate") == 0))
             return ocds_chk_fail(c, key, "must be an RFC 3339 date-time such as 2025-03-01T09:00:00Z");
-    } else if (strcmp(key, "currency") == 0) {
+    } else if (k == MK_CURRENCY) {
         if (!json_is_string(m) ||
             !ocds_code_in_sorted(json_string_value(m), ocds_currency_codes, ocds_currency_codes_len))
             return ocds_chk_fail(c, key, "must be an ISO 4217 code from the closed codelist currency");
-    } else if (strcmp(key, "amount") == 0 || strcmp(key, "amountNet") == 0) {
+    } else if (k == MK_AMOUNT) {
         /* a number in Value, a Value object in Budget and Transaction */
         if (!json_is_number(m) && !json_is_object(m))
             return ocds_chk_fail(c, key, "must be a number (or a Value object)");
-    } else if (strcmp(key, "milestones") == 0 && !json_is_array(m)) {
+    } else if (k == MK_MILESTONES && !json_is_array(m)) {
         return ocds_chk_fail(c, key, "must be an array");
     }
     return 0;
