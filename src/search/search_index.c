@@ -299,10 +299,18 @@ static void add_facet(struct term *t, uint32_t doc)
     t->f[t->nf++] = doc;
 }
 
+void search_date_key(const char *date, uint64_t key[2])
+{
+    int i;
+    key[0] = key[1] = 0;
+    for (i = 0; date && i < 16 && date[i]; i++)
+        key[i / 8] |= (uint64_t)(unsigned char)date[i] << (56 - 8 * (i % 8));
+}
+
 static uint32_t new_doc(struct search_index *ix)
 {
     struct doc *d;
-    uint32_t n = ix->ndocs, i;
+    uint32_t n = ix->ndocs;
     if (n == ix->capdocs) {
         uint32_t words = ix->capdocs ? ix->capdocs / 64 + 1 : 0;
         ix->capdocs = ix->capdocs ? ix->capdocs * 2 : 1024;
@@ -314,9 +322,7 @@ static uint32_t new_doc(struct search_index *ix)
     d->rowid = ix->cur.rowid;
     d->date = ix->cur_date;
     ix->cur_date = NULL;
-    d->datekey = 0;
-    for (i = 0; d->date && i < 8 && d->date[i]; i++)
-        d->datekey |= (uint64_t)(unsigned char)d->date[i] << (56 - 8 * i);
+    search_date_key(d->date, d->datekey);
     d->amount = ix->cur.has_amount ? ix->cur.amount : 0;
     d->has_amount = ix->cur.has_amount != 0;
     d->cpv1 = (uint16_t)(ix->cur.cpv1 & 0x3ff);

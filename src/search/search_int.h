@@ -38,7 +38,7 @@ struct term {
 struct doc {
     int64_t rowid;
     char *date;       /* owned, NULL if unknown */
-    uint64_t datekey; /* first 8 bytes of date, big-endian: most comparisons stop here */
+    uint64_t datekey[2]; /* first 16 bytes of date, big-endian: comparisons rarely need more */
     double amount;
     uint32_t len;     /* tokens in every column, facets included (bm25's document length) */
     uint16_t cpv1;
@@ -82,6 +82,9 @@ static inline int search_is_dead(const struct search_index *ix, uint32_t d)
     return (ix->dead[d >> 6] >> (d & 63)) & 1;
 }
 
+/* The first 16 bytes of date as two big-endian integers (zero-padded):
+ * comparing them compares those bytes as strcmp would. */
+void search_date_key(const char *date, uint64_t key[2]);
 /* Term id of (s, len) or -1 (search_index.c). */
 int64_t search_term_find(const struct search_index *ix, const char *s, size_t len);
 /* Calls fn for every term id whose string starts with (s, len). */

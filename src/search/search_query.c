@@ -37,6 +37,8 @@ struct ctx {
     struct list l[SEARCH_MAX_TERMS * 2];
     int nl, nterms; /* the first nterms lists are the text terms, in query order */
     double avgdl;
+    uint64_t kmin[2], kbelow[2]; /* keys of the date range (search_date_key) */
+    int mode;                    /* the order: a search_sort, relevance only with terms */
 };
 
 static uint32_t list_doc(const struct list *l, uint32_t i)
@@ -189,13 +191,24 @@ static int build_lists(struct ctx *c, struct bf_err *err, int *rc)
     return 1;
 }
 
-static int attrs_match(const struct search_query *q, const struct doc *d)
+/* strcmp(d->date, s) with s's key k: the keys decide unless equal. */
+static int date_vs(const struct doc *d, const uint64_t *k, const char *s)
 {
+    if (d->datekey[0] != k[0])
+        return d->datekey[0] < k[0] ? -1 : 1;
+    if (d->datekey[1] != k[1])
+        return d->datekey[1] < k[1] ? -1 : 1;
+    return strcmp(d->date, s);
+}
+
+static int attrs_match(const struct ctx *c, const struct doc *d)
+{
+    const struct search_query *q = c->q;
     if ((q->date_min || q->date_below) && !d->date)
         return 0;
-    if (q->date_min && strcmp(d->date, q->date_min) < 0)
+    if (q->date_min && date_vs(d, c->kmin, q->date_min) < 0)
         return 0;
-    if (q->date_below && strcmp(d->date, q->date_below) >= 0)
+    if (q->date_below && date_vs(d, c->kbelow, q->date_below) >= 0)
         return 0;
     if ((q->has_min || q->has_max) && !d->has_amount)
         return 0;
@@ -221,9 +234,14 @@ static double bm25(const struct ctx *c, uint32_t d)
     return -1.0 * score;
 }
 
+/* A match with its sort key inline, so that ordering reads the hits
+ * sequentially instead of each document again. */
 struct hit {
-    double v; /* -bm25 for relevance */
+    double v;        /* bm25 (negated, as FTS5) or amount */
+    uint64_t key[2]; /* date key */
+    int64_t rowid;
     uint32_t doc;
+    uint8_t has;     /* has a date or an amount */
 };
 
 struct hits {
@@ -231,14 +249,33 @@ struct hits {
     size_t n, cap;
 };
 
-static void hit_push(struct hits *h, double v, uint32_t doc)
+static double bm25(const struct ctx *c, uint32_t d);
+
+static void hit_push(struct hits *h, const struct ctx *c, uint32_t d)
 {
+    const struct doc *x = &c->ix->docs[d];
+    struct hit *t;
     if (h->n == h->cap) {
         h->cap = h->cap ? h->cap * 2 : 1024;
         h->v = bf_xrealloc(h->v, h->cap * sizeof *h->v);
     }
-    h->v[h->n].v = v;
-    h->v[h->n++].doc = doc;
+    t = &h->v[h->n++];
+    t->doc = d;
+    t->rowid = x->rowid;
+    switch (c->mode) {
+    case SEARCH_SORT_RELEVANCE:
+        t->v = bm25(c, d);
+        break;
+    case SEARCH_SORT_VALUE_DESC:
+    case SEARCH_SORT_VALUE_ASC:
+        t->v = x->amount;
+        t->has = x->has_amount;
+        break;
+    default:
+        t->key[0] = x->datekey[0];
+        t->key[1] = x->datekey[1];
+        t->has = x->date != NULL;
+    }
 }
 
 /* Walks the driver (the shortest list, or every document) and keeps the
@@ -246,7 +283,7 @@ static void hit_push(struct hits *h, double v, uint32_t doc)
 static void collect(struct ctx *c, struct hits *h)
 {
     const struct search_index *ix = c->ix;
-    int i, drv = -1, ranked = c->nterms > 0 && c->q->sort == SEARCH_SORT_RELEVANCE;
+    int i, drv = -1;
     uint32_t k, n = ix->ndocs;
 
     for (i = 0; i < c->nl; i++)
@@ -263,9 +300,9 @@ static void collect(struct ctx *c, struct hits *h)
         for (i = 0; i < c->nl; i++)
             if (i != drv && !list_seek(&c->l[i], d))
                 break;
-        if (i < c->nl || !attrs_match(c->q, &ix->docs[d]))
+        if (i < c->nl || !attrs_match(c, &ix->docs[d]))
             continue;
-        hit_push(h, ranked ? bm25(c, d) : 0.0, d);
+        hit_push(h, c, d);
     }
 }
 
@@ -273,17 +310,18 @@ static void collect(struct ctx *c, struct hits *h)
 
 struct order {
     const struct doc *docs;
-    enum search_sort sort;
-    int ranked;
+    int mode;
 };
 
-static int cmp_date(const struct doc *x, const struct doc *y)
+static int cmp_date(const struct hit *a, const struct hit *b, const struct order *o)
 {
-    if (!x->date || !y->date)
-        return (x->date != NULL) - (y->date != NULL); /* unknown sorts lowest, as NULL in SQL */
-    if (x->datekey != y->datekey)
-        return x->datekey < y->datekey ? -1 : 1;
-    return strcmp(x->date, y->date);
+    if (!a->has || !b->has)
+        return a->has - b->has; /* unknown sorts lowest, as NULL in SQL */
+    if (a->key[0] != b->key[0])
+        return a->key[0] < b->key[0] ? -1 : 1;
+    if (a->key[1] != b->key[1])
+        return a->key[1] < b->key[1] ? -1 : 1;
+    return strcmp(o->docs[a->doc].date, o->docs[b->doc].date);
 }
 
 #define CMP3(a, b) (((a) > (b)) - ((a) < (b)))
@@ -291,28 +329,27 @@ static int cmp_date(const struct doc *x, const struct doc *y)
 /* < 0 when a comes before b in the result. */
 static int hit_cmp(const struct hit *a, const struct hit *b, const struct order *o)
 {
-    const struct doc *x = &o->docs[a->doc], *y = &o->docs[b->doc];
     int c;
-    switch (o->ranked ? SEARCH_SORT_RELEVANCE : o->sort == SEARCH_SORT_RELEVANCE ? SEARCH_SORT_NEWEST : o->sort) {
+    switch (o->mode) {
     case SEARCH_SORT_RELEVANCE:
         c = CMP3(a->v, b->v);
-        return c ? c : CMP3(y->rowid, x->rowid);
+        return c ? c : CMP3(b->rowid, a->rowid);
     case SEARCH_SORT_OLDEST:
-        c = cmp_date(x, y);
-        return c ? c : CMP3(x->rowid, y->rowid);
+        c = cmp_date(a, b, o);
+        return c ? c : CMP3(a->rowid, b->rowid);
     case SEARCH_SORT_VALUE_DESC:
-        if (x->has_amount != y->has_amount)
-            return x->has_amount ? -1 : 1;
-        c = x->has_amount ? CMP3(y->amount, x->amount) : 0;
-        return c ? c : CMP3(y->rowid, x->rowid);
+        if (a->has != b->has)
+            return a->has ? -1 : 1;
+        c = a->has ? CMP3(b->v, a->v) : 0;
+        return c ? c : CMP3(b->rowid, a->rowid);
     case SEARCH_SORT_VALUE_ASC:
-        if (x->has_amount != y->has_amount)
-            return x->has_amount ? -1 : 1;
-        c = x->has_amount ? CMP3(x->amount, y->amount) : 0;
-        return c ? c : CMP3(x->rowid, y->rowid);
+        if (a->has != b->has)
+            return a->has ? -1 : 1;
+        c = a->has ? CMP3(a->v, b->v) : 0;
+        return c ? c : CMP3(a->rowid, b->rowid);
     default: /* newest */
-        c = cmp_date(y, x);
-        return c ? c : CMP3(y->rowid, x->rowid);
+        c = cmp_date(b, a, o);
+        return c ? c : CMP3(b->rowid, a->rowid);
     }
 }
 
@@ -373,6 +410,9 @@ int search_run(struct search_index *ix, const struct search_query *q, struct sea
     c->ix = ix;
     c->q = q;
     c->avgdl = ix->live ? (double)ix->live_tokens / (double)ix->live : 1.0;
+    search_date_key(q->date_min, c->kmin);
+    search_date_key(q->date_below, c->kbelow);
+    c->mode = q->sort == SEARCH_SORT_RELEVANCE && q->nterms == 0 ? SEARCH_SORT_NEWEST : (int)q->sort;
     if (build_lists(c, err, &rc))
         collect(c, &h);
     if (rc < 0)
@@ -382,8 +422,7 @@ int search_run(struct search_index *ix, const struct search_query *q, struct sea
     if (!r->exact)
         r->total = q->count_cap;
     o.docs = ix->docs;
-    o.sort = q->sort;
-    o.ranked = c->nterms > 0 && q->sort == SEARCH_SORT_RELEVANCE;
+    o.mode = c->mode;
     k = (size_t)q->offset + (size_t)q->limit;
     top_k(&h, k < h.n ? k : h.n, &o);
     from = (size_t)q->offset < h.n ? (size_t)q->offset : h.n;
