@@ -66,11 +66,12 @@ done
 BASE=http://127.0.0.1:$PORT
 
 # Wait for the portal index to follow the whole log (first run: the full
-# index is built here; its duration is reported).
+# index is built here; its duration is reported) and for the in-memory
+# search index to be built from it.
 T0=$(date +%s.%N)
 while :; do
     read -r DONE SIZE < <(curl -s "$BASE/api/v1/portal/config" |
-        python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["indexedThrough"], d["logSize"])')
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["indexedThrough"] if d.get("searchIndex", True) else -1, d["logSize"])')
     [ "$SIZE" -gt 0 ] && [ "$DONE" -ge "$SIZE" ] && break
     sleep 0.5
 done
