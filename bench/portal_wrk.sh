@@ -54,7 +54,11 @@ if [ ! -f "$STORE/belfry.db" ]; then
     /usr/bin/time -f "%e s" -o "$WORK/build.time" "$BIN" demo --data "$STORE" --count "$COUNT" --no-real --quiet
 fi
 
-# The server, without its per-client rate limit (wrk is one client).
+# The server, without its per-client rate limit (wrk is one client). Its
+# output files exist before it starts: the port poll below must not read a
+# file the shell has not created yet (set -e would end the run).
+: >"$WORK/serve.out"
+: >"$WORK/serve.err"
 BELFRY_PORTAL_ID_CACHE=$ID_CACHE "$BIN" serve --data "$STORE" --listen 127.0.0.1:0 --web web --rate 0 --threads "$SERVER_THREADS" >"$WORK/serve.out" 2>"$WORK/serve.err" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
