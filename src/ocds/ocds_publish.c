@@ -479,40 +479,19 @@ static int premerge_holds(const struct pub *p, uint64_t nrel_now)
  * batch merges the record once for all of them. */
 static int update_record(struct pub *p, struct store_txn *t, uint64_t index, struct bf_err *err)
 {
-    struct store_ocds_record meta, rec;
     struct bf_buf ctext = BF_BUF_INIT, vtext = BF_BUF_INIT;
     struct bf_buf *ct = &ctext, *vt = &vtext;
-    int rc, exists;
+    uint64_t nrel = 0;
+    int rc = store_ocds_record_count(t, p->ocid, index, p->date, &nrel, err);
 
-    memset(&rec, 0, sizeof rec);
-    rc = store_ocds_record_get_w(t, p->ocid, 0, &meta, err);
-    if (rc && rc != BF_ENOTFOUND)
+    if (rc || p->defer)
         return rc;
-    exists = rc == 0;
-    if (exists)
-        rec = meta;
-    else
-        memset(&meta, 0, sizeof meta), rec.first_index = index;
-    rec.nrel = meta.nrel + 1;
-    rec.last_index = index;
-    if (!exists || strcmp(p->date, meta.last_date) > 0)
-        snprintf(rec.last_date, sizeof rec.last_date, "%s", p->date);
-    if (p->defer)
-        return store_ocds_record_put_meta(t, p->ocid, &rec, err);
-    if (premerge_holds(p, meta.nrel))
-        ct = &p->ctext, vt = &p->vtext, rc = 0;
+    if (premerge_holds(p, nrel - 1))
+        ct = &p->ctext, vt = &p->vtext;
     else
         rc = merge_all(t, p, &ctext, &vtext, err);
-    if (!rc) {
-        rec.compiled = ct->data;
-        rec.compiled_len = ct->len;
-        rec.versioned = vt->data;
-        rec.versioned_len = vt->len;
-        rec.compiled_n = rec.nrel;
-        rec.compiled_index = index;
-        snprintf(rec.compiled_date, sizeof rec.compiled_date, "%s", rec.last_date);
-        rc = store_ocds_record_put(t, p->ocid, &rec, err);
-    }
+    if (!rc)
+        rc = store_ocds_record_set_merged(t, p->ocid, nrel, index, ct->data, ct->len, vt->data, vt->len, err);
     bf_buf_free(&ctext);
     bf_buf_free(&vtext);
     return rc;

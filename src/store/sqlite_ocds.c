@@ -157,52 +157,52 @@ int store_ocds_record_get_w(struct store_txn *t, const char *ocid, int want_comp
                        want_compiled, r, err);
 }
 
-static const char SQL_REC_PUT[] = "INSERT INTO ocds_record(ocid, nrel, first_idx, last_idx, last_date, compiled_n,"
-                                  " compiled_idx, compiled_date, compiled, versioned) VALUES(?,?,?,?,?,?,?,?,?,?)"
-                                  " ON CONFLICT(ocid) DO UPDATE SET nrel = excluded.nrel,"
-                                  " first_idx = excluded.first_idx, last_idx = excluded.last_idx,"
-                                  " last_date = excluded.last_date, compiled_n = excluded.compiled_n,"
-                                  " compiled_idx = excluded.compiled_idx, compiled_date = excluded.compiled_date,"
-                                  " compiled = excluded.compiled, versioned = excluded.versioned";
-static const char SQL_REC_PUT_META[] = "INSERT INTO ocds_record(ocid, nrel, first_idx, last_idx, last_date, compiled_n,"
-                                       " compiled_idx, compiled_date, compiled, versioned)"
-                                       " VALUES(?,?,?,?,?,0,0,'','{}','{}')"
-                                       " ON CONFLICT(ocid) DO UPDATE SET nrel = excluded.nrel,"
-                                       " first_idx = excluded.first_idx, last_idx = excluded.last_idx,"
-                                       " last_date = excluded.last_date";
+static const char SQL_REC_COUNT[] = "INSERT INTO ocds_record(ocid, nrel, first_idx, last_idx, last_date, compiled_n,"
+                                    " compiled_idx, compiled_date, compiled, versioned)"
+                                    " VALUES(?1, 1, ?2, ?2, ?3, 0, 0, '', '{}', '{}')"
+                                    " ON CONFLICT(ocid) DO UPDATE SET nrel = nrel + 1, last_idx = excluded.last_idx,"
+                                    " last_date = max(last_date, excluded.last_date) RETURNING nrel";
 
-static int record_write(struct store_txn *t, const char *sql, const char *ocid, const struct store_ocds_record *r,
-                        int full, struct bf_err *err)
+int store_ocds_record_count(struct store_txn *t, const char *ocid, uint64_t index, const char *date,
+                            uint64_t *nrel, struct bf_err *err)
 {
     struct store_conn *c = store_sqlite_writer(t);
-    sqlite3_stmt *st = store_sqlite_stmt(c, sql, err);
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQL_REC_COUNT, err);
+    int rc;
+
     if (!st)
         return err ? err->code : BF_EIO;
     sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)r->nrel);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)r->first_index);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)r->last_index);
-    sqlite3_bind_text(st, 5, r->last_date, -1, SQLITE_STATIC);
-    if (full) {
-        sqlite3_bind_int64(st, 6, (sqlite3_int64)r->compiled_n);
-        sqlite3_bind_int64(st, 7, (sqlite3_int64)r->compiled_index);
-        sqlite3_bind_text(st, 8, r->compiled_date, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 9, r->compiled, (int)r->compiled_len, SQLITE_STATIC);
-        sqlite3_bind_text(st, 10, r->versioned, (int)r->versioned_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+    sqlite3_bind_text(st, 3, date, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *nrel = (uint64_t)sqlite3_column_int64(st, 0);
+        rc = sqlite3_step(st);
     }
-    return step_done(c, st, err, "storing record");
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    return store_sqlite_error(c->db, rc, err, "counting a release in its record");
 }
 
-int store_ocds_record_put(struct store_txn *t, const char *ocid, const struct store_ocds_record *r,
-                          struct bf_err *err)
-{
-    return record_write(t, SQL_REC_PUT, ocid, r, 1, err);
-}
+static const char SQL_REC_MERGED[] = "UPDATE ocds_record SET compiled_n = ?2, compiled_idx = ?3,"
+                                     " compiled_date = last_date, compiled = ?4, versioned = ?5 WHERE ocid = ?1";
 
-int store_ocds_record_put_meta(struct store_txn *t, const char *ocid, const struct store_ocds_record *r,
-                               struct bf_err *err)
+int store_ocds_record_set_merged(struct store_txn *t, const char *ocid, uint64_t compiled_n, uint64_t index,
+                                 const char *compiled, size_t compiled_len, const char *versioned,
+                                 size_t versioned_len, struct bf_err *err)
 {
-    return record_write(t, SQL_REC_PUT_META, ocid, r, 0, err);
+    struct store_conn *c = store_sqlite_writer(t);
+    sqlite3_stmt *st = store_sqlite_stmt(c, SQL_REC_MERGED, err);
+    if (!st)
+        return err ? err->code : BF_EIO;
+    sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)compiled_n);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)index);
+    sqlite3_bind_text(st, 4, compiled, (int)compiled_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, versioned, (int)versioned_len, SQLITE_STATIC);
+    return step_done(c, st, err, "storing the merged record");
 }
 
 /* ---- row walks ----------------------------------------------------------- */

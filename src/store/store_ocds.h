@@ -75,13 +75,16 @@ int store_ocds_sidecar_insert(struct store_txn *t, uint64_t index, const char *b
  * versioned texts are not fetched (stay NULL). */
 int store_ocds_record_get_w(struct store_txn *t, const char *ocid, int want_compiled, struct store_ocds_record *r,
                             struct bf_err *err);
-/* Inserts or replaces the record row of ocid (all columns). */
-int store_ocds_record_put(struct store_txn *t, const char *ocid, const struct store_ocds_record *r,
-                          struct bf_err *err);
-/* Inserts or updates only nrel, first/last index and last date (a new row
- * gets an empty compiled release with compiled_n = 0). */
-int store_ocds_record_put_meta(struct store_txn *t, const char *ocid, const struct store_ocds_record *r,
-                               struct bf_err *err);
+/* Counts one more release (log index, date) in the record row of ocid,
+ * creating the row (empty compiled release, compiled_n = 0) for the
+ * first; *nrel is the count after it. One statement, no read before. */
+int store_ocds_record_count(struct store_txn *t, const char *ocid, uint64_t index, const char *date,
+                            uint64_t *nrel, struct bf_err *err);
+/* Stores the compiled and versioned texts of the row's first compiled_n
+ * releases (compiled_idx = index, compiled_date = the row's last date). */
+int store_ocds_record_set_merged(struct store_txn *t, const char *ocid, uint64_t compiled_n, uint64_t index,
+                                 const char *compiled, size_t compiled_len, const char *versioned,
+                                 size_t versioned_len, struct bf_err *err);
 /* Release bodies of ocid in (date, index) order through the writer. */
 typedef int (*store_ocds_row_fn)(void *arg, const struct store_ocds_release *r);
 int store_ocds_releases_of_w(struct store_txn *t, const char *ocid, store_ocds_row_fn fn, void *arg,
