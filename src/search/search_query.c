@@ -244,37 +244,71 @@ struct hit {
     uint8_t has;     /* has a date or an amount */
 };
 
+struct order {
+    const struct doc *docs;
+    int mode;
+};
+
+/* The best k matches so far as a max-heap on the order (the worst of them
+ * on top), and the count of all: a broad search never materialises its
+ * tens of thousands of matches, most are rejected by one comparison. */
 struct hits {
     struct hit *v;
-    size_t n, cap;
+    size_t n, cap, k;
+    long total;
+    struct order o;
 };
 
 static double bm25(const struct ctx *c, uint32_t d);
+static int hit_cmp(const struct hit *a, const struct hit *b, const struct order *o);
+static void sift_down(struct hit *h, size_t n, size_t i, const struct order *o);
+
+static void sift_up(struct hit *h, size_t i, const struct order *o)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        struct hit t;
+        if (hit_cmp(&h[i], &h[p], o) <= 0)
+            return;
+        t = h[i], h[i] = h[p], h[p] = t;
+        i = p;
+    }
+}
 
 static void hit_push(struct hits *h, const struct ctx *c, uint32_t d)
 {
     const struct doc *x = &c->ix->docs[d];
-    struct hit *t;
-    if (h->n == h->cap) {
-        h->cap = h->cap ? h->cap * 2 : 1024;
-        h->v = bf_xrealloc(h->v, h->cap * sizeof *h->v);
-    }
-    t = &h->v[h->n++];
-    t->doc = d;
-    t->rowid = x->rowid;
+    struct hit t = { 0 };
+
+    h->total++;
+    if (!h->k)
+        return;
+    t.doc = d;
+    t.rowid = x->rowid;
     switch (c->mode) {
     case SEARCH_SORT_RELEVANCE:
-        t->v = bm25(c, d);
+        t.v = bm25(c, d);
         break;
     case SEARCH_SORT_VALUE_DESC:
     case SEARCH_SORT_VALUE_ASC:
-        t->v = x->amount;
-        t->has = x->has_amount;
+        t.v = x->amount;
+        t.has = x->has_amount;
         break;
     default:
-        t->key[0] = x->datekey[0];
-        t->key[1] = x->datekey[1];
-        t->has = x->date != NULL;
+        t.key[0] = x->datekey[0];
+        t.key[1] = x->datekey[1];
+        t.has = x->date != NULL;
+    }
+    if (h->n < h->k) {
+        if (h->n == h->cap) {
+            h->cap = h->cap ? BF_MIN(h->cap * 2, h->k) : BF_MIN(64, h->k);
+            h->v = bf_xrealloc(h->v, h->cap * sizeof *h->v);
+        }
+        h->v[h->n] = t;
+        sift_up(h->v, h->n++, &h->o);
+    } else if (hit_cmp(&t, &h->v[0], &h->o) < 0) {
+        h->v[0] = t;
+        sift_down(h->v, h->n, 0, &h->o);
     }
 }
 
@@ -307,11 +341,6 @@ static void collect(struct ctx *c, struct hits *h)
 }
 
 /* ---- order ------------------------------------------------------------ */
-
-struct order {
-    const struct doc *docs;
-    int mode;
-};
 
 static int cmp_date(const struct hit *a, const struct hit *b, const struct order *o)
 {
@@ -375,30 +404,11 @@ static void sift_down(struct hit *h, size_t n, size_t i, const struct order *o)
     }
 }
 
-/* Leaves the first k hits in order at the front of h. */
-static void top_k(struct hits *h, size_t k, const struct order *o)
-{
-    size_t i;
-    if (k < h->n / 4 && k > 0) {
-        for (i = k / 2 + 1; i-- > 0;)
-            sift_down(h->v, k, i, o);
-        for (i = k; i < h->n; i++)
-            if (hit_cmp(&h->v[i], &h->v[0], o) < 0) {
-                h->v[0] = h->v[i];
-                sift_down(h->v, k, 0, o);
-            }
-        h->n = k;
-    }
-    if (h->n > 1)
-        qsort_r(h->v, h->n, sizeof *h->v, hit_qcmp, (void *)o);
-}
-
 int search_run(struct search_index *ix, const struct search_query *q, struct search_result *r, struct bf_err *err)
 {
     struct ctx *c = bf_xcalloc(1, sizeof *c);
     struct hits h = { 0 };
-    struct order o;
-    size_t from, k, i;
+    size_t from, i;
     int rc = 0;
 
     memset(r, 0, sizeof *r);
@@ -413,18 +423,19 @@ int search_run(struct search_index *ix, const struct search_query *q, struct sea
     search_date_key(q->date_min, c->kmin);
     search_date_key(q->date_below, c->kbelow);
     c->mode = q->sort == SEARCH_SORT_RELEVANCE && q->nterms == 0 ? SEARCH_SORT_NEWEST : (int)q->sort;
+    h.o.docs = ix->docs;
+    h.o.mode = c->mode;
+    h.k = (size_t)q->offset + (size_t)q->limit;
     if (build_lists(c, err, &rc))
         collect(c, &h);
     if (rc < 0)
         goto out;
-    r->total = (long)h.n;
+    if (h.n > 1)
+        qsort_r(h.v, h.n, sizeof *h.v, hit_qcmp, &h.o);
+    r->total = h.total;
     r->exact = q->count_cap <= 0 || r->total <= q->count_cap;
     if (!r->exact)
         r->total = q->count_cap;
-    o.docs = ix->docs;
-    o.mode = c->mode;
-    k = (size_t)q->offset + (size_t)q->limit;
-    top_k(&h, k < h.n ? k : h.n, &o);
     from = (size_t)q->offset < h.n ? (size_t)q->offset : h.n;
     r->n = (int)((h.n - from) < (size_t)q->limit ? h.n - from : (size_t)q->limit);
     r->ids = bf_xmalloc(((size_t)r->n + 1) * sizeof *r->ids);
