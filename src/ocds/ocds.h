@@ -209,6 +209,16 @@ int ocds_merge_compiled_with(const struct ocds_merge_rules *r, json_t *const *re
                              struct bf_err *err);
 int ocds_merge_versioned_with(const struct ocds_merge_rules *r, json_t *const *releases, size_t n, json_t **out,
                               struct bf_err *err);
+/* The JCS text of both of them at once, appended to compiled and
+ * versioned (either may be NULL to skip that merge; both NULL only checks
+ * the releases): byte for byte ocds_jcs(ocds_merge_compiled_with(rules,
+ * ...)) and ocds_jcs(ocds_merge_versioned_with(rules, ...)), with the
+ * same errors (code and message), but each release is walked once for
+ * both and the text is written without building the merged trees
+ * (ocds_merge_text.c): the publishing path's merge. rules NULL = built-in.
+ * On error both buffers are left as they were. */
+int ocds_merge_texts(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n, struct bf_buf *compiled,
+                     struct bf_buf *versioned, struct bf_err *err);
 
 /* Withheld-field reason codes: ours are listed in
  * ext/defence/codelists/withheldReason.csv. Maps an eForms BT-197

@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "sha256.h"
 #include "ocds.h"
+#include "ocds_merge_int.h"
 
 #include <float.h>
 #include <math.h>
@@ -383,6 +384,16 @@ static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_e
         break;
     }
     return rc < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit") : 0;
+}
+
+int ocds_jcs_at(const json_t *v, int depth, struct bf_buf *out, struct bf_err *err)
+{
+    return jcs_value(v, out, depth, err);
+}
+
+int ocds_jcs_string(struct bf_buf *out, const char *s, size_t n)
+{
+    return jcs_string(out, s, n) < 0 ? BF_ELIMIT : 0;
 }
 
 int ocds_jcs(const json_t *v, struct bf_buf *out, struct bf_err *err)

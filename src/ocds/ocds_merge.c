@@ -546,22 +546,16 @@ static json_t *unflatten(struct merge *m)
 
 /* ---- releases in date order ----------------------------------------- */
 
-struct dated {
-    const json_t *r;
-    const char *date;
-    size_t i;
-};
-
 static int dated_cmp(const void *pa, const void *pb)
 {
-    const struct dated *a = pa, *b = pb;
+    const struct ocds_dated *a = pa, *b = pb;
     int c = strcmp(a->date, b->date);
     return c ? c : (a->i < b->i ? -1 : 1);
 }
 
-static int sort_releases(json_t *const *rels, size_t n, struct dated **out, struct bf_err *err)
+int ocds_merge_sort_releases(json_t *const *rels, size_t n, struct ocds_dated **out, struct bf_err *err)
 {
-    struct dated *d = bf_xcalloc(n ? n : 1, sizeof *d);
+    struct ocds_dated *d = bf_xcalloc(n ? n : 1, sizeof *d);
     size_t i;
 
     for (i = 0; i < n; i++) {
@@ -651,7 +645,7 @@ static int merge_run(const struct ocds_merge_rules *rules, json_t *const *releas
                      json_t **out, struct bf_err *err)
 {
     struct merge m;
-    struct dated *d = NULL;
+    struct ocds_dated *d = NULL;
     size_t i;
     int rc;
 
@@ -663,7 +657,7 @@ static int merge_run(const struct ocds_merge_rules *rules, json_t *const *releas
     bf_buf_init(&m.path, 1 << 20);
     m.h = MHASH_BASIS;
     m.data.arena = m.ids.arena = m.sticky.arena = &m.arena;
-    if ((rc = sort_releases(releases, n, &d, err)) < 0)
+    if ((rc = ocds_merge_sort_releases(releases, n, &d, err)) < 0)
         goto out;
     if (!versioned) {
         json_t *tag = json_pack("[s]", "compiled");
@@ -704,7 +698,7 @@ static void builtin_init(void)
         builtin_rules = NULL;
 }
 
-static const struct ocds_merge_rules *builtin(struct bf_err *err)
+const struct ocds_merge_rules *ocds_merge_rules_default(struct bf_err *err)
 {
     pthread_once(&builtin_once, builtin_init);
     if (!builtin_rules)
@@ -716,7 +710,7 @@ int ocds_merge_compiled_with(const struct ocds_merge_rules *r, json_t *const *re
                              struct bf_err *err)
 {
     *out = NULL;
-    if (!r && !(r = builtin(err)))
+    if (!r && !(r = ocds_merge_rules_default(err)))
         return BF_ECORRUPT;
     return merge_run(r, releases, n, 0, out, err);
 }
@@ -725,7 +719,7 @@ int ocds_merge_versioned_with(const struct ocds_merge_rules *r, json_t *const *r
                               struct bf_err *err)
 {
     *out = NULL;
-    if (!r && !(r = builtin(err)))
+    if (!r && !(r = ocds_merge_rules_default(err)))
         return BF_ECORRUPT;
     return merge_run(r, releases, n, 1, out, err);
 }

@@ -1,13 +1,19 @@
 /*
- * ocds_merge_int.h - internals shared by ocds_merge.c (the merge engine)
- * and ocds_merge_rules.c (the rule tree). Not part of the OCDS contract.
+ * ocds_merge_int.h - internals shared by the OCDS merge files:
+ * ocds_merge.c (the tree merge engine), ocds_merge_rules.c (the rule
+ * tree), ocds_merge_text.c (the merge written straight to JCS text) and
+ * the two JCS entry points of ocds_jcs.c it needs. Not part of the OCDS
+ * contract (ocds.h); unit tests and the fuzzer may use it.
  */
 #ifndef BELFRY_OCDS_MERGE_INT_H
 #define BELFRY_OCDS_MERGE_INT_H
 
 #include <stddef.h>
+#include <jansson.h>
 
 struct ocds_merge_rules;
+struct bf_buf;
+struct bf_err;
 
 /* One property name along a rule path; array levels are left out, so the
  * children of an array's node are the properties of its items. */
@@ -22,5 +28,33 @@ struct ocds_rnode {
 /* Root of a rule tree (NULL for NULL rules); child by name or NULL. */
 const struct ocds_rnode *ocds_merge_rules_root(const struct ocds_merge_rules *r);
 const struct ocds_rnode *ocds_rnode_child(const struct ocds_rnode *n, const char *name, size_t len);
+
+/* The built-in rules, built once per process (NULL + BF_ECORRUPT in err
+ * if the generated table is invalid). */
+const struct ocds_merge_rules *ocds_merge_rules_default(struct bf_err *err);
+
+/* A release in merge order: r, its date string, its index in the input. */
+struct ocds_dated {
+    const json_t *r;
+    const char *date;
+    size_t i;
+};
+/* Checks every release (object, string date, string ocid) and sorts them
+ * by date, stable for equal dates; *out (caller frees) has n entries. The
+ * errors are those of ocds_merge_compiled/versioned. */
+int ocds_merge_sort_releases(json_t *const *rels, size_t n, struct ocds_dated **out, struct bf_err *err);
+
+/* ocds_merge_texts without its error fallback: the direct writer alone
+ * (ocds_merge_text.c). On error it reports its own message, and the
+ * buffers may hold partial text. For tests that must see the writer's
+ * failures rather than the tree merges' (see ocds_merge_texts). */
+int ocds_merge_texts_direct(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n,
+                            struct bf_buf *compiled, struct bf_buf *versioned, struct bf_err *err);
+
+/* ocds_jcs of v as if v sat at nesting depth `depth` of a larger value
+ * (so OCDS_JSON_MAX_DEPTH applies to the whole), and the JCS string
+ * literal of s[0..n) (0 or BF_ELIMIT). On error out may hold partial text. */
+int ocds_jcs_at(const json_t *v, int depth, struct bf_buf *out, struct bf_err *err);
+int ocds_jcs_string(struct bf_buf *out, const char *s, size_t n);
 
 #endif

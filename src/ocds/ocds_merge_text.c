@@ -1,0 +1,923 @@
+/*
+ * ocds_merge_text.c - the compiled and versioned releases of a record
+ * written straight to their RFC 8785 (JCS) text: ocds_merge_texts, the
+ * publishing path's merge. The result is byte for byte
+ * ocds_jcs(ocds_merge_compiled_with(...)) and
+ * ocds_jcs(ocds_merge_versioned_with(...)); ocds_merge.c remains the
+ * definition of the merge (read its header first), this file is a faster
+ * way to the same text.
+ *
+ * Method: each release, in date order, is walked once for both merges.
+ * The walk keeps a trie of paths (struct pnode; a component is a member
+ * name, an item id, a unique token or an index, as in ocds_merge.c) in
+ * which each node carries the compiled value and the versions list of its
+ * path, so neither merge hashes whole paths nor builds version objects.
+ * Where the two merges differ (a withheld marker is a compiled leaf but a
+ * versioned object; a path that held a marker stays a compiled leaf) the
+ * walk goes on for the versioned merge only. Then, per merge, the paths
+ * are placed into a light tree in the trie itself (struct oslot) in the
+ * order ocds_merge.c unflattens them, with the same rules for conflicts
+ * (an earlier container wins over a later leaf, a leaf is grown into a
+ * container, a versions list takes array items ...), and the tree is
+ * written as JCS: object members sorted by ocds_jcs_key_cmp at write
+ * time, leaves with ocds_jcs_at, versions from a per-release text prefix.
+ *
+ * Invariants: inputs are never modified and only borrowed (names and
+ * values point into the releases, which outlive the call); everything
+ * else lives in one arena per call. Errors: the walk and the writer fail
+ * exactly where the tree merges and ocds_jcs fail (nesting depth, the
+ * 1 MiB path bound of ocds_merge.c, the output buffer's limit, release
+ * checks); ocds_merge_texts then re-runs the tree merges so the caller
+ * gets their exact code and message, and leaves both buffers as they
+ * were. Recursion is bounded by OCDS_JSON_MAX_DEPTH (walk and writer).
+ */
+#include "common.h"
+#include "arena.h"
+#include "buf.h"
+#include "ocds.h"
+#include "ocds_json.h"
+#include "ocds_merge_int.h"
+
+#define COMP_HDR 5                   /* bytes ocds_merge.c spends per path component */
+#define PATH_MAX_BYTES ((size_t)1 << 20) /* and its path buffer's bound */
+#define MUL 0x9E3779B97F4A7C15ull
+
+enum { TK_KEY = 'k', TK_ID = 'i', TK_UNIQUE = 'u', TK_POS = 'p' };
+enum { MC = 0, MV = 1 };                            /* the compiled and the versioned merge */
+enum { K_NONE = 0, K_LEAF, K_OBJ, K_ARR };          /* what a path holds in a merge's tree */
+enum { A_NONE = 0, A_EMIT, A_OBJ, A_ARR };          /* what a merge does with a member */
+
+/* One version of a versioned path: the value of release rel. */
+struct ver {
+    const json_t *value;
+    struct ver *next;
+    uint32_t rel;
+};
+
+struct pnode;
+
+/* A path's node in one merge's output tree. Containers list their
+ * children (placed by later paths) after the members or elements of the
+ * leaf value they grew from (base, or the path's own versions). */
+struct oslot {
+    unsigned char kind, registered, base_vers;
+    const json_t *base;          /* K_OBJ/K_ARR grown from a leaf value */
+    const json_t *id;            /* item objects: the item's original id */
+    struct pnode *first, *last;  /* children in placement order */
+    struct pnode *next;          /* next sibling in the parent */
+    size_t nkids;
+};
+
+struct pnode {
+    struct pnode *parent;
+    const char *name;
+    size_t len;
+    uint64_t h;
+    uint32_t plen[2]; /* ocds_merge.c's path length in bytes, per merge (saturated) */
+    uint32_t depth;
+    char tag;
+    unsigned sticky : 1, c_entry : 1, c_deleted : 1, v_entry : 1, v_plain : 1;
+    const json_t *idval; /* items: the first original id seen */
+    const json_t *cval;  /* compiled value */
+    const json_t *pval;  /* versioned, not versioned (the ocid) */
+    struct ver *vfirst, *vlast;
+    struct oslot o[2];
+};
+
+/* A release in merge order and the text every one of its versions starts
+ * with: {"releaseDate":..,"releaseID":..,"releaseTag":..,"value": */
+struct mrel {
+    const json_t *r;
+    json_t *hdr_id; /* compiled "id": "<ocid>-<date>" */
+    char *prefix;   /* NULL when id or tag cannot be canonicalized */
+    size_t plen;
+    int vdepth;     /* nesting depth of id and tag */
+};
+
+struct mtext {
+    int want[2];
+    struct pnode root;
+    struct pnode **slots; /* trie: (parent, tag, name) -> node */
+    size_t nslots, count;
+    struct pnode **ent[2]; /* each merge's paths in first-emitted order */
+    size_t nent[2], capent[2];
+    size_t uniq[2];
+    struct mrel *rels;
+    uint32_t cur;
+    json_t *ctag;
+    struct bf_buf tmp;
+    struct bf_arena arena;
+    struct bf_err *err;
+};
+
+/* ---- the path trie ---------------------------------------------------- */
+
+static uint64_t name_hash(uint64_t h, const char *k, size_t n)
+{
+    uint64_t w;
+
+    while (n >= 8) {
+        memcpy(&w, k, 8);
+        h = (h ^ w) * MUL;
+        h ^= h >> 29;
+        k += 8, n -= 8;
+    }
+    w = 0;
+    if (n)
+        memcpy(&w, k, n);
+    h = (h ^ w ^ ((uint64_t)n << 56)) * MUL;
+    return h ^ (h >> 32);
+}
+
+static uint64_t comp_hash(const struct pnode *p, char tag, const char *name, size_t len)
+{
+    return name_hash(((uint64_t)(uintptr_t)p * MUL) ^ (unsigned char)tag, name, len);
+}
+
+static void trie_grow(struct mtext *m)
+{
+    size_t i, ns = m->nslots ? m->nslots * 2 : 1024;
+    struct pnode **old = m->slots;
+    size_t on = m->nslots;
+
+    m->slots = bf_xcalloc(ns, sizeof *m->slots);
+    m->nslots = ns;
+    for (i = 0; i < on; i++) {
+        size_t s;
+        if (!old[i])
+            continue;
+        for (s = old[i]->h & (ns - 1); m->slots[s]; s = (s + 1) & (ns - 1))
+            ;
+        m->slots[s] = old[i];
+    }
+    free(old);
+}
+
+/* Saturating path length: the parent's plus one component of len bytes. */
+static uint32_t plen_add(uint32_t parent, size_t len)
+{
+    size_t s = len > PATH_MAX_BYTES ? PATH_MAX_BYTES + 1 : (size_t)parent + COMP_HDR + len;
+    return s > PATH_MAX_BYTES ? (uint32_t)PATH_MAX_BYTES + 1 : (uint32_t)s;
+}
+
+static struct pnode *node_new(struct mtext *m, struct pnode *p, char tag, const char *name, size_t len)
+{
+    struct pnode *c = bf_arena_zalloc(&m->arena, sizeof *c);
+    c->parent = p, c->tag = tag, c->name = name, c->len = len;
+    c->depth = p->depth + 1;
+    c->plen[MC] = plen_add(p->plen[MC], len);
+    c->plen[MV] = plen_add(p->plen[MV], len);
+    return c;
+}
+
+static struct pnode *trie_find(const struct mtext *m, const struct pnode *p, char tag, const char *name, size_t len,
+                               uint64_t h)
+{
+    size_t i, mask = m->nslots - 1;
+    for (i = h & mask; m->slots[i]; i = (i + 1) & mask) {
+        struct pnode *c = m->slots[i];
+        if (c->h == h && c->parent == p && c->tag == tag && c->len == len && memcmp(c->name, name, len) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* The child of p for a component, created if new. The name is borrowed
+ * (it points into a release) unless copy is set. */
+static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, const char *name, size_t len, int copy)
+{
+    uint64_t h = comp_hash(p, tag, name, len);
+    struct pnode *c = trie_find(m, p, tag, name, len, h);
+    size_t i;
+
+    if (c)
+        return c;
+    if ((m->count + 1) * 2 > m->nslots)
+        trie_grow(m);
+    c = node_new(m, p, tag, copy ? bf_arena_strndup(&m->arena, name, len) : name, len);
+    c->h = h;
+    for (i = h & (m->nslots - 1); m->slots[i]; i = (i + 1) & (m->nslots - 1))
+        ;
+    m->slots[i] = c;
+    m->count++;
+    return c;
+}
+
+/* 1 if a merge that is on (c, v) would push a component of len bytes
+ * after p past ocds_merge.c's path bound. */
+static int path_too_long(const struct pnode *p, size_t len, int c, int v)
+{
+    return (c && plen_add(p->plen[MC], len) > PATH_MAX_BYTES) || (v && plen_add(p->plen[MV], len) > PATH_MAX_BYTES);
+}
+
+/* ---- the merges' tables ------------------------------------------------ */
+
+static void entry_add(struct mtext *m, int md, struct pnode *p)
+{
+    if (m->nent[md] == m->capent[md]) {
+        m->capent[md] = m->capent[md] ? m->capent[md] * 2 : 256;
+        m->ent[md] = bf_xrealloc(m->ent[md], m->capent[md] * sizeof *m->ent[md]);
+    }
+    m->ent[md][m->nent[md]++] = p;
+}
+
+static void c_emit(struct mtext *m, struct pnode *p, const json_t *v)
+{
+    if (!p->c_entry) {
+        p->c_entry = 1;
+        entry_add(m, MC, p);
+    }
+    p->cval = v;
+    p->c_deleted = 0;
+}
+
+static void v_emit(struct mtext *m, struct pnode *p, const json_t *v)
+{
+    struct ver *x;
+
+    if (p->v_plain)
+        return;
+    if (p->vlast && (p->vlast->value == v || ocds_json_equal(p->vlast->value, v)))
+        return;
+    if (!p->v_entry) {
+        p->v_entry = 1;
+        entry_add(m, MV, p);
+    }
+    x = bf_arena_alloc(&m->arena, sizeof *x);
+    x->value = v, x->next = NULL, x->rel = m->cur;
+    if (p->vlast)
+        p->vlast->next = x;
+    else
+        p->vfirst = x;
+    p->vlast = x;
+}
+
+/* Compiled: a marker at p replaces what was merged below it. */
+static void c_drop_below(struct mtext *m, const struct pnode *p)
+{
+    size_t i;
+    for (i = 0; i < m->nent[MC]; i++) {
+        const struct pnode *e = m->ent[MC][i], *a = e;
+        if (e->depth <= p->depth)
+            continue;
+        while (a->depth > p->depth)
+            a = a->parent;
+        if (a == p)
+            m->ent[MC][i]->c_deleted = 1;
+    }
+}
+
+/* ---- the walk: one pass over a release for both merges ----------------- */
+
+static int is_marker(const json_t *v)
+{
+    return json_is_object(v) && json_is_true(json_object_get(v, "withheld"));
+}
+
+static int walk_object(struct mtext *m, const json_t *obj, const struct ocds_rnode *rn, int depth, struct pnode *p,
+                       int c, int v);
+
+static int too_long(struct mtext *m)
+{
+    return bf_err_set(m->err, BF_ELIMIT, "merge path too long");
+}
+
+/* The node of an identifier-merged array item (see item_component in
+ * ocds_merge.c); unique tokens count per merge as there. */
+static int item_node(struct mtext *m, struct pnode *p, const json_t *item, size_t index, unsigned flags, int c, int v,
+                     struct pnode **out)
+{
+    json_t *id = json_object_get(item, "id");
+    int valid = id && !json_is_null(id) && !json_is_object(id) && !json_is_array(id);
+    char buf[40];
+    size_t n;
+
+    if (flags & OCDS_MERGE_BY_POSITION) {
+        n = (size_t)snprintf(buf, sizeof buf, "%zu", index);
+        if (path_too_long(p, n, c, v))
+            return too_long(m);
+        *out = trie_child(m, p, TK_POS, buf, n, 1);
+    } else if (flags & OCDS_MERGE_APPEND || !valid) {
+        size_t nc = (size_t)snprintf(buf, sizeof buf, "%zu", m->uniq[MC]);
+        size_t nv = (size_t)snprintf(buf, sizeof buf, "%zu", m->uniq[MV]);
+        struct pnode *u;
+        if ((c && plen_add(p->plen[MC], nc) > PATH_MAX_BYTES) || (v && plen_add(p->plen[MV], nv) > PATH_MAX_BYTES))
+            return too_long(m);
+        u = node_new(m, p, TK_UNIQUE, "", 0); /* fresh: never looked up */
+        u->plen[MC] = plen_add(p->plen[MC], nc), u->plen[MV] = plen_add(p->plen[MV], nv);
+        m->uniq[MC] += c ? 1 : 0, m->uniq[MV] += v ? 1 : 0;
+        *out = u;
+    } else if (json_is_string(id)) {
+        if (path_too_long(p, json_string_length(id), c, v))
+            return too_long(m);
+        *out = trie_child(m, p, TK_ID, json_string_value(id), json_string_length(id), 0);
+    } else {
+        bf_buf_reset(&m->tmp);
+        if (ocds_jcs(id, &m->tmp, m->err) < 0)
+            return BF_EINVAL;
+        if (path_too_long(p, m->tmp.len, c, v))
+            return too_long(m);
+        *out = trie_child(m, p, TK_ID, m->tmp.data, m->tmp.len, 1);
+    }
+    if (valid && !(*out)->idval)
+        (*out)->idval = id;
+    return 0;
+}
+
+static int walk_array(struct mtext *m, const json_t *arr, const struct ocds_rnode *rn, int depth, struct pnode *p,
+                      int c, int v)
+{
+    unsigned flags = rn ? rn->flags : 0;
+    size_t i;
+    json_t *item;
+    int rc;
+
+    json_array_foreach(arr, i, item) {
+        struct pnode *k = NULL;
+        if ((rc = item_node(m, p, item, i, flags, c, v, &k)) < 0)
+            return rc;
+        if ((rc = walk_object(m, item, rn, depth + 1, k, c, v)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Versioned: the marker members a disclosed value lacks end with null. */
+static int v_unmark(struct mtext *m, struct pnode *p, const json_t *v)
+{
+    static const char *const marker_keys[] = {"withheld", "reason", "disclosureDate", "commitment"};
+    size_t i;
+
+    for (i = 0; i < BF_ARRAY_LEN(marker_keys); i++) {
+        const char *k = marker_keys[i];
+        size_t n = strlen(k);
+        struct pnode *e;
+        if (json_object_get(v, k))
+            continue;
+        if (path_too_long(p, n, 0, 1))
+            return too_long(m);
+        e = m->nslots ? trie_find(m, p, TK_KEY, k, n, comp_hash(p, TK_KEY, k, n)) : NULL;
+        if (e && e->v_entry)
+            v_emit(m, e, json_null());
+    }
+    return 0;
+}
+
+/* What each merge does with member value x at p (flatten_member). */
+static void member_actions(const json_t *x, unsigned flags, int sticky, int *ca, int *va, int *unmark)
+{
+    int obj = json_is_object(x), arr = json_is_array(x);
+    int leaf = (!obj && !arr) || flags & OCDS_MERGE_WHOLE_LIST || (arr && !ocds_all_objects(x));
+    int inner = obj && json_object_size(x) ? A_OBJ : arr && json_array_size(x) ? A_ARR : A_NONE;
+
+    *unmark = 0;
+    if (is_marker(x)) {
+        *ca = A_EMIT, *va = A_OBJ;
+        return;
+    }
+    *ca = leaf || sticky ? A_EMIT : inner;
+    if (sticky && obj)
+        *va = A_OBJ, *unmark = 1;
+    else
+        *va = leaf ? A_EMIT : inner;
+}
+
+static int walk_member(struct mtext *m, const json_t *x, const struct ocds_rnode *child, int depth, struct pnode *k,
+                       int c, int v)
+{
+    int ca, va, unmark, rc = 0;
+
+    member_actions(x, child ? child->flags : 0, k->sticky, &ca, &va, &unmark);
+    if (is_marker(x))
+        k->sticky = 1;
+    ca = c ? ca : A_NONE;
+    if (!v)
+        va = A_NONE, unmark = 0;
+    if (ca == A_EMIT) {
+        if (is_marker(x))
+            c_drop_below(m, k);
+        c_emit(m, k, x);
+    }
+    if (va == A_EMIT)
+        v_emit(m, k, x);
+    if (ca == A_OBJ || va == A_OBJ)
+        rc = walk_object(m, x, child, depth + 1, k, ca == A_OBJ, va == A_OBJ);
+    else if (ca == A_ARR || va == A_ARR)
+        rc = walk_array(m, x, child, depth + 1, k, ca == A_ARR, va == A_ARR);
+    if (rc == 0 && unmark)
+        rc = v_unmark(m, k, x);
+    return rc;
+}
+
+static int walk_object(struct mtext *m, const json_t *obj, const struct ocds_rnode *rn, int depth, struct pnode *p,
+                       int c, int v)
+{
+    const char *key;
+    size_t klen;
+    json_t *x;
+    int rc;
+
+    if (depth > OCDS_JSON_MAX_DEPTH)
+        return bf_err_set(m->err, BF_ELIMIT, "release nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
+    json_object_keylen_foreach((json_t *)obj, key, klen, x) {
+        const struct ocds_rnode *child = ocds_rnode_child(rn, key, klen);
+        int mv = v;
+        if (depth == 0 && klen == 3 && memcmp(key, "tag", 3) == 0)
+            continue; /* tag is popped before merging */
+        if (depth == 0 && klen == 4 && memcmp(key, "ocid", 4) == 0)
+            mv = 0; /* the ocid is not versioned */
+        if ((!c && !mv) || (child && child->flags & OCDS_MERGE_OMIT))
+            continue;
+        if (path_too_long(p, klen, c, mv))
+            return too_long(m);
+        if ((rc = walk_member(m, x, child, depth, trie_child(m, p, TK_KEY, key, klen, 0), c, mv)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- releases ------------------------------------------------------------ */
+
+/* Nesting depth of v as JCS counts it (a scalar or an empty container:
+ * 0), at most cap + 1 (enough to tell whether it exceeds cap). */
+static int json_depth(const json_t *v, int cap)
+{
+    int d = 0, x;
+    size_t i;
+    const char *k;
+    json_t *e;
+
+    if (cap < 0)
+        return 0;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e) {
+            if ((x = json_depth(e, cap - 1) + 1) > d)
+                d = x;
+        }
+    } else if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, e) {
+            if ((x = json_depth(e, cap - 1) + 1) > d)
+                d = x;
+        }
+    }
+    return d;
+}
+
+static void rel_prefix(struct mtext *m, struct mrel *r)
+{
+    const json_t *id = json_object_get(r->r, "id"), *tag = json_object_get(r->r, "tag");
+    struct bf_buf *b = &m->tmp;
+    int di = id ? json_depth(id, OCDS_JSON_MAX_DEPTH) : 0, dt = tag ? json_depth(tag, OCDS_JSON_MAX_DEPTH) : 0;
+
+    r->vdepth = di > dt ? di : dt;
+    bf_buf_reset(b);
+    if (r->vdepth > OCDS_JSON_MAX_DEPTH || bf_buf_puts(b, "{\"releaseDate\":") < 0 ||
+        ocds_jcs(json_object_get(r->r, "date"), b, NULL) < 0 || bf_buf_puts(b, ",\"releaseID\":") < 0 ||
+        ocds_jcs(id ? id : json_null(), b, NULL) < 0 || bf_buf_puts(b, ",\"releaseTag\":") < 0 ||
+        ocds_jcs(tag ? tag : json_null(), b, NULL) < 0 || bf_buf_puts(b, ",\"value\":") < 0)
+        return; /* prefix stays NULL: writing a version of r fails */
+    r->prefix = bf_arena_strndup(&m->arena, b->data, b->len);
+    r->plen = b->len;
+}
+
+static void compiled_header(struct mtext *m, struct mrel *r)
+{
+    const json_t *ocid = json_object_get(r->r, "ocid"), *date = json_object_get(r->r, "date");
+    char *id = bf_arena_printf(&m->arena, "%s-%s", json_string_value(ocid), json_string_value(date));
+
+    r->hdr_id = json_string(id);
+    c_emit(m, trie_child(m, &m->root, TK_KEY, "id", 2, 0), r->hdr_id);
+    c_emit(m, trie_child(m, &m->root, TK_KEY, "date", 4, 0), date);
+    c_emit(m, trie_child(m, &m->root, TK_KEY, "ocid", 4, 0), ocid);
+}
+
+static void versioned_ocid(struct mtext *m, const struct mrel *r)
+{
+    struct pnode *p = trie_child(m, &m->root, TK_KEY, "ocid", 4, 0);
+    if (!p->v_entry) {
+        p->v_entry = 1;
+        entry_add(m, MV, p);
+    }
+    p->v_plain = 1;
+    p->pval = json_object_get(r->r, "ocid");
+}
+
+static int walk_releases(struct mtext *m, const struct ocds_rnode *rules, const struct ocds_dated *d, size_t n)
+{
+    size_t i;
+    int rc;
+
+    if (m->want[MC]) {
+        m->ctag = json_pack("[s]", "compiled");
+        c_emit(m, trie_child(m, &m->root, TK_KEY, "tag", 3, 0), m->ctag);
+    }
+    for (i = 0; i < n; i++) {
+        struct mrel *r = &m->rels[i];
+        m->cur = (uint32_t)i;
+        r->r = d[i].r;
+        if (m->want[MV]) {
+            rel_prefix(m, r);
+            versioned_ocid(m, r);
+        }
+        if (m->want[MC])
+            compiled_header(m, r);
+        if ((rc = walk_object(m, r->r, rules, 0, &m->root, m->want[MC], m->want[MV])) < 0) {
+            bf_err_wrap(m->err, "release %zu", d[i].i);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- placing the paths into each merge's tree (unflatten) -------------- */
+
+static void kid_add(struct oslot *parent, struct pnode *k, int md)
+{
+    k->o[md].next = NULL;
+    if (parent->last)
+        parent->last->o[md].next = k;
+    else
+        parent->first = k;
+    parent->last = k;
+    parent->nkids++;
+}
+
+/* The leaf value of p in merge md: *vers set when it is p's versions. */
+static const json_t *leaf_value(const struct pnode *p, int md, int *vers)
+{
+    *vers = 0;
+    if (md == MC)
+        return p->cval;
+    if (p->v_plain)
+        return p->pval;
+    *vers = 1;
+    return NULL;
+}
+
+/* A member of parent q named like p that p's own slot does not hold: the
+ * item's id or a member of the value q grew from. */
+static const json_t *member_of(const struct oslot *q, const struct pnode *p)
+{
+    if (q->id && p->len == 2 && memcmp(p->name, "id", 2) == 0)
+        return q->id;
+    if (q->base && json_is_object(q->base))
+        return json_object_getn(q->base, p->name, p->len);
+    return NULL;
+}
+
+/* The registered container at p in merge md, made of kind want if it
+ * has to be made; NULL where ocds_merge.c's unflatten stops. */
+static struct pnode *container(struct mtext *m, int md, struct pnode *p, int want)
+{
+    struct oslot *s = &p->o[md], *q;
+    struct pnode *cur;
+    const json_t *ex = NULL;
+    int vers = 0, had = s->kind != K_NONE, exkind;
+
+    if (p == &m->root || s->registered)
+        return p;
+    if (!(cur = container(m, md, p->parent, p->tag == TK_KEY ? K_OBJ : K_ARR)))
+        return NULL;
+    q = &cur->o[md];
+    if (p->tag != TK_KEY) { /* an array item: a new object with its id */
+        if (q->kind != K_ARR)
+            return NULL;
+        s->kind = K_OBJ, s->registered = 1, s->id = p->idval;
+        kid_add(q, p, md);
+        return p;
+    }
+    if (q->kind != K_OBJ)
+        return NULL;
+    if (had)
+        ex = leaf_value(p, md, &vers);
+    else
+        ex = member_of(q, p);
+    exkind = vers ? K_ARR : json_is_object(ex) ? K_OBJ : json_is_array(ex) ? K_ARR : K_NONE;
+    s->base = exkind == want ? ex : NULL;
+    s->base_vers = exkind == want && vers;
+    s->kind = (unsigned char)want, s->registered = 1;
+    if (!had)
+        kid_add(q, p, md);
+    return p;
+}
+
+static void place(struct mtext *m, int md, struct pnode *e)
+{
+    struct oslot *s = &e->o[md];
+    struct pnode *cur = container(m, md, e->parent, K_OBJ);
+    int vers;
+    const json_t *v;
+
+    if (!cur || cur->o[md].kind != K_OBJ || s->kind != K_NONE || member_of(&cur->o[md], e))
+        return;
+    v = leaf_value(e, md, &vers);
+    if (!vers && (!v || json_is_null(v)))
+        return; /* compiled null: the field is removed */
+    s->kind = K_LEAF;
+    kid_add(&cur->o[md], e, md);
+}
+
+static void unflatten(struct mtext *m, int md)
+{
+    size_t i;
+
+    m->root.o[md].kind = K_OBJ;
+    m->root.o[md].registered = 1;
+    for (i = 0; i < m->nent[md]; i++)
+        if (md == MV || !m->ent[md][i]->c_deleted)
+            place(m, md, m->ent[md][i]);
+}
+
+/* ---- writing JCS ----------------------------------------------------------- */
+
+static int put(struct bf_buf *b, const char *s, size_t n)
+{
+    size_t max = b->max ? b->max : BF_BUF_DEFAULT_MAX;
+    if (b->data && b->len + n + 1 <= b->cap && b->len + n <= max) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return bf_buf_append(b, s, n);
+}
+
+static int putc1(struct bf_buf *b, char c)
+{
+    return put(b, &c, 1);
+}
+
+static int limit(struct mtext *m)
+{
+    return bf_err_set(m->err, BF_ELIMIT, "canonical form exceeds the output limit");
+}
+
+static int too_deep(struct mtext *m)
+{
+    return bf_err_set(m->err, BF_ELIMIT, "JSON nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
+}
+
+/* One version object at nesting depth `depth`. */
+static int w_version(struct mtext *m, const struct ver *x, int depth, struct bf_buf *out)
+{
+    const struct mrel *r = &m->rels[x->rel];
+    int rc;
+
+    if (depth + 1 > OCDS_JSON_MAX_DEPTH || depth + 1 + r->vdepth > OCDS_JSON_MAX_DEPTH || !r->prefix)
+        return too_deep(m);
+    if (put(out, r->prefix, r->plen) < 0)
+        return limit(m);
+    if ((rc = ocds_jcs_at(x->value, depth + 1, out, m->err)) < 0)
+        return rc;
+    return putc1(out, '}') < 0 ? limit(m) : 0;
+}
+
+static int w_versions(struct mtext *m, const struct pnode *p, int depth, struct bf_buf *out, int open)
+{
+    const struct ver *x;
+    int rc;
+
+    if (open && putc1(out, '[') < 0)
+        return limit(m);
+    for (x = p->vfirst; x; x = x->next) {
+        if (x != p->vfirst && putc1(out, ',') < 0)
+            return limit(m);
+        if ((rc = w_version(m, x, depth + 1, out)) < 0)
+            return rc;
+    }
+    return open && putc1(out, ']') < 0 ? limit(m) : 0;
+}
+
+struct wmem {
+    const char *k;
+    size_t n;
+    struct pnode *kid;  /* a placed child, or */
+    const json_t *json; /* a member of the base value or the item's id */
+};
+
+static int wmem_cmp(const void *pa, const void *pb)
+{
+    const struct wmem *a = pa, *b = pb;
+    int c = ocds_jcs_key_cmp(a->k, a->n, b->k, b->n);
+    if (c)
+        return c;
+    return (a->kid ? 0 : 1) - (b->kid ? 0 : 1); /* a child replaced the member it shares a name with */
+}
+
+static void wmem_sort(struct wmem *w, size_t n)
+{
+    size_t i, j;
+
+    for (i = 1; i < n && wmem_cmp(&w[i - 1], &w[i]) < 0; i++)
+        ;
+    if (i < n && n <= 16) {
+        for (; i < n; i++) {
+            struct wmem x = w[i];
+            for (j = i; j > 0 && wmem_cmp(&w[j - 1], &x) > 0; j--)
+                w[j] = w[j - 1];
+            w[j] = x;
+        }
+    } else if (i < n) {
+        qsort(w, n, sizeof *w, wmem_cmp);
+    }
+}
+
+static int w_slot(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out);
+
+static size_t gather(const struct oslot *s, int md, struct wmem *w)
+{
+    size_t n = 0, klen;
+    struct pnode *k;
+    const char *key;
+    json_t *v;
+
+    for (k = s->first; k; k = k->o[md].next)
+        w[n].k = k->name, w[n].n = k->len, w[n].kid = k, w[n++].json = NULL;
+    if (s->id)
+        w[n].k = "id", w[n].n = 2, w[n].kid = NULL, w[n++].json = s->id;
+    if (s->base && json_is_object(s->base))
+        json_object_keylen_foreach((json_t *)s->base, key, klen, v) {
+            w[n].k = key, w[n].n = klen, w[n].kid = NULL, w[n++].json = v;
+        }
+    return n;
+}
+
+static int w_object(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
+{
+    const struct oslot *s = &p->o[md];
+    size_t cap = s->nkids + (s->id ? 1 : 0) + (s->base && json_is_object(s->base) ? json_object_size(s->base) : 0);
+    struct wmem stack[32], *w = cap <= 32 ? stack : bf_xcalloc(cap, sizeof *w);
+    size_t n = gather(s, md, w), i;
+    int rc = 0, first = 1;
+
+    wmem_sort(w, n);
+    if (putc1(out, '{') < 0)
+        goto limit;
+    for (i = 0; i < n; i++) {
+        if (i && ocds_jcs_key_cmp(w[i - 1].k, w[i - 1].n, w[i].k, w[i].n) == 0)
+            continue; /* replaced by the child before it */
+        if ((!first && putc1(out, ',') < 0) || ocds_jcs_string(out, w[i].k, w[i].n) < 0 || putc1(out, ':') < 0)
+            goto limit;
+        first = 0;
+        rc = w[i].kid ? w_slot(m, md, w[i].kid, depth + 1, out) : ocds_jcs_at(w[i].json, depth + 1, out, m->err);
+        if (rc < 0)
+            goto out;
+    }
+    if (putc1(out, '}') < 0)
+        goto limit;
+    goto out;
+limit:
+    rc = limit(m);
+out:
+    if (w != stack)
+        free(w);
+    return rc;
+}
+
+static int w_array(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
+{
+    const struct oslot *s = &p->o[md];
+    size_t i, n = 0;
+    struct pnode *k;
+    json_t *e;
+    int rc;
+
+    if (putc1(out, '[') < 0)
+        return limit(m);
+    if (s->base_vers && (rc = w_versions(m, p, depth, out, 0)) < 0)
+        return rc;
+    n = s->base_vers && p->vfirst ? 1 : 0;
+    if (s->base && json_is_array(s->base)) {
+        json_array_foreach(s->base, i, e) {
+            if ((n++ && putc1(out, ',') < 0))
+                return limit(m);
+            if ((rc = ocds_jcs_at(e, depth + 1, out, m->err)) < 0)
+                return rc;
+        }
+    }
+    for (k = s->first; k; k = k->o[md].next) {
+        if (n++ && putc1(out, ',') < 0)
+            return limit(m);
+        if ((rc = w_slot(m, md, k, depth + 1, out)) < 0)
+            return rc;
+    }
+    return putc1(out, ']') < 0 ? limit(m) : 0;
+}
+
+static int w_slot(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
+{
+    int vers;
+    const json_t *v;
+
+    if (depth > OCDS_JSON_MAX_DEPTH)
+        return too_deep(m);
+    switch (p->o[md].kind) {
+    case K_OBJ:
+        return w_object(m, md, p, depth, out);
+    case K_ARR:
+        return w_array(m, md, p, depth, out);
+    default:
+        v = leaf_value(p, md, &vers);
+        return vers ? w_versions(m, p, depth, out, 1) : ocds_jcs_at(v, depth, out, m->err);
+    }
+}
+
+/* ---- entry points ------------------------------------------------------------ */
+
+static void mtext_free(struct mtext *m, size_t nrels)
+{
+    size_t i;
+    for (i = 0; m->rels && i < nrels; i++)
+        json_decref(m->rels[i].hdr_id);
+    free(m->rels);
+    free(m->slots);
+    free(m->ent[MC]);
+    free(m->ent[MV]);
+    json_decref(m->ctag);
+    bf_buf_free(&m->tmp);
+    bf_arena_free(&m->arena);
+}
+
+int ocds_merge_texts_direct(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n,
+                            struct bf_buf *compiled, struct bf_buf *versioned, struct bf_err *err)
+{
+    struct mtext m;
+    struct ocds_dated *d = NULL;
+    int rc;
+
+    memset(&m, 0, sizeof m);
+    m.err = err;
+    m.want[MC] = compiled != NULL, m.want[MV] = versioned != NULL;
+    if (!rules && !(rules = ocds_merge_rules_default(err)))
+        return BF_ECORRUPT;
+    if ((rc = ocds_merge_sort_releases(releases, n, &d, err)) < 0 || (!compiled && !versioned))
+        goto out;
+    m.rels = bf_xcalloc(n ? n : 1, sizeof *m.rels);
+    trie_grow(&m);
+    if ((rc = walk_releases(&m, ocds_merge_rules_root(rules), d, n)) < 0)
+        goto out;
+    if (compiled) {
+        unflatten(&m, MC);
+        if ((rc = w_slot(&m, MC, &m.root, 0, compiled)) < 0)
+            goto out;
+    }
+    if (versioned) {
+        unflatten(&m, MV);
+        rc = w_slot(&m, MV, &m.root, 0, versioned);
+    }
+out:
+    free(d);
+    mtext_free(&m, n);
+    return rc;
+}
+
+/* The tree merges and ocds_jcs: the definition, for exact errors. */
+static int texts_by_trees(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n,
+                          struct bf_buf *compiled, struct bf_buf *versioned, struct bf_err *err)
+{
+    json_t *c = NULL, *v = NULL;
+    struct ocds_dated *d = NULL;
+    int rc = 0;
+
+    if (!compiled && !versioned) {
+        if (!rules && !ocds_merge_rules_default(err))
+            return BF_ECORRUPT;
+        rc = ocds_merge_sort_releases(releases, n, &d, err);
+        free(d);
+        return rc;
+    }
+    if (compiled)
+        rc = ocds_merge_compiled_with(rules, releases, n, &c, err);
+    if (!rc && versioned)
+        rc = ocds_merge_versioned_with(rules, releases, n, &v, err);
+    if (!rc && compiled)
+        rc = ocds_jcs(c, compiled, err);
+    if (!rc && versioned)
+        rc = ocds_jcs(v, versioned, err);
+    json_decref(c);
+    json_decref(v);
+    return rc;
+}
+
+static void buf_restore(struct bf_buf *b, size_t mark)
+{
+    if (b && b->data) {
+        b->len = mark;
+        b->data[mark] = '\0';
+    }
+}
+
+int ocds_merge_texts(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n,
+                     struct bf_buf *compiled, struct bf_buf *versioned, struct bf_err *err)
+{
+    size_t cm = compiled ? compiled->len : 0, vm = versioned ? versioned->len : 0;
+    int rc = ocds_merge_texts_direct(rules, releases, n, compiled, versioned, err);
+
+    if (rc < 0) { /* rare: let the tree merges say exactly what is wrong */
+        buf_restore(compiled, cm), buf_restore(versioned, vm);
+        rc = texts_by_trees(rules, releases, n, compiled, versioned, err);
+        if (rc < 0)
+            buf_restore(compiled, cm), buf_restore(versioned, vm);
+    }
+    return rc;
+}
