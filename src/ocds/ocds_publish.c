@@ -393,17 +393,8 @@ static void acc_free(struct merge_acc *a)
  * releases. */
 static int merge_texts(const struct merge_acc *a, struct bf_buf *ctext, struct bf_buf *vtext, struct bf_err *err)
 {
-    json_t *compiled = NULL, *versioned = NULL;
-    int rc = ocds_merge_compiled(a->v, a->n, &compiled, err);
-    if (!rc)
-        rc = ocds_merge_versioned(a->v, a->n, &versioned, err);
-    if (!rc)
-        rc = ocds_jcs(compiled, ctext, err);
-    if (!rc)
-        rc = ocds_jcs(versioned, vtext, err);
-    json_decref(compiled);
-    json_decref(versioned);
-    return rc;
+    /* one walk for both merges, text written without jansson trees */
+    return ocds_merge_texts(NULL, a->v, a->n, ctext, vtext, err);
 }
 
 /* Compiled and versioned releases of every stored release of ocid
