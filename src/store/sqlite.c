@@ -24,6 +24,7 @@ struct store {
     unsigned flags;
     uint64_t gen;
     struct store_conn *writer;
+    struct store_ckpt *ckpt;   /* checkpoints the writer's WAL (sqlite_ckpt.c) */
     pthread_mutex_t wlock;
     pthread_mutex_t rlock; /* guards readers[] */
     struct store_conn **readers;
@@ -98,8 +99,9 @@ static int conn_open(struct store *s, int writer, struct store_conn **out, struc
             rc = store_sqlite_exec(c, (s->flags & STORE_NOSYNC) ? "PRAGMA synchronous=OFF;"
                                                               : "PRAGMA synchronous=FULL;", err);
         if (!rc)
-            rc = store_sqlite_exec(c, "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=10000;"
-                                      "PRAGMA cache_size=-65536;", err);
+            rc = store_sqlite_exec(c, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;", err);
+        if (!rc) /* after the pragmas: wal_autocheckpoint would replace the hook */
+            s->ckpt = store_ckpt_attach(c->db, s->dbpath, (s->flags & STORE_NOSYNC) != 0);
     } else {
         /* Readers map the database: records are large blobs on overflow
          * pages, and read() copies every page into SQLite's cache (a tenth
@@ -213,10 +215,16 @@ void store_close(struct store *s)
     for (i = 0; i < s->nreaders; i++)
         conn_close(s->readers[i]);
     free(s->readers);
+    store_ckpt_detach(s->ckpt, s->writer ? s->writer->db : NULL);
     conn_close(s->writer);
     free(s->dbpath);
     free(s->dir);
     free(s);
+}
+
+struct store_ckpt *store_sqlite_ckpt(struct store *s)
+{
+    return s->ckpt;
 }
 
 const char *store_dir(const struct store *s)

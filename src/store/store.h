@@ -99,6 +99,19 @@ sqlite3_stmt *store_sqlite_stmt(struct store_conn *c, const char *sql, struct bf
 int store_sqlite_error(sqlite3 *db, int rc, struct bf_err *err, const char *what);
 /* Executes one or more statements without results (schema). */
 int store_sqlite_exec(struct store_conn *c, const char *sql, struct bf_err *err);
+
+/* WAL checkpoints off the committing thread (sqlite_ckpt.c). attach
+ * installs the writer's WAL hook (replacing wal_autocheckpoint); detach,
+ * before the writer closes, joins the thread. tune sets the wake-up
+ * threshold in frames (0: default) and stats reads how many checkpoints
+ * the thread and the committing thread ran (tests). */
+struct store_ckpt;
+struct store_ckpt *store_ckpt_attach(sqlite3 *writer, const char *dbpath, int nosync);
+void store_ckpt_detach(struct store_ckpt *k, sqlite3 *writer);
+void store_ckpt_tune(struct store_ckpt *k, int frames);
+void store_ckpt_stats(struct store_ckpt *k, unsigned long *runs, unsigned long *inline_runs);
+/* The store's checkpointer, NULL for a read-only store. */
+struct store_ckpt *store_sqlite_ckpt(struct store *s);
 #endif
 
 #endif
