@@ -473,7 +473,7 @@ static int update_record(struct pub *p, struct store_txn *t, uint64_t index, str
     struct bf_buf ctext = BF_BUF_INIT, vtext = BF_BUF_INIT;
     struct bf_buf *ct = &ctext, *vt = &vtext;
     uint64_t nrel = 0;
-    int rc = store_ocds_record_count(t, p->ocid, index, p->date, &nrel, err);
+    int rc = store_ocds_record_count(t, p->ocid, index, p->date, p->defer ? NULL : &nrel, err);
 
     if (rc || p->defer)
         return rc;

@@ -157,33 +157,48 @@ int store_ocds_record_get_w(struct store_txn *t, const char *ocid, int want_comp
                        want_compiled, r, err);
 }
 
-static const char SQL_REC_COUNT[] = "INSERT INTO ocds_record(ocid, nrel, first_idx, last_idx, last_date, compiled_n,"
-                                    " compiled_idx, compiled_date, compiled, versioned)"
-                                    " VALUES(?1, 1, ?2, ?2, ?3, 0, 0, '', '{}', '{}')"
-                                    " ON CONFLICT(ocid) DO UPDATE SET nrel = nrel + 1, last_idx = excluded.last_idx,"
-                                    " last_date = max(last_date, excluded.last_date) RETURNING nrel";
+/* An UPDATE first (the row exists for all but a record's first release),
+ * an INSERT if it changed nothing: an upsert with RETURNING cost twice as
+ * much in the import's commit thread. */
+static const char SQL_REC_BUMP[] = "UPDATE ocds_record SET nrel = nrel + 1, last_idx = ?2,"
+                                   " last_date = max(last_date, ?3) WHERE ocid = ?1";
+static const char SQL_REC_NEW[] = "INSERT INTO ocds_record(ocid, nrel, first_idx, last_idx, last_date, compiled_n,"
+                                  " compiled_idx, compiled_date, compiled, versioned)"
+                                  " VALUES(?1, 1, ?2, ?2, ?3, 0, 0, '', '{}', '{}')";
+static const char SQL_REC_NREL[] = "SELECT nrel FROM ocds_record WHERE ocid = ?1";
+
+static int rec_stmt(struct store_conn *c, const char *sql, const char *ocid, uint64_t index, const char *date,
+                    struct bf_err *err)
+{
+    sqlite3_stmt *st = store_sqlite_stmt(c, sql, err);
+    if (!st)
+        return err ? err->code : BF_EIO;
+    sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
+    if (date) {
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+        sqlite3_bind_text(st, 3, date, -1, SQLITE_STATIC);
+    }
+    return step_done(c, st, err, "counting a release in its record");
+}
 
 int store_ocds_record_count(struct store_txn *t, const char *ocid, uint64_t index, const char *date,
                             uint64_t *nrel, struct bf_err *err)
 {
     struct store_conn *c = store_sqlite_writer(t);
-    sqlite3_stmt *st = store_sqlite_stmt(c, SQL_REC_COUNT, err);
-    int rc;
+    sqlite3_stmt *st;
+    int rc = rec_stmt(c, SQL_REC_BUMP, ocid, index, date, err);
 
-    if (!st)
+    if (!rc && sqlite3_changes(c->db) == 0)
+        rc = rec_stmt(c, SQL_REC_NEW, ocid, index, date, err);
+    if (rc || !nrel)
+        return rc;
+    if (!(st = store_sqlite_stmt(c, SQL_REC_NREL, err)))
         return err ? err->code : BF_EIO;
     sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
-    sqlite3_bind_text(st, 3, date, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *nrel = (uint64_t)sqlite3_column_int64(st, 0);
-        rc = sqlite3_step(st);
-    }
+    *nrel = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-    return store_sqlite_error(c->db, rc, err, "counting a release in its record");
+    return rc == SQLITE_ROW ? 0 : store_sqlite_error(c->db, rc, err, "reading a record's count");
 }
 
 static const char SQL_REC_MERGED[] = "UPDATE ocds_record SET compiled_n = ?2, compiled_idx = ?3,"

@@ -77,7 +77,7 @@ int store_ocds_record_get_w(struct store_txn *t, const char *ocid, int want_comp
                             struct bf_err *err);
 /* Counts one more release (log index, date) in the record row of ocid,
  * creating the row (empty compiled release, compiled_n = 0) for the
- * first; *nrel is the count after it. One statement, no read before. */
+ * first; *nrel (if not NULL) is the count after it. */
 int store_ocds_record_count(struct store_txn *t, const char *ocid, uint64_t index, const char *date,
                             uint64_t *nrel, struct bf_err *err);
 /* Stores the compiled and versioned texts of the row's first compiled_n
