@@ -65,6 +65,8 @@ void search_index_free(struct search_index *ix)
     free(ix->rkeys);
     free(ix->rvals);
     free(ix->cur_date);
+    free(ix->by_date);
+    free(ix->by_value);
     free(ix->stage);
     free(ix->stage_text);
     pthread_rwlock_destroy(&ix->lock);
@@ -231,6 +233,7 @@ void search_doc_remove(struct search_index *ix, int64_t rowid)
     v = rowid_slot(ix, rowid, 0);
     if (v && *v != NO_DOC) {
         mark_dead(ix, *v - 1);
+        ix->order_ok = 0;
         *v = NO_DOC;
     }
     pthread_rwlock_unlock(&ix->lock);
@@ -368,6 +371,7 @@ void search_doc_end(struct search_index *ix)
         mark_dead(ix, *v - 1);
     n = new_doc(ix);
     *v = n + 1;
+    ix->order_ok = 0;
     post_staged(ix, n);
     pthread_rwlock_unlock(&ix->lock);
 }
@@ -379,6 +383,8 @@ void search_batch_end(struct search_index *ix)
     sort_tail(ix);
     if (ix->ndead > ix->live / 2)
         search_index_compact(ix);
+    if (!ix->order_ok)
+        search_order_build(ix);
 }
 
 void search_index_compact(struct search_index *ix)
@@ -386,6 +392,7 @@ void search_index_compact(struct search_index *ix)
     uint32_t *map, i, n = 0, k;
 
     pthread_rwlock_wrlock(&ix->lock);
+    ix->order_ok = 0; /* document numbers change */
     map = bf_xmalloc((ix->ndocs + 1) * sizeof *map);
     for (i = 0; i < ix->ndocs; i++) {
         if (search_is_dead(ix, i)) {
@@ -442,7 +449,7 @@ void search_stats(struct search_index *ix, struct search_stats *st)
     for (i = 0; i < ix->ndocs; i++)
         b += ix->docs[i].date ? strlen(ix->docs[i].date) + 1 : 0;
     b += (ix->capterms - ix->nterms) * sizeof(struct term) + ix->thcap * 4 + ix->nsorted * 4;
-    b += ix->capdocs * (sizeof(struct doc) + 1) + ix->rcap * 12;
+    b += ix->capdocs * (sizeof(struct doc) + 1) + ix->rcap * 12 + (size_t)ix->norder * 8;
     st->bytes = b;
     pthread_rwlock_unlock(&ix->lock);
 }

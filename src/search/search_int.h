@@ -75,6 +75,10 @@ struct search_index {
     char *stage_text;
     size_t stage_len, stage_cap;
     uint64_t postings, facet_postings;
+    /* search_order.c: live documents by date and by amount */
+    uint32_t *by_date, *by_value;
+    uint32_t norder, nvalue_known;
+    int order_ok;
 };
 
 static inline int search_is_dead(const struct search_index *ix, uint32_t d)
@@ -85,6 +89,11 @@ static inline int search_is_dead(const struct search_index *ix, uint32_t d)
 /* The first 16 bytes of date as two big-endian integers (zero-padded):
  * comparing them compares those bytes as strcmp would. */
 void search_date_key(const char *date, uint64_t key[2]);
+/* Rebuilds the date and amount orders (writer, outside the lock). */
+void search_order_build(struct search_index *ix);
+/* The i-th document (0 <= i < norder) in the order of sort (not
+ * relevance), valid while order_ok (read lock held). */
+uint32_t search_order_at(const struct search_index *ix, int sort, uint32_t i);
 /* Term id of (s, len) or -1 (search_index.c). */
 int64_t search_term_find(const struct search_index *ix, const char *s, size_t len);
 /* Calls fn for every term id whose string starts with (s, len). */

@@ -340,6 +340,78 @@ static void collect(struct ctx *c, struct hits *h)
     }
 }
 
+/* A search without terms or facets, in a date or amount order: its page
+ * is read off the prebuilt order (search_order.c), and the walk stops once
+ * the page is full and the count passed the cap. 0 if the order is not
+ * up to date (the caller walks the documents). */
+/* 1 when the i-th document of the order is past the range's start (lo)
+ * or past its end (end = 1): monotone in i, so bisected. */
+static int past(const struct ctx *c, uint32_t i, int end)
+{
+    const struct search_query *q = c->q;
+    const struct doc *d = &c->ix->docs[search_order_at(c->ix, c->mode, i)];
+    switch (c->mode) {
+    case SEARCH_SORT_NEWEST: /* dates descending, unknown last */
+        if (!end)
+            return !q->date_below || !d->date || date_vs(d, c->kbelow, q->date_below) < 0;
+        return q->date_min && (!d->date || date_vs(d, c->kmin, q->date_min) < 0);
+    case SEARCH_SORT_OLDEST: /* unknown first, then ascending */
+        if (!end)
+            return !q->date_min || (d->date && date_vs(d, c->kmin, q->date_min) >= 0);
+        return q->date_below && d->date && date_vs(d, c->kbelow, q->date_below) >= 0;
+    case SEARCH_SORT_VALUE_DESC: /* amounts descending, unknown last */
+        if (!end)
+            return !q->has_max || !d->has_amount || d->amount <= q->max_amount;
+        return q->has_min && (!d->has_amount || d->amount < q->min_amount);
+    default: /* amounts ascending, unknown last */
+        if (!end)
+            return !q->has_min || !d->has_amount || d->amount >= q->min_amount;
+        return q->has_max && (!d->has_amount || d->amount > q->max_amount);
+    }
+}
+
+/* The first i in [0, n) that is past (end or start), n if none. */
+static uint32_t bisect(const struct ctx *c, int end)
+{
+    uint32_t lo = 0, hi = c->ix->norder;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (past(c, mid, end))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+static int walk_order(struct ctx *c, struct hits *h)
+{
+    const struct search_index *ix = c->ix;
+    long cap = c->q->count_cap;
+    uint32_t i, stop;
+
+    if (!ix->order_ok || c->nl || c->mode == SEARCH_SORT_RELEVANCE)
+        return 0;
+    if (h->k) {
+        h->v = bf_xmalloc(h->k * sizeof *h->v);
+        h->cap = h->k;
+    }
+    /* the range filter of the order's own column bounds the walk: the
+     * documents before lo and from stop on fail it */
+    for (i = bisect(c, 0), stop = bisect(c, 1); i < stop; i++) {
+        uint32_t d = search_order_at(ix, c->mode, i);
+        if (search_is_dead(ix, d) || !attrs_match(c, &ix->docs[d]))
+            continue;
+        if (h->n < h->k) {
+            h->v[h->n].doc = d;
+            h->v[h->n++].rowid = ix->docs[d].rowid;
+        }
+        if (++h->total > cap && cap > 0 && h->n == h->k)
+            break;
+    }
+    return 1;
+}
+
 /* ---- order ------------------------------------------------------------ */
 
 static int cmp_date(const struct hit *a, const struct hit *b, const struct order *o)
@@ -409,7 +481,7 @@ int search_run(struct search_index *ix, const struct search_query *q, struct sea
     struct ctx *c = bf_xcalloc(1, sizeof *c);
     struct hits h = { 0 };
     size_t from, i;
-    int rc = 0;
+    int rc = 0, ordered = 0;
 
     memset(r, 0, sizeof *r);
     if (q->offset < 0 || q->limit < 0) {
@@ -426,11 +498,11 @@ int search_run(struct search_index *ix, const struct search_query *q, struct sea
     h.o.docs = ix->docs;
     h.o.mode = c->mode;
     h.k = (size_t)q->offset + (size_t)q->limit;
-    if (build_lists(c, err, &rc))
+    if (build_lists(c, err, &rc) && !(ordered = walk_order(c, &h)))
         collect(c, &h);
     if (rc < 0)
         goto out;
-    if (h.n > 1)
+    if (h.n > 1 && !ordered)
         qsort_r(h.v, h.n, sizeof *h.v, hit_qcmp, &h.o);
     r->total = h.total;
     r->exact = q->count_cap <= 0 || r->total <= q->count_cap;
