@@ -4,7 +4,9 @@
  * parse (jansson, and the importer's fast path), check, canonical form +
  * SHA-256, entry line,
  * incremental compiled merge ([compiled, new] per release) and, for
- * comparison, the full re-merge of every record; then the whole pipeline
+ * comparison, the full re-merge of every record: the tree merges + JCS
+ * (the old publish hook) and ocds_merge_texts (the hook now, same bytes),
+ * with their ratio; then the whole pipeline
  * through ocds_publish_batch into a fresh store and log. Appends its
  * figures to bench/results/ocds_stages.txt.
  *
@@ -68,7 +70,7 @@ int main(int argc, char **argv)
     struct bf_buf b = BF_BUF_INIT;
     char hex[65], dir[] = "/tmp/belfry-bench-stages-XXXXXX", cmd[128];
     struct bf_err err = { 0 };
-    double t;
+    double t, t_trees = 0, t_texts = 0;
     int bad = 0, declined = 0;
 
     ocds_demo_generate(1, n, collect, &g);
@@ -173,7 +175,30 @@ merge:
                 start = i;
             }
         }
-        report("  the same + JCS of both (the hook)", now() - t, n, g.bytes);
+        t_trees = now() - t;
+        report("  the same + JCS of both (old hook)", t_trees, n, g.bytes);
+    }
+    {
+        /* the hook now: ocds_merge_texts, both texts from one walk */
+        size_t start = 0;
+        struct bf_buf c = BF_BUF_INIT;
+        t = now();
+        for (i = 1; i <= n; i++) {
+            if (i == n || strcmp(json_string_value(json_object_get(rel[i], "ocid")),
+                                 json_string_value(json_object_get(rel[start], "ocid")))) {
+                bf_buf_reset(&b);
+                bf_buf_reset(&c);
+                if (ocds_merge_texts(NULL, &rel[start], i - start, &c, &b, &err) < 0)
+                    bad++;
+                start = i;
+            }
+        }
+        t_texts = now() - t;
+        report("  ocds_merge_texts (one walk, hook)", t_texts, n, g.bytes);
+        printf("  old hook / ocds_merge_texts: %.2fx\n", t_trees / t_texts);
+        if (out)
+            fprintf(out, "  old hook / ocds_merge_texts: %.2fx\n", t_trees / t_texts);
+        bf_buf_free(&c);
     }
     if (!merge_only) {
         struct store *s = NULL;

@@ -5,8 +5,10 @@
  *    reparsed canonical text is byte-identical;
  *  - if an array, merged into compiled and versioned releases with the
  *    built-in rules and with rules computed from the input read as a
- *    schema; each release is also checked, digested and split into public
- *    form and sidecar, and every commitment must open;
+ *    schema, where ocds_merge_texts (and its direct writer) must give
+ *    byte for byte the JCS text of the tree merges, or fail where they
+ *    fail, with the same code; each release is also checked, digested and
+ *    split into public form and sidecar, and every commitment must open;
  *  - if an object, read as a schema (merge rules) and as a release.
  * Any crash, sanitizer report or broken invariant (abort) is a bug; errors
  * returned for bad input are fine.
@@ -14,6 +16,7 @@
 #include "common.h"
 #include "buf.h"
 #include "ocds/ocds.h"
+#include "ocds/ocds_merge_int.h"
 
 static void check_jcs_idempotent(const json_t *v)
 {
@@ -52,6 +55,41 @@ static void check_withhold(const json_t *r)
     json_decref(side);
 }
 
+static int buf_eq(const struct bf_buf *a, const struct bf_buf *b)
+{
+    return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
+/* ocds_merge_texts against ocds_jcs of the tree merges (both outputs,
+ * then each alone); abort on any difference. */
+static void check_texts(json_t **rels, size_t n, const struct ocds_merge_rules *rules, int wc, int wv)
+{
+    struct bf_buf tc = BF_BUF_INIT, tv = BF_BUF_INIT, dc = BF_BUF_INIT, dv = BF_BUF_INIT;
+    struct bf_buf pc = BF_BUF_INIT, pv = BF_BUF_INIT;
+    struct bf_err et = {0}, ep = {0};
+    json_t *c = NULL, *v = NULL;
+    int rt = 0, rd, rp;
+
+    if (wc)
+        rt = ocds_merge_compiled_with(rules, rels, n, &c, &et);
+    if (!rt && wv)
+        rt = ocds_merge_versioned_with(rules, rels, n, &v, &et);
+    if (!rt && wc)
+        rt = ocds_jcs(c, &tc, &et);
+    if (!rt && wv)
+        rt = ocds_jcs(v, &tv, &et);
+    rd = ocds_merge_texts_direct(rules, rels, n, wc ? &dc : NULL, wv ? &dv : NULL, NULL);
+    rp = ocds_merge_texts(rules, rels, n, wc ? &pc : NULL, wv ? &pv : NULL, &ep);
+    if (rd != rt || rp != rt)
+        abort();
+    if (rt == 0 && (!buf_eq(&tc, &dc) || !buf_eq(&tv, &dv) || !buf_eq(&tc, &pc) || !buf_eq(&tv, &pv)))
+        abort();
+    if (rt != 0 && (strcmp(et.msg, ep.msg) != 0 || pc.len || pv.len))
+        abort();
+    json_decref(c), json_decref(v);
+    bf_buf_free(&tc), bf_buf_free(&tv), bf_buf_free(&dc), bf_buf_free(&dv), bf_buf_free(&pc), bf_buf_free(&pv);
+}
+
 static void merge_all(json_t *arr, const struct ocds_merge_rules *rules)
 {
     size_t n = json_array_size(arr), i;
@@ -66,6 +104,9 @@ static void merge_all(json_t *arr, const struct ocds_merge_rules *rules)
     }
     if (ocds_merge_versioned_with(rules, rels, n, &v, NULL) == 0 && !json_is_object(v))
         abort();
+    check_texts(rels, n, rules, 1, 1);
+    check_texts(rels, n, rules, 1, 0);
+    check_texts(rels, n, rules, 0, 1);
     json_decref(c);
     json_decref(v);
     free(rels);

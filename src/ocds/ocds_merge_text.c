@@ -76,7 +76,10 @@ struct pnode {
     uint32_t plen[2]; /* ocds_merge.c's path length in bytes, per merge (saturated) */
     uint32_t depth;
     char tag;
-    unsigned sticky : 1, c_entry : 1, c_deleted : 1, v_entry : 1, v_plain : 1;
+    unsigned sticky : 1, c_entry : 1, c_deleted : 1, v_entry : 1, v_plain : 1, rule_set : 1;
+    const struct ocds_rnode *rule; /* member names: the rule of the path (once rule_set) */
+    struct pnode *hint_first;      /* the first member met last time in the object at this path */
+    struct pnode *hint_next;       /* the member met after this one last time */
     const json_t *idval; /* items: the first original id seen */
     const json_t *cval;  /* compiled value */
     const json_t *pval;  /* versioned, not versioned (the ocid) */
@@ -364,14 +367,14 @@ static int v_unmark(struct mtext *m, struct pnode *p, const json_t *v)
 }
 
 /* What each merge does with member value x at p (flatten_member). */
-static void member_actions(const json_t *x, unsigned flags, int sticky, int *ca, int *va, int *unmark)
+static void member_actions(const json_t *x, int marker, unsigned flags, int sticky, int *ca, int *va, int *unmark)
 {
     int obj = json_is_object(x), arr = json_is_array(x);
     int leaf = (!obj && !arr) || flags & OCDS_MERGE_WHOLE_LIST || (arr && !ocds_all_objects(x));
     int inner = obj && json_object_size(x) ? A_OBJ : arr && json_array_size(x) ? A_ARR : A_NONE;
 
     *unmark = 0;
-    if (is_marker(x)) {
+    if (marker) {
         *ca = A_EMIT, *va = A_OBJ;
         return;
     }
@@ -385,16 +388,16 @@ static void member_actions(const json_t *x, unsigned flags, int sticky, int *ca,
 static int walk_member(struct mtext *m, const json_t *x, const struct ocds_rnode *child, int depth, struct pnode *k,
                        int c, int v)
 {
-    int ca, va, unmark, rc = 0;
+    int ca, va, unmark, rc = 0, marker = is_marker(x);
 
-    member_actions(x, child ? child->flags : 0, k->sticky, &ca, &va, &unmark);
-    if (is_marker(x))
+    member_actions(x, marker, child ? child->flags : 0, k->sticky, &ca, &va, &unmark);
+    if (marker)
         k->sticky = 1;
     ca = c ? ca : A_NONE;
     if (!v)
         va = A_NONE, unmark = 0;
     if (ca == A_EMIT) {
-        if (is_marker(x))
+        if (marker)
             c_drop_below(m, k);
         c_emit(m, k, x);
     }
@@ -409,28 +412,50 @@ static int walk_member(struct mtext *m, const json_t *x, const struct ocds_rnode
     return rc;
 }
 
+/* The member node of key under p: releases of a record mostly repeat
+ * their members in the same order, so the member that followed prev
+ * last time is tried before the trie. */
+static struct pnode *member_node(struct mtext *m, struct pnode *p, struct pnode *prev, const char *key, size_t klen,
+                                 const struct ocds_rnode *rn)
+{
+    struct pnode *k = prev ? prev->hint_next : p->hint_first;
+
+    if (!k || k->len != klen || memcmp(k->name, key, klen) != 0)
+        k = trie_child(m, p, TK_KEY, key, klen, 0);
+    if (prev)
+        prev->hint_next = k;
+    else
+        p->hint_first = k;
+    if (!k->rule_set) { /* the rule of a path never changes */
+        k->rule = ocds_rnode_child(rn, key, klen);
+        k->rule_set = 1;
+    }
+    return k;
+}
+
 static int walk_object(struct mtext *m, const json_t *obj, const struct ocds_rnode *rn, int depth, struct pnode *p,
                        int c, int v)
 {
     const char *key;
     size_t klen;
     json_t *x;
+    struct pnode *prev = NULL, *k;
     int rc;
 
     if (depth > OCDS_JSON_MAX_DEPTH)
         return bf_err_set(m->err, BF_ELIMIT, "release nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
     json_object_keylen_foreach((json_t *)obj, key, klen, x) {
-        const struct ocds_rnode *child = ocds_rnode_child(rn, key, klen);
         int mv = v;
         if (depth == 0 && klen == 3 && memcmp(key, "tag", 3) == 0)
             continue; /* tag is popped before merging */
         if (depth == 0 && klen == 4 && memcmp(key, "ocid", 4) == 0)
             mv = 0; /* the ocid is not versioned */
-        if ((!c && !mv) || (child && child->flags & OCDS_MERGE_OMIT))
+        prev = k = member_node(m, p, prev, key, klen, rn);
+        if ((!c && !mv) || (k->rule && k->rule->flags & OCDS_MERGE_OMIT))
             continue;
         if (path_too_long(p, klen, c, mv))
             return too_long(m);
-        if ((rc = walk_member(m, x, child, depth, trie_child(m, p, TK_KEY, key, klen, 0), c, mv)) < 0)
+        if ((rc = walk_member(m, x, k->rule, depth, k, c, mv)) < 0)
             return rc;
     }
     return 0;
