@@ -70,7 +70,9 @@ int portal_fts_query(const char *text, char *out, size_t cap);
 
 /* Splits a query made by portal_fts_query back into its words: copies fts
  * into buf (capacity cap), words[i] point into it, *prefix = 1 when the
- * last word is a prefix. Returns the number of words, BF_EINVAL if fts is
+ * last word is a prefix. A word may be empty ("": portal_fts_query cuts an
+ * over-long word of continuation bytes to nothing). Returns the number of
+ * words, BF_EINVAL if fts is
  * not in portal_fts_query's form, BF_ELIMIT if it does not fit. */
 int portal_fts_split(const char *fts, char *buf, size_t cap, const char **words, int max, int *prefix);
 

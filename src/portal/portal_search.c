@@ -76,7 +76,7 @@ int portal_fts_split(const char *fts, char *buf, size_t cap, const char **words,
     memcpy(buf, fts, len + 1);
     while (*p) {
         char *end;
-        if (*p != '"' || !(end = strchr(p + 1, '"')) || end == p + 1)
+        if (*p != '"' || !(end = strchr(p + 1, '"'))) /* "" is a word: an over-long one cut to nothing */
             return BF_EINVAL;
         if (n == max)
             return BF_ELIMIT;
