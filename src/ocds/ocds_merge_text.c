@@ -19,8 +19,10 @@
  * order ocds_merge.c unflattens them, with the same rules for conflicts
  * (an earlier container wins over a later leaf, a leaf is grown into a
  * container, a versions list takes array items ...), and the tree is
- * written as JCS: object members sorted by ocds_jcs_key_cmp at write
- * time, leaves with ocds_jcs_at, versions from a per-release text prefix.
+ * written as JCS by ocds_merge_text_write.c: object members sorted by
+ * ocds_jcs_key_cmp at write time, leaves with ocds_jcs_at, versions from
+ * a per-release text prefix. The shared structures are in
+ * ocds_merge_text_int.h.
  *
  * Invariants: inputs are never modified and only borrowed (names and
  * values point into the releases, which outlive the call); everything
@@ -37,81 +39,14 @@
 #include "ocds.h"
 #include "ocds_json.h"
 #include "ocds_merge_int.h"
+#include "ocds_merge_text_int.h"
 
 #define COMP_HDR 5                   /* bytes ocds_merge.c spends per path component */
 #define PATH_MAX_BYTES ((size_t)1 << 20) /* and its path buffer's bound */
 #define MUL 0x9E3779B97F4A7C15ull
 
 enum { TK_KEY = 'k', TK_ID = 'i', TK_UNIQUE = 'u', TK_POS = 'p' };
-enum { MC = 0, MV = 1 };                            /* the compiled and the versioned merge */
-enum { K_NONE = 0, K_LEAF, K_OBJ, K_ARR };          /* what a path holds in a merge's tree */
-enum { A_NONE = 0, A_EMIT, A_OBJ, A_ARR };          /* what a merge does with a member */
-
-/* One version of a versioned path: the value of release rel. */
-struct ver {
-    const json_t *value;
-    struct ver *next;
-    uint32_t rel;
-};
-
-struct pnode;
-
-/* A path's node in one merge's output tree. Containers list their
- * children (placed by later paths) after the members or elements of the
- * leaf value they grew from (base, or the path's own versions). */
-struct oslot {
-    unsigned char kind, registered, base_vers;
-    const json_t *base;          /* K_OBJ/K_ARR grown from a leaf value */
-    const json_t *id;            /* item objects: the item's original id */
-    struct pnode *first, *last;  /* children in placement order */
-    struct pnode *next;          /* next sibling in the parent */
-    size_t nkids;
-};
-
-struct pnode {
-    struct pnode *parent;
-    const char *name;
-    size_t len;
-    uint64_t h;
-    uint32_t plen[2]; /* ocds_merge.c's path length in bytes, per merge (saturated) */
-    uint32_t depth;
-    char tag;
-    unsigned sticky : 1, c_entry : 1, c_deleted : 1, v_entry : 1, v_plain : 1, rule_set : 1;
-    const struct ocds_rnode *rule; /* member names: the rule of the path (once rule_set) */
-    struct pnode *hint_first;      /* the first member met last time in the object at this path */
-    struct pnode *hint_next;       /* the member met after this one last time */
-    const json_t *idval; /* items: the first original id seen */
-    const json_t *cval;  /* compiled value */
-    const json_t *pval;  /* versioned, not versioned (the ocid) */
-    struct ver *vfirst, *vlast;
-    struct oslot o[2];
-};
-
-/* A release in merge order and the text every one of its versions starts
- * with: {"releaseDate":..,"releaseID":..,"releaseTag":..,"value": */
-struct mrel {
-    const json_t *r;
-    json_t *hdr_id; /* compiled "id": "<ocid>-<date>" */
-    char *prefix;   /* NULL when id or tag cannot be canonicalized */
-    size_t plen;
-    int vdepth;     /* nesting depth of id and tag */
-};
-
-struct mtext {
-    int want[2];
-    struct pnode root;
-    struct pnode **slots; /* trie: (parent, tag, name) -> node */
-    size_t nslots, count;
-    struct pnode **ent[2]; /* each merge's paths in first-emitted order */
-    size_t nent[2], capent[2];
-    size_t uniq[2];
-    struct mrel *rels;
-    uint32_t cur;
-    json_t *ctag;
-    struct bf_buf tmp;
-    struct bf_arena arena;
-    struct bf_err *err;
-};
+enum { A_NONE = 0, A_EMIT, A_OBJ, A_ARR }; /* what a merge does with a member */
 
 /* ---- the path trie ---------------------------------------------------- */
 
@@ -567,18 +502,6 @@ static void kid_add(struct oslot *parent, struct pnode *k, int md)
     parent->nkids++;
 }
 
-/* The leaf value of p in merge md: *vers set when it is p's versions. */
-static const json_t *leaf_value(const struct pnode *p, int md, int *vers)
-{
-    *vers = 0;
-    if (md == MC)
-        return p->cval;
-    if (p->v_plain)
-        return p->pval;
-    *vers = 1;
-    return NULL;
-}
-
 /* A member of parent q named like p that p's own slot does not hold: the
  * item's id or a member of the value q grew from. */
 static const json_t *member_of(const struct oslot *q, const struct pnode *p)
@@ -653,200 +576,6 @@ static void unflatten(struct mtext *m, int md)
             place(m, md, m->ent[md][i]);
 }
 
-/* ---- writing JCS ----------------------------------------------------------- */
-
-static int put(struct bf_buf *b, const char *s, size_t n)
-{
-    size_t max = b->max ? b->max : BF_BUF_DEFAULT_MAX;
-    if (b->data && b->len + n + 1 <= b->cap && b->len + n <= max) {
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-        return 0;
-    }
-    return bf_buf_append(b, s, n);
-}
-
-static int putc1(struct bf_buf *b, char c)
-{
-    return put(b, &c, 1);
-}
-
-static int limit(struct mtext *m)
-{
-    return bf_err_set(m->err, BF_ELIMIT, "canonical form exceeds the output limit");
-}
-
-static int too_deep(struct mtext *m)
-{
-    return bf_err_set(m->err, BF_ELIMIT, "JSON nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
-}
-
-/* One version object at nesting depth `depth`. */
-static int w_version(struct mtext *m, const struct ver *x, int depth, struct bf_buf *out)
-{
-    const struct mrel *r = &m->rels[x->rel];
-    int rc;
-
-    if (depth + 1 > OCDS_JSON_MAX_DEPTH || depth + 1 + r->vdepth > OCDS_JSON_MAX_DEPTH || !r->prefix)
-        return too_deep(m);
-    if (put(out, r->prefix, r->plen) < 0)
-        return limit(m);
-    if ((rc = ocds_jcs_at(x->value, depth + 1, out, m->err)) < 0)
-        return rc;
-    return putc1(out, '}') < 0 ? limit(m) : 0;
-}
-
-static int w_versions(struct mtext *m, const struct pnode *p, int depth, struct bf_buf *out, int open)
-{
-    const struct ver *x;
-    int rc;
-
-    if (open && putc1(out, '[') < 0)
-        return limit(m);
-    for (x = p->vfirst; x; x = x->next) {
-        if (x != p->vfirst && putc1(out, ',') < 0)
-            return limit(m);
-        if ((rc = w_version(m, x, depth + 1, out)) < 0)
-            return rc;
-    }
-    return open && putc1(out, ']') < 0 ? limit(m) : 0;
-}
-
-struct wmem {
-    const char *k;
-    size_t n;
-    struct pnode *kid;  /* a placed child, or */
-    const json_t *json; /* a member of the base value or the item's id */
-};
-
-static int wmem_cmp(const void *pa, const void *pb)
-{
-    const struct wmem *a = pa, *b = pb;
-    int c = ocds_jcs_key_cmp(a->k, a->n, b->k, b->n);
-    if (c)
-        return c;
-    return (a->kid ? 0 : 1) - (b->kid ? 0 : 1); /* a child replaced the member it shares a name with */
-}
-
-static void wmem_sort(struct wmem *w, size_t n)
-{
-    size_t i, j;
-
-    for (i = 1; i < n && wmem_cmp(&w[i - 1], &w[i]) < 0; i++)
-        ;
-    if (i < n && n <= 16) {
-        for (; i < n; i++) {
-            struct wmem x = w[i];
-            for (j = i; j > 0 && wmem_cmp(&w[j - 1], &x) > 0; j--)
-                w[j] = w[j - 1];
-            w[j] = x;
-        }
-    } else if (i < n) {
-        qsort(w, n, sizeof *w, wmem_cmp);
-    }
-}
-
-static int w_slot(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out);
-
-static size_t gather(const struct oslot *s, int md, struct wmem *w)
-{
-    size_t n = 0, klen;
-    struct pnode *k;
-    const char *key;
-    json_t *v;
-
-    for (k = s->first; k; k = k->o[md].next)
-        w[n].k = k->name, w[n].n = k->len, w[n].kid = k, w[n++].json = NULL;
-    if (s->id)
-        w[n].k = "id", w[n].n = 2, w[n].kid = NULL, w[n++].json = s->id;
-    if (s->base && json_is_object(s->base))
-        json_object_keylen_foreach((json_t *)s->base, key, klen, v) {
-            w[n].k = key, w[n].n = klen, w[n].kid = NULL, w[n++].json = v;
-        }
-    return n;
-}
-
-static int w_object(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
-{
-    const struct oslot *s = &p->o[md];
-    size_t cap = s->nkids + (s->id ? 1 : 0) + (s->base && json_is_object(s->base) ? json_object_size(s->base) : 0);
-    struct wmem stack[32], *w = cap <= 32 ? stack : bf_xcalloc(cap, sizeof *w);
-    size_t n = gather(s, md, w), i;
-    int rc = 0, first = 1;
-
-    wmem_sort(w, n);
-    if (putc1(out, '{') < 0)
-        goto limit;
-    for (i = 0; i < n; i++) {
-        if (i && ocds_jcs_key_cmp(w[i - 1].k, w[i - 1].n, w[i].k, w[i].n) == 0)
-            continue; /* replaced by the child before it */
-        if ((!first && putc1(out, ',') < 0) || ocds_jcs_string(out, w[i].k, w[i].n) < 0 || putc1(out, ':') < 0)
-            goto limit;
-        first = 0;
-        rc = w[i].kid ? w_slot(m, md, w[i].kid, depth + 1, out) : ocds_jcs_at(w[i].json, depth + 1, out, m->err);
-        if (rc < 0)
-            goto out;
-    }
-    if (putc1(out, '}') < 0)
-        goto limit;
-    goto out;
-limit:
-    rc = limit(m);
-out:
-    if (w != stack)
-        free(w);
-    return rc;
-}
-
-static int w_array(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
-{
-    const struct oslot *s = &p->o[md];
-    size_t i, n = 0;
-    struct pnode *k;
-    json_t *e;
-    int rc;
-
-    if (putc1(out, '[') < 0)
-        return limit(m);
-    if (s->base_vers && (rc = w_versions(m, p, depth, out, 0)) < 0)
-        return rc;
-    n = s->base_vers && p->vfirst ? 1 : 0;
-    if (s->base && json_is_array(s->base)) {
-        json_array_foreach(s->base, i, e) {
-            if ((n++ && putc1(out, ',') < 0))
-                return limit(m);
-            if ((rc = ocds_jcs_at(e, depth + 1, out, m->err)) < 0)
-                return rc;
-        }
-    }
-    for (k = s->first; k; k = k->o[md].next) {
-        if (n++ && putc1(out, ',') < 0)
-            return limit(m);
-        if ((rc = w_slot(m, md, k, depth + 1, out)) < 0)
-            return rc;
-    }
-    return putc1(out, ']') < 0 ? limit(m) : 0;
-}
-
-static int w_slot(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
-{
-    int vers;
-    const json_t *v;
-
-    if (depth > OCDS_JSON_MAX_DEPTH)
-        return too_deep(m);
-    switch (p->o[md].kind) {
-    case K_OBJ:
-        return w_object(m, md, p, depth, out);
-    case K_ARR:
-        return w_array(m, md, p, depth, out);
-    default:
-        v = leaf_value(p, md, &vers);
-        return vers ? w_versions(m, p, depth, out, 1) : ocds_jcs_at(v, depth, out, m->err);
-    }
-}
-
 /* ---- entry points ------------------------------------------------------------ */
 
 static void mtext_free(struct mtext *m, size_t nrels)
@@ -883,12 +612,12 @@ int ocds_merge_texts_direct(const struct ocds_merge_rules *rules, json_t *const 
         goto out;
     if (compiled) {
         unflatten(&m, MC);
-        if ((rc = w_slot(&m, MC, &m.root, 0, compiled)) < 0)
+        if ((rc = ocds_merge_text_write(&m, MC, compiled)) < 0)
             goto out;
     }
     if (versioned) {
         unflatten(&m, MV);
-        rc = w_slot(&m, MV, &m.root, 0, versioned);
+        rc = ocds_merge_text_write(&m, MV, versioned);
     }
 out:
     free(d);

@@ -1,0 +1,107 @@
+/*
+ * ocds_merge_text_int.h - the state ocds_merge_text.c (the walk and the
+ * placing of paths) shares with ocds_merge_text_write.c (the JCS writer):
+ * the path trie whose nodes carry both merges' values and, per merge, the
+ * node's place in that merge's light output tree. See ocds_merge_text.c
+ * for the method and the invariants. Not for other files.
+ */
+#ifndef BELFRY_OCDS_MERGE_TEXT_INT_H
+#define BELFRY_OCDS_MERGE_TEXT_INT_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "arena.h"
+#include "buf.h"
+
+struct ocds_rnode;
+
+enum { MC = 0, MV = 1 };                            /* the compiled and the versioned merge */
+enum { K_NONE = 0, K_LEAF, K_OBJ, K_ARR };          /* what a path holds in a merge's tree */
+
+/* One version of a versioned path: the value of release rel. */
+struct ver {
+    const json_t *value;
+    struct ver *next;
+    uint32_t rel;
+};
+
+struct pnode;
+
+/* A path's node in one merge's output tree. Containers list their
+ * children (placed by later paths) after the members or elements of the
+ * leaf value they grew from (base, or the path's own versions). */
+struct oslot {
+    unsigned char kind, registered, base_vers;
+    const json_t *base;          /* K_OBJ/K_ARR grown from a leaf value */
+    const json_t *id;            /* item objects: the item's original id */
+    struct pnode *first, *last;  /* children in placement order */
+    struct pnode *next;          /* next sibling in the parent */
+    size_t nkids;
+};
+
+/* A path of the merge: a member name, an item id, a unique token or an
+ * index under its parent, with what each merge holds there. */
+struct pnode {
+    struct pnode *parent;
+    const char *name;
+    size_t len;
+    uint64_t h;
+    uint32_t plen[2]; /* ocds_merge.c's path length in bytes, per merge (saturated) */
+    uint32_t depth;
+    char tag;
+    unsigned sticky : 1, c_entry : 1, c_deleted : 1, v_entry : 1, v_plain : 1, rule_set : 1;
+    const struct ocds_rnode *rule; /* member names: the rule of the path (once rule_set) */
+    struct pnode *hint_first;      /* the first member met last time in the object at this path */
+    struct pnode *hint_next;       /* the member met after this one last time */
+    const json_t *idval; /* items: the first original id seen */
+    const json_t *cval;  /* compiled value */
+    const json_t *pval;  /* versioned, not versioned (the ocid) */
+    struct ver *vfirst, *vlast;
+    struct oslot o[2];
+};
+
+/* A release in merge order and the text every one of its versions starts
+ * with: {"releaseDate":..,"releaseID":..,"releaseTag":..,"value": */
+struct mrel {
+    const json_t *r;
+    json_t *hdr_id; /* compiled "id": "<ocid>-<date>" */
+    char *prefix;   /* NULL when id or tag cannot be canonicalized */
+    size_t plen;
+    int vdepth;     /* nesting depth of id and tag */
+};
+
+/* One ocds_merge_texts call: everything is freed at its end. */
+struct mtext {
+    int want[2]; /* compiled, versioned asked for */
+    struct pnode root;
+    struct pnode **slots; /* trie: (parent, tag, name) -> node */
+    size_t nslots, count;
+    struct pnode **ent[2]; /* each merge's paths in first-emitted order */
+    size_t nent[2], capent[2];
+    size_t uniq[2];
+    struct mrel *rels;
+    uint32_t cur;
+    json_t *ctag;
+    struct bf_buf tmp;
+    struct bf_arena arena;
+    struct bf_err *err;
+};
+
+/* The leaf value of p in merge md: *vers set when it is p's versions. */
+static inline const json_t *leaf_value(const struct pnode *p, int md, int *vers)
+{
+    *vers = 0;
+    if (md == MC)
+        return p->cval;
+    if (p->v_plain)
+        return p->pval;
+    *vers = 1;
+    return NULL;
+}
+
+/* Writes merge md's tree (placed by ocds_merge_text.c) as JCS to out;
+ * errors as ocds_jcs would give them for the merged tree. */
+int ocds_merge_text_write(struct mtext *m, int md, struct bf_buf *out);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * ocds_merge_text_write.c - the JCS writer of ocds_merge_texts: writes
+ * one merge's light tree (ocds_merge_text_int.h, placed by
+ * ocds_merge_text.c) as RFC 8785 text, exactly as ocds_jcs writes the
+ * tree ocds_merge.c builds: object members (placed children, the item's
+ * id, the members of the leaf value a container grew from, a child
+ * replacing a member of the same name) sorted by ocds_jcs_key_cmp,
+ * array elements in placement order after the elements of the leaf value
+ * or versions list the array grew from, leaves through ocds_jcs_at at
+ * their depth, and each version as its release's prefix text plus the
+ * value. Invariant: the nesting limit (OCDS_JSON_MAX_DEPTH) and the
+ * output buffer's limit fail here where ocds_jcs fails on the tree;
+ * recursion stops at that limit.
+ */
+#include "common.h"
+#include "buf.h"
+#include "ocds.h"
+#include "ocds_merge_int.h"
+#include "ocds_merge_text_int.h"
+
+static int put(struct bf_buf *b, const char *s, size_t n)
+{
+    size_t max = b->max ? b->max : BF_BUF_DEFAULT_MAX;
+    if (b->data && b->len + n + 1 <= b->cap && b->len + n <= max) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return bf_buf_append(b, s, n);
+}
+
+static int putc1(struct bf_buf *b, char c)
+{
+    return put(b, &c, 1);
+}
+
+static int limit(struct mtext *m)
+{
+    return bf_err_set(m->err, BF_ELIMIT, "canonical form exceeds the output limit");
+}
+
+static int too_deep(struct mtext *m)
+{
+    return bf_err_set(m->err, BF_ELIMIT, "JSON nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
+}
+
+/* One version object at nesting depth `depth`. */
+static int w_version(struct mtext *m, const struct ver *x, int depth, struct bf_buf *out)
+{
+    const struct mrel *r = &m->rels[x->rel];
+    int rc;
+
+    if (depth + 1 > OCDS_JSON_MAX_DEPTH || depth + 1 + r->vdepth > OCDS_JSON_MAX_DEPTH || !r->prefix)
+        return too_deep(m);
+    if (put(out, r->prefix, r->plen) < 0)
+        return limit(m);
+    if ((rc = ocds_jcs_at(x->value, depth + 1, out, m->err)) < 0)
+        return rc;
+    return putc1(out, '}') < 0 ? limit(m) : 0;
+}
+
+static int w_versions(struct mtext *m, const struct pnode *p, int depth, struct bf_buf *out, int open)
+{
+    const struct ver *x;
+    int rc;
+
+    if (open && putc1(out, '[') < 0)
+        return limit(m);
+    for (x = p->vfirst; x; x = x->next) {
+        if (x != p->vfirst && putc1(out, ',') < 0)
+            return limit(m);
+        if ((rc = w_version(m, x, depth + 1, out)) < 0)
+            return rc;
+    }
+    return open && putc1(out, ']') < 0 ? limit(m) : 0;
+}
+
+struct wmem {
+    const char *k;
+    size_t n;
+    struct pnode *kid;  /* a placed child, or */
+    const json_t *json; /* a member of the base value or the item's id */
+};
+
+static int wmem_cmp(const void *pa, const void *pb)
+{
+    const struct wmem *a = pa, *b = pb;
+    int c = ocds_jcs_key_cmp(a->k, a->n, b->k, b->n);
+    if (c)
+        return c;
+    return (a->kid ? 0 : 1) - (b->kid ? 0 : 1); /* a child replaced the member it shares a name with */
+}
+
+static void wmem_sort(struct wmem *w, size_t n)
+{
+    size_t i, j;
+
+    for (i = 1; i < n && wmem_cmp(&w[i - 1], &w[i]) < 0; i++)
+        ;
+    if (i < n && n <= 16) {
+        for (; i < n; i++) {
+            struct wmem x = w[i];
+            for (j = i; j > 0 && wmem_cmp(&w[j - 1], &x) > 0; j--)
+                w[j] = w[j - 1];
+            w[j] = x;
+        }
+    } else if (i < n) {
+        qsort(w, n, sizeof *w, wmem_cmp);
+    }
+}
+
+static int w_slot(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out);
+
+static size_t gather(const struct oslot *s, int md, struct wmem *w)
+{
+    size_t n = 0, klen;
+    struct pnode *k;
+    const char *key;
+    json_t *v;
+
+    for (k = s->first; k; k = k->o[md].next)
+        w[n].k = k->name, w[n].n = k->len, w[n].kid = k, w[n++].json = NULL;
+    if (s->id)
+        w[n].k = "id", w[n].n = 2, w[n].kid = NULL, w[n++].json = s->id;
+    if (s->base && json_is_object(s->base))
+        json_object_keylen_foreach((json_t *)s->base, key, klen, v) {
+            w[n].k = key, w[n].n = klen, w[n].kid = NULL, w[n++].json = v;
+        }
+    return n;
+}
+
+static int w_object(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
+{
+    const struct oslot *s = &p->o[md];
+    size_t cap = s->nkids + (s->id ? 1 : 0) + (s->base && json_is_object(s->base) ? json_object_size(s->base) : 0);
+    struct wmem stack[32], *w = cap <= 32 ? stack : bf_xcalloc(cap, sizeof *w);
+    size_t n = gather(s, md, w), i;
+    int rc = 0, first = 1;
+
+    wmem_sort(w, n);
+    if (putc1(out, '{') < 0)
+        goto limit;
+    for (i = 0; i < n; i++) {
+        if (i && ocds_jcs_key_cmp(w[i - 1].k, w[i - 1].n, w[i].k, w[i].n) == 0)
+            continue; /* replaced by the child before it */
+        if ((!first && putc1(out, ',') < 0) || ocds_jcs_string(out, w[i].k, w[i].n) < 0 || putc1(out, ':') < 0)
+            goto limit;
+        first = 0;
+        rc = w[i].kid ? w_slot(m, md, w[i].kid, depth + 1, out) : ocds_jcs_at(w[i].json, depth + 1, out, m->err);
+        if (rc < 0)
+            goto out;
+    }
+    if (putc1(out, '}') < 0)
+        goto limit;
+    goto out;
+limit:
+    rc = limit(m);
+out:
+    if (w != stack)
+        free(w);
+    return rc;
+}
+
+static int w_array(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
+{
+    const struct oslot *s = &p->o[md];
+    size_t i, n = 0;
+    struct pnode *k;
+    json_t *e;
+    int rc;
+
+    if (putc1(out, '[') < 0)
+        return limit(m);
+    if (s->base_vers && (rc = w_versions(m, p, depth, out, 0)) < 0)
+        return rc;
+    n = s->base_vers && p->vfirst ? 1 : 0;
+    if (s->base && json_is_array(s->base)) {
+        json_array_foreach(s->base, i, e) {
+            if ((n++ && putc1(out, ',') < 0))
+                return limit(m);
+            if ((rc = ocds_jcs_at(e, depth + 1, out, m->err)) < 0)
+                return rc;
+        }
+    }
+    for (k = s->first; k; k = k->o[md].next) {
+        if (n++ && putc1(out, ',') < 0)
+            return limit(m);
+        if ((rc = w_slot(m, md, k, depth + 1, out)) < 0)
+            return rc;
+    }
+    return putc1(out, ']') < 0 ? limit(m) : 0;
+}
+
+static int w_slot(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
+{
+    int vers;
+    const json_t *v;
+
+    if (depth > OCDS_JSON_MAX_DEPTH)
+        return too_deep(m);
+    switch (p->o[md].kind) {
+    case K_OBJ:
+        return w_object(m, md, p, depth, out);
+    case K_ARR:
+        return w_array(m, md, p, depth, out);
+    default:
+        v = leaf_value(p, md, &vers);
+        return vers ? w_versions(m, p, depth, out, 1) : ocds_jcs_at(v, depth, out, m->err);
+    }
+}
+
+int ocds_merge_text_write(struct mtext *m, int md, struct bf_buf *out)
+{
+    return w_slot(m, md, &m->root, 0, out);
+}
