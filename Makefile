@@ -17,7 +17,7 @@ REL_LIBS   := -lmimalloc $(PKG_LIBS)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wvla -Wno-unused-parameter -Wno-format-truncation
 BASE    := -std=c11 -D_GNU_SOURCE -g $(WARN) $(PKG_CFLAGS) -Isrc -Isrc/util
-CFLAGS_REL  := $(BASE) -O2
+CFLAGS_REL  := $(BASE) -O2 -DBELFRY_MIMALLOC
 CFLAGS_ASAN := $(BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 SRC      := $(sort $(wildcard src/*/*.c))

