@@ -142,7 +142,7 @@ static int w_object(struct mtext *m, int md, struct pnode *p, int depth, struct 
     if (putc1(out, '{') < 0)
         goto limit;
     for (i = 0; i < n; i++) {
-        if (i && ocds_jcs_key_cmp(w[i - 1].k, w[i - 1].n, w[i].k, w[i].n) == 0)
+        if (i && !w[i].kid && w[i - 1].kid && w[i - 1].n == w[i].n && memcmp(w[i - 1].k, w[i].k, w[i].n) == 0)
             continue; /* replaced by the child before it */
         if ((!first && putc1(out, ',') < 0) || ocds_jcs_string(out, w[i].k, w[i].n) < 0 || putc1(out, ':') < 0)
             goto limit;
