@@ -500,7 +500,7 @@ static void test_generated(const struct ocds_merge_rules *const *all, size_t nal
         for (k = 0; k < nall; k++)
             compare(&t, all[k], &g.v[a], n, label);
     }
-    ok(ndisc > 10 && nmark > 10, "generated records carry withheld markers (%zu) and disclosures (%zu)", nmark, ndisc);
+    ok(ndisc > 0 && nmark > ndisc, "generated records carry withheld markers (%zu) and disclosures (%zu)", nmark, ndisc);
     report(&t, "generated defence records as published, with disclosures");
 
     rng_state = 42;
