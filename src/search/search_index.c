@@ -61,6 +61,7 @@ void search_index_free(struct search_index *ix)
     free(ix->thash);
     free(ix->sorted);
     free(ix->docs);
+    free(ix->lens);
     free(ix->dead);
     free(ix->rkeys);
     free(ix->rvals);
@@ -318,6 +319,7 @@ static uint32_t new_doc(struct search_index *ix)
         uint32_t words = ix->capdocs ? ix->capdocs / 64 + 1 : 0;
         ix->capdocs = ix->capdocs ? ix->capdocs * 2 : 1024;
         ix->docs = bf_xrealloc(ix->docs, ix->capdocs * sizeof *ix->docs);
+        ix->lens = bf_xrealloc(ix->lens, ix->capdocs * sizeof *ix->lens);
         ix->dead = bf_xrealloc(ix->dead, (ix->capdocs / 64 + 1) * sizeof *ix->dead);
         memset(ix->dead + words, 0, (ix->capdocs / 64 + 1 - words) * sizeof *ix->dead);
     }
@@ -330,6 +332,7 @@ static uint32_t new_doc(struct search_index *ix)
     d->has_amount = ix->cur.has_amount != 0;
     d->cpv1 = (uint16_t)(ix->cur.cpv1 & 0x3ff);
     d->len = ix->nstage;
+    ix->lens[n] = d->len;
     ix->dead[n >> 6] &= ~(1ull << (n & 63));
     ix->ndocs++;
     ix->live++;
@@ -401,6 +404,7 @@ void search_index_compact(struct search_index *ix)
             continue;
         }
         map[i] = n;
+        ix->lens[n] = ix->lens[i];
         ix->docs[n++] = ix->docs[i];
     }
     ix->postings = ix->facet_postings = 0;
@@ -449,7 +453,7 @@ void search_stats(struct search_index *ix, struct search_stats *st)
     for (i = 0; i < ix->ndocs; i++)
         b += ix->docs[i].date ? strlen(ix->docs[i].date) + 1 : 0;
     b += (ix->capterms - ix->nterms) * sizeof(struct term) + ix->thcap * 4 + ix->nsorted * 4;
-    b += ix->capdocs * (sizeof(struct doc) + 1) + ix->rcap * 12 + (size_t)ix->norder * 8;
+    b += ix->capdocs * (sizeof(struct doc) + 4 + 1) + ix->rcap * 12 + (size_t)ix->norder * 8;
     st->bytes = b;
     pthread_rwlock_unlock(&ix->lock);
 }

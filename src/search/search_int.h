@@ -61,6 +61,7 @@ struct search_index {
     uint32_t *sorted;
     uint32_t nsorted;
     struct doc *docs;
+    uint32_t *lens; /* docs[i].len again, dense: bm25 reads it for every match */
     uint32_t ndocs, capdocs, live, ndead;
     uint64_t *dead;
     uint64_t live_tokens;

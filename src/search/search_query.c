@@ -225,7 +225,7 @@ static int attrs_match(const struct ctx *c, const struct doc *d)
 static double bm25(const struct ctx *c, uint32_t d)
 {
     const double k1 = 1.2, b = 0.75;
-    double D = (double)c->ix->docs[d].len, score = 0.0;
+    double D = (double)c->ix->lens[d], score = 0.0;
     int i;
     for (i = 0; i < c->nterms; i++) {
         double f = (double)list_freq(&c->l[i], d);
@@ -257,7 +257,15 @@ struct hits {
     size_t n, cap, k;
     long total;
     struct order o;
+    uint64_t *bits; /* instead of the heap: the matches, to pick from an order */
 };
+
+/* A date- or value-sorted search whose shortest list holds at least a
+ * 1/BITMAP_SHARE of the documents marks its matches in a bitmap and picks
+ * its page from the prebuilt order instead of offering each match to the
+ * heap (a big buyer's 30 000 procedures: ~2 ms through the heap); the walk
+ * of the order then meets a match every BITMAP_SHARE entries or so. */
+#define BITMAP_SHARE 32
 
 static double bm25(const struct ctx *c, uint32_t d);
 static int hit_cmp(const struct hit *a, const struct hit *b, const struct order *o);
@@ -281,20 +289,26 @@ static void hit_push(struct hits *h, const struct ctx *c, uint32_t d)
     struct hit t = { 0 };
 
     h->total++;
+    if (h->bits) {
+        h->bits[d >> 6] |= 1ull << (d & 63);
+        return;
+    }
     if (!h->k)
         return;
     t.doc = d;
-    t.rowid = x->rowid;
     switch (c->mode) {
-    case SEARCH_SORT_RELEVANCE:
+    case SEARCH_SORT_RELEVANCE: /* the row id is read on a tie only: one cache miss less per match */
         t.v = bm25(c, d);
+        t.rowid = -1;
         break;
     case SEARCH_SORT_VALUE_DESC:
     case SEARCH_SORT_VALUE_ASC:
+        t.rowid = x->rowid;
         t.v = x->amount;
         t.has = x->has_amount;
         break;
     default:
+        t.rowid = x->rowid;
         t.key[0] = x->datekey[0];
         t.key[1] = x->datekey[1];
         t.has = x->date != NULL;
@@ -310,6 +324,17 @@ static void hit_push(struct hits *h, const struct ctx *c, uint32_t d)
         h->v[0] = t;
         sift_down(h->v, h->n, 0, &h->o);
     }
+}
+
+/* Entries in the shortest list (every document if there is none). */
+static uint32_t shortest(const struct ctx *c)
+{
+    uint32_t n = c->ix->ndocs;
+    int i;
+    for (i = 0; i < c->nl; i++)
+        if (c->l[i].n < n)
+            n = c->l[i].n;
+    return n;
 }
 
 /* Walks the driver (the shortest list, or every document) and keeps the
@@ -340,10 +365,6 @@ static void collect(struct ctx *c, struct hits *h)
     }
 }
 
-/* A search without terms or facets, in a date or amount order: its page
- * is read off the prebuilt order (search_order.c), and the walk stops once
- * the page is full and the count passed the cap. 0 if the order is not
- * up to date (the caller walks the documents). */
 /* 1 when the i-th document of the order is past the range's start (lo)
  * or past its end (end = 1): monotone in i, so bisected. */
 static int past(const struct ctx *c, uint32_t i, int end)
@@ -384,13 +405,19 @@ static uint32_t bisect(const struct ctx *c, int end)
     return lo;
 }
 
+/* A search in a date or amount order, read off the prebuilt order
+ * (search_order.c): without terms or facets, the walk checks each
+ * document and stops once the page is full and the count passed the cap;
+ * with them, the matches are already marked in h->bits (and counted), and
+ * the walk stops when the page is full. 0 if the order cannot serve (the
+ * caller walks the documents). */
 static int walk_order(struct ctx *c, struct hits *h)
 {
     const struct search_index *ix = c->ix;
     long cap = c->q->count_cap;
     uint32_t i, stop;
 
-    if (!ix->order_ok || c->nl || c->mode == SEARCH_SORT_RELEVANCE)
+    if (!ix->order_ok || (c->nl && !h->bits) || c->mode == SEARCH_SORT_RELEVANCE)
         return 0;
     if (h->k) {
         h->v = bf_xmalloc(h->k * sizeof *h->v);
@@ -400,6 +427,15 @@ static int walk_order(struct ctx *c, struct hits *h)
      * documents before lo and from stop on fail it */
     for (i = bisect(c, 0), stop = bisect(c, 1); i < stop; i++) {
         uint32_t d = search_order_at(ix, c->mode, i);
+        if (h->bits) {
+            if (!((h->bits[d >> 6] >> (d & 63)) & 1))
+                continue;
+            if (h->n == h->k)
+                break;
+            h->v[h->n].doc = d;
+            h->v[h->n++].rowid = ix->docs[d].rowid;
+            continue;
+        }
         if (search_is_dead(ix, d) || !attrs_match(c, &ix->docs[d]))
             continue;
         if (h->n < h->k) {
@@ -434,7 +470,7 @@ static int hit_cmp(const struct hit *a, const struct hit *b, const struct order 
     switch (o->mode) {
     case SEARCH_SORT_RELEVANCE:
         c = CMP3(a->v, b->v);
-        return c ? c : CMP3(b->rowid, a->rowid);
+        return c ? c : CMP3(o->docs[b->doc].rowid, o->docs[a->doc].rowid);
     case SEARCH_SORT_OLDEST:
         c = cmp_date(a, b, o);
         return c ? c : CMP3(a->rowid, b->rowid);
@@ -498,8 +534,15 @@ int search_run(struct search_index *ix, const struct search_query *q, struct sea
     h.o.docs = ix->docs;
     h.o.mode = c->mode;
     h.k = (size_t)q->offset + (size_t)q->limit;
-    if (build_lists(c, err, &rc) && !(ordered = walk_order(c, &h)))
-        collect(c, &h);
+    if (build_lists(c, err, &rc)) {
+        if (ix->order_ok && c->mode != SEARCH_SORT_RELEVANCE && c->nl && shortest(c) >= ix->norder / BITMAP_SHARE) {
+            h.bits = bf_xcalloc(ix->ndocs / 64 + 1, sizeof *h.bits);
+            collect(c, &h);
+            ordered = walk_order(c, &h);
+        } else if (!(ordered = walk_order(c, &h))) {
+            collect(c, &h);
+        }
+    }
     if (rc < 0)
         goto out;
     if (h.n > 1 && !ordered)
@@ -522,6 +565,7 @@ out:
         }
     free(c);
     free(h.v);
+    free(h.bits);
     return rc;
 }
 

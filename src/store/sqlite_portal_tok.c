@@ -25,15 +25,19 @@ struct store_portal_tok {
     Fts5Tokenizer *tok;
 };
 
-static fts5_api *fts5_of(sqlite3 *db)
+/* The connection's fts5_api (the statement is cached: a search opens a
+ * tokenizer each time). */
+static fts5_api *fts5_of(struct store_conn *c)
 {
+    static const char q[] = "SELECT fts5(?1)";
+    sqlite3_stmt *st = store_sqlite_stmt(c, q, NULL);
     fts5_api *api = NULL;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
+    if (!st)
         return NULL;
     sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
     sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return api;
 }
 
@@ -48,7 +52,7 @@ int store_portal_tok_open(struct store *s, struct store_portal_tok **out, struct
     *out = NULL;
     if (!c)
         return BF_EIO;
-    if (!(api = fts5_of(c->db)))
+    if (!(api = fts5_of(c)))
         return bf_err_set(err, BF_EIO, "portal: SQLite has no FTS5");
     t = bf_xcalloc(1, sizeof *t);
     if (api->xFindTokenizer(api, "unicode61", &ud, &t->api) != SQLITE_OK ||
