@@ -9,7 +9,8 @@
  *      prefixes taken from the store, every filter, every sort, random
  *      pages) equals SQLite's bm25(portal_fts, 10, 2, 4, 4, 0) ordering,
  *      ties by rowid descending, and its count; including after more
- *      procedures (and new versions of old ones) are indexed and applied.
+ *      procedures (and new versions of old ones) are indexed and applied;
+ *   3. readers searching while the writer re-adds documents and compacts.
  */
 #include "common.h"
 #include "buf.h"
@@ -23,6 +24,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 
 static uint64_t rs = 0x2545f4914f6cdd1dull;
@@ -367,11 +369,73 @@ static void test_synthetic(void)
     search_index_free(ix);
 }
 
+/* ---- concurrency: readers search while the writer adds and compacts -- */
+
+struct reader {
+    struct search_index *ix;
+    int bad, runs;
+    volatile int *stop;
+};
+
+static void *reader_main(void *arg)
+{
+    struct reader *r = arg;
+    static const struct search_term t[] = { { "dr", 2, 1 }, { "radar", 5, 0 } };
+    int i = 0;
+    while (!*r->stop || i < 50) {
+        struct search_query q = { t + i % 2, 1, NULL, 0, NULL, NULL, -1, 0, 0, 0, 0, (enum search_sort)(i % 5), i % 7, 10, 50 };
+        struct search_result res;
+        if (i % 3 == 0)
+            q.nterms = 0;
+        if (search_run(r->ix, &q, &res, NULL) != 0 || res.n > 10 || res.total > 50 || res.total < res.n)
+            r->bad++;
+        search_result_free(&res);
+        r->runs++;
+        i++;
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    struct search_index *ix = search_index_new();
+    struct reader rd[3];
+    pthread_t th[3];
+    volatile int stop = 0;
+    struct sdoc d;
+    int i, bad = 0, runs = 0;
+
+    for (i = 0; i < 200; i++) {
+        gen_doc(&d, i);
+        add_doc(ix, &d);
+    }
+    search_batch_end(ix);
+    for (i = 0; i < 3; i++) {
+        rd[i] = (struct reader){ ix, 0, 0, &stop };
+        pthread_create(&th[i], NULL, reader_main, &rd[i]);
+    }
+    for (i = 0; i < 3000; i++) { /* re-adds: dead documents, orders rebuilt, compactions */
+        gen_doc(&d, (int64_t)rnd(200));
+        add_doc(ix, &d);
+        if (i % 50 == 49)
+            search_batch_end(ix);
+    }
+    stop = 1;
+    for (i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        bad += rd[i].bad;
+        runs += rd[i].runs;
+    }
+    ok(bad == 0 && runs >= 150, "3 readers ran %d searches while 3000 documents were re-added (%d bad)", runs, bad);
+    search_index_free(ix);
+}
+
 #include "test_search_fts.h"
 
 int main(void)
 {
     test_synthetic();
+    test_threads();
     test_fts();
     return tap_done();
 }
