@@ -101,4 +101,57 @@ int64_t search_term_find(const struct search_index *ix, const char *s, size_t le
 void search_term_prefix(const struct search_index *ix, const char *s, size_t len, void (*fn)(void *, uint32_t),
                         void *arg);
 
+/* ---- a search in progress (search_query.c, search_order.c) ------------- */
+
+/* One list taking part in the intersection. */
+struct list {
+    const struct posting *p; /* text postings of one token, or NULL */
+    const uint32_t *docs;    /* facet list, or the documents of a prefix union */
+    uint32_t *dense;         /* prefix union: weighted frequency per document */
+    uint32_t n, i;
+    double idf;
+};
+
+struct ctx {
+    const struct search_index *ix;
+    const struct search_query *q;
+    struct list l[SEARCH_MAX_TERMS * 2];
+    int nl, nterms; /* the first nterms lists are the text terms, in query order */
+    double avgdl;
+    uint64_t kmin[2], kbelow[2]; /* keys of the date range (search_date_key) */
+    int mode;                    /* the order: a search_sort, relevance only with terms */
+};
+
+/* A match with its sort key inline, so that ordering reads the hits
+ * sequentially instead of each document again. */
+struct hit {
+    double v;        /* bm25 (negated, as FTS5) or amount */
+    uint64_t key[2]; /* date key */
+    int64_t rowid;
+    uint32_t doc;
+    uint8_t has;     /* has a date or an amount */
+};
+
+struct order {
+    const struct doc *docs;
+    int mode;
+};
+
+/* The best k matches so far as a max-heap on the order (the worst of them
+ * on top), and the count of all: a broad search never materialises its
+ * tens of thousands of matches, most are rejected by one comparison. */
+struct hits {
+    struct hit *v;
+    size_t n, cap, k;
+    long total;
+    struct order o;
+    uint64_t *bits; /* instead of the heap: the matches, to pick from an order */
+};
+
+/* 1 if document d passes the search's ranges (date, amount, CPV digit). */
+int search_attrs_match(const struct ctx *c, const struct doc *d);
+/* Reads a date- or amount-sorted search's page off the prebuilt order;
+ * 0 if the order cannot serve it (see search_order.c). */
+int search_order_walk(struct ctx *c, struct hits *h);
+
 #endif

@@ -22,25 +22,6 @@
 
 #include <math.h>
 
-/* One list taking part in the intersection. */
-struct list {
-    const struct posting *p; /* text postings of one token, or NULL */
-    const uint32_t *docs;    /* facet list, or the documents of a prefix union */
-    uint32_t *dense;         /* prefix union: weighted frequency per document */
-    uint32_t n, i;
-    double idf;
-};
-
-struct ctx {
-    const struct search_index *ix;
-    const struct search_query *q;
-    struct list l[SEARCH_MAX_TERMS * 2];
-    int nl, nterms; /* the first nterms lists are the text terms, in query order */
-    double avgdl;
-    uint64_t kmin[2], kbelow[2]; /* keys of the date range (search_date_key) */
-    int mode;                    /* the order: a search_sort, relevance only with terms */
-};
-
 static uint32_t list_doc(const struct list *l, uint32_t i)
 {
     return l->p ? l->p[i].doc : l->docs[i];
@@ -191,36 +172,6 @@ static int build_lists(struct ctx *c, struct bf_err *err, int *rc)
     return 1;
 }
 
-/* strcmp(d->date, s) with s's key k: the keys decide unless equal. */
-static int date_vs(const struct doc *d, const uint64_t *k, const char *s)
-{
-    if (d->datekey[0] != k[0])
-        return d->datekey[0] < k[0] ? -1 : 1;
-    if (d->datekey[1] != k[1])
-        return d->datekey[1] < k[1] ? -1 : 1;
-    return strcmp(d->date, s);
-}
-
-static int attrs_match(const struct ctx *c, const struct doc *d)
-{
-    const struct search_query *q = c->q;
-    if ((q->date_min || q->date_below) && !d->date)
-        return 0;
-    if (q->date_min && date_vs(d, c->kmin, q->date_min) < 0)
-        return 0;
-    if (q->date_below && date_vs(d, c->kbelow, q->date_below) >= 0)
-        return 0;
-    if ((q->has_min || q->has_max) && !d->has_amount)
-        return 0;
-    if (q->has_min && d->amount < q->min_amount)
-        return 0;
-    if (q->has_max && d->amount > q->max_amount)
-        return 0;
-    if (q->cpv1 >= 0 && (q->cpv1 > 9 || !((d->cpv1 >> q->cpv1) & 1)))
-        return 0;
-    return 1;
-}
-
 /* bm25 of document d, the term lists positioned on it (see the top). */
 static double bm25(const struct ctx *c, uint32_t d)
 {
@@ -233,32 +184,6 @@ static double bm25(const struct ctx *c, uint32_t d)
     }
     return -1.0 * score;
 }
-
-/* A match with its sort key inline, so that ordering reads the hits
- * sequentially instead of each document again. */
-struct hit {
-    double v;        /* bm25 (negated, as FTS5) or amount */
-    uint64_t key[2]; /* date key */
-    int64_t rowid;
-    uint32_t doc;
-    uint8_t has;     /* has a date or an amount */
-};
-
-struct order {
-    const struct doc *docs;
-    int mode;
-};
-
-/* The best k matches so far as a max-heap on the order (the worst of them
- * on top), and the count of all: a broad search never materialises its
- * tens of thousands of matches, most are rejected by one comparison. */
-struct hits {
-    struct hit *v;
-    size_t n, cap, k;
-    long total;
-    struct order o;
-    uint64_t *bits; /* instead of the heap: the matches, to pick from an order */
-};
 
 /* A date- or value-sorted search whose shortest list holds at least a
  * 1/BITMAP_SHARE of the documents marks its matches in a bitmap and picks
@@ -359,93 +284,10 @@ static void collect(struct ctx *c, struct hits *h)
         for (i = 0; i < c->nl; i++)
             if (i != drv && !list_seek(&c->l[i], d))
                 break;
-        if (i < c->nl || !attrs_match(c, &ix->docs[d]))
+        if (i < c->nl || !search_attrs_match(c, &ix->docs[d]))
             continue;
         hit_push(h, c, d);
     }
-}
-
-/* 1 when the i-th document of the order is past the range's start (lo)
- * or past its end (end = 1): monotone in i, so bisected. */
-static int past(const struct ctx *c, uint32_t i, int end)
-{
-    const struct search_query *q = c->q;
-    const struct doc *d = &c->ix->docs[search_order_at(c->ix, c->mode, i)];
-    switch (c->mode) {
-    case SEARCH_SORT_NEWEST: /* dates descending, unknown last */
-        if (!end)
-            return !q->date_below || !d->date || date_vs(d, c->kbelow, q->date_below) < 0;
-        return q->date_min && (!d->date || date_vs(d, c->kmin, q->date_min) < 0);
-    case SEARCH_SORT_OLDEST: /* unknown first, then ascending */
-        if (!end)
-            return !q->date_min || (d->date && date_vs(d, c->kmin, q->date_min) >= 0);
-        return q->date_below && d->date && date_vs(d, c->kbelow, q->date_below) >= 0;
-    case SEARCH_SORT_VALUE_DESC: /* amounts descending, unknown last */
-        if (!end)
-            return !q->has_max || !d->has_amount || d->amount <= q->max_amount;
-        return q->has_min && (!d->has_amount || d->amount < q->min_amount);
-    default: /* amounts ascending, unknown last */
-        if (!end)
-            return !q->has_min || !d->has_amount || d->amount >= q->min_amount;
-        return q->has_max && (!d->has_amount || d->amount > q->max_amount);
-    }
-}
-
-/* The first i in [0, n) that is past (end or start), n if none. */
-static uint32_t bisect(const struct ctx *c, int end)
-{
-    uint32_t lo = 0, hi = c->ix->norder;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (past(c, mid, end))
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
-
-/* A search in a date or amount order, read off the prebuilt order
- * (search_order.c): without terms or facets, the walk checks each
- * document and stops once the page is full and the count passed the cap;
- * with them, the matches are already marked in h->bits (and counted), and
- * the walk stops when the page is full. 0 if the order cannot serve (the
- * caller walks the documents). */
-static int walk_order(struct ctx *c, struct hits *h)
-{
-    const struct search_index *ix = c->ix;
-    long cap = c->q->count_cap;
-    uint32_t i, stop;
-
-    if (!ix->order_ok || (c->nl && !h->bits) || c->mode == SEARCH_SORT_RELEVANCE)
-        return 0;
-    if (h->k) {
-        h->v = bf_xmalloc(h->k * sizeof *h->v);
-        h->cap = h->k;
-    }
-    /* the range filter of the order's own column bounds the walk: the
-     * documents before lo and from stop on fail it */
-    for (i = bisect(c, 0), stop = bisect(c, 1); i < stop; i++) {
-        uint32_t d = search_order_at(ix, c->mode, i);
-        if (h->bits) {
-            if (!((h->bits[d >> 6] >> (d & 63)) & 1))
-                continue;
-            if (h->n == h->k)
-                break;
-            h->v[h->n].doc = d;
-            h->v[h->n++].rowid = ix->docs[d].rowid;
-            continue;
-        }
-        if (search_is_dead(ix, d) || !attrs_match(c, &ix->docs[d]))
-            continue;
-        if (h->n < h->k) {
-            h->v[h->n].doc = d;
-            h->v[h->n++].rowid = ix->docs[d].rowid;
-        }
-        if (++h->total > cap && cap > 0 && h->n == h->k)
-            break;
-    }
-    return 1;
 }
 
 /* ---- order ------------------------------------------------------------ */
@@ -538,8 +380,8 @@ int search_run(struct search_index *ix, const struct search_query *q, struct sea
         if (ix->order_ok && c->mode != SEARCH_SORT_RELEVANCE && c->nl && shortest(c) >= ix->norder / BITMAP_SHARE) {
             h.bits = bf_xcalloc(ix->ndocs / 64 + 1, sizeof *h.bits);
             collect(c, &h);
-            ordered = walk_order(c, &h);
-        } else if (!(ordered = walk_order(c, &h))) {
+            ordered = search_order_walk(c, &h);
+        } else if (!(ordered = search_order_walk(c, &h))) {
             collect(c, &h);
         }
     }
