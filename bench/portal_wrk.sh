@@ -71,11 +71,12 @@ BASE=http://127.0.0.1:$PORT
 
 # Wait for the portal index to follow the whole log (first run: the full
 # index is built here; its duration is reported) and for the in-memory
-# search index to be built from it.
+# search index to be built from it (unless BELFRY_PORTAL_SEARCH_INDEX=0:
+# the SQLite search path, for a baseline).
 T0=$(date +%s.%N)
 while :; do
     read -r DONE SIZE < <(curl -s "$BASE/api/v1/portal/config" |
-        python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["indexedThrough"] if d.get("searchIndex", True) else -1, d["logSize"])')
+        python3 -c 'import json,os,sys; d=json.load(sys.stdin); print(d["indexedThrough"] if d.get("searchIndex", True) or os.environ.get("BELFRY_PORTAL_SEARCH_INDEX") == "0" else -1, d["logSize"])')
     [ "$SIZE" -gt 0 ] && [ "$DONE" -ge "$SIZE" ] && break
     sleep 0.5
 done
@@ -194,7 +195,7 @@ run() { # name, connections
       run search-cold 8
       run search-cold 2
   else
-    echo "# MODE=$MODE $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo ?), ranked id cache $([ $ID_CACHE = 1 ] && echo on || echo off), load $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "# MODE=$MODE $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo ?), ranked id cache $([ $ID_CACHE = 1 ] && echo on || echo off), search index $([ "${BELFRY_PORTAL_SEARCH_INDEX:-1}" = 0 ] && echo off || echo on), load $(cut -d' ' -f1-3 /proc/loadavg)"
     run search-cold "$CONNS"
     run search-cold 8
     run search-cold 2

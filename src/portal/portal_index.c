@@ -255,6 +255,14 @@ static int analyze(struct store *s, struct bf_err *err)
     return store_txn_commit(t, err);
 }
 
+/* BELFRY_PORTAL_SEARCH_INDEX=0 keeps searches on SQLite (the benchmark's
+ * baseline, or a way out should the index misbehave). */
+static int use_memsearch(void)
+{
+    const char *v = getenv("BELFRY_PORTAL_SEARCH_INDEX");
+    return !v || strcmp(v, "0") != 0;
+}
+
 static void *indexer_main(void *arg)
 {
     struct timespec ts;
@@ -269,7 +277,7 @@ static void *indexer_main(void *arg)
         int rc;
         pthread_mutex_unlock(&ix.mu);
         rc = 0;
-        if (!portal_memsearch_ready(ix.s) && (rc = portal_memsearch_build(ix.s, 1, &err)) < 0 &&
+        if (use_memsearch() && !portal_memsearch_ready(ix.s) && (rc = portal_memsearch_build(ix.s, 1, &err)) < 0 &&
             time(NULL) - last_report >= 60) {
             fprintf(stderr, "belfry: portal: search index: %s (searching SQLite until it builds)\n", err.msg);
             last_report = time(NULL);
