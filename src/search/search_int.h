@@ -120,6 +120,7 @@ struct ctx {
     double avgdl;
     uint64_t kmin[2], kbelow[2]; /* keys of the date range (search_date_key) */
     int mode;                    /* the order: a search_sort, relevance only with terms */
+    int ranges;                  /* some range filter: search_attrs_match has work to do */
 };
 
 /* A match with its sort key inline, so that ordering reads the hits

@@ -238,6 +238,8 @@ static void hit_push(struct hits *h, const struct ctx *c, uint32_t d)
         t.key[1] = x->datekey[1];
         t.has = x->date != NULL;
     }
+    if (h->n == h->k && c->mode == SEARCH_SORT_RELEVANCE && t.v > h->v[0].v)
+        return; /* scores worse than the worst kept: the usual case, decided without a call */
     if (h->n < h->k) {
         if (h->n == h->cap) {
             h->cap = h->cap ? BF_MIN(h->cap * 2, h->k) : BF_MIN(64, h->k);
@@ -284,7 +286,7 @@ static void collect(struct ctx *c, struct hits *h)
         for (i = 0; i < c->nl; i++)
             if (i != drv && !list_seek(&c->l[i], d))
                 break;
-        if (i < c->nl || !search_attrs_match(c, &ix->docs[d]))
+        if (i < c->nl || (c->ranges && !search_attrs_match(c, &ix->docs[d])))
             continue;
         hit_push(h, c, d);
     }
@@ -373,6 +375,7 @@ int search_run(struct search_index *ix, const struct search_query *q, struct sea
     search_date_key(q->date_min, c->kmin);
     search_date_key(q->date_below, c->kbelow);
     c->mode = q->sort == SEARCH_SORT_RELEVANCE && q->nterms == 0 ? SEARCH_SORT_NEWEST : (int)q->sort;
+    c->ranges = q->date_min || q->date_below || q->has_min || q->has_max || q->cpv1 >= 0;
     h.o.docs = ix->docs;
     h.o.mode = c->mode;
     h.k = (size_t)q->offset + (size_t)q->limit;
