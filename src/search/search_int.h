@@ -107,7 +107,8 @@ void search_term_prefix(const struct search_index *ix, const char *s, size_t len
 struct list {
     const struct posting *p; /* text postings of one token, or NULL */
     const uint32_t *docs;    /* facet list, or the documents of a prefix union */
-    uint32_t *dense;         /* prefix union: weighted frequency per document */
+    uint32_t *dense;         /* prefix union of many tokens: weighted frequency per document */
+    uint32_t *freqs;         /* prefix union of a few: weighted frequency per entry of docs */
     uint32_t n, i;
     double idf;
 };

@@ -66,14 +66,20 @@ static uint32_t list_freq(const struct list *l, uint32_t d)
     const struct posting *p;
     if (l->dense)
         return l->dense[d];
+    if (l->freqs)
+        return l->freqs[l->i];
     p = &l->p[l->i];
     return wfreq(p);
 }
 
+/* A prefix matching at most this many tokens merges their lists; more
+ * (a one- or two-letter prefix) add into a dense array over all documents. */
+#define PREFIX_MERGE_MAX 8
+
 struct prefix_acc {
     const struct search_index *ix;
     uint32_t *dense;
-    uint32_t nterms, last;
+    uint32_t nterms, last, ids[PREFIX_MERGE_MAX];
 };
 
 static void prefix_add(void *arg, uint32_t id)
@@ -83,6 +89,8 @@ static void prefix_add(void *arg, uint32_t id)
     uint32_t k;
     if (!t->np)
         return;
+    if (a->nterms < PREFIX_MERGE_MAX)
+        a->ids[a->nterms] = id;
     a->nterms++;
     a->last = id;
     if (!a->dense)
@@ -91,12 +99,43 @@ static void prefix_add(void *arg, uint32_t id)
         a->dense[t->p[k].doc] += wfreq(&t->p[k]);
 }
 
-/* The list of a prefix term: one token's postings, or the union of many
- * as a dense array plus its sorted documents. 0 if no token matches. */
+/* The union of a few tokens' lists, merged by document (weighted
+ * frequencies added). */
+static void prefix_merge(const struct search_index *ix, const struct prefix_acc *a, struct list *l)
+{
+    uint32_t at[PREFIX_MERGE_MAX] = { 0 }, total = 0, n = 0, j;
+
+    for (j = 0; j < a->nterms; j++)
+        total += ix->terms[a->ids[j]].np;
+    l->docs = bf_xmalloc(((size_t)total + 1) * sizeof *l->docs);
+    l->freqs = bf_xmalloc(((size_t)total + 1) * sizeof *l->freqs);
+    for (;;) {
+        uint32_t d = UINT32_MAX, f = 0;
+        for (j = 0; j < a->nterms; j++) { /* the smallest next document */
+            const struct term *t = &ix->terms[a->ids[j]];
+            if (at[j] < t->np && t->p[at[j]].doc < d)
+                d = t->p[at[j]].doc;
+        }
+        if (d == UINT32_MAX)
+            break;
+        for (j = 0; j < a->nterms; j++) {
+            const struct term *t = &ix->terms[a->ids[j]];
+            if (at[j] < t->np && t->p[at[j]].doc == d)
+                f += wfreq(&t->p[at[j]++]);
+        }
+        ((uint32_t *)l->docs)[n] = d;
+        l->freqs[n++] = f;
+    }
+    l->n = n;
+}
+
+/* The list of a prefix term: one token's postings, the merged lists of a
+ * few, or the union of many as a dense array plus its sorted documents.
+ * 0 if no token matches. */
 static int prefix_list(struct ctx *c, const struct search_term *t, struct list *l)
 {
     const struct search_index *ix = c->ix;
-    struct prefix_acc a = { ix, NULL, 0, 0 };
+    struct prefix_acc a = { ix, NULL, 0, 0, { 0 } };
     uint32_t d, n = 0, *docs;
 
     search_term_prefix(ix, t->tok, t->len, prefix_add, &a);
@@ -104,6 +143,10 @@ static int prefix_list(struct ctx *c, const struct search_term *t, struct list *
         l->p = a.nterms ? ix->terms[a.last].p : NULL;
         l->n = a.nterms ? ix->terms[a.last].np : 0;
         return a.nterms;
+    }
+    if (a.nterms <= PREFIX_MERGE_MAX) {
+        prefix_merge(ix, &a, l);
+        return 1;
     }
     a.dense = bf_xcalloc(ix->ndocs + 1, sizeof *a.dense);
     a.nterms = 0;
@@ -404,8 +447,9 @@ int search_run(struct search_index *ix, const struct search_query *q, struct sea
 out:
     pthread_rwlock_unlock(&ix->lock);
     for (i = 0; i < (size_t)c->nl; i++)
-        if (c->l[i].dense) {
+        if (c->l[i].dense || c->l[i].freqs) {
             free(c->l[i].dense);
+            free(c->l[i].freqs);
             free((void *)c->l[i].docs);
         }
     free(c);

@@ -41,12 +41,13 @@ static unsigned rnd(unsigned n)
 
 #define NDOC 600
 #define MAXTOK 8
-#define NWORDS 15
+#define NWORDS 18
 
 /* The last word only appears in later documents: a term new since the
- * last batch sits in the vocabulary's unsorted tail. */
+ * last batch sits in the vocabulary's unsorted tail. "dr" expands to a
+ * few tokens (lists merged), "d" to more than 8 (a dense union). */
 static const char *const words[NWORDS] = { "drone", "drones", "dronex", "dr", "radar", "rad", "alpha", "beta",
-                                           "gamma", "delta", "d", "zeta", "eta", "theta", "dronez" };
+                                           "gamma", "delta", "d", "zeta", "eta", "theta", "dx", "dy", "dz", "dronez" };
 static unsigned gen_words = NWORDS - 1;
 static const char *const facetw[] = { "fa0", "fa1", "fa2", "fb0", "fb1" };
 
