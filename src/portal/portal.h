@@ -47,7 +47,10 @@ int portal_is_withheld(const json_t *v);
 /* ---- indexer (portal_index.c) --------------------------------------- */
 
 /* Indexes one compiled release as the summary of its ocid (log_index:
- * the index of the release that produced it). */
+ * the index of the release that produced it). Inside the caller's
+ * uncommitted transaction, so the in-memory search index does not see it
+ * (portal_memsearch_update after the commit does; the indexer thread
+ * writes through portal_reindex, which does both). */
 int portal_index_compiled(struct store_txn *t, uint64_t log_index, const json_t *compiled, struct bf_err *err);
 
 /* Follows the log from the cursor to its end; *n (may be NULL) gets the
@@ -72,8 +75,8 @@ int portal_fts_query(const char *text, char *out, size_t cap);
  * into buf (capacity cap), words[i] point into it, *prefix = 1 when the
  * last word is a prefix. A word may be empty ("": portal_fts_query cuts an
  * over-long word of continuation bytes to nothing). Returns the number of
- * words, BF_EINVAL if fts is
- * not in portal_fts_query's form, BF_ELIMIT if it does not fit. */
+ * words, BF_EINVAL if fts is not in portal_fts_query's form, BF_ELIMIT if
+ * it does not fit. */
 int portal_fts_split(const char *fts, char *buf, size_t cap, const char **words, int max, int *prefix);
 
 /* Query parameters by name (the HTTP request's, or a test's table). */
