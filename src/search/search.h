@@ -122,8 +122,11 @@ int search_doc_token(struct search_index *ix, int column, const char *tok, size_
 void search_doc_end(struct search_index *ix);
 /* Marks the document of rowid dead (no-op if none). */
 void search_doc_remove(struct search_index *ix, int64_t rowid);
-/* After a batch of documents: keeps the prefix table sorted and compacts
- * when dead documents outnumber half the live ones. */
+/* After a batch of documents: sorts the new tokens into the prefix table,
+ * compacts when dead documents outnumber half the live ones, and rebuilds
+ * the date and amount orders that searches without terms (or broad ones
+ * sorted by date or amount) read their pages from. Sorting happens outside
+ * the lock; until this call such searches walk the documents instead. */
 void search_batch_end(struct search_index *ix);
 /* Drops dead documents and renumbers the rest (order kept). */
 void search_index_compact(struct search_index *ix);
