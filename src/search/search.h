@@ -98,7 +98,8 @@ struct search_query {
 };
 
 struct search_result {
-    int64_t *ids; /* the page's row ids in order */
+    int64_t *ids;   /* the page's row ids in order */
+    double *scores; /* ranked by relevance: each one's bm25 as FTS5 returns it (negative, lower is better); else NULL */
     int n;
     long total;
     int exact;

@@ -442,8 +442,13 @@ int search_run(struct search_index *ix, const struct search_query *q, struct sea
     from = (size_t)q->offset < h.n ? (size_t)q->offset : h.n;
     r->n = (int)((h.n - from) < (size_t)q->limit ? h.n - from : (size_t)q->limit);
     r->ids = bf_xmalloc(((size_t)r->n + 1) * sizeof *r->ids);
-    for (i = 0; i < (size_t)r->n; i++)
+    if (c->mode == SEARCH_SORT_RELEVANCE)
+        r->scores = bf_xmalloc(((size_t)r->n + 1) * sizeof *r->scores);
+    for (i = 0; i < (size_t)r->n; i++) {
         r->ids[i] = ix->docs[h.v[from + i].doc].rowid;
+        if (r->scores)
+            r->scores[i] = h.v[from + i].v;
+    }
 out:
     pthread_rwlock_unlock(&ix->lock);
     for (i = 0; i < (size_t)c->nl; i++)
@@ -461,5 +466,6 @@ out:
 void search_result_free(struct search_result *r)
 {
     free(r->ids);
+    free(r->scores);
     memset(r, 0, sizeof *r);
 }

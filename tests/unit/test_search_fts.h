@@ -287,6 +287,107 @@ static int compare_fts(struct store *s, sqlite3 *db, int nq, int *answered, int 
     return bad;
 }
 
+/* ---- scores: an index of the test's own, bm25 values against FTS5 ---- */
+
+struct own {
+    struct search_index *ix;
+    struct store_portal_tok *tok;
+    int col;
+};
+
+static int own_token(void *arg, const char *tok, size_t len)
+{
+    struct own *o = arg;
+    return search_doc_token(o->ix, o->col, tok, len, NULL);
+}
+
+static int own_doc(void *arg, const struct store_portal_doc *d)
+{
+    struct own *o = arg;
+    struct search_doc x = { d->id, d->date, d->amount, d->has_amount, 0 };
+    search_doc_begin(o->ix, &x);
+    for (o->col = 0; o->col < 5; o->col++)
+        if (d->text[o->col] && store_portal_tok_run(o->tok, d->text[o->col], strlen(d->text[o->col]), own_token, o))
+            return -1;
+    search_doc_end(o->ix);
+    return 0;
+}
+
+struct one_tok {
+    char s[128];
+    size_t len;
+    int n;
+};
+
+static int one_tok(void *arg, const char *tok, size_t len)
+{
+    struct one_tok *t = arg;
+    if (t->n++ == 0 && len < sizeof t->s) {
+        memcpy(t->s, tok, len);
+        t->len = len;
+    }
+    return 0;
+}
+
+/* Random text searches: the index's bm25 of each of the first 50 matches
+ * against FTS5's own value for the same row; the number that differ. */
+static int compare_scores(struct store *s, sqlite3 *db, int nq, int *checked)
+{
+    static const char q_ref[] = "SELECT rowid, bm25(portal_fts, 10.0, 2.0, 4.0, 4.0, 0.0) FROM portal_fts"
+                                " WHERE portal_fts MATCH ?1 ORDER BY bm25(portal_fts, 10.0, 2.0, 4.0, 4.0, 0.0), rowid DESC"
+                                " LIMIT 50";
+    struct own o = { search_index_new(), NULL, 0 };
+    struct bf_err err = { 0 };
+    int q, bad = 0;
+
+    if (store_portal_tok_open(s, &o.tok, &err) < 0 || store_portal_docs(s, NULL, 0, own_doc, &o, NULL, &err) < 0) {
+        diag("own index: %s", err.msg);
+        bad = 1;
+        goto out;
+    }
+    search_batch_end(o.ix);
+    for (q = 0; q < nq; q++) {
+        char w[64], match[256];
+        struct one_tok t = { "", 0, 0 };
+        struct search_term term;
+        struct search_query sq = { &term, 1, NULL, 0, NULL, NULL, -1, 0, 0, 0, 0, SEARCH_SORT_RELEVANCE, 0, 50, 0 };
+        struct search_result r = { 0 };
+        sqlite3_stmt *st = NULL;
+        int k = 0, prefix = rnd(2);
+
+        pick_word(db, w, sizeof w);
+        store_portal_tok_run(o.tok, w, strlen(w), one_tok, &t);
+        if (t.n != 1)
+            continue;
+        term = (struct search_term){ t.s, t.len, prefix };
+        snprintf(match, sizeof match, "{title description buyer suppliers} : (\"%s\"%s)", w, prefix ? "*" : "");
+        if (search_run(o.ix, &sq, &r, NULL) < 0 || sqlite3_prepare_v2(db, q_ref, -1, &st, NULL) != SQLITE_OK) {
+            bad++;
+            continue;
+        }
+        sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            double ref = sqlite3_column_double(st, 1);
+            if (k >= r.n || r.ids[k] != sqlite3_column_int64(st, 0) || fabs(r.scores[k] - ref) > 1e-9 * fabs(ref)) {
+                if (bad++ < 3)
+                    diag("%s: row %d: %lld %.17g, FTS5 %lld %.17g", match, k, k < r.n ? (long long)r.ids[k] : -1,
+                         k < r.n ? r.scores[k] : 0.0, (long long)sqlite3_column_int64(st, 0), ref);
+                break;
+            }
+            k++;
+            (*checked)++;
+        }
+        if (k != r.n && bad++ < 3)
+            diag("%s: %d rows, FTS5 %d", match, r.n, k);
+        sqlite3_finalize(st);
+        search_result_free(&r);
+    }
+out:
+    store_portal_tok_close(o.tok);
+    search_index_free(o.ix);
+    return bad;
+}
+
 static void test_fts(void)
 {
     char dir[] = "/tmp/belfry-test-search-XXXXXX", path[256];
@@ -311,6 +412,11 @@ static void test_fts(void)
        "%d random searches equal FTS5's bm25 order and count (%d differ, %d answered, %d non-empty)", NFTS_QUERIES,
        bad, answered, nonempty);
 
+    {
+        int checked = 0;
+        bad = compare_scores(s, db, 200, &checked);
+        ok(bad == 0 && checked > 2000, "bm25 of %d ranked rows equals FTS5's within 1e-9 (%d differ)", checked, bad);
+    }
     fd.ocids = bf_xcalloc(1, sizeof *fd.ocids);
     ok(index_demo(s, NREL_FIRST - 600, NREL_FIRST + NREL_MORE, &fd) == 0, "more releases (new versions too)");
     ok(portal_memsearch_update(s, (const char *const *)fd.ocids, fd.nocids, &err) == 0, "applied: %s", err.msg);
