@@ -13,7 +13,7 @@
 # the store's ranked id cache the pages of one query share their ranking
 # and count. MODE=distinct runs the server with that cache off
 # (BELFRY_PORTAL_ID_CACHE=0): every request pays as if it were a query no
-# one asked before. Both modes append to the results file.
+# one asked before. Every mode appends to the results file.
 #
 # The store is made with `belfry init` + `belfry demo --count N --no-real`
 # (the deterministic generator the import benchmark uses) and kept outside
@@ -31,8 +31,7 @@ THREADS=${THREADS:-2}
 SERVER_THREADS=${SERVER_THREADS:-8}
 MODE=${MODE:-all}
 OUT=bench/results/portal.txt
-TEE=(tee "$OUT")
-[ "$MODE" = all ] || TEE=(tee -a "$OUT")
+TEE=(tee -a "$OUT") # every run appends: the file keeps the history of figures
 ID_CACHE=1
 [ "$MODE" = distinct ] && ID_CACHE=0
 WORK=$(mktemp -d)
