@@ -377,7 +377,7 @@ static void test_synthetic(void)
 struct reader {
     struct search_index *ix;
     int bad, runs;
-    volatile int *stop;
+    int *stop; /* read and written with __atomic: the flag is shared between threads */
 };
 
 static void *reader_main(void *arg)
@@ -385,7 +385,7 @@ static void *reader_main(void *arg)
     struct reader *r = arg;
     static const struct search_term t[] = { { "dr", 2, 1 }, { "radar", 5, 0 } };
     int i = 0;
-    while (!*r->stop || i < 50) {
+    while (!__atomic_load_n(r->stop, __ATOMIC_ACQUIRE) || i < 50) {
         struct search_query q = { t + i % 2, 1, NULL, 0, NULL, NULL, -1, 0, 0, 0, 0, (enum search_sort)(i % 5), i % 7, 10, 50 };
         struct search_result res;
         if (i % 3 == 0)
@@ -404,7 +404,7 @@ static void test_threads(void)
     struct search_index *ix = search_index_new();
     struct reader rd[3];
     pthread_t th[3];
-    volatile int stop = 0;
+    int stop = 0;
     struct sdoc d;
     int i, bad = 0, runs = 0;
 
@@ -423,7 +423,7 @@ static void test_threads(void)
         if (i % 50 == 49)
             search_batch_end(ix);
     }
-    stop = 1;
+    __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
     for (i = 0; i < 3; i++) {
         pthread_join(th[i], NULL);
         bad += rd[i].bad;
