@@ -35,7 +35,7 @@ TESTS    := $(patsubst tests/unit/%.c,build/asan/tests/%,$(TEST_SRC))
 FUZZERS  := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 BENCHES  := $(patsubst bench/%.c,build/rel/bench/%,$(BENCH_SRC))
 
-.PHONY: all asan tests fuzz bench check clean run
+.PHONY: all asan tests tsan fuzz bench check clean run
 all: belfry
 
 belfry: $(REL_OBJ)
@@ -82,12 +82,33 @@ build/fuzz/%: fuzz/%.c build/fuzzlib/libbelfry.a $(wildcard fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(BASE) -Wno-unknown-warning-option -O1 -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzzlib/libbelfry.a $(PKG_LIBS)
 
+# ThreadSanitizer: the unit tests of code that runs on several threads (the
+# ledger's sequencer, import workers and publish batches, the WAL
+# checkpointer, the search index with its indexer, the witness pool),
+# rebuilt with clang -fsanitize=thread (it cannot share a build with ASan).
+TSAN_TESTS  := test_ledger_concurrent test_ocds_import test_ocds_publish test_portal_feed test_search \
+               test_store_ckpt test_witness_pool
+TSAN_CFLAGS := $(BASE) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=thread
+TSAN_LIB    := $(patsubst %.c,build/tsan/%.o,$(LIB_SRC))
+build/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(TSAN_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/tsan/libbelfry.a: $(TSAN_LIB)
+	rm -f $@ && ar rcs $@ $^
+
+build/tsan/tests/%: tests/unit/%.c build/tsan/libbelfry.a $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(TSAN_CFLAGS) -Itests/unit -o $@ $< build/tsan/libbelfry.a $(PKG_LIBS)
+
+tsan: $(patsubst %,build/tsan/tests/%,$(TSAN_TESTS))
+
 asan: build/asan/belfry
 tests: build/asan/belfry $(TESTS)
 fuzz: $(FUZZERS)
 bench: belfry $(BENCHES)
 
-check: belfry tests fuzz
+check: belfry tests tsan fuzz
 	bash tests/run.sh
 
 clean:

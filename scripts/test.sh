@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-make -j"$(nproc)" belfry tests fuzz
+make -j"$(nproc)" belfry tests tsan fuzz
 exec bash tests/run.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test and counts TAP results across all of them:
 #   build/asan/tests/test_*   C unit tests (ASan+UBSan)
+#   build/tsan/tests/test_*   the threaded ones again under ThreadSanitizer
 #   tests/integration/*.sh    the real binary over loopback
 #   tests/interop/run.sh      the Go checksum-database client against Belfry
 #   tests/node/*.test.mjs     ajv, canonicalize, playwright-core + chromium
@@ -56,6 +57,13 @@ run_suite() { # name timeout command...
 for t in build/asan/tests/test_*; do
   [ -x "$t" ] || continue
   run_suite "unit/$(basename "$t")" 600 "$t"
+done
+
+# A data race reported by ThreadSanitizer makes the program exit 66: a failure.
+export TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1:exitcode=66}
+for t in build/tsan/tests/test_*; do
+  [ -x "$t" ] || continue
+  run_suite "tsan/$(basename "$t")" 900 "$t"
 done
 
 for t in tests/integration/*.sh; do
