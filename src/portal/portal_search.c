@@ -43,6 +43,11 @@ int portal_fts_query(const char *text, char *out, size_t cap)
             len = MAX_TERM;
         while (len && ((unsigned char)s[len] & 0xc0) == 0x80) /* never cut a character */
             len--;
+        if (!len) { /* an over-long run of continuation bytes: no character to keep */
+            while (word_byte((unsigned char)*s))
+                s++;
+            continue;
+        }
         if (n + len + 5 >= cap)
             return BF_ELIMIT;
         out[n++] = terms ? ' ' : '"';

@@ -296,6 +296,15 @@ static void test_fts_query(void)
     ok(portal_fts_query("F-35 \"x\" ", q, sizeof q) == 3 && !strcmp(q, "\"F\" \"35\" \"x\""), "punctuation splits, "
        "trailing space ends the prefix: %s", q);
     ok(portal_fts_query(" -- ", q, sizeof q) == 0, "no searchable text");
+    {
+        /* 70 continuation bytes (found by fuzz_search_query): cut at 64
+         * they hold no whole character, and used to become an empty "" */
+        char w[128];
+        memset(w, 0x80, 70);
+        snprintf(w + 70, sizeof w - 70, " radar");
+        ok(portal_fts_query(w, q, sizeof q) == 1 && !strcmp(q, "\"radar\"*"),
+           "an over-long run of continuation bytes is no term: %s", q);
+    }
 }
 
 static void test_cache(void)
