@@ -381,19 +381,16 @@ static int rec_row(void *arg, const struct store_ocds_release *r)
     return json_array_append_new(a->all, v) ? BF_ENOMEM : 0;
 }
 
-/* JCS of the compiled (versioned == 0) or versioned release of all. */
+/* JCS of the compiled (versioned == 0) or versioned release of all,
+ * appended to b (a record whose stored merge is behind). */
 static int merged_text(json_t *all, int versioned, struct bf_buf *b, struct bf_err *err)
 {
-    json_t **v = bf_xcalloc(json_array_size(all) + 1, sizeof *v), *out = NULL;
+    json_t **v = bf_xcalloc(json_array_size(all) + 1, sizeof *v);
     size_t i;
     int rc;
     for (i = 0; i < json_array_size(all); i++)
         v[i] = json_array_get(all, i);
-    rc = versioned ? ocds_merge_versioned(v, json_array_size(all), &out, err)
-                   : ocds_merge_compiled(v, json_array_size(all), &out, err);
-    if (!rc)
-        rc = ocds_jcs(out, b, err);
-    json_decref(out);
+    rc = ocds_merge_texts(NULL, v, json_array_size(all), versioned ? NULL : b, versioned ? b : NULL, err);
     free(v);
     return rc;
 }
