@@ -83,8 +83,14 @@ int cmd_import(int argc, char **argv)
         return usage(), 0;
     if (parse_args(argc, argv, &a) < 0 || !a.data || a.first_path >= argc)
         return usage();
-    if (ocds_session_open(a.data, 0, NULL, &ss, &err) < 0)
+    if ((rc = ocds_session_open(a.data, 0, NULL, &ss, &err)) < 0) {
+        if (rc == BF_ECONFLICT) /* the log has one writer: the running server imports for us */
+            return cmd_fail("%s\n  to import while it runs: curl -H 'Authorization: Bearer <admin token>'"
+                            " --data-binary @FILE http://<server>/api/v1/import"
+                            " (an admin token: belfry token create --data %s --role admin)",
+                            err.msg, a.data);
         return cmd_fail("%s", err.msg);
+    }
     memset(&o, 0, sizeof o);
     o.actor = a.actor;
     o.batch = a.batch;

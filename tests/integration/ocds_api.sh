@@ -106,6 +106,10 @@ ok $? "bad export parameters: 400 / 404"
 # ---- import into the running server (admin) --------------------------------------------
 "$B" demo --jsonl "$T/more.jsonl" --count 40 --seed 99 2>/dev/null
 printf '{"ocid": broken\n' >>"$T/more.jsonl"
+"$B" import --data "$D" --quiet "$T/more.jsonl" >/dev/null 2>"$T/cli-import.err"
+[ $? = 1 ] && grep -q "another belfry process" "$T/cli-import.err" && grep -q "/api/v1/import" "$T/cli-import.err" &&
+    grep -q -- "--role admin" "$T/cli-import.err"
+ok $? "belfry import while serve holds the log: refused, pointing to POST /api/v1/import with an admin token"
 code=$(curl -s -o "$T/imp.json" -w '%{http_code}' -H "Authorization: Bearer $ADM" --data-binary @"$T/more.jsonl" "$U/import")
 [ "$code" = 201 ] && jq -e '.new == 40 and .rejected == 1 and (.report | length) == 1 and (.report[0] | test("<request>:41:"))' \
     "$T/imp.json" >/dev/null; ok $? "POST /api/v1/import as admin: $(head -c 200 "$T/imp.json")"
