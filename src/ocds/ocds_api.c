@@ -25,6 +25,7 @@
  * returns at most OCDS_API_MAX_LIMIT items.
  */
 #include "common.h"
+#include "hash.h"
 #include "ocds.h"
 #include "ocds_import.h"
 #include "cli/app.h"
@@ -331,16 +332,6 @@ static int put_rec_link(struct rec_acc *a, const struct store_ocds_release *r)
     return 0;
 }
 
-/* FNV-1a: the base URL is part of the representation (absolute links), so
- * the ETag must change with it; no need for a cryptographic digest. */
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return h;
-}
-
 static int rec_head(void *arg, const struct store_ocds_record *rec)
 {
     struct rec_acc *a = arg;
@@ -353,7 +344,7 @@ static int rec_head(void *arg, const struct store_ocds_record *rec)
      * This replaces the HTTP layer's SHA-256 over ~23 KB per response. */
     if (a->etag) {
         snprintf(a->etag, a->etag_cap, "\"r1-%" PRIx64 "-%" PRIx64 "-%" PRIx64 "-%016" PRIx64 "\"", rec->last_index,
-                 rec->nrel, rec->compiled_n, fnv1a(a->base));
+                 rec->nrel, rec->compiled_n, bf_hash_str(a->base)); /* links are absolute: the base is in the tag */
         if (a->inm && http_etag_matches(a->inm, a->etag))
             return REC_NOT_MODIFIED;
     }

@@ -14,6 +14,7 @@
  * quoted; spool files are removed on finish and on abort.
  */
 #include "common.h"
+#include "hash.h"
 #include "buf.h"
 #include "fs.h"
 #include "ocds.h"
@@ -56,14 +57,6 @@ struct csv_keys {
     size_t n;
 };
 
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-    return h;
-}
-
 static void table_rehash(struct csv_table *t)
 {
     size_t i;
@@ -71,7 +64,7 @@ static void table_rehash(struct csv_table *t)
     free(t->slots);
     t->slots = bf_xcalloc(t->nslots, sizeof *t->slots);
     for (i = 0; i < t->ncols; i++) {
-        size_t s = str_hash(t->cols[i]) & (t->nslots - 1);
+        size_t s = bf_hash_str(t->cols[i]) & (t->nslots - 1);
         while (t->slots[s])
             s = (s + 1) & (t->nslots - 1);
         t->slots[s] = i + 1;
@@ -84,7 +77,7 @@ static long table_col(struct csv_table *t, const char *name)
     size_t s;
     if (!t->nslots)
         table_rehash(t);
-    for (s = str_hash(name) & (t->nslots - 1); t->slots[s]; s = (s + 1) & (t->nslots - 1))
+    for (s = bf_hash_str(name) & (t->nslots - 1); t->slots[s]; s = (s + 1) & (t->nslots - 1))
         if (strcmp(t->cols[t->slots[s] - 1], name) == 0)
             return (long)(t->slots[s] - 1);
     if (t->ncols >= CSV_MAX_COLS)

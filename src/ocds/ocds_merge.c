@@ -41,6 +41,7 @@
 #include "ocds.h"
 #include "ocds_json.h"
 #include "ocds_merge_int.h"
+#include "hash.h"
 
 #include <pthread.h>
 
@@ -62,29 +63,8 @@ struct mtab {
     struct bf_arena *arena; /* keys live here when set (freed with it) */
 };
 
-#define MHASH_BASIS 1469598103934665603ull
-#define MHASH_MUL 0x9E3779B97F4A7C15ull
-
-/* Hash of a path continued over one more component k[0..n): the hash of
- * a path extends its prefix's. Callers always pass whole components, so
- * mixing 8 bytes at a time (instead of FNV-1a's one) keeps that property;
- * the final fold puts high bits into the low ones the table indexes by. */
-static uint64_t mhash_cont(uint64_t h, const char *k, size_t n)
-{
-    uint64_t w;
-
-    while (n >= 8) {
-        memcpy(&w, k, 8);
-        h = (h ^ w) * MHASH_MUL;
-        h ^= h >> 29;
-        k += 8, n -= 8;
-    }
-    w = 0;
-    if (n)
-        memcpy(&w, k, n); /* n < 8: the top byte is free for the length */
-    h = (h ^ w ^ ((uint64_t)n << 56)) * MHASH_MUL;
-    return h ^ (h >> 32);
-}
+/* Paths hash with bf_hash_cont (hash.h): the hash of a path continues its
+ * prefix's over whole components. */
 
 static struct mtab_ent *mtab_find_h(const struct mtab *t, const char *k, size_t n, uint64_t h)
 {
@@ -221,7 +201,7 @@ static int mpush(struct merge *m, char tag, const char *s, size_t n)
     } else if (path_push(p, tag, s, n) < 0) {
         return BF_ELIMIT;
     }
-    m->h = mhash_cont(m->h, m->path.data + old, m->path.len - old);
+    m->h = bf_hash_cont(m->h, m->path.data + old, m->path.len - old);
     return 0;
 }
 
@@ -240,7 +220,7 @@ static void mpop(struct merge *m, struct mpath_mark k)
 static void mreset(struct merge *m)
 {
     bf_buf_reset(&m->path);
-    m->h = MHASH_BASIS;
+    m->h = BF_HASH_BASIS;
 }
 
 static int is_marker(const json_t *v)
@@ -467,7 +447,7 @@ static void unflatten_entry(struct merge *m, struct mtab *nodes, struct ucache *
 {
     json_t *cur = root;
     size_t off = 0, ci = 0, same = uc->key ? common_prefix(uc->key, uc->klen, e->key, e->klen) : 0;
-    uint64_t hh = MHASH_BASIS;
+    uint64_t hh = BF_HASH_BASIS;
 
     while (off < e->klen) {
         char tag = e->key[off];
@@ -482,7 +462,7 @@ static void unflatten_entry(struct merge *m, struct mtab *nodes, struct ucache *
             off = end;
             continue;
         }
-        hh = mhash_cont(hh, e->key + off, end - off);
+        hh = bf_hash_cont(hh, e->key + off, end - off);
         uc->n = ci; /* the cache now describes this entry's prefix */
         if ((ne = mtab_find_h(nodes, e->key, end, hh)) != NULL) {
             node = ne->val;
@@ -655,7 +635,7 @@ static int merge_run(const struct ocds_merge_rules *rules, json_t *const *releas
     m.versioned = versioned;
     m.err = err;
     bf_buf_init(&m.path, 1 << 20);
-    m.h = MHASH_BASIS;
+    m.h = BF_HASH_BASIS;
     m.data.arena = m.ids.arena = m.sticky.arena = &m.arena;
     if ((rc = ocds_merge_sort_releases(releases, n, &d, err)) < 0)
         goto out;

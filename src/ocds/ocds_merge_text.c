@@ -40,6 +40,7 @@
 #include "ocds_json.h"
 #include "ocds_merge_int.h"
 #include "ocds_merge_text_int.h"
+#include "hash.h"
 
 #define COMP_HDR 5                   /* bytes ocds_merge.c spends per path component */
 #define PATH_MAX_BYTES ((size_t)1 << 20) /* and its path buffer's bound */
@@ -50,26 +51,9 @@ enum { A_NONE = 0, A_EMIT, A_OBJ, A_ARR }; /* what a merge does with a member */
 
 /* ---- the path trie ---------------------------------------------------- */
 
-static uint64_t name_hash(uint64_t h, const char *k, size_t n)
-{
-    uint64_t w;
-
-    while (n >= 8) {
-        memcpy(&w, k, 8);
-        h = (h ^ w) * MUL;
-        h ^= h >> 29;
-        k += 8, n -= 8;
-    }
-    w = 0;
-    if (n)
-        memcpy(&w, k, n);
-    h = (h ^ w ^ ((uint64_t)n << 56)) * MUL;
-    return h ^ (h >> 32);
-}
-
 static uint64_t comp_hash(const struct pnode *p, char tag, const char *name, size_t len)
 {
-    return name_hash(((uint64_t)(uintptr_t)p * MUL) ^ (unsigned char)tag, name, len);
+    return bf_hash_cont(((uint64_t)(uintptr_t)p * MUL) ^ (unsigned char)tag, name, len);
 }
 
 static void trie_grow(struct mtext *m)

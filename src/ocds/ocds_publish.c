@@ -40,6 +40,7 @@
 #include "ocds_import.h"
 #include "ocds_json.h"
 #include "buf.h"
+#include "hash.h"
 #include "sha256.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
@@ -263,18 +264,10 @@ static int known_row(void *arg, const struct store_ocds_release *r)
     return 0;
 }
 
-static uint64_t ocid_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 /* The known releases of ocid, read from the store on first use. */
 static struct known *known_of(struct ocds_ctx *c, struct known_set *ks, const char *ocid)
 {
-    size_t mask = ks->nslots - 1, i = (size_t)ocid_hash(ocid) & mask;
+    size_t mask = ks->nslots - 1, i = (size_t)bf_hash_str(ocid) & mask;
     struct known *k;
     struct bf_err err = { 0 };
 

@@ -11,6 +11,7 @@
  * result is never staler than the index itself.
  */
 #include "common.h"
+#include "hash.h"
 #include "buf.h"
 #include "portal.h"
 
@@ -36,19 +37,9 @@ static struct {
 
 static struct slot *set_of(const char *key);
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 static struct slot *set_of(const char *key)
 {
-    return &cache.s[(fnv1a(key) % SETS) * PORTAL_CACHE_WAYS];
+    return &cache.s[(bf_hash_str(key) % SETS) * PORTAL_CACHE_WAYS];
 }
 
 int portal_cache_get(const void *owner, const char *key, uint64_t gen, struct bf_buf *out)

@@ -12,15 +12,7 @@
  */
 #include "common.h"
 #include "search_int.h"
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    size_t i;
-    for (i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h ^ (h >> 29);
-}
+#include "hash.h"
 
 static uint64_t hash_rowid(int64_t r)
 {
@@ -78,7 +70,7 @@ void search_index_free(struct search_index *ix)
 
 int64_t search_term_find(const struct search_index *ix, const char *s, size_t len)
 {
-    uint32_t mask = ix->thcap - 1, i = (uint32_t)hash_bytes(s, len) & mask;
+    uint32_t mask = ix->thcap - 1, i = (uint32_t)bf_hash(s, len) & mask;
     for (; ix->thash[i]; i = (i + 1) & mask) {
         const struct term *t = &ix->terms[ix->thash[i] - 1];
         if (t->len == len && !memcmp(t->s, s, len))
@@ -92,7 +84,7 @@ static void thash_grow(struct search_index *ix)
     uint32_t cap = ix->thcap * 2, mask = cap - 1, i;
     uint32_t *h = bf_xcalloc(cap, sizeof *h);
     for (i = 0; i < ix->nterms; i++) {
-        uint32_t j = (uint32_t)hash_bytes(ix->terms[i].s, ix->terms[i].len) & mask;
+        uint32_t j = (uint32_t)bf_hash(ix->terms[i].s, ix->terms[i].len) & mask;
         while (h[j])
             j = (j + 1) & mask;
         h[j] = i + 1;
@@ -122,7 +114,7 @@ static uint32_t term_get(struct search_index *ix, const char *s, size_t len)
     t->s = bf_xstrndup(s, len);
     t->len = (uint32_t)len;
     mask = ix->thcap - 1;
-    for (i = (uint32_t)hash_bytes(s, len) & mask; ix->thash[i]; i = (i + 1) & mask)
+    for (i = (uint32_t)bf_hash(s, len) & mask; ix->thash[i]; i = (i + 1) & mask)
         ;
     ix->thash[i] = ++ix->nterms;
     return ix->nterms - 1;

@@ -14,6 +14,7 @@
  */
 #define STORE_SQLITE_INTERNAL
 #include "common.h"
+#include "hash.h"
 #include "sqlite_portal_int.h"
 
 #include <pthread.h>
@@ -36,16 +37,6 @@ static struct {
     int n;
     struct ids_entry e[PORTAL_IDS_MAX_ENTRIES];
 } ids_cache = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, { { 0 } } };
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 static struct ids_entry *find(uint64_t h, const char *key)
 {
@@ -88,7 +79,7 @@ int sqlite_portal_ids_get(const char *key, struct portal_ids *out)
     if (disabled())
         return 0;
     pthread_mutex_lock(&ids_cache.mu);
-    if ((e = find(fnv1a(key), key)) != NULL) {
+    if ((e = find(bf_hash_str(key), key)) != NULL) {
         *out = e->v;
         out->ids = NULL;
         if (e->v.n) {
@@ -105,7 +96,7 @@ int sqlite_portal_ids_get(const char *key, struct portal_ids *out)
 void sqlite_portal_ids_put(const char *key, const struct portal_ids *v)
 {
     size_t bytes = strlen(key) + 1 + (size_t)v->n * sizeof *v->ids + sizeof(struct ids_entry);
-    uint64_t h = fnv1a(key);
+    uint64_t h = bf_hash_str(key);
     struct ids_entry *e;
     int64_t *ids = NULL;
     char *k;
