@@ -50,6 +50,11 @@ int64_t proc_jcents(const json_t *o, const char *key);
 /* Member key of o (an object), created as an empty object/array if absent. */
 json_t *proc_jobj(json_t *o, const char *key);
 json_t *proc_jarr(json_t *o, const char *key);
+/* The step body's date member key: 0 and *d, or -1 if absent or not a date. */
+int proc_body_date(const struct proc_work *w, const char *key, struct proc_date *d);
+/* Whether Directive 2009/81/EC governs the procedure (at or above the
+ * threshold): Directive-only rules are skipped when it does not. */
+#define PROC_DIRECTIVE_APPLIES(w) proc_jbool((w)->p->facts, "directiveApplies")
 /* A fact that is a date: 0 and *d, or -1 if unset. */
 int proc_fact_date(const struct proc *p, const char *key, struct proc_date *d);
 void proc_fact_set_str(struct proc *p, const char *key, const char *v);

@@ -49,10 +49,21 @@ json_t *proc_jarr(json_t *o, const char *key)
     return v;
 }
 
+/* A date member of o: 0 and *d, or -1. */
+static int jdate(const json_t *o, const char *key, struct proc_date *d)
+{
+    const char *s = proc_jstr(o, key);
+    return s && proc_date_parse(s, d, NULL) == 0 ? 0 : -1;
+}
+
 int proc_fact_date(const struct proc *p, const char *key, struct proc_date *d)
 {
-    const char *s = proc_jstr(p->facts, key);
-    return s && proc_date_parse(s, d, NULL) == 0 ? 0 : -1;
+    return jdate(p->facts, key, d);
+}
+
+int proc_body_date(const struct proc_work *w, const char *key, struct proc_date *d)
+{
+    return jdate(w->body, key, d);
 }
 
 void proc_fact_set_str(struct proc *p, const char *key, const char *v)

@@ -13,19 +13,6 @@
 #include "common.h"
 #include "proc/proc_int.h"
 
-#define APPLIES(w) proc_jbool((w)->p->facts, "directiveApplies")
-
-static void fmt_day(int64_t day, char out[11])
-{
-    proc_day_format(day, out);
-}
-
-/* The body's date field key as a proc_date (0) or -1 if absent. */
-static int body_date(const struct proc_work *w, const char *key, struct proc_date *d)
-{
-    const char *s = proc_jstr(w->body, key);
-    return s && proc_date_parse(s, d, NULL) == 0 ? 0 : -1;
-}
 
 /* ---- award ---------------------------------------------------------------- */
 
@@ -51,7 +38,7 @@ int proc_step_award(struct proc_work *w)
     }
     if (cents < 0)
         cents = (int64_t)json_integer_value(json_object_get(bid, "cents"));
-    if (!APPLIES(w) && threshold >= 0 && cents >= threshold * 100)
+    if (!PROC_DIRECTIVE_APPLIES(w) && threshold >= 0 && cents >= threshold * 100)
         proc_issue(w->is, "dir2009-81/art9-estimated-value", "/value",
                    "the award (EUR %.2f) reaches the threshold of EUR %lld that the estimate stayed below: the "
                    "Directive applies and this procedure cannot award it", (double)cents / 100, (long long)threshold);
@@ -90,14 +77,14 @@ int proc_step_contract(struct proc_work *w)
     char from[11], by[11];
     json_t *c;
 
-    body_date(w, "dateSigned", &ds);
+    proc_body_date(w, "dateSigned", &ds);
     proc_fact_date(w->p, "awardDate", &aw);
     proc_dl_day(w->dl, "awardNoticeBy", ds.day + w->r->lim.award_notice);
     if (ds.t < aw.t)
         proc_issue(w->is, "lifecycle/chronology", "/dateSigned", "the contract (%s) cannot precede the award decision "
                    "(%s)", ds.text, aw.text);
-    else if (sd && APPLIES(w) && ds.day - aw.day <= sd) {
-        fmt_day(aw.day + sd + 1, from);
+    else if (sd && PROC_DIRECTIVE_APPLIES(w) && ds.day - aw.day <= sd) {
+        proc_day_format(aw.day + sd + 1, from);
         proc_issue(w->is, "dir2009-81/art57-standstill", "/dateSigned",
                    "the contract may be concluded from %s, after the %lld-day standstill following the award "
                    "decision of %.10s", from, (long long)sd, aw.text);
@@ -105,8 +92,8 @@ int proc_step_contract(struct proc_work *w)
     if (w->date.t < ds.t)
         proc_issue(w->is, "lifecycle/chronology", "/date", "the award notice (%s) cannot precede the signature (%s)",
                    w->date.text, ds.text);
-    else if (APPLIES(w) && w->date.day - ds.day > w->r->lim.award_notice) {
-        fmt_day(ds.day + w->r->lim.award_notice, by);
+    else if (PROC_DIRECTIVE_APPLIES(w) && w->date.day - ds.day > w->r->lim.award_notice) {
+        proc_day_format(ds.day + w->r->lim.award_notice, by);
         proc_issue(w->is, "dir2009-81/art30-award-notice", "/date",
                    "the contract award notice is due within %d days of the contract's conclusion (%.10s), i.e. by "
                    "%s; this notice is dated %.10s", w->r->lim.award_notice, ds.text, by, w->date.text);
@@ -207,14 +194,14 @@ int proc_step_amendment(struct proc_work *w)
         if (cents < paid)
             proc_issue(w->is, "lifecycle/value-below-payments", "/value", "EUR %.2f is less than the EUR %.2f "
                        "already paid", (double)cents / 100, (double)paid / 100);
-        if (APPLIES(w) && (cents - orig) * 100 > orig * cap)
+        if (PROC_DIRECTIVE_APPLIES(w) && (cents - orig) * 100 > orig * cap)
             proc_issue(w->is, "dir2009-81/art28-additional-works", "/value",
                        "the amendments would add %.1f%% to the original EUR %.2f; beyond %d%% a new procedure is "
                        "needed", orig ? (double)(cents - orig) * 100.0 / (double)orig : 0.0, (double)orig / 100, cap);
         proc_fact_set_int(w->p, "contractCents", cents);
         json_object_set_new(c, "value", proc_amount(cents));
     }
-    if (body_date(w, "endDate", &end) == 0)
+    if (proc_body_date(w, "endDate", &end) == 0)
         json_object_set_new(proc_jobj(c, "period"), "endDate", json_string(end.text));
     snprintf(id, sizeof id, "contract-amendment-%lld", (long long)n);
     json_array_append_new(proc_jarr(c, "amendments"), json_pack("{s:s,s:s,s:O}", "id", id, "date", w->date.text,

@@ -14,19 +14,6 @@
 #include "common.h"
 #include "proc/proc_int.h"
 
-#define APPLIES(w) proc_jbool((w)->p->facts, "directiveApplies")
-
-static void fmt_day(int64_t day, char out[11])
-{
-    proc_day_format(day, out);
-}
-
-/* The body's date field key as a proc_date (0) or -1 if absent. */
-static int body_date(const struct proc_work *w, const char *key, struct proc_date *d)
-{
-    const char *s = proc_jstr(w->body, key);
-    return s && proc_date_parse(s, d, NULL) == 0 ? 0 : -1;
-}
 
 /* A deadline field of the body: a bare date runs to the end of its day. */
 static int body_deadline(const struct proc_work *w, const char *key, struct proc_date *d)
@@ -51,9 +38,9 @@ static void check_requests_deadline(struct proc_work *w, const struct proc_date 
     int min = proc_min_requests_days(w->r, e, acc);
     char earliest[11];
 
-    fmt_day(notice->day + min, earliest);
+    proc_day_format(notice->day + min, earliest);
     proc_dl_day(w->dl, "requestsDeadlineEarliest", notice->day + min);
-    if (APPLIES(w) && rd->day - notice->day < min)
+    if (PROC_DIRECTIVE_APPLIES(w) && rd->day - notice->day < min)
         proc_issue(w->is, "dir2009-81/art33-min-time-requests", field,
                    "requests to participate need at least %d days from the notice of %.10s%s: %.10s gives %lld; "
                    "the earliest allowed deadline is %s",
@@ -73,9 +60,9 @@ static void check_tender_deadline(struct proc_work *w, const struct proc_date *i
     proc_dl_day(w->dl, "additionalInformationBy", td->day - before);
     if (!w->tr->tender_time_limit)
         return;
-    fmt_day(inv->day + min, earliest);
+    proc_day_format(inv->day + min, earliest);
     proc_dl_day(w->dl, "tenderDeadlineEarliest", inv->day + min);
-    if (APPLIES(w) && td->day - inv->day < min)
+    if (PROC_DIRECTIVE_APPLIES(w) && td->day - inv->day < min)
         proc_issue(w->is, "dir2009-81/art33-min-time-tenders", field,
                    "tenders need at least %d days from the invitation of %.10s%s%s%s: %.10s gives %lld; the earliest "
                    "allowed deadline is %s",
@@ -141,7 +128,7 @@ int proc_step_invitation(struct proc_work *w)
         json_object_set(known, proc_jstr(c, "id"), json_object_get(c, "name"));
     }
     n = json_object_size(known);
-    if (APPLIES(w) && (int)n < w->tr->min_candidates && !proc_jbool(w->body, "insufficientCandidates"))
+    if (PROC_DIRECTIVE_APPLIES(w) && (int)n < w->tr->min_candidates && !proc_jbool(w->body, "insufficientCandidates"))
         proc_issue(w->is, "dir2009-81/art38-min-candidates", "/candidates",
                    "at least %d candidates are invited (%zu given); set insufficientCandidates if fewer suitable "
                    "candidates applied", w->tr->min_candidates, n);
@@ -224,8 +211,8 @@ int proc_step_clarifications(struct proc_work *w)
         if (w->date.t >= dl.t)
             proc_issue(w->is, "lifecycle/amend-after-deadline", "/date", "the running deadline (%s) has passed",
                        dl.text);
-        else if (w->p->state == PROC_S_TENDERING && APPLIES(w) && dl.day - w->date.day < before) {
-            fmt_day(dl.day - before, by);
+        else if (w->p->state == PROC_S_TENDERING && PROC_DIRECTIVE_APPLIES(w) && dl.day - w->date.day < before) {
+            proc_day_format(dl.day - before, by);
             proc_issue(w->is, "dir2009-81/art33-additional-information", "/date",
                        "additional information must reach candidates at least %d days before the tender deadline "
                        "(%.10s), i.e. by %s; extend the deadline with an amendment first",
@@ -234,7 +221,7 @@ int proc_step_clarifications(struct proc_work *w)
     }
     snprintf(id, sizeof id, "enquiry-%lld", (long long)n);
     e = json_pack("{s:s,s:s,s:O,s:O,s:s}", "id", id, "date",
-                  body_date(w, "questionDate", &q) == 0 ? q.text : w->date.text, "description",
+                  proc_body_date(w, "questionDate", &q) == 0 ? q.text : w->date.text, "description",
                   json_object_get(w->body, "question"), "answer", json_object_get(w->body, "answer"), "dateAnswered",
                   w->date.text);
     json_array_append_new(proc_jarr(proc_jobj(w->p->doc, "tender"), "enquiries"), e);
@@ -260,7 +247,7 @@ static void bid_one(struct proc_work *w, const json_t *b, size_t i, struct proc_
         proc_issue(w->is, "lifecycle/duplicate-id", at, "bid id %.64s is already recorded", id);
     if (!json_object_get(json_object_get(w->p->facts, "candidates"), tid))
         proc_issue(w->is, "lifecycle/bid-from-uninvited", at, "%.128s was not invited to tender", tid);
-    body_date(&(struct proc_work){ .body = b }, "date", &bd);
+    proc_body_date(&(struct proc_work){ .body = b }, "date", &bd);
     if (bd.t > td->t && !strcmp(status, "valid"))
         proc_issue(w->is, "lifecycle/bid-after-deadline", at, "received %s, after the tender deadline %s; record it "
                    "as disqualified or not at all", bd.text, td->text);
