@@ -203,15 +203,11 @@ static int pub_prepare(struct ocds_ctx *c, const json_t *release, const char *ac
     return 0;
 }
 
-/* An earlier release with this (ocid, id): same source digest is a
- * duplicate (0, *dup = 1), anything else a conflict. */
-static int existing(struct ocds_ctx *c, struct pub *p, uint64_t *index, int *dup, struct bf_err *err)
+/* p against the release stored at idx with source digest src: the same
+ * content is a duplicate (0, *dup = 1), anything else a conflict. */
+static int same_or_conflict(const struct pub *p, uint64_t idx, const char *src, uint64_t *index, int *dup,
+                            struct bf_err *err)
 {
-    char src[65];
-    uint64_t idx = 0;
-    int rc = store_ocds_release_find(c->s, NULL, p->ocid, p->id, &idx, NULL, src, err);
-    if (rc)
-        return rc;
     if (strcmp(src, p->src))
         return bf_err_set(err, BF_ECONFLICT,
                           "release %s of %s was published at log index %" PRIu64
@@ -220,6 +216,16 @@ static int existing(struct ocds_ctx *c, struct pub *p, uint64_t *index, int *dup
     *index = idx;
     *dup = 1;
     return 0;
+}
+
+/* An earlier release with p's (ocid, id) in the store, as same_or_conflict
+ * decides; BF_ENOTFOUND if none. */
+static int existing(struct ocds_ctx *c, struct pub *p, uint64_t *index, int *dup, struct bf_err *err)
+{
+    char src[65];
+    uint64_t idx = 0;
+    int rc = store_ocds_release_find(c->s, NULL, p->ocid, p->id, &idx, NULL, src, err);
+    return rc ? rc : same_or_conflict(p, idx, src, index, dup, err);
 }
 
 /* ---- what the store holds of the batch's ocids ----------------------------- */
@@ -311,18 +317,9 @@ static int existing_known(struct ocds_ctx *c, struct pub *p, uint64_t *index, in
     size_t i;
     if (k->rc)
         return existing(c, p, index, dup, err);
-    for (i = 0; i < k->n; i++) {
-        if (strcmp(k->r[i].rid, p->id))
-            continue;
-        if (strcmp(k->r[i].src, p->src))
-            return bf_err_set(err, BF_ECONFLICT,
-                              "release %s of %s was published at log index %" PRIu64
-                              " with other content; releases are immutable, publish a new release id",
-                              p->id, p->ocid, k->r[i].index);
-        *index = k->r[i].index;
-        *dup = 1;
-        return 0;
-    }
+    for (i = 0; i < k->n; i++)
+        if (!strcmp(k->r[i].rid, p->id))
+            return same_or_conflict(p, k->r[i].index, k->r[i].src, index, dup, err);
     return BF_ENOTFOUND;
 }
 
