@@ -245,6 +245,7 @@ struct known {
     struct known_rel *r;
     size_t n, cap;
     int rc;                  /* reading them failed: items fall back to existing() */
+    size_t *items, nitems;   /* positions (in the append map) of the batch's new releases of the ocid */
 };
 
 struct known_set {
@@ -268,6 +269,14 @@ static int known_row(void *arg, const struct store_ocds_release *r)
     e->index = r->index;
     snprintf(e->src, sizeof e->src, "%s", r->src_sha256 ? r->src_sha256 : "");
     return 0;
+}
+
+/* Notes that the append map's item m is a new release of k's ocid. */
+static void known_add_item(struct known *k, size_t m)
+{
+    if ((k->nitems & (k->nitems - 1)) == 0) /* 0, 1, 2, 4...: double */
+        k->items = bf_xrealloc(k->items, (k->nitems ? 2 * k->nitems : 1) * sizeof *k->items);
+    k->items[k->nitems++] = m;
 }
 
 /* The known releases of ocid, read from the store on first use. */
@@ -304,6 +313,7 @@ static void known_set_free(struct known_set *ks)
         for (j = 0; j < ks->v[i].n; j++)
             free(ks->v[i].r[j].rid), free(ks->v[i].r[j].body);
         free(ks->v[i].r);
+        free(ks->v[i].items);
         free(ks->v[i].ocid);
     }
     free(ks->v);
@@ -424,13 +434,11 @@ static void premerge(struct pub *p, const size_t *map, size_t m, size_t at)
         acc_push(&a, v);
     }
     p->base_nrel = k->n;
-    p->prior = bf_xcalloc(at + 1, sizeof *p->prior);
-    for (j = 0; j < at; j++) {
-        struct pub *q = &batch[map[j]];
-        if (q->known == k) {
-            acc_push(&a, json_incref(q->pub));
-            p->prior[p->nprior++] = map[j];
-        }
+    p->prior = bf_xcalloc(k->nitems, sizeof *p->prior);
+    for (j = 0; j < k->nitems && k->items[j] < at; j++) { /* the ocid's earlier items, not the whole batch */
+        struct pub *q = &batch[map[k->items[j]]];
+        acc_push(&a, json_incref(q->pub));
+        p->prior[p->nprior++] = map[k->items[j]];
     }
     acc_push(&a, json_incref(p->pub));
     bf_buf_init(&p->ctext, (size_t)256 << 20);
@@ -551,6 +559,7 @@ int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n
                 li[m].len = p[i].entry.len;
                 li[m].hook = publish_hook;
                 li[m].hook_arg = &p[i];
+                known_add_item(p[i].known, m);
                 map[m++] = i;
                 it->rc = 0;
             }
