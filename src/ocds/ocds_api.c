@@ -352,7 +352,8 @@ static int rec_head(void *arg, const struct store_ocds_record *rec)
         a->all = json_array(); /* the stored merge is behind: merge here */
     /* One allocation for the whole response instead of doubling from 64
      * bytes: the stored texts plus a generous link size per release. */
-    rc = bf_buf_reserve(a->b, rec->compiled_len + rec->versioned_len + (size_t)rec->nrel * (a->pre.len + 512) + 256);
+    rc = bf_buf_reserve(a->b, rec->compiled_len + ocds_vunpacked_len(rec->versioned, rec->versioned_len) +
+                                (size_t)rec->nrel * (a->pre.len + 512) + 256);
     rc = rc ? rc : bf_buf_puts(a->b, "{\"ocid\":");
     rc = rc ? rc : put_str(a->b, a->ocid);
     rc = rc ? rc : bf_buf_puts(a->b, ",\"releases\":[");
@@ -396,7 +397,7 @@ static int rec_tail(void *arg, const struct store_ocds_record *rec)
         rc = merged_text(a->all, 0, a->b, a->err);
     rc = rc ? rc : bf_buf_puts(a->b, ",\"versionedRelease\":");
     if (!rc && !a->all)
-        rc = bf_buf_append(a->b, rec->versioned, rec->versioned_len);
+        rc = ocds_vunpack(rec->versioned, rec->versioned_len, a->b, a->err); /* stored packed */
     else if (!rc)
         rc = merged_text(a->all, 1, a->b, a->err);
     return rc ? rc : bf_buf_putc(a->b, '}');

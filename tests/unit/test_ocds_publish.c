@@ -204,7 +204,10 @@ static int record_matches(const char *ocid)
         struct store_ocds_record r2;
         json_t *sv = NULL, *fv = NULL;
         if (store_ocds_record_get(s, ocid, &r2, NULL) == 0) {
-            sv = json_loadb(r2.versioned, r2.versioned_len, 0, NULL);
+            struct bf_buf vb = BF_BUF_INIT; /* the row keeps it packed */
+            if (ocds_vunpack(r2.versioned, r2.versioned_len, &vb, NULL) == 0)
+                sv = json_loadb(vb.data, vb.len, 0, NULL);
+            bf_buf_free(&vb);
             same = same && r2.compiled_n == r2.nrel && r2.nrel == n;
             store_ocds_record_clear(&r2);
         }
