@@ -5,6 +5,15 @@
  * fsync). Domain tables are created by the migrate functions listed in
  * domains.c.
  *
+ * The group-commit path (store_txn_begin_nowait) commits with
+ * synchronous=OFF and makes the WAL durable with store_sync, from another
+ * thread, while the next transaction is written: the fsync no longer
+ * holds the writer. WAL frames carry cumulative checksums, so after a
+ * machine crash SQLite recovers a prefix of the commits; checkpoints only
+ * ever run with synchronous=FULL (the checkpointer's connection, or the
+ * writer's after store_txn_commit restored it), so the database is
+ * fsynced before the WAL is reused.
+ *
  * Invariant: the writer connection is only touched by the thread holding
  * s->wlock, i.e. between store_txn_begin and commit/rollback.
  */
@@ -13,8 +22,10 @@
 #include "store.h"
 #include "fs.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 const struct store_domain *const *store_domain_list(void);
 
@@ -26,6 +37,8 @@ struct store {
     struct store_conn *writer;
     struct store_ckpt *ckpt;   /* checkpoints the writer's WAL (sqlite_ckpt.c) */
     pthread_mutex_t wlock;
+    pthread_mutex_t synclock; /* guards walfd's opening */
+    int walfd;                /* the WAL, for store_sync; -1 until first used */
     pthread_mutex_t rlock; /* guards readers[] */
     struct store_conn **readers;
     int nreaders, capreaders;
@@ -33,6 +46,7 @@ struct store {
 
 struct store_txn {
     struct store *s;
+    int nowait;  /* committed with synchronous=OFF: durable at store_sync */
 };
 
 static uint64_t store_gen_counter;
@@ -178,6 +192,8 @@ int store_open(const char *dir, unsigned flags, struct store **out, struct bf_er
     if ((flags & STORE_CREATE) && (rc = bf_fs_mkdirs(dir, 0700, err)) < 0)
         return rc;
     s = bf_xcalloc(1, sizeof *s);
+    s->walfd = -1;
+    pthread_mutex_init(&s->synclock, NULL);
     s->dir = bf_xstrdup(dir);
     s->flags = flags;
     s->gen = __atomic_add_fetch(&store_gen_counter, 1, __ATOMIC_SEQ_CST);
@@ -217,6 +233,9 @@ void store_close(struct store *s)
     free(s->readers);
     store_ckpt_detach(s->ckpt, s->writer ? s->writer->db : NULL);
     conn_close(s->writer);
+    if (s->walfd >= 0)
+        close(s->walfd);
+    pthread_mutex_destroy(&s->synclock);
     free(s->dbpath);
     free(s->dir);
     free(s);
@@ -237,23 +256,56 @@ unsigned store_flags(const struct store *s)
     return s->flags;
 }
 
-int store_txn_begin(struct store *s, struct store_txn **out, struct bf_err *err)
+static int txn_begin(struct store *s, int nowait, struct store_txn **out, struct bf_err *err)
 {
     struct store_txn *t;
-    int rc;
+    int rc = 0;
 
     if (s->flags & STORE_READONLY)
         return bf_err_set(err, BF_EINVAL, "store opened read-only");
     pthread_mutex_lock(&s->wlock);
-    rc = store_sqlite_exec(s->writer, "BEGIN IMMEDIATE;", err);
+    nowait = nowait && !(s->flags & STORE_NOSYNC); /* already OFF */
+    /* The safety level can only change outside a transaction. */
+    if (nowait)
+        rc = store_sqlite_exec(s->writer, "PRAGMA synchronous=OFF;", err);
+    if (!rc && (rc = store_sqlite_exec(s->writer, "BEGIN IMMEDIATE;", err)) && nowait)
+        sqlite3_exec(s->writer->db, "PRAGMA synchronous=FULL;", NULL, NULL, NULL);
     if (rc) {
         pthread_mutex_unlock(&s->wlock);
         return rc;
     }
     t = bf_xmalloc(sizeof *t);
     t->s = s;
+    t->nowait = nowait;
     *out = t;
     return 0;
+}
+
+int store_txn_begin(struct store *s, struct store_txn **out, struct bf_err *err)
+{
+    return txn_begin(s, 0, out, err);
+}
+
+int store_txn_begin_nowait(struct store *s, struct store_txn **out, struct bf_err *err)
+{
+    return txn_begin(s, 1, out, err);
+}
+
+/* Back to synchronous=FULL after a nowait transaction ended, then the
+ * inline checkpoint the WAL hook may have asked for (which must fsync the
+ * database before the WAL is reused). A failure to restore the level is
+ * returned: commits would silently stop being durable. */
+static int txn_end(struct store_txn *t, struct bf_err *err)
+{
+    struct store *s = t->s;
+    int rc = 0;
+    if (t->nowait)
+        rc = store_sqlite_exec(s->writer, "PRAGMA synchronous=FULL;", err);
+    if (!rc)
+        store_ckpt_after_commit(s->ckpt, s->writer->db);
+    pthread_mutex_unlock(&s->wlock);
+    free(t);
+    return rc;
 }
 
 int store_txn_commit(struct store_txn *t, struct bf_err *err)
@@ -262,17 +314,36 @@ int store_txn_commit(struct store_txn *t, struct bf_err *err)
     int rc = store_sqlite_exec(s->writer, "COMMIT;", err);
     if (rc)
         sqlite3_exec(s->writer->db, "ROLLBACK;", NULL, NULL, NULL);
-    pthread_mutex_unlock(&s->wlock);
-    free(t);
-    return rc;
+    return rc ? (txn_end(t, NULL), rc) : txn_end(t, err);
 }
 
 void store_txn_rollback(struct store_txn *t)
 {
-    struct store *s = t->s;
-    sqlite3_exec(s->writer->db, "ROLLBACK;", NULL, NULL, NULL);
-    pthread_mutex_unlock(&s->wlock);
-    free(t);
+    sqlite3_exec(t->s->writer->db, "ROLLBACK;", NULL, NULL, NULL);
+    txn_end(t, NULL);
+}
+
+int store_sync(struct store *s, struct bf_err *err)
+{
+    int fd;
+
+    if (s->flags & (STORE_NOSYNC | STORE_READONLY))
+        return 0;
+    pthread_mutex_lock(&s->synclock);
+    if (s->walfd < 0) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s-wal", s->dbpath);
+        /* fdatasync flushes the file, whichever descriptor names it; the
+         * writer connection keeps the WAL from being deleted while open. */
+        s->walfd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    fd = s->walfd;
+    pthread_mutex_unlock(&s->synclock);
+    if (fd < 0)
+        return bf_err_set(err, BF_EIO, "opening %s-wal to sync it: %s", s->dbpath, strerror(errno));
+    if (fdatasync(fd) < 0)
+        return bf_err_set(err, BF_EIO, "fdatasync %s-wal: %s", s->dbpath, strerror(errno));
+    return 0;
 }
 
 struct store *store_txn_store(struct store_txn *t)

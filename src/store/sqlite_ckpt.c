@@ -15,7 +15,8 @@
  *    runs changes no acknowledged state.
  *  - The WAL stays bounded: if it still grows past CKPT_INLINE_FACTOR
  *    times the threshold (the thread starved, or readers pin old frames),
- *    the committing thread checkpoints inline as SQLite would have.
+ *    the committing thread checkpoints inline as SQLite would have, right
+ *    after its commit (store_ckpt_after_commit), with synchronous=FULL.
  *  - The thread starts on the first wake-up (short-lived commands never
  *    start it) and is joined, with its connection closed, before the
  *    writer connection closes.
@@ -37,6 +38,7 @@ struct store_ckpt {
     pthread_cond_t cv;
     pthread_t th;
     int started, stop, pending;
+    int inline_due;              /* the writer checkpoints after its commit */
     unsigned long runs, inline_runs;
 };
 
@@ -75,10 +77,10 @@ static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int nframes)
 {
     struct store_ckpt *k = arg;
 
+    (void)db, (void)name;
     if (nframes >= k->frames * CKPT_INLINE_FACTOR) {
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         pthread_mutex_lock(&k->mu);
-        k->inline_runs++;
+        k->inline_due = 1;
         pthread_mutex_unlock(&k->mu);
         return SQLITE_OK;
     }
@@ -89,10 +91,27 @@ static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int nframes)
         k->started = 1;
     k->pending = 1;
     pthread_cond_signal(&k->cv);
+    if (!k->started) /* no thread: checkpoint after the commit, as SQLite would */
+        k->inline_due = 1;
     pthread_mutex_unlock(&k->mu);
-    if (!k->started) /* no thread: checkpoint here, as SQLite would */
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return SQLITE_OK;
+}
+
+void store_ckpt_after_commit(struct store_ckpt *k, sqlite3 *writer)
+{
+    int due;
+    if (!k)
+        return;
+    pthread_mutex_lock(&k->mu);
+    due = k->inline_due;
+    k->inline_due = 0;
+    pthread_mutex_unlock(&k->mu);
+    if (!due)
+        return;
+    sqlite3_wal_checkpoint_v2(writer, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    pthread_mutex_lock(&k->mu);
+    k->inline_runs++;
+    pthread_mutex_unlock(&k->mu);
 }
 
 struct store_ckpt *store_ckpt_attach(sqlite3 *writer, const char *dbpath, int nosync)

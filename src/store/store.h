@@ -58,8 +58,21 @@ unsigned store_flags(const struct store *s);
  * The txn is freed by commit or rollback. */
 int store_txn_begin(struct store *s, struct store_txn **out, struct bf_err *err);
 /* Makes the transaction durable; on error the transaction is rolled back
- * and nothing of it is visible. Frees t either way. */
+ * and nothing of it is visible. Frees t either way. (For a transaction
+ * begun with store_txn_begin_nowait: written and visible, durable only
+ * after store_sync.) */
 int store_txn_commit(struct store_txn *t, struct bf_err *err);
+/* Begins a write transaction whose commit does not wait for the disk, so
+ * the next transaction can be written while this one is flushed: the
+ * group-commit path, where nothing is acknowledged before store_sync
+ * returns. Other readers may see it before it is durable; after a crash
+ * of the machine (not of the process) the store holds a prefix of the
+ * committed transactions that includes every one a store_sync covered. */
+int store_txn_begin_nowait(struct store *s, struct store_txn **out, struct bf_err *err);
+/* Makes every transaction committed so far durable (one fdatasync).
+ * Any thread, also while another writes. BF_EIO: whether what was
+ * committed since the last successful store_sync is on disk is unknown. */
+int store_sync(struct store *s, struct bf_err *err);
 void store_txn_rollback(struct store_txn *t);
 struct store *store_txn_store(struct store_txn *t);
 
@@ -110,6 +123,11 @@ struct store_ckpt *store_ckpt_attach(sqlite3 *writer, const char *dbpath, int no
 void store_ckpt_detach(struct store_ckpt *k, sqlite3 *writer);
 void store_ckpt_tune(struct store_ckpt *k, int frames);
 void store_ckpt_stats(struct store_ckpt *k, unsigned long *runs, unsigned long *inline_runs);
+/* After a commit on the writer, outside any transaction and with the
+ * writer's synchronous setting back to FULL: the inline checkpoint the
+ * WAL hook asked for, if any (a checkpoint under synchronous=OFF would
+ * not fsync the database before the WAL is reused). */
+void store_ckpt_after_commit(struct store_ckpt *k, sqlite3 *writer);
 /* The store's checkpointer, NULL for a read-only store. */
 struct store_ckpt *store_sqlite_ckpt(struct store *s);
 #endif
