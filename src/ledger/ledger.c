@@ -293,6 +293,8 @@ int ledger_open(struct store *s, const struct ledger_opts *opts, struct ledger *
     l->batch_max = opts->batch_max > 0 ? opts->batch_max : 4096;
     pthread_mutex_init(&l->pub_mu, NULL);
     pthread_mutex_init(&l->q_mu, NULL);
+    pthread_mutex_init(&l->sync_mu, NULL);
+    pthread_cond_init(&l->sync_cv, NULL);
     pthread_cond_init(&l->q_cv, NULL);
     ledger_cache_init(&l->cache);
     if (!l->readonly && (rc = take_lock(l, err)) < 0)
@@ -329,6 +331,8 @@ void ledger_close(struct ledger *l)
     pthread_mutex_destroy(&l->pub_mu);
     pthread_mutex_destroy(&l->q_mu);
     pthread_cond_destroy(&l->q_cv);
+    pthread_mutex_destroy(&l->sync_mu);
+    pthread_cond_destroy(&l->sync_cv);
     free(l);
 }
 

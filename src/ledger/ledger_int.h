@@ -117,8 +117,17 @@ struct ledger {
     int seq_running;
     pthread_t seq;
 
+    /* sync thread queue (sync_mu): committed batches waiting for their fsync */
+    pthread_mutex_t sync_mu;
+    pthread_cond_t sync_cv;
+    struct ledger_durable *sync_head, *sync_tail;
+    int sync_stopping;
+    int sync_running;
+    pthread_t syncer;
+
     /* sequencer-only state */
-    int broken;                        /* a failed batch left the store in doubt */
+    int broken;                        /* a failed batch left the store in doubt
+                                        * (atomic: the sync thread sets it too) */
     struct ledger_tree tree;
 
     struct ledger_cache cache;

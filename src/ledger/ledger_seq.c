@@ -1,22 +1,31 @@
 /*
- * ledger_seq.c - the group-commit sequencer.
+ * ledger_seq.c - the group-commit sequencer and the sync thread.
  *
  * Appenders queue a request (their items) and sleep. The one sequencer
  * thread takes whole requests, up to batch_max items, and in one store
  * transaction: assigns indexes, runs each item's hook inside a savepoint
  * (a failing hook undoes only its own writes and rejects only its item),
  * writes entries and the newly completed subtree hashes, computes the new
- * root from the in-memory tree edge, signs the checkpoint and stores it. One
- * commit (one fsync) makes the whole batch durable; only then is the
- * checkpoint published and are the appenders woken.
+ * root from the in-memory tree edge, signs the checkpoint and stores it.
+ * It commits without waiting for the disk (store_txn_begin_nowait) and
+ * hands the batch to the sync thread, then goes on with the next batch.
+ * The sync thread makes everything committed so far durable with one
+ * store_sync (so batches that queued up share an fsync), and only then
+ * publishes each batch's checkpoint, in order, and wakes its appenders.
+ * The fsync of one batch thus overlaps the writing of the next, where it
+ * used to stop the sequencer (and every appender behind it).
  *
  * Invariants: indexes are assigned only by this thread, contiguously from
- * the published size; a checkpoint is signed only over a tree whose
- * entries are in the same transaction, so no signed checkpoint can ever
- * be published without its entries, and since entries are never
- * rewritten no two signed checkpoints can be inconsistent. If a commit
- * fails, every item of the batch fails and the in-memory edge is rebuilt
- * from the store (which still holds the previous state).
+ * the committed size; a checkpoint is signed only over a tree whose
+ * entries are in the same transaction, and published (served, cosigned,
+ * acknowledged) only after a sync that covers that transaction, so no
+ * signed checkpoint can ever be seen without its entries on disk, and
+ * since entries are never rewritten no two signed checkpoints can be
+ * inconsistent. If a commit fails, every item of the batch fails and the
+ * in-memory edge is rebuilt from the store (which still holds the
+ * previous state). If a sync fails, whether the batches it covered are on
+ * disk is unknown: their items fail, nothing of them is published, and
+ * the log stops taking appends until a restart recovers from the store.
  */
 #include "common.h"
 #include "ledger_int.h"
@@ -29,7 +38,7 @@
 struct ledger_req {
     struct ledger_item *items;
     size_t n;
-    sem_t done;                /* posted once by the sequencer: each appender */
+    sem_t done;                /* posted once (sequencer or sync thread): each appender */
     struct ledger_req *next;   /* sleeps alone, a batch wakes only its own */
 };
 
@@ -129,24 +138,61 @@ static void fail_batch(struct ledger_req *reqs, int rc, const struct bf_err *err
         }
 }
 
-static void run_batch(struct ledger *l, struct ledger_req *reqs)
+/* A committed batch waiting for the sync thread. */
+struct ledger_durable {
+    struct ledger_req *reqs;
+    uint64_t size;
+    tlog_hash root;
+    char *note;
+    size_t len;
+    struct batch b;            /* its tiles, cached once durable */
+    struct ledger_durable *next;
+};
+
+static void sync_push(struct ledger *l, struct ledger_durable *d)
+{
+    pthread_mutex_lock(&l->sync_mu);
+    if (l->sync_tail)
+        l->sync_tail->next = d;
+    else
+        l->sync_head = d;
+    l->sync_tail = d;
+    pthread_cond_signal(&l->sync_cv);
+    pthread_mutex_unlock(&l->sync_mu);
+}
+
+static void wake(struct ledger_req *reqs)
+{
+    struct ledger_req *r;
+    for (r = reqs; r;) {
+        struct ledger_req *next = r->next; /* r may be gone once posted */
+        sem_post(&r->done);
+        r = next;
+    }
+}
+
+/* Writes and commits one batch. Returns it for the sync thread, or NULL
+ * when its appenders can be woken now (it failed or every item was
+ * rejected). */
+static struct ledger_durable *run_batch(struct ledger *l, struct ledger_req *reqs)
 {
     struct batch b = { l, NULL, 0, NULL, 0 };
+    struct ledger_durable *d = NULL;
     struct bf_err err = { 0, "" };
     struct bf_buf cp = BF_BUF_INIT;
     struct ledger_req *r;
     uint64_t start = l->tree.size;
     tlog_hash root;
     size_t i;
-    int rc, k;
+    int rc;
 
-    if (l->broken) {
+    if (__atomic_load_n(&l->broken, __ATOMIC_ACQUIRE)) {
         rc = bf_err_set(&err, BF_EIO, "the log stopped taking appends after a store failure; restart belfry "
                                       "(it recovers from the store)");
         fail_batch(reqs, rc, &err);
         goto out;
     }
-    if ((rc = store_txn_begin(l->s, &b.t, &err)) < 0)
+    if ((rc = store_txn_begin_nowait(l->s, &b.t, &err)) < 0)
         goto fail;
     for (r = reqs; r; r = r->next)
         for (i = 0; i < r->n; i++)
@@ -162,13 +208,13 @@ static void run_batch(struct ledger *l, struct ledger_req *reqs)
     b.t = NULL;
     if (rc < 0)
         goto fail;
-    for (k = 0; k < b.ntiles; k++)
-        ledger_cache_put(&l->cache, b.tiles[k].level, b.tiles[k].n, b.tiles[k].h, sizeof b.tiles[k].h);
-    {
-        size_t len;
-        char *note = bf_buf_take(&cp, &len);
-        ledger_publish(l, l->tree.size, &root, note, len);
-    }
+    d = bf_xcalloc(1, sizeof *d);
+    d->reqs = reqs;
+    d->size = l->tree.size;
+    d->root = root;
+    d->note = bf_buf_take(&cp, &d->len);
+    d->b = b;
+    b.tiles = NULL; /* d owns them */
     goto out;
 fail:
     if (b.t)
@@ -184,7 +230,7 @@ fail:
         uint64_t count = 0;
         if (store_log_count(l->s, &count, &lerr) < 0 || count != start ||
             ledger_tree_load(&l->tree, start, ledger_tile_hashes, l, &lerr) < 0) {
-            l->broken = 1;
+            __atomic_store_n(&l->broken, 1, __ATOMIC_RELEASE);
             fprintf(stderr, "belfry: ledger: stopped taking appends (store holds %" PRIu64 " entries, expected %"
                             PRIu64 "%s%s); restart to recover\n", count, start, lerr.msg[0] ? ": " : "", lerr.msg);
         }
@@ -192,6 +238,60 @@ fail:
 out:
     free(b.tiles);
     bf_buf_free(&cp);
+    return d;
+}
+
+/* Publishes a durable batch: its tiles cached, its checkpoint served. */
+static void publish_durable(struct ledger *l, struct ledger_durable *d)
+{
+    int k;
+    for (k = 0; k < d->b.ntiles; k++)
+        ledger_cache_put(&l->cache, d->b.tiles[k].level, d->b.tiles[k].n, d->b.tiles[k].h, sizeof d->b.tiles[k].h);
+    ledger_publish(l, d->size, &d->root, d->note, d->len);
+    d->note = NULL;
+}
+
+/* Syncs whatever has been committed, then publishes and wakes each batch
+ * in commit order; on stop, drains the queue first. */
+static void *syncer(void *arg)
+{
+    struct ledger *l = arg;
+
+    pthread_mutex_lock(&l->sync_mu);
+    for (;;) {
+        struct ledger_durable *d, *next;
+        struct bf_err err = { 0, "" };
+        int rc;
+
+        while (!l->sync_head && !l->sync_stopping)
+            pthread_cond_wait(&l->sync_cv, &l->sync_mu);
+        if (!l->sync_head)
+            break;
+        d = l->sync_head;
+        l->sync_head = l->sync_tail = NULL;
+        pthread_mutex_unlock(&l->sync_mu);
+
+        rc = store_sync(l->s, &err);
+        if (rc < 0) {
+            __atomic_store_n(&l->broken, 1, __ATOMIC_RELEASE);
+            fprintf(stderr, "belfry: ledger: %s; stopped taking appends, restart to recover\n", err.msg);
+            bf_err_set(&err, rc, "written but not known to be on disk (%s)", err.msg);
+        }
+        for (; d; d = next) {
+            next = d->next;
+            if (rc < 0)
+                fail_batch(d->reqs, rc, &err);
+            else
+                publish_durable(l, d);
+            wake(d->reqs);
+            free(d->note);
+            free(d->b.tiles);
+            free(d);
+        }
+        pthread_mutex_lock(&l->sync_mu);
+    }
+    pthread_mutex_unlock(&l->sync_mu);
+    return NULL;
 }
 
 static void *sequencer(void *arg)
@@ -200,7 +300,8 @@ static void *sequencer(void *arg)
 
     pthread_mutex_lock(&l->q_mu);
     for (;;) {
-        struct ledger_req *head, *tail, *r;
+        struct ledger_req *head, *tail;
+        struct ledger_durable *d;
         size_t items = 0;
 
         while (!l->q_head && !l->stopping)
@@ -219,13 +320,11 @@ static void *sequencer(void *arg)
         tail->next = NULL;
         pthread_mutex_unlock(&l->q_mu);
 
-        run_batch(l, head);
-
-        for (r = head; r;) {
-            struct ledger_req *next = r->next; /* r may be gone once posted */
-            sem_post(&r->done);
-            r = next;
-        }
+        d = run_batch(l, head);
+        if (d)
+            sync_push(l, d);
+        else
+            wake(head);
         pthread_mutex_lock(&l->q_mu);
     }
     pthread_mutex_unlock(&l->q_mu);
@@ -234,23 +333,39 @@ static void *sequencer(void *arg)
 
 int ledger_seq_start(struct ledger *l, struct bf_err *err)
 {
-    int rc = pthread_create(&l->seq, NULL, sequencer, l);
+    int rc = pthread_create(&l->syncer, NULL, syncer, l);
     if (rc)
+        return bf_err_set(err, BF_EIO, "starting the sync thread: %s", strerror(rc));
+    l->sync_running = 1;
+    rc = pthread_create(&l->seq, NULL, sequencer, l);
+    if (rc) {
+        ledger_seq_stop(l);
         return bf_err_set(err, BF_EIO, "starting the sequencer: %s", strerror(rc));
+    }
     l->seq_running = 1;
     return 0;
 }
 
+/* The sequencer first (it may still hand batches over), then the sync
+ * thread, which drains them. */
 void ledger_seq_stop(struct ledger *l)
 {
-    if (!l->seq_running)
-        return;
-    pthread_mutex_lock(&l->q_mu);
-    l->stopping = 1;
-    pthread_cond_signal(&l->q_cv);
-    pthread_mutex_unlock(&l->q_mu);
-    pthread_join(l->seq, NULL);
-    l->seq_running = 0;
+    if (l->seq_running) {
+        pthread_mutex_lock(&l->q_mu);
+        l->stopping = 1;
+        pthread_cond_signal(&l->q_cv);
+        pthread_mutex_unlock(&l->q_mu);
+        pthread_join(l->seq, NULL);
+        l->seq_running = 0;
+    }
+    if (l->sync_running) {
+        pthread_mutex_lock(&l->sync_mu);
+        l->sync_stopping = 1;
+        pthread_cond_signal(&l->sync_cv);
+        pthread_mutex_unlock(&l->sync_mu);
+        pthread_join(l->syncer, NULL);
+        l->sync_running = 0;
+    }
 }
 
 static int check_item(struct ledger_item *it)
