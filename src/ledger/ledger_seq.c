@@ -275,7 +275,9 @@ static void *syncer(void *arg)
         if (rc < 0) {
             __atomic_store_n(&l->broken, 1, __ATOMIC_RELEASE);
             fprintf(stderr, "belfry: ledger: %s; stopped taking appends, restart to recover\n", err.msg);
-            bf_err_set(&err, rc, "written but not known to be on disk (%s)", err.msg);
+            char why[sizeof err.msg];
+            snprintf(why, sizeof why, "%s", err.msg);
+            bf_err_set(&err, rc, "written but not known to be on disk (%s)", why);
         }
         for (; d; d = next) {
             next = d->next;

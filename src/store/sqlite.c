@@ -323,10 +323,14 @@ void store_txn_rollback(struct store_txn *t)
     txn_end(t, NULL);
 }
 
+int store_sync_fail_for_tests;
+
 int store_sync(struct store *s, struct bf_err *err)
 {
     int fd;
 
+    if (__atomic_load_n(&store_sync_fail_for_tests, __ATOMIC_RELAXED))
+        return bf_err_set(err, BF_EIO, "fdatasync %s-wal: Input/output error (test)", s->dbpath);
     if (s->flags & (STORE_NOSYNC | STORE_READONLY))
         return 0;
     pthread_mutex_lock(&s->synclock);

@@ -73,6 +73,9 @@ int store_txn_begin_nowait(struct store *s, struct store_txn **out, struct bf_er
  * Any thread, also while another writes. BF_EIO: whether what was
  * committed since the last successful store_sync is on disk is unknown. */
 int store_sync(struct store *s, struct bf_err *err);
+/* Tests only: while non-zero, store_sync fails with BF_EIO as a failed
+ * fdatasync would (checked before STORE_NOSYNC skips the sync). */
+extern int store_sync_fail_for_tests;
 void store_txn_rollback(struct store_txn *t);
 struct store *store_txn_store(struct store_txn *t);
 

@@ -269,6 +269,58 @@ static void test_failed_batch(void)
     store_close(s);
 }
 
+/* A sync that fails after the commit: the batch is in the store but not
+ * known to be on disk, so its items fail, nothing of it is published and
+ * the log takes no more appends; a restart recovers it from the store. */
+static void test_failed_sync(void)
+{
+    struct bf_err err = { 0, "" };
+    struct store *s;
+    struct ledger *l;
+    struct bf_buf before = BF_BUF_INIT, after = BF_BUF_INIT, e = BF_BUF_INIT;
+    char dir[512];
+    uint64_t idx = 0;
+    int rc;
+
+    if (mk("h", STORE_NOSYNC, &s, &l, &err) < 0) {
+        ok(0, "open h: %s", err.msg);
+        return;
+    }
+    append1(l, "zero", NULL);
+    append1(l, "one", NULL);
+    ledger_checkpoint(l, &before, NULL, NULL);
+    __atomic_store_n(&store_sync_fail_for_tests, 1, __ATOMIC_RELAXED);
+    {
+        struct ledger_item it = { "two", 3, NULL, NULL, 0, 0, { 0, "" } };
+        rc = ledger_append(l, &it, 1, &err);
+        ok(rc == BF_EIO && it.rc == BF_EIO && strstr(it.err.msg, "not known to be on disk"),
+           "a failed sync fails the batch's items: %s", it.err.msg);
+    }
+    __atomic_store_n(&store_sync_fail_for_tests, 0, __ATOMIC_RELAXED);
+    ledger_checkpoint(l, &after, NULL, NULL);
+    ok(ledger_size(l) == 2 && before.len == after.len && !memcmp(before.data, after.data, before.len),
+       "nothing of the unsynced batch is published");
+    rc = append1(l, "three", NULL);
+    ok(rc == BF_EIO, "the log takes no more appends (%d)", rc);
+    ledger_close(l);
+    store_close(s);
+    dir_of("h", dir, sizeof dir);
+    err.msg[0] = 0;
+    rc = store_open(dir, STORE_NOSYNC, &s, &err) == 0 ? ledger_open(s, NULL, &l, &err) : -99;
+    ok(rc == 0 && ledger_size(l) == 3, "a restart recovers the committed batch from the store (size %" PRIu64 ") %s",
+       rc == 0 ? ledger_size(l) : 0, err.msg);
+    ok(rc == 0 && ledger_entry(l, 2, &e, &err) == 0 && e.len == 3 && memcmp(e.data, "two", 3) == 0,
+       "entry 2 is the batch's entry");
+    ok(rc == 0 && append1(l, "three", &idx) == 0 && idx == 3, "and appends go on at index 3");
+    if (rc == 0)
+        ledger_close(l);
+    if (s)
+        store_close(s);
+    bf_buf_free(&before);
+    bf_buf_free(&after);
+    bf_buf_free(&e);
+}
+
 struct worker {
     struct ledger *l;
     int id, n, bad;
@@ -513,6 +565,7 @@ int main(void)
     test_init_rules();
     test_limits_and_hooks();
     test_failed_batch();
+    test_failed_sync();
     test_concurrency_and_proofs();
     test_tamper();
     test_damaged_file();
