@@ -125,14 +125,32 @@ static long dict_find(struct vp_dict *d, const char *p, size_t n)
     return (long)d->n++;
 }
 
+/* The next needle in [p, end), or NULL. Most '{' of a versioned release
+ * open a needle, so a memchr for it beats a general substring search
+ * (glibc's two-way memmem ran at 0.9 GB/s here). */
+static const char *find_needle(const char *p, const char *end)
+{
+    const size_t n = sizeof vp_needle - 1;
+    while ((size_t)(end - p) >= n && (p = memchr(p, '{', (size_t)(end - p) - n + 1))) {
+        if (memcmp(p, vp_needle, n) == 0)
+            return p;
+        p++;
+    }
+    return NULL;
+}
+
 /* Length of the prefix starting at p (which holds the needle): up to and
  * including the first ",\"value\":" within VP_MAX_PREFIX bytes, or 0. */
 static size_t prefix_len(const char *p, const char *end)
 {
-    size_t room = (size_t)(end - p);
-    const char *v = memmem(p + sizeof vp_needle - 1, (room < VP_MAX_PREFIX ? room : VP_MAX_PREFIX) -
-                                                          (sizeof vp_needle - 1), vp_value, sizeof vp_value - 1);
-    return v ? (size_t)(v - p) + sizeof vp_value - 1 : 0;
+    const size_t n = sizeof vp_value - 1;
+    const char *q = p + sizeof vp_needle - 1, *stop = (size_t)(end - p) > VP_MAX_PREFIX ? p + VP_MAX_PREFIX : end;
+    while ((size_t)(stop - q) >= n && (q = memchr(q, ',', (size_t)(stop - q) - n + 1))) {
+        if (memcmp(q, vp_value, n) == 0)
+            return (size_t)(q - p) + n;
+        q++;
+    }
+    return 0;
 }
 
 /* Text copied into the body, each 0x01 byte escaped as reference 0. */
@@ -155,7 +173,7 @@ static int pack_body(const char *text, size_t len, struct vp_dict *d, struct bf_
     const char *p = text, *end = text + len, *hit;
     int rc = 0;
 
-    while (!rc && (hit = memmem(p, (size_t)(end - p), vp_needle, sizeof vp_needle - 1))) {
+    while (!rc && (hit = find_needle(p, end))) {
         size_t n = prefix_len(hit, end);
         long k = n ? dict_find(d, hit, n) : -1;
         if (k < 0) { /* not a prefix we can table: keep the needle's first byte and go on */
