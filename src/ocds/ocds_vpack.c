@@ -253,32 +253,77 @@ size_t ocds_vunpacked_len(const char *data, size_t len)
     return (size_t)full;
 }
 
-/* Reads the header: unpacked length, entry table (offsets into d). */
-static int read_head(const unsigned char *d, size_t len, size_t *i, uint64_t *full, struct vp_entry **tab,
-                     uint64_t *n, struct bf_err *err)
+/* Reads the header: unpacked length, entry table (offsets into d) into
+ * tab, or into a heap table (*heap, caller frees) if it has more than
+ * ntab entries. */
+static int read_head(const unsigned char *d, size_t len, size_t *i, uint64_t *full, struct vp_entry *tab,
+                     size_t ntab, struct vp_entry **heap, struct vp_entry **out, uint64_t *n, struct bf_err *err)
 {
     uint64_t k, elen;
     *i = VP_MAGIC_LEN;
-    *tab = NULL;
-    if (get_varint(d, len, i, full) < 0 || get_varint(d, len, i, n) < 0 || *n > VP_MAX_ENTRIES)
+    *heap = NULL;
+    if (get_varint(d, len, i, full) < 0 || get_varint(d, len, i, n) < 0 || *n > VP_MAX_ENTRIES ||
+        *full > ((size_t)1 << 30))
         return bf_err_set(err, BF_ECORRUPT, "packed versioned release: bad header");
-    *tab = bf_xcalloc(*n ? *n : 1, sizeof **tab);
+    if (*n > ntab)
+        tab = *heap = bf_xcalloc((size_t)*n, sizeof *tab);
+    *out = tab;
     for (k = 0; k < *n; k++) {
         if (get_varint(d, len, i, &elen) < 0 || elen > len - *i)
             return bf_err_set(err, BF_ECORRUPT, "packed versioned release: entry %" PRIu64 " runs past the end", k);
-        (*tab)[k].p = (const char *)d + *i;
-        (*tab)[k].n = (size_t)elen;
+        tab[k].p = (const char *)d + *i;
+        tab[k].n = (size_t)elen;
         *i += (size_t)elen;
     }
     return 0;
 }
 
+/* Writes the body into w[0..full): the read path of every record, so it
+ * copies straight into the reserved space. -1 if the body does not make
+ * exactly full bytes or holds a bad reference. */
+static int unpack_body(const unsigned char *d, size_t len, size_t i, const struct vp_entry *tab, uint64_t n,
+                       char *w, size_t full, size_t *bad_at)
+{
+    char *const wend = w + full;
+    uint64_t k;
+
+    while (i < len) {
+        const unsigned char *m = memchr(d + i, VP_MARK, len - i);
+        size_t run = m ? (size_t)(m - (d + i)) : len - i;
+        if (run > (size_t)(wend - w))
+            goto bad;
+        memcpy(w, d + i, run);
+        w += run;
+        i += run;
+        if (!m)
+            break;
+        i++;
+        if (get_varint(d, len, &i, &k) < 0 || k > n)
+            goto bad;
+        if (k == 0) {
+            if (w == wend)
+                goto bad;
+            *w++ = (char)VP_MARK;
+        } else {
+            if (tab[k - 1].n > (size_t)(wend - w))
+                goto bad;
+            memcpy(w, tab[k - 1].p, tab[k - 1].n);
+            w += tab[k - 1].n;
+        }
+    }
+    if (w == wend)
+        return 0;
+bad:
+    *bad_at = i;
+    return -1;
+}
+
 int ocds_vunpack(const char *data, size_t len, struct bf_buf *out, struct bf_err *err)
 {
     const unsigned char *d = (const unsigned char *)data;
-    struct vp_entry *tab = NULL;
-    uint64_t full = 0, n = 0, k;
-    size_t i, start = out->len;
+    struct vp_entry local[64], *heap = NULL, *tab = NULL;
+    uint64_t full = 0, n = 0;
+    size_t i, bad_at = 0;
     int rc;
 
     if (!ocds_vpacked(data, len)) {
@@ -286,38 +331,22 @@ int ocds_vunpack(const char *data, size_t len, struct bf_buf *out, struct bf_err
             return bf_err_set(err, rc, "versioned release: %zu bytes do not fit the buffer", len);
         return 0;
     }
-    if ((rc = read_head(d, len, &i, &full, &tab, &n, err)) < 0)
+    if ((rc = read_head(d, len, &i, &full, local, BF_ARRAY_LEN(local), &heap, &tab, &n, err)) < 0)
         goto out;
-    if ((rc = bf_buf_reserve(out, full < ((size_t)1 << 30) ? (size_t)full : 0)) < 0)
-        goto room;
-    while (i < len) {
-        const unsigned char *m = memchr(d + i, VP_MARK, len - i);
-        size_t run = m ? (size_t)(m - (d + i)) : len - i;
-        if ((rc = bf_buf_append(out, d + i, run)) < 0)
-            goto room;
-        i += run;
-        if (!m)
-            break;
-        i++;
-        if (get_varint(d, len, &i, &k) < 0 || k > n) {
-            rc = bf_err_set(err, BF_ECORRUPT, "packed versioned release: bad reference at byte %zu", i);
-            goto out;
-        }
-        if ((rc = k ? bf_buf_append(out, tab[k - 1].p, tab[k - 1].n) : bf_buf_putc(out, VP_MARK)) < 0)
-            goto room;
+    if ((rc = bf_buf_reserve(out, (size_t)full)) < 0) {
+        rc = bf_err_set(err, rc, "versioned release: %" PRIu64 " bytes do not fit the buffer", full);
+        goto out;
     }
-    if (out->len - start != full)
-        rc = bf_err_set(err, BF_ECORRUPT, "packed versioned release: %zu bytes unpacked, the header says %" PRIu64,
-                        out->len - start, full);
-    goto out;
-room:
-    rc = bf_err_set(err, rc, "versioned release: %" PRIu64 " bytes do not fit the buffer", full);
-out:
-    if (rc < 0) {
-        out->len = start;
+    if (unpack_body(d, len, i, tab, n, out->data + out->len, (size_t)full, &bad_at) < 0) {
         if (out->data)
-            out->data[start] = '\0';
+            out->data[out->len] = '\0';
+        rc = bf_err_set(err, BF_ECORRUPT, "packed versioned release: bad reference or length at byte %zu",
+                        bad_at);
+        goto out;
     }
-    free(tab);
+    out->len += (size_t)full;
+    out->data[out->len] = '\0';
+out:
+    free(heap);
     return rc;
 }
