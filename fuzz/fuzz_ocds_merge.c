@@ -7,7 +7,8 @@
  *    built-in rules and with rules computed from the input read as a
  *    schema, where ocds_merge_texts (and its direct writer) must give
  *    byte for byte the JCS text of the tree merges, or fail where they
- *    fail, with the same code; each release is also checked, digested and
+ *    fail, with the same code (and ocds_merge_texts_vpacked a packed
+ *    versioned release that unpacks to that text); each release is also checked, digested and
  *    split into public form and sidecar, and every commitment must open;
  *  - if an object, read as a schema (merge rules) and as a release.
  * Any crash, sanitizer report or broken invariant (abort) is a bug; errors
@@ -86,6 +87,15 @@ static void check_texts(json_t **rels, size_t n, const struct ocds_merge_rules *
         abort();
     if (rt != 0 && (strcmp(et.msg, ep.msg) != 0 || pc.len || pv.len))
         abort();
+    if (wv) { /* the packed versioned release unpacks to the same text */
+        struct bf_buf kv = BF_BUF_INIT, u = BF_BUF_INIT;
+        struct bf_err ek = {0};
+        int rk = ocds_merge_texts_vpacked(rules, rels, n, NULL, &kv, &ek);
+        if (rk != rt || (rt == 0 && (ocds_vunpack(kv.data ? kv.data : "", kv.len, &u, NULL) != 0 || !buf_eq(&tv, &u))) ||
+            (rt != 0 && (strcmp(et.msg, ek.msg) != 0 || kv.len)))
+            abort();
+        bf_buf_free(&kv), bf_buf_free(&u);
+    }
     json_decref(c), json_decref(v);
     bf_buf_free(&tc), bf_buf_free(&tv), bf_buf_free(&dc), bf_buf_free(&dv), bf_buf_free(&pc), bf_buf_free(&pv);
 }

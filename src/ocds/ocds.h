@@ -219,6 +219,13 @@ int ocds_merge_versioned_with(const struct ocds_merge_rules *r, json_t *const *r
  * On error both buffers are left as they were. */
 int ocds_merge_texts(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n, struct bf_buf *compiled,
                      struct bf_buf *versioned, struct bf_err *err);
+/* ocds_merge_texts with the versioned release appended packed
+ * (ocds_vpack below: ocds_vunpack gives back ocds_merge_texts' text, byte
+ * for byte), written so without the full text in between: the record
+ * row's form. vpacked must not be NULL; its limit applies to the
+ * unpacked length. */
+int ocds_merge_texts_vpacked(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n,
+                             struct bf_buf *compiled, struct bf_buf *vpacked, struct bf_err *err);
 
 /* Packed versioned releases (ocds_vpack.c): the form a record row keeps
  * its versioned release in. The ~110-byte {"releaseDate", "releaseID",

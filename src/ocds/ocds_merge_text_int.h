@@ -86,6 +86,8 @@ struct mtext {
     struct bf_buf tmp;
     struct bf_arena arena;
     struct bf_err *err;
+    int vpack;          /* versions written as references to their prefix (ocds_vpack_int.h) */
+    uint64_t vsaved;    /* bytes the references save: unpacked length = written + vsaved */
 };
 
 /* The leaf value of p in merge md: *vers set when it is p's versions. */

@@ -8,7 +8,7 @@
  * array elements in placement order after the elements of the leaf value
  * or versions list the array grew from, leaves through ocds_jcs_at at
  * their depth, and each version as its release's prefix text plus the
- * value. Invariant: the nesting limit (OCDS_JSON_MAX_DEPTH) and the
+ * value (or, packed, a reference to that prefix: ocds_vpack_int.h). Invariant: the nesting limit (OCDS_JSON_MAX_DEPTH) and the
  * output buffer's limit fail here where ocds_jcs fails on the tree;
  * recursion stops at that limit.
  */
@@ -17,6 +17,7 @@
 #include "ocds.h"
 #include "ocds_merge_int.h"
 #include "ocds_merge_text_int.h"
+#include "ocds_vpack_int.h"
 
 static int put(struct bf_buf *b, const char *s, size_t n)
 {
@@ -53,8 +54,14 @@ static int w_version(struct mtext *m, const struct ver *x, int depth, struct bf_
 
     if (depth + 1 > OCDS_JSON_MAX_DEPTH || depth + 1 + r->vdepth > OCDS_JSON_MAX_DEPTH || !r->prefix)
         return too_deep(m);
-    if (put(out, r->prefix, r->plen) < 0)
+    if (m->vpack) { /* packed: a reference to the release's prefix */
+        size_t refn;
+        if (ocds_vpack_put_ref(out, x->rel, &refn) < 0)
+            return limit(m);
+        m->vsaved += r->plen - refn;
+    } else if (put(out, r->prefix, r->plen) < 0) {
         return limit(m);
+    }
     if ((rc = ocds_jcs_at(x->value, depth + 1, out, m->err)) < 0)
         return rc;
     return putc1(out, '}') < 0 ? limit(m) : 0;

@@ -393,17 +393,9 @@ static void acc_free(struct merge_acc *a)
  * releases. */
 static int merge_texts(const struct merge_acc *a, struct bf_buf *ctext, struct bf_buf *vpacked, struct bf_err *err)
 {
-    struct bf_buf vtext = BF_BUF_INIT;
-    int rc;
-
-    bf_buf_init(&vtext, (size_t)256 << 20);
-    /* one walk for both merges, text written without jansson trees */
-    rc = ocds_merge_texts(NULL, a->v, a->n, ctext, &vtext, err);
-    /* the row keeps the versioned release packed: a third of the bytes */
-    if (!rc)
-        rc = ocds_vpack(vtext.data, vtext.len, vpacked, err);
-    bf_buf_free(&vtext);
-    return rc;
+    /* one walk for both merges, text written without jansson trees; the
+     * row keeps the versioned release packed (a third of the bytes) */
+    return ocds_merge_texts_vpacked(NULL, a->v, a->n, ctext, vpacked, err);
 }
 
 /* Compiled and versioned releases of every stored release of ocid

@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "hash.h"
 #include "ocds.h"
+#include "ocds_vpack_int.h"
 
 #define VP_MAGIC "\001VP1"
 #define VP_MAGIC_LEN 4
@@ -40,13 +41,8 @@
 static const char vp_needle[] = "{\"releaseDate\":\"";
 static const char vp_value[] = ",\"value\":";
 
-struct vp_entry {
-    const char *p;
-    size_t n;
-};
-
 struct vp_dict {
-    struct vp_entry *e;
+    struct ocds_vpack_entry *e;
     size_t n, cap;
     uint32_t *slot;      /* open addressing: entry number + 1, 0 = empty */
     size_t nslot;        /* a power of two, at least twice n */
@@ -86,6 +82,39 @@ static int get_varint(const unsigned char *d, size_t len, size_t *i, uint64_t *o
     return -1;
 }
 
+int ocds_vpack_put_ref(struct bf_buf *body, size_t k, size_t *n)
+{
+    size_t before = body->len;
+    int rc = bf_buf_putc(body, VP_MARK);
+    rc = rc ? rc : put_varint(body, (uint64_t)k + 1);
+    *n = body->len - before;
+    return rc;
+}
+
+int ocds_vpack_frame(struct bf_buf *out, uint64_t full, const struct ocds_vpack_entry *entry, size_t n,
+                     const char *body, size_t body_len)
+{
+    size_t i, need = VP_MAGIC_LEN + 26 + body_len, start = out->len;
+    int rc;
+
+    for (i = 0; i < n; i++)
+        need += entry[i].n + 4;
+    rc = bf_buf_reserve(out, need);
+    rc = rc ? rc : bf_buf_append(out, VP_MAGIC, VP_MAGIC_LEN);
+    rc = rc ? rc : put_varint(out, full);
+    rc = rc ? rc : put_varint(out, n);
+    for (i = 0; !rc && i < n; i++) {
+        rc = put_varint(out, entry[i].n);
+        rc = rc ? rc : bf_buf_append(out, entry[i].p, entry[i].n);
+    }
+    rc = rc ? rc : bf_buf_append(out, body, body_len);
+    if (rc < 0 && out->data) {
+        out->len = start;
+        out->data[start] = '\0';
+    }
+    return rc;
+}
+
 static void dict_grow(struct vp_dict *d)
 {
     size_t i, nslot = d->nslot ? d->nslot * 2 : 64;
@@ -109,7 +138,7 @@ static long dict_find(struct vp_dict *d, const char *p, size_t n)
         dict_grow(d);
     h = (size_t)bf_hash(p, n) & (d->nslot - 1);
     for (; d->slot[h]; h = (h + 1) & (d->nslot - 1)) {
-        const struct vp_entry *e = &d->e[d->slot[h] - 1];
+        const struct ocds_vpack_entry *e = &d->e[d->slot[h] - 1];
         if (e->n == n && memcmp(e->p, p, n) == 0)
             return (long)d->slot[h] - 1;
     }
@@ -181,9 +210,9 @@ static int pack_body(const char *text, size_t len, struct vp_dict *d, struct bf_
             p = hit + 1;
             continue;
         }
+        size_t refn;
         rc = put_run(body, p, (size_t)(hit - p));
-        rc = rc ? rc : bf_buf_putc(body, VP_MARK);
-        rc = rc ? rc : put_varint(body, (uint64_t)k + 1);
+        rc = rc ? rc : ocds_vpack_put_ref(body, (size_t)k, &refn);
         p = hit + n;
     }
     return rc ? rc : put_run(body, p, (size_t)(end - p));
@@ -206,16 +235,7 @@ int ocds_vpack(const char *text, size_t len, struct bf_buf *out, struct bf_err *
         need += d.e[i].n + 4;
     if ((d.n == 0 || need >= len) && !ocds_vpacked(text, len)) /* nothing gained */
         goto plain_free;
-    rc = bf_buf_reserve(out, need);
-    rc = rc ? rc : bf_buf_append(out, VP_MAGIC, VP_MAGIC_LEN);
-    rc = rc ? rc : put_varint(out, len);
-    rc = rc ? rc : put_varint(out, d.n);
-    for (i = 0; !rc && i < d.n; i++) {
-        rc = put_varint(out, d.e[i].n);
-        rc = rc ? rc : bf_buf_append(out, d.e[i].p, d.e[i].n);
-    }
-    rc = rc ? rc : bf_buf_append(out, body.data, body.len);
-    if (rc < 0)
+    if ((rc = ocds_vpack_frame(out, len, d.e, d.n, body.data, body.len)) < 0)
         goto fail;
     goto out;
 plain_free:
@@ -256,8 +276,8 @@ size_t ocds_vunpacked_len(const char *data, size_t len)
 /* Reads the header: unpacked length, entry table (offsets into d) into
  * tab, or into a heap table (*heap, caller frees) if it has more than
  * ntab entries. */
-static int read_head(const unsigned char *d, size_t len, size_t *i, uint64_t *full, struct vp_entry *tab,
-                     size_t ntab, struct vp_entry **heap, struct vp_entry **out, uint64_t *n, struct bf_err *err)
+static int read_head(const unsigned char *d, size_t len, size_t *i, uint64_t *full, struct ocds_vpack_entry *tab,
+                     size_t ntab, struct ocds_vpack_entry **heap, struct ocds_vpack_entry **out, uint64_t *n, struct bf_err *err)
 {
     uint64_t k, elen;
     *i = VP_MAGIC_LEN;
@@ -281,7 +301,7 @@ static int read_head(const unsigned char *d, size_t len, size_t *i, uint64_t *fu
 /* Writes the body into w[0..full): the read path of every record, so it
  * copies straight into the reserved space. -1 if the body does not make
  * exactly full bytes or holds a bad reference. */
-static int unpack_body(const unsigned char *d, size_t len, size_t i, const struct vp_entry *tab, uint64_t n,
+static int unpack_body(const unsigned char *d, size_t len, size_t i, const struct ocds_vpack_entry *tab, uint64_t n,
                        char *w, size_t full, size_t *bad_at)
 {
     char *const wend = w + full;
@@ -321,7 +341,7 @@ bad:
 int ocds_vunpack(const char *data, size_t len, struct bf_buf *out, struct bf_err *err)
 {
     const unsigned char *d = (const unsigned char *)data;
-    struct vp_entry local[64], *heap = NULL, *tab = NULL;
+    struct ocds_vpack_entry local[64], *heap = NULL, *tab = NULL;
     uint64_t full = 0, n = 0;
     size_t i, bad_at = 0;
     int rc;
