@@ -247,9 +247,12 @@ static int check_value(const json_t *v, struct ocds_chk *c, unsigned kind, int d
 static inline size_t chk_push_key(struct ocds_chk *c, const char *k, size_t n)
 {
     struct bf_buf *b = c->ptr;
-    size_t mark = b->len, max = b->max ? b->max : BF_BUF_DEFAULT_MAX;
+    size_t mark = b->len, max = b->max ? b->max : BF_BUF_DEFAULT_MAX, i = 0;
 
-    if (b->len + n + 2 <= b->cap && b->len + n + 1 <= max && !memchr(k, '~', n) && !memchr(k, '/', n)) {
+    if (b->len + n + 2 <= b->cap && b->len + n + 1 <= max)
+        while (i < n && k[i] != '~' && k[i] != '/')
+            i++;
+    if (n && i == n) {
         b->data[b->len] = '/';
         memcpy(b->data + b->len + 1, k, n);
         b->len += n + 1;
@@ -345,29 +348,57 @@ static int check_member(const char *key, unsigned k, const json_t *m, struct ocd
     return 0;
 }
 
-static int check_object(const json_t *v, struct ocds_chk *c, int depth)
+static int check_members(struct ocds_chk *c, int depth, size_t n, const char **key, size_t *klen, json_t **val)
 {
-    const char *key;
-    size_t klen;
-    json_t *m;
+    size_t i;
     int rc;
 
-    if (is_marker(v))
-        return 0;
-    json_object_keylen_foreach((json_t *)v, key, klen, m) {
-        unsigned k = member_kind(key, klen);
+    for (i = 0; i < n; i++) {
+        unsigned k = member_kind(key[i], klen[i]);
         size_t mark;
-        if (k && (rc = check_member(key, k, m, c)) < 0)
+        if (k && (rc = check_member(key[i], k, val[i], c)) < 0)
             return rc;
-        if (!json_is_object(m) && !json_is_array(m))
+        if (!json_is_object(val[i]) && !json_is_array(val[i]))
             continue;
-        mark = chk_push_key(c, key, klen);
-        rc = check_value(m, c, k, depth + 1);
+        mark = chk_push_key(c, key[i], klen[i]);
+        rc = check_value(val[i], c, k, depth + 1);
         ocds_chk_pop(c, mark);
         if (rc < 0)
             return rc;
     }
     return 0;
+}
+
+/* The members are read once, and a "withheld": true among them makes the
+ * object a marker (is_marker) without a hash lookup per object. */
+static int check_object(const json_t *v, struct ocds_chk *c, int depth)
+{
+    const char *key[32];
+    size_t klen[32], n = json_object_size(v), i = 0;
+    json_t *val[32];
+    void *it;
+
+    if (n > 32) { /* rare: no room on the stack, ask jansson */
+        const char *k;
+        size_t kl;
+        json_t *m;
+        if (is_marker(v))
+            return 0;
+        json_object_keylen_foreach((json_t *)v, k, kl, m) {
+            int rc = check_members(c, depth, 1, &k, &kl, &m);
+            if (rc < 0)
+                return rc;
+        }
+        return 0;
+    }
+    for (it = json_object_iter((json_t *)v); it && i < n; it = json_object_iter_next((json_t *)v, it), i++) {
+        key[i] = json_object_iter_key(it);
+        klen[i] = json_object_iter_key_len(it);
+        val[i] = json_object_iter_value(it);
+        if (klen[i] == 8 && memcmp(key[i], "withheld", 8) == 0 && json_is_true(val[i]))
+            return 0;
+    }
+    return check_members(c, depth, i, key, klen, val);
 }
 
 static int check_value(const json_t *v, struct ocds_chk *c, unsigned kind, int depth)
