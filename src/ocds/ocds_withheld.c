@@ -31,7 +31,10 @@
  * ocds_publish applies it to every release.
  *
  * Invariants: the input release is never modified; on error nothing is
- * returned; commitments compare in constant time.
+ * returned; commitments compare in constant time. Outputs share the
+ * values they do not change with the input (the public release copies
+ * only the containers on the withheld paths, ocds_withhold_personal only
+ * the top level), so callers treat both as read-only, as publishing does.
  */
 #include "common.h"
 #include <fcntl.h>
@@ -234,6 +237,26 @@ static int pointer_replace(json_t *doc, const char *p, json_t *v, struct bf_err 
     return rc;
 }
 
+/* Makes every container on the way to p (not p itself) pub's own: one
+ * still shared with release (the same node at the same pointer) is
+ * replaced by a shallow copy, so replacing the value at p changes pub
+ * only. Overlapping paths are refused by the check, so no path leads
+ * through a marker. */
+static int unshare_path(json_t *pub, const json_t *release, const char *p, struct bf_err *err)
+{
+    const char *s;
+    int rc = 0;
+
+    for (s = strchr(p + 1, '/'); s && rc == 0; s = strchr(s + 1, '/')) {
+        char *q = bf_xstrndup(p, (size_t)(s - p));
+        json_t *mine = ocds_json_pointer_get(pub, q);
+        if (mine && (json_is_object(mine) || json_is_array(mine)) && mine == ocds_json_pointer_get(release, q))
+            rc = pointer_replace(pub, q, json_copy(mine), err);
+        free(q);
+    }
+    return rc;
+}
+
 static json_t *make_marker(const json_t *entry, const char *commitment)
 {
     json_t *m = json_object(), *dd = json_object_get(entry, "disclosureDate");
@@ -277,7 +300,7 @@ int ocds_withhold_keyed(const json_t *release, const uint8_t *key, json_t **publ
     json_t *pub = NULL, *side = NULL, *list, *e;
     const char *ocid;
     size_t i;
-    int rc;
+    int rc, deep = 0;
 
     *public_release = *sidecar = NULL;
     if (!json_is_object(release))
@@ -287,13 +310,22 @@ int ocds_withhold_keyed(const json_t *release, const uint8_t *key, json_t **publ
     if (rc < 0)
         return rc;
     ocid = json_string_value(json_object_get(release, "ocid"));
-    pub = json_deep_copy(release);
-    side = json_pack("{s:{},s:{}}", "salts", "values");
     list = json_object_get(release, "withheld");
+    /* Copy only what changes: the root and the containers on each path
+     * (unshare_path), not the whole release. Paths long enough to meet
+     * pointer_replace's token limit get the whole copy, as before. */
+    json_array_foreach(list, i, e) {
+        const char *p = json_string_value(json_object_get(e, "path"));
+        if (!json_is_true(json_object_get(e, "disclosed")) && (!p || strlen(p) >= 256))
+            deep = 1;
+    }
+    pub = deep ? json_deep_copy(release) : json_copy((json_t *)release);
+    side = json_pack("{s:{},s:{}}", "salts", "values");
     json_array_foreach(list, i, e) {
         if (json_is_true(json_object_get(e, "disclosed")))
             continue;
-        if ((rc = withhold_entry(pub, e, side, key, ocid, err)) < 0) {
+        if ((!deep && (rc = unshare_path(pub, release, json_string_value(json_object_get(e, "path")), err)) < 0) ||
+            (rc = withhold_entry(pub, e, side, key, ocid, err)) < 0) {
             bf_err_wrap(err, "/withheld/%zu", i);
             goto out;
         }
