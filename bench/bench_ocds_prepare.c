@@ -5,7 +5,8 @@
  * data, withheld fields split off (keyed salts), JCS + SHA-256 of the
  * public release (and of the submitted one when it had withheld fields),
  * the ledger entry line and the tag array's JSON text. It mirrors
- * pub_prepare in src/ocds/ocds_publish.c, which is static.
+ * pub_prepare in src/ocds/ocds_publish.c, which is static (keep the two
+ * in step).
  *
  * The releases of a JSON-lines file are parsed once (as the importer
  * does); then each pass runs the stage over all of them on one thread.
@@ -47,6 +48,31 @@ static void out_clear(struct out *o)
     memset(o, 0, sizeof *o);
 }
 
+/* The tag array's compact JSON, as pub_prepare writes it. */
+static char *tags_text(const json_t *tag)
+{
+    struct bf_buf tb = BF_BUF_INIT;
+    json_t *t;
+    size_t i, j;
+    char *r;
+
+    json_array_foreach(tag, i, t) {
+        const char *s = json_string_value(t);
+        size_t n = json_string_length(t);
+        for (j = 0; s && j < n && s[j] >= 0x20 && s[j] < 0x7F && s[j] != '"' && s[j] != '\\'; j++)
+            ;
+        if (!s || j < n || bf_buf_append(&tb, i ? ",\"" : "[\"", 2) < 0 || bf_buf_append(&tb, s, n) < 0 ||
+            bf_buf_putc(&tb, '"') < 0)
+            break;
+    }
+    if (tb.data && i == json_array_size(tag) && bf_buf_putc(&tb, ']') == 0)
+        r = bf_buf_take(&tb, NULL);
+    else
+        r = json_dumps(tag, JSON_COMPACT);
+    bf_buf_free(&tb);
+    return r;
+}
+
 /* pub_prepare and split_withheld without the publisher's context. */
 static int prepare(const json_t *release, const uint8_t *key, struct out *o, struct bf_err *err)
 {
@@ -55,6 +81,8 @@ static int prepare(const json_t *release, const uint8_t *key, struct out *o, str
 
     bf_buf_init(&o->body, (size_t)256 << 20);
     bf_buf_init(&o->entry, 1 << 16);
+    if (bf_buf_reserve(&o->body, 2048) < 0 || bf_buf_reserve(&o->entry, 512) < 0)
+        return bf_err_set(err, BF_ELIMIT, "release buffers exceed their limits");
     if ((rc = ocds_release_check(release, err)) < 0 || (rc = ocds_withhold_personal(release, &pers, err)) < 0)
         return rc;
     w = json_object_get(pers, "withheld");
@@ -85,7 +113,7 @@ static int prepare(const json_t *release, const uint8_t *key, struct out *o, str
     if (rc == 0)
         rc = ocds_entry_line_digest(pub, o->sha, NULL, &o->entry, err);
     if (rc == 0)
-        o->tags = json_dumps(json_object_get(pub, "tag"), JSON_COMPACT);
+        o->tags = tags_text(json_object_get(pub, "tag"));
 out:
     json_decref(pub);
     return rc;
