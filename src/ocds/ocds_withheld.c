@@ -446,6 +446,7 @@ static int maybe_contacts(const json_t *v, size_t bound, int depth)
     const char *key;
     size_t i, klen;
     json_t *m;
+    void *it;
 
     if (depth > OCDS_JSON_MAX_DEPTH || bound > CONTACT_PTR_SAFE)
         return 1;
@@ -455,9 +456,12 @@ static int maybe_contacts(const json_t *v, size_t bound, int depth)
                 return 1;
         return 0;
     }
-    json_object_keylen_foreach((json_t *)v, key, klen, m) {
+    for (it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
+        m = json_object_iter_value(it);
         if (!json_is_object(m) && !json_is_array(m))
             continue;
+        key = json_object_iter_key(it);
+        klen = json_object_iter_key_len(it);
         if ((klen == 12 && !memcmp(key, "contactPoint", 12)) ||
             (klen == 23 && !memcmp(key, "additionalContactPoints", 23)))
             return 1;
