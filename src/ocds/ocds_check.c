@@ -147,7 +147,7 @@ int ocds_chk_fail(struct ocds_chk *c, const char *name, const char *fmt, ...)
 
 static int is_marker(const json_t *v)
 {
-    return json_is_object(v) && json_is_true(json_object_get(v, "withheld"));
+    return json_is_object(v) && json_is_true(json_object_getn(v, "withheld", 8));
 }
 
 int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const char *list_name,
@@ -267,7 +267,7 @@ static int check_ids(const json_t *arr, struct ocds_chk *c, int need_id, int uni
 {
     size_t i, j, n = json_array_size(arr);
     for (i = 0; i < n; i++) {
-        json_t *o = json_array_get(arr, i), *id = json_object_get(o, "id");
+        json_t *o = json_array_get(arr, i), *id = json_object_getn(o, "id", 2);
         size_t mark;
         int rc = 0;
         if (is_marker(o))
@@ -282,7 +282,7 @@ static int check_ids(const json_t *arr, struct ocds_chk *c, int need_id, int uni
             rc = ocds_chk_fail(c, "id", "must not be empty");
         }
         for (j = 0; unique && rc == 0 && id && !json_is_null(id) && j < i; j++)
-            if (ocds_json_equal(id, json_object_get(json_array_get(arr, j), "id")))
+            if (ocds_json_equal(id, json_object_getn(json_array_get(arr, j), "id", 2)))
                 rc = ocds_chk_fail(c, "id", "duplicates the id of item %zu of the same array", j);
         ocds_chk_pop(c, mark);
         if (rc < 0)
