@@ -357,17 +357,19 @@ static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_e
 
 static int jcs_object(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err)
 {
-    size_t n = json_object_size(v), i = 0, klen;
+    size_t n = json_object_size(v), i = 0;
     struct jcs_member stack[16], *m = n <= 16 ? stack : bf_xcalloc(n, sizeof *m);
-    const char *key;
-    json_t *val;
+    void *it;
     int rc = 0;
 
-    json_object_keylen_foreach((json_t *)v, key, klen, val) {
-        m[i].key = key, m[i].len = klen, m[i].value = val;
-        m[i].pre = jcs_prefix(key, klen);
-        i++;
+    /* jansson's iterator directly: its foreach macro adds a call per member */
+    for (it = json_object_iter((json_t *)v); it && i < n; it = json_object_iter_next((json_t *)v, it), i++) {
+        m[i].key = json_object_iter_key(it);
+        m[i].len = json_object_iter_key_len(it);
+        m[i].value = json_object_iter_value(it);
+        m[i].pre = jcs_prefix(m[i].key, m[i].len);
     }
+    n = i;
     for (i = 1; i < n && jcs_member_order(&m[i - 1], &m[i]) < 0; i++)
         ;
     if (i < n && n <= 16) { /* small and not in order: insertion sort beats qsort's setup */
