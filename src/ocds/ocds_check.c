@@ -36,17 +36,6 @@ static const char *const methods[] = {"open", "selective", "limited", "direct", 
 static const char *const categories[] = {"goods", "works", "services", NULL};
 static const char *const bid_status[] = {"invited", "pending", "valid", "disqualified", "withdrawn", NULL};
 
-/* Members holding dates anywhere in a release (OCDS 1.1.5 + extensions). */
-static const char *const date_members[] = {"date", "datePublished", "dateModified", "dateSigned", "startDate",
-    "endDate", "maxExtentDate", "dueDate", "dateMet", "disclosureDate", NULL};
-/* Arrays whose objects carry an "id" unique within the array. */
-static const char *const id_arrays[] = {"parties", "awards", "contracts", "items", "documents", "milestones",
-    "transactions", "details", "lots", "lotGroups", "relatedProcesses", "amendments", NULL};
-/* Of those, the arrays whose ids must also be unique. Documents are left
- * out: publishers (ProZorro) reuse a document's id for its new versions. */
-static const char *const unique_arrays[] = {"parties", "awards", "contracts", "items", "milestones",
-    "transactions", "details", "lots", "lotGroups", NULL};
-
 /* ---- shared helpers ------------------------------------------------- */
 
 int ocds_code_in(const char *s, const char *const *list)
@@ -158,7 +147,7 @@ int ocds_chk_fail(struct ocds_chk *c, const char *name, const char *fmt, ...)
 
 static int is_marker(const json_t *v)
 {
-    return json_is_object(v) && json_is_true(json_object_get(v, "withheld"));
+    return json_is_object(v) && json_is_true(json_object_getn(v, "withheld", 8));
 }
 
 int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const char *list_name,
@@ -176,13 +165,109 @@ int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const
 
 /* ---- generic walk: dates, currencies, amounts, ids, statuses --------- */
 
-static int check_value(const json_t *v, struct ocds_chk *c, const char *name, int depth);
+/* What the walk looks at in a member name, as flags. Every member of
+ * every object comes here and most are none of these, so it goes by the
+ * name's length first and compares bytes only with the names of that
+ * length. (Member names hold no NUL: jansson's parser, and so the fast
+ * one, rejects "\u0000" in keys, so the length is the C string's.) */
+enum {
+    MK_DATE = 1,          /* a date-time (RFC 3339) */
+    MK_DATE_ONLY = 2,     /* ... for which a full-date is enough too */
+    MK_CURRENCY = 4,      /* ISO 4217 code */
+    MK_AMOUNT = 8,        /* number or Value object */
+    MK_MILESTONES = 16,   /* must be an array */
+    MK_IDS = 32,          /* array of objects with an "id" (id_arrays) */
+    MK_NEED_ID = 64,      /* ... which each need one */
+    MK_UNIQUE = 128       /* ... unique within the array (unique_arrays) */
+};
+
+#define KEY_IS(k, n, lit) ((n) == sizeof(lit) - 1 && memcmp((k), (lit), sizeof(lit) - 1) == 0)
+
+/* The names, by flag:
+ *  MK_DATE: members holding dates anywhere in a release (OCDS 1.1.5 +
+ *    extensions): date, datePublished, dateModified, dateSigned,
+ *    startDate, endDate, maxExtentDate, dueDate, dateMet, disclosureDate
+ *    (MK_DATE_ONLY: disclosureDate).
+ *  MK_IDS: arrays whose objects carry an "id" unique within the array:
+ *    parties, awards, contracts, items, documents, milestones,
+ *    transactions, details, lots, lotGroups, relatedProcesses, amendments;
+ *    MK_NEED_ID: all but parties, amendments and relatedProcesses.
+ *  MK_UNIQUE: of those, the arrays whose ids must also be unique: all but
+ *    documents (publishers such as ProZorro reuse a document's id for its
+ *    new versions), amendments and relatedProcesses. */
+static unsigned member_kind(const char *k, size_t n)
+{
+    const unsigned ids = MK_IDS | MK_NEED_ID | MK_UNIQUE;
+
+    switch (n) {
+    case 4:
+        return KEY_IS(k, n, "date") ? MK_DATE : KEY_IS(k, n, "lots") ? ids : 0;
+    case 5:
+        return KEY_IS(k, n, "items") ? ids : 0;
+    case 6:
+        return KEY_IS(k, n, "amount") ? MK_AMOUNT : KEY_IS(k, n, "awards") ? ids : 0;
+    case 7:
+        if (KEY_IS(k, n, "endDate") || KEY_IS(k, n, "dueDate") || KEY_IS(k, n, "dateMet"))
+            return MK_DATE;
+        return KEY_IS(k, n, "parties") ? MK_IDS | MK_UNIQUE : KEY_IS(k, n, "details") ? ids : 0;
+    case 8:
+        return KEY_IS(k, n, "currency") ? MK_CURRENCY : 0;
+    case 9:
+        if (KEY_IS(k, n, "startDate"))
+            return MK_DATE;
+        if (KEY_IS(k, n, "amountNet"))
+            return MK_AMOUNT;
+        if (KEY_IS(k, n, "contracts") || KEY_IS(k, n, "lotGroups"))
+            return ids;
+        return KEY_IS(k, n, "documents") ? MK_IDS | MK_NEED_ID : 0;
+    case 10:
+        if (KEY_IS(k, n, "dateSigned"))
+            return MK_DATE;
+        if (KEY_IS(k, n, "milestones"))
+            return MK_MILESTONES | ids;
+        return KEY_IS(k, n, "amendments") ? MK_IDS : 0;
+    case 12:
+        return KEY_IS(k, n, "dateModified") ? MK_DATE : KEY_IS(k, n, "transactions") ? ids : 0;
+    case 13:
+        return KEY_IS(k, n, "datePublished") || KEY_IS(k, n, "maxExtentDate") ? MK_DATE : 0;
+    case 14:
+        return KEY_IS(k, n, "disclosureDate") ? MK_DATE | MK_DATE_ONLY : 0;
+    case 16:
+        return KEY_IS(k, n, "relatedProcesses") ? MK_IDS : 0;
+    default:
+        return 0;
+    }
+}
+
+static int check_value(const json_t *v, struct ocds_chk *c, unsigned kind, int depth);
+
+/* ocds_chk_push of a member name of known length: copied directly when
+ * it fits and needs no "~0"/"~1" escape, else by ocds_json_pointer_push
+ * (which also writes the prefix that fits when the pointer is full). */
+static inline size_t chk_push_key(struct ocds_chk *c, const char *k, size_t n)
+{
+    struct bf_buf *b = c->ptr;
+    size_t mark = b->len, max = b->max ? b->max : BF_BUF_DEFAULT_MAX, i = 0;
+
+    if (b->len + n + 2 <= b->cap && b->len + n + 1 <= max)
+        while (i < n && k[i] != '~' && k[i] != '/')
+            i++;
+    if (n && i == n) {
+        b->data[b->len] = '/';
+        memcpy(b->data + b->len + 1, k, n);
+        b->len += n + 1;
+        b->data[b->len] = '\0';
+    } else {
+        (void)ocds_json_pointer_push(b, k, n);
+    }
+    return mark;
+}
 
 static int check_ids(const json_t *arr, struct ocds_chk *c, int need_id, int unique)
 {
     size_t i, j, n = json_array_size(arr);
     for (i = 0; i < n; i++) {
-        json_t *o = json_array_get(arr, i), *id = json_object_get(o, "id");
+        json_t *o = json_array_get(arr, i), *id = json_object_getn(o, "id", 2);
         size_t mark;
         int rc = 0;
         if (is_marker(o))
@@ -197,7 +282,7 @@ static int check_ids(const json_t *arr, struct ocds_chk *c, int need_id, int uni
             rc = ocds_chk_fail(c, "id", "must not be empty");
         }
         for (j = 0; unique && rc == 0 && id && !json_is_null(id) && j < i; j++)
-            if (ocds_json_equal(id, json_object_get(json_array_get(arr, j), "id")))
+            if (ocds_json_equal(id, json_object_getn(json_array_get(arr, j), "id", 2)))
                 rc = ocds_chk_fail(c, "id", "duplicates the id of item %zu of the same array", j);
         ocds_chk_pop(c, mark);
         if (rc < 0)
@@ -216,7 +301,8 @@ int ocds_all_objects(const json_t *arr)
     return 1;
 }
 
-static int check_array(const json_t *v, struct ocds_chk *c, const char *name, int depth)
+/* kind: member_kind of the array's member name (0 inside arrays). */
+static int check_array(const json_t *v, struct ocds_chk *c, unsigned kind, int depth)
 {
     size_t i;
     json_t *e;
@@ -224,14 +310,15 @@ static int check_array(const json_t *v, struct ocds_chk *c, const char *name, in
 
     /* Arrays of other things under these names (Paraguay's lots/items
      * of item ids) belong to extensions and are left alone. */
-    if (name && ocds_code_in(name, id_arrays) && ocds_all_objects(v) &&
-        (rc = check_ids(v, c, strcmp(name, "parties") && strcmp(name, "amendments") &&
-                                   strcmp(name, "relatedProcesses"),
-                        ocds_code_in(name, unique_arrays))) < 0)
+    if ((kind & MK_IDS) && ocds_all_objects(v) &&
+        (rc = check_ids(v, c, (kind & MK_NEED_ID) != 0, (kind & MK_UNIQUE) != 0)) < 0)
         return rc;
     json_array_foreach(v, i, e) {
-        size_t mark = ocds_chk_push_index(c, i);
-        rc = check_value(e, c, NULL, depth + 1);
+        size_t mark;
+        if (!json_is_object(e) && !json_is_array(e) && depth + 1 <= OCDS_JSON_MAX_DEPTH)
+            continue; /* check_value has nothing to say about it */
+        mark = ocds_chk_push_index(c, i);
+        rc = check_value(e, c, 0, depth + 1);
         ocds_chk_pop(c, mark);
         if (rc < 0)
             return rc;
@@ -239,71 +326,42 @@ static int check_array(const json_t *v, struct ocds_chk *c, const char *name, in
     return 0;
 }
 
-enum member_kind { MK_OTHER, MK_DATE, MK_CURRENCY, MK_AMOUNT, MK_MILESTONES };
-
-/* What check_member looks at in a member name. Every member of every
- * object comes here, and most are none of these: the first letter rules
- * them out without a string comparison. */
-static enum member_kind member_kind(const char *key)
+static int check_member(const char *key, unsigned k, const json_t *m, struct ocds_chk *c)
 {
-    switch (key[0]) {
-    case 'a':
-        return !strcmp(key, "amount") || !strcmp(key, "amountNet") ? MK_AMOUNT : MK_OTHER;
-    case 'c':
-        return !strcmp(key, "currency") ? MK_CURRENCY : MK_OTHER;
-    case 'm':
-        if (!strcmp(key, "milestones"))
-            return MK_MILESTONES;
-        return ocds_code_in(key, date_members) ? MK_DATE : MK_OTHER; /* maxExtentDate */
-    case 'd':
-    case 's':
-    case 'e':
-        return ocds_code_in(key, date_members) ? MK_DATE : MK_OTHER;
-    default:
-        return MK_OTHER;
-    }
-}
-
-static int check_member(const char *key, const json_t *m, struct ocds_chk *c)
-{
-    enum member_kind k = member_kind(key);
-
-    if (k == MK_OTHER || is_marker(m) || json_is_null(m))
+    if (!(k & (MK_DATE | MK_CURRENCY | MK_AMOUNT | MK_MILESTONES)) || json_is_null(m) || is_marker(m))
         return 0;
-    if (k == MK_DATE) {
-        if (!json_is_string(m) || !ocds_datetime_valid(json_string_value(m), json_string_length(m),
-                                                       strcmp(key, "disclosureDate") == 0))
+    if (k & MK_DATE) {
+        if (!json_is_string(m) ||
+            !ocds_datetime_valid(json_string_value(m), json_string_length(m), (k & MK_DATE_ONLY) != 0))
             return ocds_chk_fail(c, key, "must be an RFC 3339 date-time such as 2025-03-01T09:00:00Z");
-    } else if (k == MK_CURRENCY) {
+    } else if (k & MK_CURRENCY) {
         if (!json_is_string(m) ||
             !ocds_code_in_sorted(json_string_value(m), ocds_currency_codes, ocds_currency_codes_len))
             return ocds_chk_fail(c, key, "must be an ISO 4217 code from the closed codelist currency");
-    } else if (k == MK_AMOUNT) {
+    } else if (k & MK_AMOUNT) {
         /* a number in Value, a Value object in Budget and Transaction */
         if (!json_is_number(m) && !json_is_object(m))
             return ocds_chk_fail(c, key, "must be a number (or a Value object)");
-    } else if (k == MK_MILESTONES && !json_is_array(m)) {
+    } else if (!json_is_array(m)) { /* milestones */
         return ocds_chk_fail(c, key, "must be an array");
     }
     return 0;
 }
 
-static int check_object(const json_t *v, struct ocds_chk *c, int depth)
+static int check_members(struct ocds_chk *c, int depth, size_t n, const char **key, size_t *klen, json_t **val)
 {
-    const char *key;
-    json_t *m;
+    size_t i;
     int rc;
 
-    if (is_marker(v))
-        return 0;
-    json_object_foreach((json_t *)v, key, m) {
+    for (i = 0; i < n; i++) {
+        unsigned k = member_kind(key[i], klen[i]);
         size_t mark;
-        if ((rc = check_member(key, m, c)) < 0)
+        if (k && (rc = check_member(key[i], k, val[i], c)) < 0)
             return rc;
-        if (!json_is_object(m) && !json_is_array(m))
+        if (!json_is_object(val[i]) && !json_is_array(val[i]))
             continue;
-        mark = ocds_chk_push(c, key);
-        rc = check_value(m, c, key, depth + 1);
+        mark = chk_push_key(c, key[i], klen[i]);
+        rc = check_value(val[i], c, k, depth + 1);
         ocds_chk_pop(c, mark);
         if (rc < 0)
             return rc;
@@ -311,14 +369,46 @@ static int check_object(const json_t *v, struct ocds_chk *c, int depth)
     return 0;
 }
 
-static int check_value(const json_t *v, struct ocds_chk *c, const char *name, int depth)
+/* The members are read once, and a "withheld": true among them makes the
+ * object a marker (is_marker) without a hash lookup per object. */
+static int check_object(const json_t *v, struct ocds_chk *c, int depth)
+{
+    const char *key[32];
+    size_t klen[32], n = json_object_size(v), i = 0;
+    json_t *val[32];
+    void *it;
+
+    if (n > 32) { /* rare: no room on the stack, ask jansson */
+        const char *k;
+        size_t kl;
+        json_t *m;
+        if (is_marker(v))
+            return 0;
+        json_object_keylen_foreach((json_t *)v, k, kl, m) {
+            int rc = check_members(c, depth, 1, &k, &kl, &m);
+            if (rc < 0)
+                return rc;
+        }
+        return 0;
+    }
+    for (it = json_object_iter((json_t *)v); it && i < n; it = json_object_iter_next((json_t *)v, it), i++) {
+        key[i] = json_object_iter_key(it);
+        klen[i] = json_object_iter_key_len(it);
+        val[i] = json_object_iter_value(it);
+        if (klen[i] == 8 && memcmp(key[i], "withheld", 8) == 0 && json_is_true(val[i]))
+            return 0;
+    }
+    return check_members(c, depth, i, key, klen, val);
+}
+
+static int check_value(const json_t *v, struct ocds_chk *c, unsigned kind, int depth)
 {
     if (depth > OCDS_JSON_MAX_DEPTH)
         return ocds_chk_fail(c, NULL, "nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
     if (json_is_object(v))
         return check_object(v, c, depth);
     if (json_is_array(v))
-        return check_array(v, c, name, depth);
+        return check_array(v, c, kind, depth);
     return 0;
 }
 
@@ -623,7 +713,7 @@ int ocds_release_check(const json_t *release, struct bf_err *err)
         rc = ocds_chk_fail(&c, "initiationType", "must be \"tender\" (closed codelist initiationType)");
         goto out;
     }
-    if ((rc = check_value(release, &c, NULL, 0)) < 0 || (rc = check_sections(release, &c)) < 0 ||
+    if ((rc = check_value(release, &c, 0, 0)) < 0 || (rc = check_sections(release, &c)) < 0 ||
         (rc = ocds_check_defence(release, &c)) < 0 || (rc = ocds_check_withheld(release, &c)) < 0)
         goto out;
 out:

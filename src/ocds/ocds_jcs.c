@@ -92,11 +92,51 @@ static inline int jcs_word_esc(uint64_t w)
     return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high ? 1 : 0;
 }
 
+/* The common case of jcs_string: no byte needs an escape and the buffer
+ * has room. Copies 8 bytes at a time while checking them, and commits
+ * (b->len) only if the whole string was clean, so on 1 (an escape, or no
+ * room) the caller starts over. */
+static inline int jcs_string_clean(struct bf_buf *b, const char *s, size_t n)
+{
+    char *o;
+    size_t i = 0;
+    uint64_t w;
+
+    if (!JCS_ROOM(b, n + 2))
+        return 1;
+    o = b->data + b->len + 1;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        if (jcs_word_esc(w))
+            return 1;
+        memcpy(o + i, &w, 8);
+    }
+    if (n >= 8 && i < n) { /* the last 8 bytes, overlapping the ones done */
+        memcpy(&w, s + n - 8, 8);
+        if (jcs_word_esc(w))
+            return 1;
+        memcpy(o + n - 8, &w, 8);
+    } else {
+        for (; i < n; i++) {
+            if (jcs_esc[(unsigned char)s[i]])
+                return 1;
+            o[i] = s[i];
+        }
+    }
+    o[-1] = '"';
+    o[n] = '"';
+    b->len += n + 2;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
 static int jcs_string(struct bf_buf *b, const char *s, size_t n)
 {
     size_t i = 0, start;
     uint64_t w;
 
+    if (jcs_string_clean(b, s, n) == 0)
+        return 0;
     if (jcs_putc(b, '"') < 0)
         return BF_ELIMIT;
     while (i < n) {
@@ -117,6 +157,7 @@ static int jcs_string(struct bf_buf *b, const char *s, size_t n)
 struct jcs_member {
     const char *key;
     size_t len;
+    uint64_t pre; /* the key's first 8 bytes, big-endian, zero-padded */
     json_t *value;
 };
 
@@ -184,10 +225,33 @@ int ocds_jcs_key_cmp(const char *a, size_t an, const char *b, size_t bn)
     return j < bn ? -1 : 0;
 }
 
+static uint64_t jcs_prefix(const char *k, size_t n)
+{
+    unsigned char p[8] = {0};
+    memcpy(p, k, n < 8 ? n : 8);
+    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+           (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | p[7];
+}
+
+/* ocds_jcs_key_cmp, decided from the 8-byte prefixes when they differ at
+ * a byte below 0x80 in both: up to it the keys are equal, so (as in
+ * ocds_jcs_key_cmp) byte order is UTF-16 order there. A zero pad byte is
+ * below 0x80 and below any byte it differs from, and a key that is a
+ * proper prefix of the other sorts first in both orders. */
+static inline int jcs_member_order(const struct jcs_member *a, const struct jcs_member *b)
+{
+    uint64_t x = a->pre ^ b->pre;
+    if (x) {
+        int sh = 56 - (__builtin_clzll(x) & ~7);
+        if (((a->pre >> sh) & 0x80) == 0 && ((b->pre >> sh) & 0x80) == 0)
+            return a->pre < b->pre ? -1 : 1;
+    }
+    return ocds_jcs_key_cmp(a->key, a->len, b->key, b->len);
+}
+
 static int jcs_member_cmp(const void *pa, const void *pb)
 {
-    const struct jcs_member *a = pa, *b = pb;
-    return ocds_jcs_key_cmp(a->key, a->len, b->key, b->len);
+    return jcs_member_order(pa, pb);
 }
 
 /* Decimal text of v into out (at least 21 bytes). */
@@ -293,23 +357,26 @@ static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_e
 
 static int jcs_object(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err)
 {
-    size_t n = json_object_size(v), i = 0, klen;
+    size_t n = json_object_size(v), i = 0;
     struct jcs_member stack[16], *m = n <= 16 ? stack : bf_xcalloc(n, sizeof *m);
-    const char *key;
-    json_t *val;
+    void *it;
     int rc = 0;
 
-    json_object_keylen_foreach((json_t *)v, key, klen, val) {
-        m[i].key = key, m[i].len = klen, m[i].value = val;
-        i++;
+    /* jansson's iterator directly: its foreach macro adds a call per member */
+    for (it = json_object_iter((json_t *)v); it && i < n; it = json_object_iter_next((json_t *)v, it), i++) {
+        m[i].key = json_object_iter_key(it);
+        m[i].len = json_object_iter_key_len(it);
+        m[i].value = json_object_iter_value(it);
+        m[i].pre = jcs_prefix(m[i].key, m[i].len);
     }
-    for (i = 1; i < n && jcs_member_cmp(&m[i - 1], &m[i]) < 0; i++)
+    n = i;
+    for (i = 1; i < n && jcs_member_order(&m[i - 1], &m[i]) < 0; i++)
         ;
     if (i < n && n <= 16) { /* small and not in order: insertion sort beats qsort's setup */
         for (; i < n; i++) {
             struct jcs_member x = m[i];
             size_t j = i;
-            for (; j > 0 && jcs_member_cmp(&m[j - 1], &x) > 0; j--)
+            for (; j > 0 && jcs_member_order(&m[j - 1], &x) > 0; j--)
                 m[j] = m[j - 1];
             m[j] = x;
         }
@@ -340,7 +407,7 @@ static int jcs_array(const json_t *v, struct bf_buf *out, int depth, struct bf_e
     size_t i, n = json_array_size(v);
     int rc;
 
-    if (bf_buf_putc(out, '[') < 0)
+    if (jcs_putc(out, '[') < 0)
         return bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
     for (i = 0; i < n; i++) {
         if (i && jcs_putc(out, ',') < 0)
@@ -348,7 +415,7 @@ static int jcs_array(const json_t *v, struct bf_buf *out, int depth, struct bf_e
         if ((rc = jcs_value(json_array_get(v, i), out, depth + 1, err)) < 0)
             return rc;
     }
-    return bf_buf_putc(out, ']') < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit") : 0;
+    return jcs_putc(out, ']') < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit") : 0;
 }
 
 static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err)

@@ -172,12 +172,18 @@ static int split_withheld(const json_t *submitted, struct pub *p, struct bf_err 
 static int pub_prepare(struct ocds_ctx *c, const json_t *release, const char *actor, struct pub *p,
                        struct bf_err *err)
 {
+    struct bf_buf tb = BF_BUF_INIT;
+    json_t *tag, *t;
+    size_t i, j;
     int rc;
 
     memset(p, 0, sizeof *p);
     p->c = c;
     bf_buf_init(&p->body, (size_t)256 << 20);
     bf_buf_init(&p->entry, 1 << 16);
+    /* room for most releases, so the writers do not regrow (far below the limits) */
+    if (bf_buf_reserve(&p->body, 2048) < 0 || bf_buf_reserve(&p->entry, 512) < 0)
+        return bf_err_set(err, BF_ELIMIT, "release buffers exceed their limits");
     rc = ocds_release_check(release, err);
     if (!rc)
         rc = split_withheld(release, p, err);
@@ -197,7 +203,24 @@ static int pub_prepare(struct ocds_ctx *c, const json_t *release, const char *ac
     p->ocid = json_string_value(json_object_get(p->pub, "ocid"));
     p->id = json_string_value(json_object_get(p->pub, "id"));
     p->date = json_string_value(json_object_get(p->pub, "date"));
-    p->tags = json_dumps(json_object_get(p->pub, "tag"), JSON_COMPACT);
+    /* The tags' compact JSON as json_dumps writes it, without its stdio
+     * machinery: codes are plain ASCII, written as is; anything that
+     * would need an escape or a UTF-8 check goes to json_dumps. */
+    tag = json_object_get(p->pub, "tag");
+    json_array_foreach(tag, i, t) {
+        const char *s = json_string_value(t);
+        size_t n = json_string_length(t);
+        for (j = 0; s && j < n && s[j] >= 0x20 && s[j] < 0x7F && s[j] != '"' && s[j] != '\\'; j++)
+            ;
+        if (!s || j < n || bf_buf_append(&tb, i ? ",\"" : "[\"", 2) < 0 || bf_buf_append(&tb, s, n) < 0 ||
+            bf_buf_putc(&tb, '"') < 0)
+            break;
+    }
+    if (tb.data && i == json_array_size(tag) && bf_buf_putc(&tb, ']') == 0)
+        p->tags = bf_buf_take(&tb, NULL);
+    else
+        p->tags = json_dumps(tag, JSON_COMPACT);
+    bf_buf_free(&tb);
     if (!p->ocid || !p->id || !p->date || !p->tags)
         return bf_err_set(err, BF_EINVAL, "release lacks ocid, id, date or tag");
     return 0;

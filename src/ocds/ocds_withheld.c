@@ -31,7 +31,10 @@
  * ocds_publish applies it to every release.
  *
  * Invariants: the input release is never modified; on error nothing is
- * returned; commitments compare in constant time.
+ * returned; commitments compare in constant time. Outputs share the
+ * values they do not change with the input (the public release copies
+ * only the containers on the withheld paths, ocds_withhold_personal only
+ * the top level), so callers treat both as read-only, as publishing does.
  */
 #include "common.h"
 #include <fcntl.h>
@@ -234,6 +237,26 @@ static int pointer_replace(json_t *doc, const char *p, json_t *v, struct bf_err 
     return rc;
 }
 
+/* Makes every container on the way to p (not p itself) pub's own: one
+ * still shared with release (the same node at the same pointer) is
+ * replaced by a shallow copy, so replacing the value at p changes pub
+ * only. Overlapping paths are refused by the check, so no path leads
+ * through a marker. */
+static int unshare_path(json_t *pub, const json_t *release, const char *p, struct bf_err *err)
+{
+    const char *s;
+    int rc = 0;
+
+    for (s = strchr(p + 1, '/'); s && rc == 0; s = strchr(s + 1, '/')) {
+        char *q = bf_xstrndup(p, (size_t)(s - p));
+        json_t *mine = ocds_json_pointer_get(pub, q);
+        if (mine && (json_is_object(mine) || json_is_array(mine)) && mine == ocds_json_pointer_get(release, q))
+            rc = pointer_replace(pub, q, json_copy(mine), err);
+        free(q);
+    }
+    return rc;
+}
+
 static json_t *make_marker(const json_t *entry, const char *commitment)
 {
     json_t *m = json_object(), *dd = json_object_get(entry, "disclosureDate");
@@ -277,7 +300,7 @@ int ocds_withhold_keyed(const json_t *release, const uint8_t *key, json_t **publ
     json_t *pub = NULL, *side = NULL, *list, *e;
     const char *ocid;
     size_t i;
-    int rc;
+    int rc, deep = 0;
 
     *public_release = *sidecar = NULL;
     if (!json_is_object(release))
@@ -287,13 +310,22 @@ int ocds_withhold_keyed(const json_t *release, const uint8_t *key, json_t **publ
     if (rc < 0)
         return rc;
     ocid = json_string_value(json_object_get(release, "ocid"));
-    pub = json_deep_copy(release);
-    side = json_pack("{s:{},s:{}}", "salts", "values");
     list = json_object_get(release, "withheld");
+    /* Copy only what changes: the root and the containers on each path
+     * (unshare_path), not the whole release. Paths long enough to meet
+     * pointer_replace's token limit get the whole copy, as before. */
+    json_array_foreach(list, i, e) {
+        const char *p = json_string_value(json_object_get(e, "path"));
+        if (!json_is_true(json_object_get(e, "disclosed")) && (!p || strlen(p) >= 256))
+            deep = 1;
+    }
+    pub = deep ? json_deep_copy(release) : json_copy((json_t *)release);
+    side = json_pack("{s:{},s:{}}", "salts", "values");
     json_array_foreach(list, i, e) {
         if (json_is_true(json_object_get(e, "disclosed")))
             continue;
-        if ((rc = withhold_entry(pub, e, side, key, ocid, err)) < 0) {
+        if ((!deep && (rc = unshare_path(pub, release, json_string_value(json_object_get(e, "path")), err)) < 0) ||
+            (rc = withhold_entry(pub, e, side, key, ocid, err)) < 0) {
             bf_err_wrap(err, "/withheld/%zu", i);
             goto out;
         }
@@ -398,6 +430,47 @@ static int path_covers(const char *a, const char *b)
     return strncmp(a, b, n) == 0 && (b[n] == '/' || b[n] == '\0');
 }
 
+/* The pointer bound below which find_contacts cannot run out of room
+ * (its buffer holds 1 << 16 bytes). */
+#define CONTACT_PTR_SAFE 60000
+
+/* 0 if find_contacts(v) at this depth, with a pointer of at most bound
+ * bytes so far, certainly finds nothing and fails nowhere: no member
+ * named contactPoint or additionalContactPoints, no nesting too deep, no
+ * pointer too long. 1 when it might (then the real walk decides). It
+ * visits every object and array the real walk does (and the insides of
+ * markers too), without building pointers: most releases hold no contact
+ * point, and pointer text for every member was most of the walk's cost. */
+static int maybe_contacts(const json_t *v, size_t bound, int depth)
+{
+    const char *key;
+    size_t i, klen;
+    json_t *m;
+    void *it;
+
+    if (depth > OCDS_JSON_MAX_DEPTH || bound > CONTACT_PTR_SAFE)
+        return 1;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, m)
+            if ((json_is_object(m) || json_is_array(m)) && maybe_contacts(m, bound + 21, depth + 1))
+                return 1;
+        return 0;
+    }
+    for (it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
+        m = json_object_iter_value(it);
+        if (!json_is_object(m) && !json_is_array(m))
+            continue;
+        key = json_object_iter_key(it);
+        klen = json_object_iter_key_len(it);
+        if ((klen == 12 && !memcmp(key, "contactPoint", 12)) ||
+            (klen == 23 && !memcmp(key, "additionalContactPoints", 23)))
+            return 1;
+        if (maybe_contacts(m, bound + 1 + 2 * klen, depth + 1))
+            return 1;
+    }
+    return 0;
+}
+
 /* Appends to found the pointer of every contact point under v. */
 static int find_contacts(const json_t *v, struct bf_buf *ptr, json_t *found, int depth, struct bf_err *err)
 {
@@ -482,15 +555,20 @@ static int add_personal(json_t *list, const char *p, struct bf_err *err)
 int ocds_withhold_personal(const json_t *release, json_t **out, struct bf_err *err)
 {
     struct bf_buf ptr = BF_BUF_INIT;
-    json_t *found = json_array(), *copy = NULL, *list, *p;
+    json_t *found = NULL, *copy = NULL, *list, *p;
     size_t i;
-    int rc;
+    int rc = 0;
 
     *out = NULL;
     if (!json_is_object(release)) {
         rc = bf_err_set(err, BF_EINVAL, "a release must be a JSON object");
         goto out;
     }
+    if (!maybe_contacts(release, 0, 0)) {
+        *out = json_incref((json_t *)release);
+        goto out;
+    }
+    found = json_array();
     bf_buf_init(&ptr, 1 << 16);
     if ((rc = bf_buf_puts(&ptr, "")) < 0 || (rc = find_contacts(release, &ptr, found, 0, err)) < 0)
         goto out;

@@ -1,0 +1,213 @@
+/*
+ * bench_ocds_prepare.c - CPU time of the publish prepare stage, the part
+ * of ocds_publish_batch that the import's worker threads run per release
+ * before the record merge: check, contact points withheld as personal
+ * data, withheld fields split off (keyed salts), JCS + SHA-256 of the
+ * public release (and of the submitted one when it had withheld fields),
+ * the ledger entry line and the tag array's JSON text. It mirrors
+ * pub_prepare in src/ocds/ocds_publish.c, which is static (keep the two
+ * in step).
+ *
+ * The releases of a JSON-lines file are parsed once (as the importer
+ * does); then each pass runs the stage over all of them on one thread.
+ * Prints the best and median pass in microseconds per release, and a
+ * SHA-256 over everything the stage produced (canonical bodies, entry
+ * lines, sidecars, tag texts, error codes and messages) so two builds can
+ * be compared for identical output. The key is fixed, so salts and
+ * sidecars are deterministic.
+ *
+ * usage: bench_ocds_prepare FILE.jsonl [PASSES]   (default 5 passes)
+ */
+#include "common.h"
+#include "buf.h"
+#include "sha256.h"
+#include "ocds/ocds.h"
+#include "ocds/ocds_json.h"
+
+#include <openssl/evp.h>
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct out {
+    struct bf_buf body, entry;
+    char *sidecar, *tags;
+    char sha[65], src[65];
+};
+
+static void out_clear(struct out *o)
+{
+    bf_buf_free(&o->body);
+    bf_buf_free(&o->entry);
+    free(o->sidecar);
+    free(o->tags);
+    memset(o, 0, sizeof *o);
+}
+
+/* The tag array's compact JSON, as pub_prepare writes it. */
+static char *tags_text(const json_t *tag)
+{
+    struct bf_buf tb = BF_BUF_INIT;
+    json_t *t;
+    size_t i, j;
+    char *r;
+
+    json_array_foreach(tag, i, t) {
+        const char *s = json_string_value(t);
+        size_t n = json_string_length(t);
+        for (j = 0; s && j < n && s[j] >= 0x20 && s[j] < 0x7F && s[j] != '"' && s[j] != '\\'; j++)
+            ;
+        if (!s || j < n || bf_buf_append(&tb, i ? ",\"" : "[\"", 2) < 0 || bf_buf_append(&tb, s, n) < 0 ||
+            bf_buf_putc(&tb, '"') < 0)
+            break;
+    }
+    if (tb.data && i == json_array_size(tag) && bf_buf_putc(&tb, ']') == 0)
+        r = bf_buf_take(&tb, NULL);
+    else
+        r = json_dumps(tag, JSON_COMPACT);
+    bf_buf_free(&tb);
+    return r;
+}
+
+/* pub_prepare and split_withheld without the publisher's context. */
+static int prepare(const json_t *release, const uint8_t *key, struct out *o, struct bf_err *err)
+{
+    json_t *pers = NULL, *pub = NULL, *side = NULL, *w;
+    int rc;
+
+    bf_buf_init(&o->body, (size_t)256 << 20);
+    bf_buf_init(&o->entry, 1 << 16);
+    if (bf_buf_reserve(&o->body, 2048) < 0 || bf_buf_reserve(&o->entry, 512) < 0)
+        return bf_err_set(err, BF_ELIMIT, "release buffers exceed their limits");
+    if ((rc = ocds_release_check(release, err)) < 0 || (rc = ocds_withhold_personal(release, &pers, err)) < 0)
+        return rc;
+    w = json_object_get(pers, "withheld");
+    if (json_is_array(w) && json_array_size(w) > 0) {
+        struct bf_buf sb = BF_BUF_INIT;
+        rc = ocds_withhold_keyed(pers, key, &pub, &side, err);
+        json_decref(pers);
+        if (rc < 0)
+            return rc;
+        rc = ocds_jcs(side, &sb, err);
+        json_decref(side);
+        if (rc < 0) {
+            json_decref(pub);
+            bf_buf_free(&sb);
+            return rc;
+        }
+        o->sidecar = bf_buf_take(&sb, NULL);
+    } else {
+        pub = pers;
+    }
+    if ((rc = ocds_jcs(pub, &o->body, err)) < 0)
+        goto out;
+    bf_sha256_hex(o->body.data, o->body.len, o->sha);
+    if (o->sidecar)
+        rc = ocds_digest(release, o->src, err);
+    else
+        memcpy(o->src, o->sha, sizeof o->src);
+    if (rc == 0)
+        rc = ocds_entry_line_digest(pub, o->sha, NULL, &o->entry, err);
+    if (rc == 0)
+        o->tags = tags_text(json_object_get(pub, "tag"));
+out:
+    json_decref(pub);
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    uint8_t key[OCDS_WITHHELD_KEY_LEN];
+    json_t **rel = NULL;
+    size_t n = 0, cap = 0, i, ok = 0, bytes = 0;
+    int passes = argc > 2 ? atoi(argv[2]) : 5, p;
+    double *t;
+    char *line = NULL, hex[65];
+    size_t lcap = 0;
+    ssize_t len;
+    FILE *f;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char dg[32];
+    unsigned int dlen = 0;
+
+    if (argc < 2 || passes < 1) {
+        fprintf(stderr, "usage: %s FILE.jsonl [PASSES]\n", argv[0]);
+        return 2;
+    }
+    if (!(f = fopen(argv[1], "r"))) {
+        perror(argv[1]);
+        return 1;
+    }
+    while ((len = getline(&line, &lcap, f)) > 0) {
+        json_t *v;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            len--;
+        if (!len)
+            continue;
+        if (!(v = ocds_json_parse_fast(line, (size_t)len)) &&
+            !(v = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, NULL)))
+            continue;
+        if (n == cap)
+            rel = bf_xrealloc(rel, (cap = cap ? 2 * cap : 4096) * sizeof *rel);
+        rel[n++] = v;
+        bytes += (size_t)len;
+    }
+    free(line);
+    fclose(f);
+    if (!n) {
+        fprintf(stderr, "%s: no releases\n", argv[1]);
+        return 1;
+    }
+    for (i = 0; i < sizeof key; i++)
+        key[i] = (uint8_t)(i * 7 + 1);
+
+    t = bf_xcalloc((size_t)passes, sizeof *t);
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    for (p = 0; p < passes; p++) {
+        double t0 = cpu_now();
+        for (i = 0; i < n; i++) {
+            struct out o = {0};
+            struct bf_err err = {0};
+            int rc = prepare(rel[i], key, &o, &err);
+            if (p == 0) { /* the output digest, outside nothing: pass 0 is timed too, but only counted if best */
+                EVP_DigestUpdate(md, &rc, sizeof rc);
+                if (rc < 0) {
+                    EVP_DigestUpdate(md, err.msg, strlen(err.msg) + 1);
+                } else {
+                    ok++;
+                    EVP_DigestUpdate(md, o.body.data, o.body.len + 1);
+                    EVP_DigestUpdate(md, o.entry.data, o.entry.len + 1);
+                    EVP_DigestUpdate(md, o.src, 65);
+                    EVP_DigestUpdate(md, o.tags, strlen(o.tags) + 1);
+                    if (o.sidecar)
+                        EVP_DigestUpdate(md, o.sidecar, strlen(o.sidecar) + 1);
+                }
+            }
+            out_clear(&o);
+        }
+        t[p] = cpu_now() - t0;
+    }
+    EVP_DigestFinal_ex(md, dg, &dlen);
+    EVP_MD_CTX_free(md);
+    for (i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+    qsort(t, (size_t)passes, sizeof *t, cmp_double);
+    printf("prepare: %zu releases (%zu accepted), %.0f bytes each, %d passes: best %.2f us/release, median %.2f\n",
+           n, ok, (double)bytes / (double)n, passes, t[0] * 1e6 / (double)n, t[passes / 2] * 1e6 / (double)n);
+    printf("output sha256 %s\n", hex);
+    for (i = 0; i < n; i++)
+        json_decref(rel[i]);
+    free(rel);
+    free(t);
+    return 0;
+}
