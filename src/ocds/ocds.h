@@ -68,7 +68,10 @@ int ocds_merge_versioned(json_t *const *releases, size_t n, json_t **out, struct
  * needed to open the commitments. Salts are 32 random bytes, fresh for
  * every call (so two releases withholding one value commit differently;
  * ocds_withhold_keyed makes them agree). Both outputs are new references
- * owned by the caller; on error both are NULL. */
+ * owned by the caller; on error both are NULL. The public release shares
+ * the subtrees off the withheld paths with the input (only the containers
+ * on those paths are copied; the input is never modified): treat it as
+ * read-only, or json_deep_copy it before editing. */
 int ocds_withhold(const json_t *release, json_t **public_release, json_t **sidecar, struct bf_err *err);
 
 /* Length of the publisher's withheld-field key. */
