@@ -5,7 +5,9 @@
  * write happens inside a struct store_txn, which holds the store's writer
  * lock from store_txn_begin until commit or rollback. store_txn_commit
  * returns 0 only once the transaction is durable (fsync'd), so a caller
- * may acknowledge what it wrote. Readers never block the writer (SQLite
+ * may acknowledge what it wrote; the one exception is a transaction begun
+ * with store_txn_begin_nowait, durable at the next store_sync (the
+ * ledger's group commit). Readers never block the writer (SQLite
  * WAL; PostgreSQL MVCC later).
  *
  * Backends: the SQLite backend (default, "sqlite:" or a plain directory)
