@@ -4,9 +4,8 @@
  * before the record merge: check, contact points withheld as personal
  * data, withheld fields split off (keyed salts), JCS + SHA-256 of the
  * public release (and of the submitted one when it had withheld fields),
- * the ledger entry line and the tag array's JSON text. It mirrors
- * pub_prepare in src/ocds/ocds_publish.c, which is static (keep the two
- * in step).
+ * the ledger entry line and the tag array's JSON text: ocds_prepare
+ * (src/ocds/ocds_prepare.c), as publishing runs it.
  *
  * The releases of a JSON-lines file are parsed once (as the importer
  * does); then each pass runs the stage over all of them on one thread.
@@ -22,6 +21,7 @@
 #include "buf.h"
 #include "sha256.h"
 #include "ocds/ocds.h"
+#include "ocds/ocds_import.h"
 #include "ocds/ocds_json.h"
 
 #include <openssl/evp.h>
@@ -31,92 +31,6 @@ static double cpu_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-struct out {
-    struct bf_buf body, entry;
-    char *sidecar, *tags;
-    char sha[65], src[65];
-};
-
-static void out_clear(struct out *o)
-{
-    bf_buf_free(&o->body);
-    bf_buf_free(&o->entry);
-    free(o->sidecar);
-    free(o->tags);
-    memset(o, 0, sizeof *o);
-}
-
-/* The tag array's compact JSON, as pub_prepare writes it. */
-static char *tags_text(const json_t *tag)
-{
-    struct bf_buf tb = BF_BUF_INIT;
-    json_t *t;
-    size_t i, j;
-    char *r;
-
-    json_array_foreach(tag, i, t) {
-        const char *s = json_string_value(t);
-        size_t n = json_string_length(t);
-        for (j = 0; s && j < n && s[j] >= 0x20 && s[j] < 0x7F && s[j] != '"' && s[j] != '\\'; j++)
-            ;
-        if (!s || j < n || bf_buf_append(&tb, i ? ",\"" : "[\"", 2) < 0 || bf_buf_append(&tb, s, n) < 0 ||
-            bf_buf_putc(&tb, '"') < 0)
-            break;
-    }
-    if (tb.data && i == json_array_size(tag) && bf_buf_putc(&tb, ']') == 0)
-        r = bf_buf_take(&tb, NULL);
-    else
-        r = json_dumps(tag, JSON_COMPACT);
-    bf_buf_free(&tb);
-    return r;
-}
-
-/* pub_prepare and split_withheld without the publisher's context. */
-static int prepare(const json_t *release, const uint8_t *key, struct out *o, struct bf_err *err)
-{
-    json_t *pers = NULL, *pub = NULL, *side = NULL, *w;
-    int rc;
-
-    bf_buf_init(&o->body, (size_t)256 << 20);
-    bf_buf_init(&o->entry, 1 << 16);
-    if (bf_buf_reserve(&o->body, 2048) < 0 || bf_buf_reserve(&o->entry, 512) < 0)
-        return bf_err_set(err, BF_ELIMIT, "release buffers exceed their limits");
-    if ((rc = ocds_release_check(release, err)) < 0 || (rc = ocds_withhold_personal(release, &pers, err)) < 0)
-        return rc;
-    w = json_object_get(pers, "withheld");
-    if (json_is_array(w) && json_array_size(w) > 0) {
-        struct bf_buf sb = BF_BUF_INIT;
-        rc = ocds_withhold_keyed(pers, key, &pub, &side, err);
-        json_decref(pers);
-        if (rc < 0)
-            return rc;
-        rc = ocds_jcs(side, &sb, err);
-        json_decref(side);
-        if (rc < 0) {
-            json_decref(pub);
-            bf_buf_free(&sb);
-            return rc;
-        }
-        o->sidecar = bf_buf_take(&sb, NULL);
-    } else {
-        pub = pers;
-    }
-    if ((rc = ocds_jcs(pub, &o->body, err)) < 0)
-        goto out;
-    bf_sha256_hex(o->body.data, o->body.len, o->sha);
-    if (o->sidecar)
-        rc = ocds_digest(release, o->src, err);
-    else
-        memcpy(o->src, o->sha, sizeof o->src);
-    if (rc == 0)
-        rc = ocds_entry_line_digest(pub, o->sha, NULL, &o->entry, err);
-    if (rc == 0)
-        o->tags = tags_text(json_object_get(pub, "tag"));
-out:
-    json_decref(pub);
-    return rc;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -176,9 +90,9 @@ int main(int argc, char **argv)
     for (p = 0; p < passes; p++) {
         double t0 = cpu_now();
         for (i = 0; i < n; i++) {
-            struct out o = {0};
+            struct ocds_prepared o;
             struct bf_err err = {0};
-            int rc = prepare(rel[i], key, &o, &err);
+            int rc = ocds_prepare(rel[i], key, NULL, &o, &err);
             if (p == 0) { /* the output digest, outside nothing: pass 0 is timed too, but only counted if best */
                 EVP_DigestUpdate(md, &rc, sizeof rc);
                 if (rc < 0) {
@@ -193,7 +107,7 @@ int main(int argc, char **argv)
                         EVP_DigestUpdate(md, o.sidecar, strlen(o.sidecar) + 1);
                 }
             }
-            out_clear(&o);
+            ocds_prepared_clear(&o);
         }
         t[p] = cpu_now() - t0;
     }

@@ -46,11 +46,37 @@
 #include <stdio.h>
 
 #include "util/err.h"
+#include "util/buf.h"
 #include "ocds/ocds.h"
 
 #define OCDS_IMPORT_MAX_DEPTH 64
 
 /* ---- batch publishing ------------------------------------------------ */
+
+/* A release made ready for the log (ocds_prepare.c): everything
+ * publishing needs before it writes. Owned by the struct; free with
+ * ocds_prepared_clear. */
+struct ocds_prepared {
+    json_t *pub;               /* the public release (shares subtrees with the input: read-only) */
+    char *sidecar;             /* JCS of the private sidecar, or NULL */
+    size_t sidecar_len;
+    struct bf_buf body;        /* JCS of pub */
+    struct bf_buf entry;       /* the ledger entry line */
+    char *tags;                /* compact JSON of pub's tag */
+    const char *ocid, *id, *date; /* in pub */
+    char sha[65];              /* SHA-256 of body, hex */
+    char src[65];              /* of the release as submitted (before withholding) */
+};
+
+/* Checks release, withholds its contact points (personal data) and its
+ * withheld fields (salts keyed with key, or random when key is NULL),
+ * and writes the canonical text, digests, entry line (actor NULL:
+ * "operator") and tag text into *x. The input is not modified. Errors:
+ * the check's and withholding's (BF_EINVAL, BF_ELIMIT ...); *x must be
+ * cleared either way. */
+int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
+                 struct bf_err *err);
+void ocds_prepared_clear(struct ocds_prepared *x);
 
 struct ocds_pub_item {
     const json_t *release;     /* in: borrowed */

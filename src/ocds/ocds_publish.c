@@ -61,19 +61,12 @@ struct pub {
     int defer;               /* a later item of the batch has the same ocid: it compiles */
     int inserted;            /* set by a successful hook */
     uint64_t index;          /* log index, set by the hook */
-    json_t *pub;             /* public release */
-    char *sidecar;           /* JCS text of the private sidecar, or NULL */
-    size_t sidecar_len;
-    struct bf_buf body;      /* JCS of pub */
-    struct bf_buf entry;     /* ledger entry line */
+    struct ocds_prepared x;  /* the release made ready: public form, texts, digests */
     struct known *known;     /* committed releases of the ocid (batch-owned) */
     int premerged;           /* ctext/vtext hold the record merged from ... */
     uint64_t base_nrel;      /* ... this many committed releases of the ocid ... */
     size_t *prior, nprior;   /* ... plus these earlier items of the batch (positions) and p */
     struct bf_buf ctext, vtext; /* JCS of that compiled and versioned release */
-    char *tags;              /* JSON text of tag */
-    const char *ocid, *id, *date;
-    char sha[65], src[65];
 };
 
 int ocds_ctx_new(struct store *s, struct ledger *l, struct ocds_ctx **out, struct bf_err *err)
@@ -123,107 +116,19 @@ struct ledger *ocds_ctx_ledger(struct ocds_ctx *c)
 
 static void pub_clear(struct pub *p)
 {
-    json_decref(p->pub);
-    free(p->sidecar);
-    bf_buf_free(&p->body);
-    bf_buf_free(&p->entry);
+    ocds_prepared_clear(&p->x);
     bf_buf_free(&p->ctext);
     bf_buf_free(&p->vtext);
     free(p->prior);
-    free(p->tags);
     memset(p, 0, sizeof *p);
 }
 
-static int has_withheld(const json_t *release)
-{
-    const json_t *w = json_object_get(release, "withheld");
-    return json_is_array(w) && json_array_size(w) > 0;
-}
-
-/* Contact points withheld as personal data, then the withheld fields
- * split into the public release and the sidecar. */
-static int split_withheld(const json_t *submitted, struct pub *p, struct bf_err *err)
-{
-    json_t *side = NULL, *release = NULL;
-    struct bf_buf sb = BF_BUF_INIT;
-    int rc = ocds_withhold_personal(submitted, &release, err);
-
-    if (rc)
-        return rc;
-    if (!has_withheld(release)) {
-        p->pub = release;
-        return 0;
-    }
-    rc = ocds_withhold_keyed(release, p->c->has_key ? p->c->key : NULL, &p->pub, &side, err);
-    json_decref(release);
-    if (rc)
-        return rc;
-    rc = ocds_jcs(side, &sb, err);
-    json_decref(side);
-    if (rc) {
-        bf_buf_free(&sb);
-        return rc;
-    }
-    p->sidecar = bf_buf_take(&sb, &p->sidecar_len);
-    return 0;
-}
-
-/* Check, withhold, canonical text, digests and entry line. */
 static int pub_prepare(struct ocds_ctx *c, const json_t *release, const char *actor, struct pub *p,
                        struct bf_err *err)
 {
-    struct bf_buf tb = BF_BUF_INIT;
-    json_t *tag, *t;
-    size_t i, j;
-    int rc;
-
     memset(p, 0, sizeof *p);
     p->c = c;
-    bf_buf_init(&p->body, (size_t)256 << 20);
-    bf_buf_init(&p->entry, 1 << 16);
-    /* room for most releases, so the writers do not regrow (far below the limits) */
-    if (bf_buf_reserve(&p->body, 2048) < 0 || bf_buf_reserve(&p->entry, 512) < 0)
-        return bf_err_set(err, BF_ELIMIT, "release buffers exceed their limits");
-    rc = ocds_release_check(release, err);
-    if (!rc)
-        rc = split_withheld(release, p, err);
-    if (!rc)
-        rc = ocds_jcs(p->pub, &p->body, err);
-    if (rc)
-        return rc;
-    bf_sha256_hex(p->body.data, p->body.len, p->sha);
-    if (p->sidecar)
-        rc = ocds_digest(release, p->src, err);
-    else
-        memcpy(p->src, p->sha, sizeof p->src);
-    if (!rc)
-        rc = ocds_entry_line_digest(p->pub, p->sha, actor, &p->entry, err);
-    if (rc)
-        return rc;
-    p->ocid = json_string_value(json_object_get(p->pub, "ocid"));
-    p->id = json_string_value(json_object_get(p->pub, "id"));
-    p->date = json_string_value(json_object_get(p->pub, "date"));
-    /* The tags' compact JSON as json_dumps writes it, without its stdio
-     * machinery: codes are plain ASCII, written as is; anything that
-     * would need an escape or a UTF-8 check goes to json_dumps. */
-    tag = json_object_get(p->pub, "tag");
-    json_array_foreach(tag, i, t) {
-        const char *s = json_string_value(t);
-        size_t n = json_string_length(t);
-        for (j = 0; s && j < n && s[j] >= 0x20 && s[j] < 0x7F && s[j] != '"' && s[j] != '\\'; j++)
-            ;
-        if (!s || j < n || bf_buf_append(&tb, i ? ",\"" : "[\"", 2) < 0 || bf_buf_append(&tb, s, n) < 0 ||
-            bf_buf_putc(&tb, '"') < 0)
-            break;
-    }
-    if (tb.data && i == json_array_size(tag) && bf_buf_putc(&tb, ']') == 0)
-        p->tags = bf_buf_take(&tb, NULL);
-    else
-        p->tags = json_dumps(tag, JSON_COMPACT);
-    bf_buf_free(&tb);
-    if (!p->ocid || !p->id || !p->date || !p->tags)
-        return bf_err_set(err, BF_EINVAL, "release lacks ocid, id, date or tag");
-    return 0;
+    return ocds_prepare(release, c->has_key ? c->key : NULL, actor, &p->x, err);
 }
 
 /* p against the release stored at idx with source digest src: the same
@@ -231,11 +136,11 @@ static int pub_prepare(struct ocds_ctx *c, const json_t *release, const char *ac
 static int same_or_conflict(const struct pub *p, uint64_t idx, const char *src, uint64_t *index, int *dup,
                             struct bf_err *err)
 {
-    if (strcmp(src, p->src))
+    if (strcmp(src, p->x.src))
         return bf_err_set(err, BF_ECONFLICT,
                           "release %s of %s was published at log index %" PRIu64
                           " with other content; releases are immutable, publish a new release id",
-                          p->id, p->ocid, idx);
+                          p->x.id, p->x.ocid, idx);
     *index = idx;
     *dup = 1;
     return 0;
@@ -247,7 +152,7 @@ static int existing(struct ocds_ctx *c, struct pub *p, uint64_t *index, int *dup
 {
     char src[65];
     uint64_t idx = 0;
-    int rc = store_ocds_release_find(c->s, NULL, p->ocid, p->id, &idx, NULL, src, err);
+    int rc = store_ocds_release_find(c->s, NULL, p->x.ocid, p->x.id, &idx, NULL, src, err);
     return rc ? rc : same_or_conflict(p, idx, src, index, dup, err);
 }
 
@@ -351,7 +256,7 @@ static int existing_known(struct ocds_ctx *c, struct pub *p, uint64_t *index, in
     if (k->rc)
         return existing(c, p, index, dup, err);
     for (i = 0; i < k->n; i++)
-        if (!strcmp(k->r[i].rid, p->id))
+        if (!strcmp(k->r[i].rid, p->x.id))
             return same_or_conflict(p, k->r[i].index, k->r[i].src, index, dup, err);
     return BF_ENOTFOUND;
 }
@@ -372,8 +277,8 @@ static json_t *batch_release(const struct pub *p, uint64_t idx)
     size_t i;
     for (i = p->pos + 1; i-- > 0;) {
         const struct pub *q = &p->batch[i];
-        if ((q == p || q->inserted) && q->index == idx && !strcmp(q->ocid, p->ocid))
-            return json_incref(q->pub);
+        if ((q == p || q->inserted) && q->index == idx && !strcmp(q->x.ocid, p->x.ocid))
+            return json_incref(q->x.pub);
     }
     return NULL;
 }
@@ -427,7 +332,7 @@ static int merge_all(struct store_txn *t, const struct pub *p, struct bf_buf *ct
                      struct bf_err *err)
 {
     struct merge_acc a = { NULL, 0, 0, 0, err, p };
-    int rc = store_ocds_releases_of_w(t, p->ocid, acc_row, &a, err);
+    int rc = store_ocds_releases_of_w(t, p->x.ocid, acc_row, &a, err);
     if (!rc)
         rc = merge_texts(&a, ctext, vtext, err);
     acc_free(&a);
@@ -461,10 +366,10 @@ static void premerge(struct pub *p, const size_t *map, size_t m, size_t at)
     p->prior = bf_xcalloc(k->nitems, sizeof *p->prior);
     for (j = 0; j < k->nitems && k->items[j] < at; j++) { /* the ocid's earlier items, not the whole batch */
         struct pub *q = &batch[map[k->items[j]]];
-        acc_push(&a, json_incref(q->pub));
+        acc_push(&a, json_incref(q->x.pub));
         p->prior[p->nprior++] = map[k->items[j]];
     }
-    acc_push(&a, json_incref(p->pub));
+    acc_push(&a, json_incref(p->x.pub));
     bf_buf_init(&p->ctext, (size_t)256 << 20);
     bf_buf_init(&p->vtext, (size_t)256 << 20);
     p->premerged = merge_texts(&a, &p->ctext, &p->vtext, &err) == 0;
@@ -495,7 +400,7 @@ static int update_record(struct pub *p, struct store_txn *t, uint64_t index, str
     struct bf_buf ctext = BF_BUF_INIT, vtext = BF_BUF_INIT;
     struct bf_buf *ct = &ctext, *vt = &vtext;
     uint64_t nrel = 0;
-    int rc = store_ocds_record_count(t, p->ocid, index, p->date, p->defer ? NULL : &nrel, err);
+    int rc = store_ocds_record_count(t, p->x.ocid, index, p->x.date, p->defer ? NULL : &nrel, err);
 
     if (rc || p->defer)
         return rc;
@@ -504,7 +409,7 @@ static int update_record(struct pub *p, struct store_txn *t, uint64_t index, str
     else
         rc = merge_all(t, p, &ctext, &vtext, err);
     if (!rc)
-        rc = store_ocds_record_set_merged(t, p->ocid, nrel, index, ct->data, ct->len, vt->data, vt->len, err);
+        rc = store_ocds_record_set_merged(t, p->x.ocid, nrel, index, ct->data, ct->len, vt->data, vt->len, err);
     bf_buf_free(&ctext);
     bf_buf_free(&vtext);
     return rc;
@@ -514,11 +419,11 @@ static int publish_hook(struct store_txn *t, uint64_t index, void *arg, struct b
 {
     struct pub *p = arg;
     p->index = index;
-    struct store_ocds_release r = { index, p->ocid, p->id, p->date, p->tags, p->sha, p->src,
-                                    p->body.data, p->body.len };
+    struct store_ocds_release r = { index, p->x.ocid, p->x.id, p->x.date, p->x.tags, p->x.sha, p->x.src,
+                                    p->x.body.data, p->x.body.len };
     int rc = store_ocds_release_insert(t, &r, err);
-    if (!rc && p->sidecar)
-        rc = store_ocds_sidecar_insert(t, index, p->sidecar, p->sidecar_len, err);
+    if (!rc && p->x.sidecar)
+        rc = store_ocds_sidecar_insert(t, index, p->x.sidecar, p->x.sidecar_len, err);
     if (!rc)
         rc = update_record(p, t, index, err);
     if (!rc)
@@ -542,7 +447,7 @@ static void mark_deferred(struct pub *p, const size_t *map, size_t m)
         struct pub *a = &p[map[i]];
         a->defer = 0;
         for (j = i + 1; j < m && j < i + 64; j++)
-            if (!strcmp(p[map[j]].ocid, a->ocid)) {
+            if (!strcmp(p[map[j]].x.ocid, a->x.ocid)) {
                 a->defer = 1;
                 break;
             }
@@ -574,13 +479,13 @@ int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n
         p[i].batch = p;
         p[i].pos = i;
         if (!it->rc) {
-            p[i].known = i && p[i - 1].known && !strcmp(p[i - 1].ocid, p[i].ocid) ? p[i - 1].known
-                                                                                 : known_of(c, &ks, p[i].ocid);
+            p[i].known = i && p[i - 1].known && !strcmp(p[i - 1].x.ocid, p[i].x.ocid) ? p[i - 1].known
+                                                                                 : known_of(c, &ks, p[i].x.ocid);
             it->rc = existing_known(c, &p[i], &it->index, &it->dup, &it->err);
             if (it->rc == BF_ENOTFOUND) {
                 memset(&it->err, 0, sizeof it->err);
-                li[m].entry = p[i].entry.data;
-                li[m].len = p[i].entry.len;
+                li[m].entry = p[i].x.entry.data;
+                li[m].len = p[i].x.entry.len;
                 li[m].hook = publish_hook;
                 li[m].hook_arg = &p[i];
                 known_add_item(p[i].known, m);

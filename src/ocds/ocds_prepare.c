@@ -1,0 +1,126 @@
+/*
+ * ocds_prepare.c - a release made ready for the log, before anything is
+ * written: checked, contact points withheld as personal data, withheld
+ * fields split into the public release and the private sidecar (keyed
+ * salts when the publisher has a key), the public release's JCS text and
+ * SHA-256, the digest of the release as submitted, the ledger entry line
+ * and the tag array's JSON text. ocds_publish_batch runs it on its
+ * workers; bench_ocds_prepare times it alone.
+ *
+ * Invariants: the input release is never modified (the public release
+ * shares the subtrees off the withheld paths with it); on error the
+ * struct holds nothing the caller must keep (ocds_prepared_clear frees
+ * whatever was made).
+ */
+#include "common.h"
+#include "buf.h"
+#include "sha256.h"
+#include "ocds.h"
+#include "ocds_import.h"
+
+void ocds_prepared_clear(struct ocds_prepared *x)
+{
+    json_decref(x->pub);
+    free(x->sidecar);
+    bf_buf_free(&x->body);
+    bf_buf_free(&x->entry);
+    free(x->tags);
+    memset(x, 0, sizeof *x);
+}
+
+static int has_withheld(const json_t *release)
+{
+    const json_t *w = json_object_get(release, "withheld");
+    return json_is_array(w) && json_array_size(w) > 0;
+}
+
+/* Contact points withheld as personal data, then the withheld fields
+ * split into the public release and the sidecar. */
+static int split_withheld(const json_t *submitted, const uint8_t *key, struct ocds_prepared *x, struct bf_err *err)
+{
+    json_t *side = NULL, *release = NULL;
+    struct bf_buf sb = BF_BUF_INIT;
+    int rc = ocds_withhold_personal(submitted, &release, err);
+
+    if (rc)
+        return rc;
+    if (!has_withheld(release)) {
+        x->pub = release;
+        return 0;
+    }
+    rc = ocds_withhold_keyed(release, key, &x->pub, &side, err);
+    json_decref(release);
+    if (rc)
+        return rc;
+    rc = ocds_jcs(side, &sb, err);
+    json_decref(side);
+    if (rc) {
+        bf_buf_free(&sb);
+        return rc;
+    }
+    x->sidecar = bf_buf_take(&sb, &x->sidecar_len);
+    return 0;
+}
+
+/* The tags' compact JSON as json_dumps writes it, without its stdio
+ * machinery: codes are plain ASCII, written as is; anything that would
+ * need an escape or a UTF-8 check goes to json_dumps. */
+static char *tags_text(const json_t *tag)
+{
+    struct bf_buf tb = BF_BUF_INIT;
+    json_t *t;
+    size_t i, j;
+    char *r;
+
+    json_array_foreach(tag, i, t) {
+        const char *s = json_string_value(t);
+        size_t n = json_string_length(t);
+        for (j = 0; s && j < n && s[j] >= 0x20 && s[j] < 0x7F && s[j] != '"' && s[j] != '\\'; j++)
+            ;
+        if (!s || j < n || bf_buf_append(&tb, i ? ",\"" : "[\"", 2) < 0 || bf_buf_append(&tb, s, n) < 0 ||
+            bf_buf_putc(&tb, '"') < 0)
+            break;
+    }
+    if (tb.data && i == json_array_size(tag) && bf_buf_putc(&tb, ']') == 0)
+        r = bf_buf_take(&tb, NULL);
+    else
+        r = json_dumps(tag, JSON_COMPACT);
+    bf_buf_free(&tb);
+    return r;
+}
+
+int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
+                 struct bf_err *err)
+{
+    int rc;
+
+    memset(x, 0, sizeof *x);
+    bf_buf_init(&x->body, (size_t)256 << 20);
+    bf_buf_init(&x->entry, 1 << 16);
+    /* room for most releases, so the writers do not regrow (far below the limits) */
+    if (bf_buf_reserve(&x->body, 2048) < 0 || bf_buf_reserve(&x->entry, 512) < 0)
+        return bf_err_set(err, BF_ELIMIT, "release buffers exceed their limits");
+    rc = ocds_release_check(release, err);
+    if (!rc)
+        rc = split_withheld(release, key, x, err);
+    if (!rc)
+        rc = ocds_jcs(x->pub, &x->body, err);
+    if (rc)
+        return rc;
+    bf_sha256_hex(x->body.data, x->body.len, x->sha);
+    if (x->sidecar)
+        rc = ocds_digest(release, x->src, err);
+    else
+        memcpy(x->src, x->sha, sizeof x->src);
+    if (!rc)
+        rc = ocds_entry_line_digest(x->pub, x->sha, actor, &x->entry, err);
+    if (rc)
+        return rc;
+    x->ocid = json_string_value(json_object_get(x->pub, "ocid"));
+    x->id = json_string_value(json_object_get(x->pub, "id"));
+    x->date = json_string_value(json_object_get(x->pub, "date"));
+    x->tags = tags_text(json_object_get(x->pub, "tag"));
+    if (!x->ocid || !x->id || !x->date || !x->tags)
+        return bf_err_set(err, BF_EINVAL, "release lacks ocid, id, date or tag");
+    return 0;
+}
