@@ -19,6 +19,9 @@
  *  - Items are parsed by ocds_json_parse_fast, which gives the value
  *    jansson would and leaves anything unusual to jansson (duplicate keys
  *    rejected), and rejected when nested deeper than OCDS_IMPORT_MAX_DEPTH.
+ *    When the fast parser takes an item, the item was valid UTF-8 and the
+ *    parser counted its nesting, so the common case reads its bytes once;
+ *    the UTF-8 check and json_depth run only on the items it declines.
  * Invariant: every byte range handed to jansson was delimited by
  * skip_value, which tracks strings and brackets with a bounded stack, so
  * malformed input never makes the scanner read outside data[0..len).
@@ -389,23 +392,30 @@ static void parse_item(struct scan *sc, size_t s, size_t e, const char *ptr, int
 {
     json_error_t je;
     json_t *v;
+    int nest = -1; /* -1: not counted by the fast parser */
 
     if (e - s > sc->max_item) {
         reject(sc, s, ptr, "item of %zu bytes exceeds the limit of %zu bytes", e - s, sc->max_item);
         return;
     }
-    if (!bf_utf8_valid(sc->d + s, e - s)) {
-        size_t bad, first, flen;
-        char *fixed = latin1_fix(sc->d + s, e - s, &flen, &bad, &first);
-        if (!sc->latin1_items++)
-            note(sc, s + first, ptr,
-                 "not valid UTF-8 (the first bad byte at %zu): bytes that are not UTF-8 are read as ISO-8859-1",
-                 s + first);
-        if (!(v = ocds_json_parse_fast(fixed, flen))) /* jansson decides what the fast path does not take */
-            v = json_loadb(fixed, flen, JSON_REJECT_DUPLICATES, &je);
-        free(fixed);
-    } else if (!(v = ocds_json_parse_fast(sc->d + s, e - s))) {
-        v = json_loadb(sc->d + s, e - s, JSON_REJECT_DUPLICATES, &je);
+    /* a value from the fast parser means the item was valid UTF-8 and
+     * comes with its nesting (ocds_json.h): one pass over its bytes */
+    v = ocds_json_parse_fast_nest(sc->d + s, e - s, &nest);
+    if (!v) {
+        nest = -1;
+        if (!bf_utf8_valid(sc->d + s, e - s)) {
+            size_t bad, first, flen;
+            char *fixed = latin1_fix(sc->d + s, e - s, &flen, &bad, &first);
+            if (!sc->latin1_items++)
+                note(sc, s + first, ptr,
+                     "not valid UTF-8 (the first bad byte at %zu): bytes that are not UTF-8 are read as ISO-8859-1",
+                     s + first);
+            if (!(v = ocds_json_parse_fast(fixed, flen))) /* jansson decides what the fast path does not take */
+                v = json_loadb(fixed, flen, JSON_REJECT_DUPLICATES, &je);
+            free(fixed);
+        } else {
+            v = json_loadb(sc->d + s, e - s, JSON_REJECT_DUPLICATES, &je);
+        }
     }
     /* a broken package: keep its good releases, reject the bad ones */
     if (!v && kind == 0 && !*ptr && sc->d[s] == '{' && walk_members(sc, s, e))
@@ -415,7 +425,9 @@ static void parse_item(struct scan *sc, size_t s, size_t e, const char *ptr, int
                line_at(sc, s) + (uint64_t)(je.line > 0 ? je.line - 1 : 0), s + (size_t)je.position, je.text);
         return;
     }
-    if (json_depth(v, OCDS_IMPORT_MAX_DEPTH + 1) > OCDS_IMPORT_MAX_DEPTH)
+    if (nest < 0)
+        nest = json_depth(v, OCDS_IMPORT_MAX_DEPTH + 1);
+    if (nest > OCDS_IMPORT_MAX_DEPTH)
         reject(sc, s, ptr, "nesting deeper than %d levels", OCDS_IMPORT_MAX_DEPTH);
     else if (kind == 1)
         put_release(sc, v, s, ptr);
