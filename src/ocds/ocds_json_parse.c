@@ -111,16 +111,24 @@ static void tmp_put(struct fp *f, size_t *len, const void *src, size_t n)
 /* The first byte at or after q that is not plain string ASCII (a control
  * byte, '"', '\\' or >= 0x80), or end. Eight bytes at a time: a byte
  * below n makes (w - n*ONES) & ~w & HIGHS non-zero, and '"' / '\\' are
- * bytes of w ^ '"'*ONES / w ^ '\\'*ONES below 1. */
+ * bytes of w ^ '"'*ONES / w ^ '\\'*ONES below 1. The borrow can mark
+ * bytes after a marked one too, never before it, so on a little-endian
+ * machine the lowest mark is the first such byte. */
 static const unsigned char *plain_run(const unsigned char *q, const unsigned char *end)
 {
     while (end - q >= 8) {
-        uint64_t w, x, y;
+        uint64_t w, x, y, m;
         memcpy(&w, q, 8);
         x = w ^ ('"' * ONES);
         y = w ^ ('\\' * ONES);
-        if ((((w - 0x20 * ONES) & ~w) | ((x - ONES) & ~x) | ((y - ONES) & ~y) | w) & HIGHS)
+        m = (((w - 0x20 * ONES) & ~w) | ((x - ONES) & ~x) | ((y - ONES) & ~y) | w) & HIGHS;
+        if (m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return q + (__builtin_ctzll(m) >> 3);
+#else
             break;
+#endif
+        }
         q += 8;
     }
     while (q < end && *q >= 0x20 && *q != '"' && *q != '\\' && *q < 0x80)
