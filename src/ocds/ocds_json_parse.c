@@ -18,8 +18,9 @@
  * anything after the value but whitespace). So accepting and rejecting
  * stay jansson's; only the common case is faster.
  * Numbers: an integer token (no '.', 'e' or 'E') is a jansson integer
- * (strtoll, as jansson), any other a real (strtod, as jansson in the C
- * locale; a locale with another decimal point gives up).
+ * (strtoll, as jansson; up to 18 digits, which cannot overflow, summed
+ * directly), any other a real (strtod, as jansson in the C locale; a
+ * locale with another decimal point gives up).
  * Strings are checked as jansson checks them (UTF-8, no control bytes,
  * no "\u0000"), so a value returned means the whole input was valid
  * UTF-8 without NUL bytes: the importer relies on that to skip its own
@@ -282,6 +283,15 @@ static json_t *number(struct fp *f)
             q++;
     }
     n = (size_t)(q - s);
+    if (!is_real && n - (*s == '-') <= 18) {
+        /* at most 18 digits cannot overflow: strtoll's value, directly */
+        const unsigned char *d = s + (*s == '-');
+        long long v = 0;
+        while (d < q)
+            v = v * 10 + (*d++ - '0');
+        f->p = q;
+        return json_integer((json_int_t)(*s == '-' ? -v : v));
+    }
     if (n >= sizeof buf)
         return NULL; /* long numbers: jansson's business */
     memcpy(buf, s, n);
