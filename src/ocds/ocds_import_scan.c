@@ -19,15 +19,27 @@
  *  - Items are parsed by ocds_json_parse_fast, which gives the value
  *    jansson would and leaves anything unusual to jansson (duplicate keys
  *    rejected), and rejected when nested deeper than OCDS_IMPORT_MAX_DEPTH.
+ *    When the fast parser takes an item, the item was valid UTF-8 and the
+ *    parser counted its nesting, so the common case reads its bytes once;
+ *    the UTF-8 check and json_depth run only on the items it declines.
  * Invariant: every byte range handed to jansson was delimited by
  * skip_value, which tracks strings and brackets with a bounded stack, so
  * malformed input never makes the scanner read outside data[0..len).
+ * Cost: skip_value jumps from one '"' / bracket to the next and
+ * skip_string from one '"' / '\\' to the next (sixteen bytes at a time
+ * with SSE2); the first value is delimited once for both the layout
+ * guess and the scan; JSON Lines count lines as they split them.
  */
 #include "common.h"
 #include "ocds_import.h"
 #include "buf.h"
 #include "enc.h"
 #include "ocds_json.h"
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define SCAN_SSE2 1
+#endif
 
 #define DEFAULT_MAX_ITEM ((size_t)64 << 20)
 #define SCAN_MAX_DEPTH (OCDS_IMPORT_MAX_DEPTH + 4) /* package -> records -> record -> releases */
@@ -44,23 +56,41 @@ struct scan {
     int stop;
     uint64_t string_tags, ignored_compiled;
     uint64_t latin1_items;   /* items with bytes read as ISO-8859-1 */
+    /* the last top-level skip_value (looks_like_lines and scan_values
+     * both delimit the first value: a big package is skipped once) */
+    int top_set, top_rc;
+    size_t top_i, top_end, top_at;
+    const char *top_why;
 };
 
 /* ---- positions and emitting ------------------------------------------------- */
 
+/* The number of '\n' in p[0..n): sixteen bytes at a time where SSE2 is
+ * there (pretty-printed JSON has a newline every few dozen bytes, too
+ * many for a memchr call each). */
+static uint64_t count_nl(const char *p, size_t n)
+{
+    uint64_t c = 0;
+    size_t k = 0;
+#ifdef SCAN_SSE2
+    const __m128i nl = _mm_set1_epi8('\n');
+    for (; k + 16 <= n; k += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
+        c += (uint64_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)));
+    }
+#endif
+    for (; k < n; k++)
+        c += p[k] == '\n';
+    return c;
+}
+
 static uint64_t line_at(struct scan *sc, size_t off)
 {
-    const char *p, *end;
     if (off < sc->line_off) {
         sc->line_off = 0;
         sc->line = 1;
     }
-    p = sc->d + sc->line_off;
-    end = sc->d + off;
-    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-        sc->line++;
-        p++;
-    }
+    sc->line += count_nl(sc->d + sc->line_off, off - sc->line_off);
     sc->line_off = off;
     return sc->line;
 }
@@ -120,24 +150,62 @@ static size_t skip_ws(const char *d, size_t i, size_t n)
     return i;
 }
 
+/* The first '"' or '\\' in d[j..n), or n (j <= n). */
+static size_t quote_or_bslash(const char *d, size_t j, size_t n)
+{
+#ifdef SCAN_SSE2
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    for (; j + 16 <= n; j += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(d + j));
+        unsigned bits = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+        if (bits)
+            return j + (size_t)__builtin_ctz(bits);
+    }
+#endif
+    while (j < n && d[j] != '"' && d[j] != '\\')
+        j++;
+    return j;
+}
+
+/* Skips the string whose '"' is at d[*i]: a backslash takes the byte
+ * after it along, so the string ends at the first '"' after an even run
+ * of backslashes. Nothing else is checked (the parser does that). */
 static int skip_string(const char *d, size_t *i, size_t n)
 {
     size_t j = *i + 1;
-    while (j < n) {
-        const char *q = memchr(d + j, '"', n - j);
-        size_t k, bs = 0;
-        if (!q)
+    for (;;) {
+        j = quote_or_bslash(d, j, n);
+        if (j >= n)
             return -1;
-        k = (size_t)(q - d);
-        while (k - bs > *i + 1 && d[k - bs - 1] == '\\')
-            bs++;
-        if (bs % 2 == 0) {
-            *i = k + 1;
+        if (d[j] == '"') {
+            *i = j + 1;
             return 0;
         }
-        j = k + 1;
+        if (n - j <= 2)
+            return -1; /* the backslash or the byte it takes is the last */
+        j += 2;
     }
-    return -1;
+}
+
+/* The first of '"', '{', '[', '}', ']' in d[i..n), or n (i <= n). */
+static size_t next_structural(const char *d, size_t i, size_t n)
+{
+#ifdef SCAN_SSE2
+    const __m128i quote = _mm_set1_epi8('"'), open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}'),
+                  sopen = _mm_set1_epi8('['), sclose = _mm_set1_epi8(']');
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(d + i));
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, open)),
+                                 _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, close), _mm_cmpeq_epi8(v, sopen)),
+                                              _mm_cmpeq_epi8(v, sclose)));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits)
+            return i + (size_t)__builtin_ctz(bits);
+    }
+#endif
+    while (i < n && d[i] != '"' && d[i] != '{' && d[i] != '}' && d[i] != '[' && d[i] != ']')
+        i++;
+    return i;
 }
 
 /* Finds the end of the value starting at d[i]. On failure *why says why
@@ -158,7 +226,7 @@ static int skip_value(const char *d, size_t n, size_t i, int maxdepth, size_t *e
         *end = i;
         return 0;
     }
-    while (i < n) {
+    while ((i = next_structural(d, i, n)) < n) { /* other bytes do not matter here */
         char ch = d[i];
         if (ch == '"') {
             size_t s = i;
@@ -196,6 +264,23 @@ static int skip_value(const char *d, size_t n, size_t i, int maxdepth, size_t *e
     *why = "unexpected end of input (unbalanced brackets)";
     *at = n;
     return -1;
+}
+
+/* skip_value of the top-level value at d[i] (to the end of the file),
+ * computed once per position. */
+static int skip_top(struct scan *sc, size_t i, size_t *end, const char **why, size_t *at)
+{
+    if (!sc->top_set || sc->top_i != i) {
+        sc->top_set = 1;
+        sc->top_i = i;
+        sc->top_end = sc->top_at = 0;
+        sc->top_why = NULL;
+        sc->top_rc = skip_value(sc->d, sc->n, i, SCAN_MAX_DEPTH, &sc->top_end, &sc->top_why, &sc->top_at);
+    }
+    *end = sc->top_end;
+    *why = sc->top_why;
+    *at = sc->top_at;
+    return sc->top_rc;
 }
 
 /* ---- encoding -------------------------------------------------------------------- */
@@ -389,23 +474,30 @@ static void parse_item(struct scan *sc, size_t s, size_t e, const char *ptr, int
 {
     json_error_t je;
     json_t *v;
+    int nest = -1; /* -1: not counted by the fast parser */
 
     if (e - s > sc->max_item) {
         reject(sc, s, ptr, "item of %zu bytes exceeds the limit of %zu bytes", e - s, sc->max_item);
         return;
     }
-    if (!bf_utf8_valid(sc->d + s, e - s)) {
-        size_t bad, first, flen;
-        char *fixed = latin1_fix(sc->d + s, e - s, &flen, &bad, &first);
-        if (!sc->latin1_items++)
-            note(sc, s + first, ptr,
-                 "not valid UTF-8 (the first bad byte at %zu): bytes that are not UTF-8 are read as ISO-8859-1",
-                 s + first);
-        if (!(v = ocds_json_parse_fast(fixed, flen))) /* jansson decides what the fast path does not take */
-            v = json_loadb(fixed, flen, JSON_REJECT_DUPLICATES, &je);
-        free(fixed);
-    } else if (!(v = ocds_json_parse_fast(sc->d + s, e - s))) {
-        v = json_loadb(sc->d + s, e - s, JSON_REJECT_DUPLICATES, &je);
+    /* a value from the fast parser means the item was valid UTF-8 and
+     * comes with its nesting (ocds_json.h): one pass over its bytes */
+    v = ocds_json_parse_fast_nest(sc->d + s, e - s, &nest);
+    if (!v) {
+        nest = -1;
+        if (!bf_utf8_valid(sc->d + s, e - s)) {
+            size_t bad, first, flen;
+            char *fixed = latin1_fix(sc->d + s, e - s, &flen, &bad, &first);
+            if (!sc->latin1_items++)
+                note(sc, s + first, ptr,
+                     "not valid UTF-8 (the first bad byte at %zu): bytes that are not UTF-8 are read as ISO-8859-1",
+                     s + first);
+            if (!(v = ocds_json_parse_fast(fixed, flen))) /* jansson decides what the fast path does not take */
+                v = json_loadb(fixed, flen, JSON_REJECT_DUPLICATES, &je);
+            free(fixed);
+        } else {
+            v = json_loadb(sc->d + s, e - s, JSON_REJECT_DUPLICATES, &je);
+        }
     }
     /* a broken package: keep its good releases, reject the bad ones */
     if (!v && kind == 0 && !*ptr && sc->d[s] == '{' && walk_members(sc, s, e))
@@ -415,7 +507,9 @@ static void parse_item(struct scan *sc, size_t s, size_t e, const char *ptr, int
                line_at(sc, s) + (uint64_t)(je.line > 0 ? je.line - 1 : 0), s + (size_t)je.position, je.text);
         return;
     }
-    if (json_depth(v, OCDS_IMPORT_MAX_DEPTH + 1) > OCDS_IMPORT_MAX_DEPTH)
+    if (nest < 0)
+        nest = json_depth(v, OCDS_IMPORT_MAX_DEPTH + 1);
+    if (nest > OCDS_IMPORT_MAX_DEPTH)
         reject(sc, s, ptr, "nesting deeper than %d levels", OCDS_IMPORT_MAX_DEPTH);
     else if (kind == 1)
         put_release(sc, v, s, ptr);
@@ -519,14 +613,21 @@ static void top_value(struct scan *sc, size_t s, size_t e)
 
 static void scan_lines(struct scan *sc, size_t i)
 {
+    uint64_t ln = line_at(sc, i);
+
     while (i < sc->n && !sc->stop) {
         const char *nl = memchr(sc->d + i, '\n', sc->n - i);
         size_t e = nl ? (size_t)(nl - sc->d) : sc->n, s = skip_ws(sc->d, i, e), t = e;
         while (t > s && (sc->d[t - 1] == ' ' || sc->d[t - 1] == '\t' || sc->d[t - 1] == '\r'))
             t--;
-        if (t > s)
+        if (t > s) {
+            /* d[i] starts line ln: line_at need not count the lines before */
+            sc->line_off = i;
+            sc->line = ln;
             parse_item(sc, s, t, "", 0);
+        }
         i = e + 1;
+        ln++;
     }
 }
 
@@ -536,7 +637,7 @@ static void scan_values(struct scan *sc, size_t i)
     const char *why;
 
     while ((i = skip_ws(sc->d, i, sc->n)) < sc->n && !sc->stop) {
-        if (skip_value(sc->d, sc->n, i, SCAN_MAX_DEPTH, &e, &why, &at) < 0) {
+        if (skip_top(sc, i, &e, &why, &at) < 0) {
             /* a package broken after some good releases keeps those */
             if (sc->d[i] != '{' || !walk_members(sc, i, sc->n))
                 reject(sc, at, "", "malformed JSON: %s; rest of the file not read", why);
@@ -552,11 +653,11 @@ static void scan_values(struct scan *sc, size_t i)
 }
 
 /* 1 if the first value fits on its first line and another value follows. */
-static int looks_like_lines(const char *d, size_t n, size_t i)
+static int looks_like_lines(struct scan *sc, size_t i)
 {
-    size_t e, at, j;
-    const char *why;
-    if (skip_value(d, n, i, SCAN_MAX_DEPTH, &e, &why, &at) < 0)
+    const char *d = sc->d, *why;
+    size_t n = sc->n, e, at, j;
+    if (skip_top(sc, i, &e, &why, &at) < 0)
         return memchr(d + i, '\n', n - i) != NULL && d[i] == '{';
     if (memchr(d + i, '\n', e - i))
         return 0;
@@ -591,7 +692,7 @@ int ocds_import_scan(const char *file, const char *data, size_t len, size_t max_
     i = skip_ws(sc.d, i, sc.n);
     if (i >= sc.n)
         reject(&sc, 0, "", len ? "no JSON value in the file (only whitespace)" : "empty file (0 bytes)");
-    else if (sc.d[i] == '{' && looks_like_lines(sc.d, sc.n, i))
+    else if (sc.d[i] == '{' && looks_like_lines(&sc, i))
         scan_lines(&sc, i);
     else
         scan_values(&sc, i);

@@ -59,5 +59,9 @@ int ocds_check_withheld(const json_t *release, struct ocds_chk *c);
  * per-character lexer, for the importer: the same value, or NULL when the
  * caller must ask jansson (bad or unusual input; see ocds_json_parse.c). */
 json_t *ocds_json_parse_fast(const char *data, size_t len);
+/* The same, and when it returns a value, *nest is its nesting as levels
+ * of containers (an empty one counts; a scalar would be 0) and data was
+ * valid UTF-8 without NUL bytes. */
+json_t *ocds_json_parse_fast_nest(const char *data, size_t len, int *nest);
 
 #endif

@@ -18,14 +18,24 @@
  * anything after the value but whitespace). So accepting and rejecting
  * stay jansson's; only the common case is faster.
  * Numbers: an integer token (no '.', 'e' or 'E') is a jansson integer
- * (strtoll, as jansson), any other a real (strtod, as jansson in the C
- * locale; a locale with another decimal point gives up).
+ * (strtoll, as jansson; up to 18 digits, which cannot overflow, summed
+ * directly), any other a real (strtod, as jansson in the C locale; a
+ * locale with another decimal point gives up).
+ * Strings are checked as jansson checks them (UTF-8, no control bytes,
+ * no "\u0000"), so a value returned means the whole input was valid
+ * UTF-8 without NUL bytes: the importer relies on that to skip its own
+ * UTF-8 pass, and member names go to jansson with their length, unchecked.
+ * The plain-ASCII run of a string is scanned sixteen (SSE2) or eight
+ * bytes at a time.
  */
 #include "common.h"
 #include "ocds_json.h"
 
 #include <locale.h>
 #include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define FAST_MAX_DEPTH 128 /* deeper input goes to jansson (which limits it) */
 
@@ -33,6 +43,7 @@ struct fp {
     const unsigned char *p, *end;
     char *tmp;      /* decoded strings with escapes */
     size_t tmpcap;
+    int nest;       /* deepest container level seen (the top one is 1) */
 };
 
 static void ws(struct fp *f)
@@ -99,6 +110,51 @@ static void tmp_put(struct fp *f, size_t *len, const void *src, size_t n)
     *len += n;
 }
 
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* The first byte at or after q that is not plain string ASCII (a control
+ * byte, '"', '\\' or >= 0x80), or end. Eight bytes at a time: a byte
+ * below n makes (w - n*ONES) & ~w & HIGHS non-zero, and '"' / '\\' are
+ * bytes of w ^ '"'*ONES / w ^ '\\'*ONES below 1. The borrow can mark
+ * bytes after a marked one too, never before it, so on a little-endian
+ * machine the lowest mark is the first such byte. */
+static const unsigned char *plain_run(const unsigned char *q, const unsigned char *end)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+    /* sixteen at a time: as signed bytes, control bytes and bytes >= 0x80
+     * are both below 0x20 */
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    while (end - q >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                 _mm_cmplt_epi8(v, space));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits)
+            return q + __builtin_ctz(bits);
+        q += 16;
+    }
+#endif
+    while (end - q >= 8) {
+        uint64_t w, x, y, m;
+        memcpy(&w, q, 8);
+        x = w ^ ('"' * ONES);
+        y = w ^ ('\\' * ONES);
+        m = (((w - 0x20 * ONES) & ~w) | ((x - ONES) & ~x) | ((y - ONES) & ~y) | w) & HIGHS;
+        if (m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return q + (__builtin_ctzll(m) >> 3);
+#else
+            break;
+#endif
+        }
+        q += 8;
+    }
+    while (q < end && *q >= 0x20 && *q != '"' && *q != '\\' && *q < 0x80)
+        q++;
+    return q;
+}
+
 /* A string at f->p (after its '"'): its bytes in *s, *n (pointing into
  * the input when it has no escapes, else into f->tmp). -1: give up. */
 static int string(struct fp *f, const char **s, size_t *n)
@@ -108,9 +164,7 @@ static int string(struct fp *f, const char **s, size_t *n)
     int escaped = 0;
 
     for (;;) {
-        const unsigned char *q = f->p;
-        while (q < f->end && *q >= 0x20 && *q != '"' && *q != '\\' && *q < 0x80)
-            q++;
+        const unsigned char *q = plain_run(f->p, f->end);
         if (escaped)
             tmp_put(f, &len, f->p, (size_t)(q - f->p));
         f->p = q;
@@ -229,6 +283,15 @@ static json_t *number(struct fp *f)
             q++;
     }
     n = (size_t)(q - s);
+    if (!is_real && n - (*s == '-') <= 18) {
+        /* at most 18 digits cannot overflow: strtoll's value, directly */
+        const unsigned char *d = s + (*s == '-');
+        long long v = 0;
+        while (d < q)
+            v = v * 10 + (*d++ - '0');
+        f->p = q;
+        return json_integer((json_int_t)(*s == '-' ? -v : v));
+    }
     if (n >= sizeof buf)
         return NULL; /* long numbers: jansson's business */
     memcpy(buf, s, n);
@@ -256,8 +319,10 @@ static json_t *object(struct fp *f, int depth)
 {
     json_t *o = json_object(), *v;
     const char *k;
-    size_t kn;
+    size_t kn, size = 0;
 
+    if (depth >= f->nest)
+        f->nest = depth + 1;
     ws(f);
     if (f->p < f->end && *f->p == '}') {
         f->p++;
@@ -267,27 +332,29 @@ static json_t *object(struct fp *f, int depth)
         if (f->p == f->end || *f->p != '"')
             goto fail;
         f->p++;
-        if (string(f, &k, &kn) < 0 || memchr(k, '\0', kn))
+        if (string(f, &k, &kn) < 0)
             goto fail;
-        if (json_object_getn(o, k, kn))
-            goto fail; /* duplicate key: JSON_REJECT_DUPLICATES */
         {
-            /* the key may live in tmp, which the value's strings reuse */
-            char kb[256], *key = kn < sizeof kb ? kb : bf_xmalloc(kn + 1);
-            memcpy(key, k, kn);
-            key[kn] = '\0';
-            ws(f);
-            if (f->p == f->end || *f->p != ':') {
-                if (key != kb)
-                    free(key);
-                goto fail;
+            /* a key with escapes lives in tmp, which the value's strings
+             * reuse: copy it; a plain one points into the input */
+            char kb[256], *key = NULL;
+            if (k == f->tmp) {
+                key = kn < sizeof kb ? kb : bf_xmalloc(kn);
+                memcpy(key, k, kn);
+                k = key;
             }
-            f->p++;
             ws(f);
-            v = value(f, depth + 1);
-            if (v)
-                json_object_setn_new_nocheck(o, key, kn, v);
-            if (key != kb)
+            v = NULL;
+            if (f->p < f->end && *f->p == ':') {
+                f->p++;
+                ws(f);
+                v = value(f, depth + 1);
+            }
+            /* jansson replaces a duplicate key's value: the size tells
+             * (JSON_REJECT_DUPLICATES: give up) */
+            if (v && (json_object_setn_new_nocheck(o, k, kn, v) < 0 || json_object_size(o) != ++size))
+                v = NULL;
+            if (key && key != kb)
                 free(key);
             if (!v)
                 goto fail;
@@ -313,6 +380,8 @@ static json_t *array(struct fp *f, int depth)
 {
     json_t *a = json_array(), *v;
 
+    if (depth >= f->nest)
+        f->nest = depth + 1;
     ws(f);
     if (f->p < f->end && *f->p == ']') {
         f->p++;
@@ -364,7 +433,7 @@ static json_t *value(struct fp *f, int depth)
         return array(f, depth);
     case '"':
         f->p++;
-        if (string(f, &s, &n) < 0 || memchr(s, '\0', n))
+        if (string(f, &s, &n) < 0)
             return NULL;
         return json_stringn_nocheck(s, n);
     case 't':
@@ -380,7 +449,13 @@ static json_t *value(struct fp *f, int depth)
 
 json_t *ocds_json_parse_fast(const char *data, size_t len)
 {
-    struct fp f = { (const unsigned char *)data, (const unsigned char *)data + len, NULL, 0 };
+    int nest;
+    return ocds_json_parse_fast_nest(data, len, &nest);
+}
+
+json_t *ocds_json_parse_fast_nest(const char *data, size_t len, int *nest)
+{
+    struct fp f = { (const unsigned char *)data, (const unsigned char *)data + len, NULL, 0, 0 };
     const struct lconv *lc = localeconv();
     json_t *v;
 
@@ -396,5 +471,6 @@ json_t *ocds_json_parse_fast(const char *data, size_t len)
         v = NULL;
     }
     free(f.tmp);
+    *nest = f.nest;
     return v;
 }

@@ -1,0 +1,164 @@
+/*
+ * bench_ocds_parse.c - the import's scan and parse stage on its own:
+ * ocds_import_scan over one file in process (what `belfry import` runs in
+ * its caller's thread, without the workers), reporting CPU ns per release.
+ *
+ * usage: bench_ocds_parse FILE [REPEATS [digest]]
+ *   REPEATS  timed scans of the file (default 5); the minimum and the
+ *            median are reported
+ *   digest   instead of timing, one SHA-256 over every item the scanner
+ *            emits (kind, line, byte, pointer, reason, and the release as
+ *            sorted compact JSON, with each value's integer/real type), so
+ *            two builds can be compared for identical output
+ */
+#include "common.h"
+#include "fs.h"
+#include "sha256.h"
+#include "bench_util.h"
+#include "ocds/ocds_import.h"
+
+#include <openssl/evp.h>
+
+struct count {
+    uint64_t releases, other;
+    EVP_MD_CTX *md;            /* digest mode only */
+};
+
+static void digest_str(EVP_MD_CTX *md, const char *s)
+{
+    size_t n = s ? strlen(s) + 1 : 0;
+    EVP_DigestUpdate(md, &n, sizeof n);
+    if (s)
+        EVP_DigestUpdate(md, s, n);
+}
+
+/* Type tags too, so 1 and 1.0 differ and keys stay distinguishable. */
+static void digest_json(EVP_MD_CTX *md, const json_t *v)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+    char num[64];
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        EVP_DigestUpdate(md, "{", 1);
+        json_object_foreach((json_t *)v, k, x) {
+            digest_str(md, k);
+            digest_json(md, x);
+        }
+        EVP_DigestUpdate(md, "}", 1);
+        break;
+    case JSON_ARRAY:
+        EVP_DigestUpdate(md, "[", 1);
+        json_array_foreach(v, i, x)
+            digest_json(md, x);
+        EVP_DigestUpdate(md, "]", 1);
+        break;
+    case JSON_STRING: {
+        size_t n = json_string_length(v);
+        EVP_DigestUpdate(md, "s", 1);
+        EVP_DigestUpdate(md, &n, sizeof n);
+        EVP_DigestUpdate(md, json_string_value(v), n);
+        break;
+    }
+    case JSON_INTEGER:
+        snprintf(num, sizeof num, "i%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        digest_str(md, num);
+        break;
+    case JSON_REAL:
+        snprintf(num, sizeof num, "r%.17g", json_real_value(v));
+        digest_str(md, num);
+        break;
+    case JSON_TRUE:
+        EVP_DigestUpdate(md, "t", 1);
+        break;
+    case JSON_FALSE:
+        EVP_DigestUpdate(md, "f", 1);
+        break;
+    case JSON_NULL:
+        EVP_DigestUpdate(md, "n", 1);
+        break;
+    }
+}
+
+static int on_item(void *arg, const struct ocds_import_item *it)
+{
+    struct count *c = arg;
+    if (it->kind == OCDS_ITEM_RELEASE)
+        c->releases++;
+    else
+        c->other++;
+    if (c->md) {
+        uint64_t h[3] = { (uint64_t)it->kind, it->line, it->byte };
+        EVP_DigestUpdate(c->md, h, sizeof h);
+        digest_str(c->md, it->pointer);
+        digest_str(c->md, it->reason);
+        digest_str(c->md, it->ocid);
+        digest_str(c->md, it->date);
+        digest_str(c->md, it->url);
+        if (it->release)
+            digest_json(c->md, it->release);
+        if (it->tags)
+            digest_json(c->md, it->tags);
+    }
+    return 0;
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    struct bf_err err = { 0 };
+    struct count c = { 0 };
+    char *data;
+    size_t len, reps, i;
+    double *ns;
+
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_ocds_parse FILE [REPEATS [digest]]\n");
+        return 2;
+    }
+    if (bf_fs_read(argv[1], (size_t)1 << 34, &data, &len, &err) < 0) {
+        fprintf(stderr, "bench_ocds_parse: %s\n", err.msg);
+        return 1;
+    }
+    if (argc > 3 && !strcmp(argv[3], "digest")) {
+        unsigned char out[EVP_MAX_MD_SIZE];
+        unsigned int olen, k;
+        c.md = EVP_MD_CTX_new();
+        EVP_DigestInit_ex(c.md, EVP_sha256(), NULL);
+        ocds_import_scan(argv[1], data, len, 0, on_item, &c);
+        EVP_DigestFinal_ex(c.md, out, &olen);
+        for (k = 0; k < olen; k++)
+            printf("%02x", out[k]);
+        printf("  %" PRIu64 " releases, %" PRIu64 " other items\n", c.releases, c.other);
+        EVP_MD_CTX_free(c.md);
+        free(data);
+        return 0;
+    }
+    reps = argc > 2 ? (size_t)strtoull(argv[2], NULL, 10) : 5;
+    if (!reps)
+        reps = 1;
+    ns = bf_xcalloc(reps, sizeof *ns);
+    for (i = 0; i < reps; i++) {
+        double t0 = cpu_now(), w0 = bench_now(), t;
+        memset(&c, 0, sizeof c);
+        ocds_import_scan(argv[1], data, len, 0, on_item, &c);
+        t = cpu_now() - t0;
+        ns[i] = t * 1e9 / (double)(c.releases ? c.releases : 1);
+        printf("run %zu: %.3f s cpu, %.3f s wall, %.0f ns/release (%" PRIu64 " releases, %" PRIu64 " other)\n", i + 1,
+               t, bench_now() - w0, ns[i], c.releases, c.other);
+    }
+    qsort(ns, reps, sizeof *ns, bench_cmp_double);
+    printf("scan+parse: min %.0f ns/release, median %.0f ns/release over %zu runs, %.1f MB\n", ns[0], ns[reps / 2],
+           reps, (double)len / 1e6);
+    free(ns);
+    free(data);
+    return 0;
+}
