@@ -4,9 +4,12 @@
  * value, jansson (json_loadb with JSON_REJECT_DUPLICATES, what the
  * scanner falls back to) must accept the same bytes and return the same
  * value: same types (integer vs real), same numbers, same strings and the
- * same member order. Aborts on any difference.
+ * same member order; and ocds_json_parse_fast_nest must report the value's
+ * exact nesting and only take valid UTF-8 without NUL bytes (the scanner
+ * skips its own checks on its word). Aborts on any difference.
  */
 #include "common.h"
+#include "enc.h"
 #include "ocds/ocds_json.h"
 
 static int same(const json_t *a, const json_t *b)
@@ -51,6 +54,30 @@ static int same(const json_t *a, const json_t *b)
     }
 }
 
+/* Levels of containers, an empty one counting (what the importer's
+ * depth limit counts). */
+static int exact_depth(const json_t *v)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+    int best = 0, d;
+
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x)
+            if ((d = exact_depth(x)) > best)
+                best = d;
+        return best + 1;
+    }
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x)
+            if ((d = exact_depth(x)) > best)
+                best = d;
+        return best + 1;
+    }
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -63,6 +90,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ref || !same(fast, ref)) {
         fprintf(stderr, "fast parser disagrees with jansson (%s)\n", ref ? "different value" : "jansson rejects");
         abort();
+    }
+    { /* the nesting it reports, and its promise of valid UTF-8 without NUL */
+        int nest = -1;
+        json_t *f2 = ocds_json_parse_fast_nest((const char *)data, size, &nest);
+        if (!f2 || nest != exact_depth(f2) || !bf_utf8_valid((const char *)data, size) || memchr(data, 0, size)) {
+            fprintf(stderr, "ocds_json_parse_fast_nest: nest %d, exact %d\n", nest, f2 ? exact_depth(f2) : -1);
+            abort();
+        }
+        json_decref(f2);
     }
     json_decref(fast);
     json_decref(ref);
