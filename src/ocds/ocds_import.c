@@ -217,6 +217,18 @@ static struct slot *next_queued(struct ocds_importer *im)
     return NULL;
 }
 
+/* Frees a published batch's release trees here, on the worker: freeing
+ * every node was a quarter of the scanning thread's time. */
+static void release_trees(struct slot *sl)
+{
+    size_t i;
+    for (i = 0; i < sl->n; i++) {
+        json_decref(sl->p[i].release);
+        sl->p[i].release = NULL;
+        sl->items[i].release = NULL;
+    }
+}
+
 /* Publishes queued batches, oldest first; on quit, drains the queue. */
 static void *worker(void *arg)
 {
@@ -232,6 +244,7 @@ static void *worker(void *arg)
         sl->state = SLOT_RUNNING;
         pthread_mutex_unlock(&im->mu);
         ocds_publish_batch(im->c, sl->items, sl->n, im->o.actor, NULL);
+        release_trees(sl);
         pthread_mutex_lock(&im->mu);
         sl->state = SLOT_DONE;
         pthread_cond_broadcast(&im->cv);
