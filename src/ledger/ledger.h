@@ -75,11 +75,16 @@ void ledger_close(struct ledger *l);
 
 /* Runs inside the group-commit transaction after the entry has been
  * given its index. Write the domain's rows through t. A non-zero return
- * undoes the hook's writes and rejects this item only. */
+ * undoes the hook's writes and rejects this item only.
+ * An item with no entry (NULL, len 0) and a hook is a batch hook: it
+ * runs at its place among the items, after the hooks of the items before
+ * it (which it may read: which were added, at what index), logs nothing
+ * (index is the log size so far) and, since it writes what those items
+ * depend on, its failure fails the whole batch. */
 typedef int (*ledger_hook)(struct store_txn *t, uint64_t index, void *arg, struct bf_err *err);
 
 struct ledger_item {
-    const void *entry;         /* the bytes to log, 1..TLOG_MAX_ENTRY */
+    const void *entry;         /* the bytes to log, 1..TLOG_MAX_ENTRY (NULL: a batch hook) */
     size_t len;
     ledger_hook hook;          /* may be NULL */
     void *hook_arg;

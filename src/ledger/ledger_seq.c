@@ -99,6 +99,16 @@ static int add_item(struct batch *b, struct ledger_item *it, struct bf_err *err)
     tlog_hash leaf;
     int rc;
 
+    if (!it->entry) { /* a batch hook: no entry, and no savepoint to fall back to */
+        it->err.code = 0;
+        it->err.msg[0] = '\0';
+        rc = it->hook(b->t, idx, it->hook_arg, &it->err);
+        if (rc != 0)
+            return bf_err_set(err, rc < 0 ? rc : BF_EINVAL, "%s", it->err.msg[0] ? it->err.msg : "a batch hook failed");
+        it->index = idx;
+        it->rc = 0;
+        return 0;
+    }
     if (it->hook && (rc = run_hook(b, it, idx, err)) != 0)
         return rc;
     tlog_leaf_hash(it->entry, it->len, &leaf);
@@ -375,7 +385,9 @@ static int check_item(struct ledger_item *it)
     it->index = 0;
     it->err.code = 0;
     it->err.msg[0] = '\0';
-    if (!it->entry || it->len == 0)
+    if (!it->entry && it->len == 0 && it->hook)
+        it->rc = ITEM_PENDING; /* a batch hook */
+    else if (!it->entry || it->len == 0)
         it->rc = bf_err_set(&it->err, BF_EINVAL, "empty entries are not accepted");
     else if (it->len > TLOG_MAX_ENTRY)
         it->rc = bf_err_set(&it->err, BF_ELIMIT, "entry is %zu bytes; the limit is %d (u16 length in entry bundles)",

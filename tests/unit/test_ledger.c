@@ -269,6 +269,76 @@ static void test_failed_batch(void)
     store_close(s);
 }
 
+/* A batch hook: sees the items before it (added, with their index), logs
+ * nothing; when it fails, the whole batch fails. */
+struct seen {
+    struct ledger_item *items;
+    int n, fail;
+    uint64_t idx_sum;
+    int added;
+};
+
+static int hook_batch(struct store_txn *t, uint64_t index, void *arg, struct bf_err *err)
+{
+    struct seen *s = arg;
+    int i;
+    for (i = 0; i < s->n; i++)
+        if (s->items[i].rc == 0) { /* set once an item's hook and entry were written */
+            s->added++;
+            s->idx_sum += s->items[i].index;
+        }
+    if (store_meta_set(t, "test.batch", "written", err) < 0)
+        return -1;
+    (void)index;
+    return s->fail ? bf_err_set(err, BF_ECONFLICT, "the batch hook says no") : 0;
+}
+
+static void test_batch_hook(void)
+{
+    struct bf_err err = { 0, "" };
+    struct store *s;
+    struct ledger *l;
+    struct ledger_item it[4];
+    struct seen seen;
+    char *v = NULL;
+    uint64_t size0;
+
+    if (mk("bh", STORE_NOSYNC, &s, &l, &err) < 0) {
+        ok(0, "open bh: %s", err.msg);
+        return;
+    }
+    append1(l, "zero", NULL);
+    size0 = ledger_size(l);
+    memset(it, 0, sizeof it);
+    memset(&seen, 0, sizeof seen);
+    it[0].entry = "a", it[0].len = 1;
+    it[1].entry = "b", it[1].len = 1, it[1].hook = hook_meta, it[1].hook_arg = (void *)1; /* rejected */
+    it[2].entry = "c", it[2].len = 1;
+    it[3].hook = hook_batch, it[3].hook_arg = &seen;
+    seen.items = it, seen.n = 3;
+    ok(ledger_append(l, it, 4, &err) == BF_ECONFLICT && it[0].rc == 0 && it[1].rc == BF_ECONFLICT && it[2].rc == 0 &&
+           it[3].rc == 0,
+       "a batch hook runs with the batch (%s)", err.msg);
+    ok(seen.added == 2 && seen.idx_sum == 2 * size0 + 1 && ledger_size(l) == size0 + 2,
+       "it sees the two added items before it (indexes %" PRIu64 "+), and logs nothing (size %" PRIu64 ")", size0,
+       ledger_size(l));
+    ok(store_meta_get(s, "test.batch", &v, NULL) == 0 && v && !strcmp(v, "written"), "its writes are committed");
+    free(v);
+    v = NULL;
+    memset(it, 0, sizeof it);
+    memset(&seen, 0, sizeof seen);
+    it[0].entry = "d", it[0].len = 1;
+    it[1].hook = hook_batch, it[1].hook_arg = &seen;
+    seen.items = it, seen.n = 1, seen.fail = 1;
+    ok(ledger_append(l, it, 2, &err) < 0 && it[0].rc < 0 && strstr(it[0].err.msg, "the batch hook says no") &&
+           ledger_size(l) == size0 + 2,
+       "a failing batch hook fails every item of the batch: %s", it[0].err.msg);
+    err.msg[0] = 0;
+    ok(ledger_check(s, NULL, &err) == 0, "check passes %s", err.msg);
+    ledger_close(l);
+    store_close(s);
+}
+
 /* A sync that fails after the commit: the batch is in the store but not
  * known to be on disk, so its items fail, nothing of it is published and
  * the log takes no more appends; a restart recovers it from the store. */
@@ -566,6 +636,7 @@ int main(void)
     test_limits_and_hooks();
     test_failed_batch();
     test_failed_sync();
+    test_batch_hook();
     test_concurrency_and_proofs();
     test_tamper();
     test_damaged_file();
