@@ -20,19 +20,22 @@
  *    in all its releases. The key stays in this struct and that file.
  *  - The record row caches the compiled and versioned releases of every
  *    public release of its ocid, so a record is read without merging.
- *    They are merged once per record per batch: releases of a batch that
- *    are followed by another release of the same ocid only count
- *    themselves (deferred), the last one merges for all. If that last one
- *    is rejected, the row says its merge is behind (compiled_n < nrel):
- *    readers merge for themselves and the next publish re-merges.
+ *    Item hooks write only release rows; one batch hook after them
+ *    (records_hook, in the same transaction) writes each record once per
+ *    batch: the releases of a run of one ocid (the last of the run merges,
+ *    the earlier ones defer to it) are counted and stored with the merge
+ *    in one row write. If the merge cannot be made there, the row counts
+ *    them and says its merge is behind (compiled_n < nrel): readers merge
+ *    for themselves and the next publish re-merges.
  *  - The merge runs in the publishing thread, before the append, from the
  *    committed releases of the ocid plus the batch's (premerge), so the
  *    ledger's single commit thread only writes rows. It is optimistic:
- *    the hook uses it only if the record then holds exactly the releases
- *    it was merged from (releases are never removed, so an equal count
- *    is an equal set); anything else (another batch of the same ocid
- *    committed in between, an earlier item of the batch rejected) merges
- *    again inside the transaction, as before.
+ *    the row is written with it only if the record then holds exactly the
+ *    releases it was merged from (releases are never removed, so an equal
+ *    count is an equal set: the write is guarded by the count); anything
+ *    else (another batch of the same ocid committed in between, an item of
+ *    the run rejected) merges again inside the transaction. A release
+ *    whose record does not merge is rejected before the append.
  */
 #include "common.h"
 #include <openssl/crypto.h>
@@ -59,6 +62,8 @@ struct pub {
     struct pub *batch;       /* the batch this belongs to (hooks run in its order) */
     size_t pos;              /* index in batch */
     int defer;               /* a later item of the batch has the same ocid: it compiles */
+    struct pub *next;        /* deferred: that later item */
+    struct store_ocds_added run; /* the last of a run: the run's added releases (records_hook) */
     int inserted;            /* set by a successful hook */
     uint64_t index;          /* log index, set by the hook */
     struct ocds_prepared x;  /* the release made ready: public form, texts, digests */
@@ -340,19 +345,20 @@ static int merge_all(struct store_txn *t, const struct pub *p, struct bf_buf *ct
 }
 
 /* Before the append, in the publishing thread: the record of the merging
- * item p (the last of its ocid in the batch, map order) merged from the
- * committed releases of its ocid and the batch's items of that ocid up to
- * p. A failure only leaves p without a premerge (the hook merges). */
-static void premerge(struct pub *p, const size_t *map, size_t m, size_t at)
+ * item p (the last of its run, map order) merged from the committed
+ * releases of its ocid and the batch's items of that ocid up to p. When
+ * the committed releases cannot be read, p is left without a premerge
+ * (records_hook merges); a merge that fails is returned (p is rejected:
+ * its record would not merge). */
+static int premerge(struct pub *p, const size_t *map, size_t at, struct bf_err *err)
 {
     struct pub *batch = p->batch;
     struct merge_acc a = { NULL, 0, 0, 0, NULL, NULL };
-    struct bf_err err = { 0 };
     const struct known *k = p->known;
     size_t j;
+    int rc = 0;
 
-    (void)m;
-    a.err = &err;
+    a.err = err;
     if (k->rc)
         goto out;
     for (j = 0; j < k->n; j++) {
@@ -372,46 +378,98 @@ static void premerge(struct pub *p, const size_t *map, size_t m, size_t at)
     acc_push(&a, json_incref(p->x.pub));
     bf_buf_init(&p->ctext, (size_t)256 << 20);
     bf_buf_init(&p->vtext, (size_t)256 << 20);
-    p->premerged = merge_texts(&a, &p->ctext, &p->vtext, &err) == 0;
+    rc = merge_texts(&a, &p->ctext, &p->vtext, err);
+    p->premerged = rc == 0;
 out:
     acc_free(&a);
+    return rc;
 }
 
-/* 1 when p's premerge is the record as this transaction sees it: every
- * earlier item of its ocid in the batch was inserted and no other release
- * of the ocid was committed since the premerge read them (nrel_now counts
- * the releases stored before p). */
-static int premerge_holds(const struct pub *p, uint64_t nrel_now)
+/* 1 when p's premerge may be the record as this transaction sees it:
+ * p and every earlier item of its ocid in the batch were inserted (the
+ * count guarding the row write checks that nothing else was committed). */
+static int premerge_usable(const struct pub *p)
 {
     size_t i;
-    if (!p->premerged)
+    if (!p->premerged || !p->inserted)
         return 0;
     for (i = 0; i < p->nprior; i++)
         if (!p->batch[p->prior[i]].inserted)
             return 0;
-    return nrel_now == p->base_nrel + p->nprior;
+    return 1;
 }
 
-/* Updates the record of p's ocid. A deferred release (a later release of
- * the batch has the same ocid) only counts itself; the last one of the
- * batch merges the record once for all of them. */
-static int update_record(struct pub *p, struct store_txn *t, uint64_t index, struct bf_err *err)
+/* The record of the run ending at p, when its premerge cannot be used:
+ * count the run's releases, merge what the store holds now, store it; if
+ * that merge fails, the row stays counted with its merge behind. */
+static int record_remerge(struct pub *p, struct store_txn *t, struct bf_err *err)
 {
     struct bf_buf ctext = BF_BUF_INIT, vtext = BF_BUF_INIT;
-    struct bf_buf *ct = &ctext, *vt = &vtext;
+    struct bf_err merr = { 0 };
     uint64_t nrel = 0;
-    int rc = store_ocds_record_count(t, p->x.ocid, index, p->x.date, p->defer ? NULL : &nrel, err);
+    int rc = store_ocds_record_count(t, &p->run, &nrel, err);
 
-    if (rc || p->defer)
-        return rc;
-    if (premerge_holds(p, nrel - 1))
-        ct = &p->ctext, vt = &p->vtext;
-    else
-        rc = merge_all(t, p, &ctext, &vtext, err);
-    if (!rc)
-        rc = store_ocds_record_set_merged(t, p->x.ocid, nrel, index, ct->data, ct->len, vt->data, vt->len, err);
+    if (!rc && merge_all(t, p, &ctext, &vtext, &merr) == 0)
+        rc = store_ocds_record_set_merged(t, p->x.ocid, nrel, p->run.last, ctext.data, ctext.len, vtext.data,
+                                          vtext.len, err);
     bf_buf_free(&ctext);
     bf_buf_free(&vtext);
+    return rc;
+}
+
+/* Adds released item q to the run of its ocid that ends at last. */
+static void run_add(struct pub *last, const struct pub *q)
+{
+    struct store_ocds_added *a = &last->run;
+    if (!a->k++ || q->index < a->first)
+        a->first = q->index;
+    if (q->index > a->last)
+        a->last = q->index;
+    if (!a->date || strcmp(q->x.date, a->date) > 0)
+        a->date = q->x.date;
+}
+
+/* The batch hook, after every item's: writes the record of each run of
+ * one ocid once (see the file's header). Only a store failure fails it
+ * (and with it the batch). */
+struct pub_batch {
+    struct pub *p;
+    size_t n;
+};
+
+static int records_hook(struct store_txn *t, uint64_t index, void *arg, struct bf_err *err)
+{
+    const struct pub_batch *pb = arg;
+    struct pub *b = pb->p, *last;
+    size_t i, n = pb->n;
+    int rc = 0;
+
+    (void)index;
+    for (i = 0; i < n; i++) {
+        b[i].run.ocid = b[i].x.ocid;
+        b[i].run.k = b[i].run.first = b[i].run.last = 0;
+        b[i].run.date = NULL;
+    }
+    for (i = 0; i < n; i++) {
+        if (!b[i].inserted)
+            continue;
+        for (last = &b[i]; last->defer; last = last->next)
+            ;
+        run_add(last, &b[i]);
+    }
+    for (i = 0; !rc && i < n; i++) {
+        struct pub *q = &b[i];
+        if (!q->known || q->defer || q->run.k == 0)
+            continue;
+        if (premerge_usable(q)) {
+            rc = store_ocds_record_put(t, &q->run, q->base_nrel + q->nprior + 1 - q->run.k, q->ctext.data,
+                                       q->ctext.len, q->vtext.data, q->vtext.len, err);
+            if (rc != BF_ECONFLICT)
+                continue;
+            memset(err, 0, sizeof *err);
+        }
+        rc = record_remerge(q, t, err);
+    }
     return rc;
 }
 
@@ -425,8 +483,6 @@ static int publish_hook(struct store_txn *t, uint64_t index, void *arg, struct b
     if (!rc && p->x.sidecar)
         rc = store_ocds_sidecar_insert(t, index, p->x.sidecar, p->x.sidecar_len, err);
     if (!rc)
-        rc = update_record(p, t, index, err);
-    if (!rc)
         p->inserted = 1;
     return rc;
 }
@@ -438,27 +494,46 @@ static int no_ledger(struct bf_err *err)
     return bf_err_set(err, BF_EINVAL, "ocds: the store was opened without a running ledger (read-only)");
 }
 
-/* Among the m items to append, every item but the last of each ocid
- * defers compiling to that last one (one merge per record per batch). */
+/* Among the m items to append, an item followed within 64 places by
+ * another of its ocid defers its record to it: each run of one ocid
+ * merges and writes its record once, at its last item. */
 static void mark_deferred(struct pub *p, const size_t *map, size_t m)
 {
     size_t i, j;
     for (i = 0; i < m; i++) {
         struct pub *a = &p[map[i]];
         a->defer = 0;
+        a->next = NULL;
         for (j = i + 1; j < m && j < i + 64; j++)
             if (!strcmp(p[map[j]].x.ocid, a->x.ocid)) {
                 a->defer = 1;
+                a->next = &p[map[j]];
                 break;
             }
     }
+}
+
+/* Premerges each run's last item; one whose merge fails is rejected and
+ * taken out of the append (li, map: compacted). Returns the new count. */
+static size_t premerge_all(struct pub *p, struct ocds_pub_item *items, struct ledger_item *li, size_t *map, size_t m)
+{
+    size_t i, w = 0;
+    for (i = 0; i < m; i++) {
+        struct ocds_pub_item *it = &items[map[i]];
+        if (!p[map[i]].defer && (it->rc = premerge(&p[map[i]], map, i, &it->err)) < 0)
+            continue;
+        li[w] = li[i];
+        map[w++] = map[i];
+    }
+    return w;
 }
 
 int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n, const char *actor,
                        struct bf_err *err)
 {
     struct pub *p = bf_xcalloc(n ? n : 1, sizeof *p);
-    struct ledger_item *li = bf_xcalloc(n ? n : 1, sizeof *li);
+    struct ledger_item *li = bf_xcalloc(n + 1, sizeof *li);
+    struct pub_batch pb = { p, n };
     size_t *map = bf_xcalloc(n ? n : 1, sizeof *map);
     struct known_set ks;
     size_t i, m = 0;
@@ -495,12 +570,14 @@ int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n
         }
     }
     mark_deferred(p, map, m);
-    for (i = 0; i < m; i++)
-        if (!p[map[i]].defer)
-            premerge(&p[map[i]], map, m, i);
+    m = premerge_all(p, items, li, map, m);
     if (m) {
         struct bf_err aerr = { 0 };
-        int arc = ledger_append(c->l, li, m, &aerr);
+        int arc;
+        memset(&li[m], 0, sizeof li[m]); /* the batch hook: the records, after every release row */
+        li[m].hook = records_hook;
+        li[m].hook_arg = &pb;
+        arc = ledger_append(c->l, li, m + 1, &aerr);
         for (i = 0; i < m; i++) {
             struct ocds_pub_item *it = &items[map[i]];
             if (li[i].rc == 0) {

@@ -157,48 +157,97 @@ int store_ocds_record_get_w(struct store_txn *t, const char *ocid, int want_comp
                        want_compiled, r, err);
 }
 
-/* An UPDATE first (the row exists for all but a record's first release),
+/* An UPDATE first (the row exists for all but a record's first batch),
  * an INSERT if it changed nothing: an upsert with RETURNING cost twice as
  * much in the import's commit thread. */
-static const char SQL_REC_BUMP[] = "UPDATE ocds_record SET nrel = nrel + 1, last_idx = ?2,"
-                                   " last_date = max(last_date, ?3) WHERE ocid = ?1";
+static const char SQL_REC_BUMP[] = "UPDATE ocds_record SET nrel = nrel + ?4, last_idx = ?3,"
+                                   " last_date = max(last_date, ?5) WHERE ocid = ?1";
 static const char SQL_REC_NEW[] = "INSERT INTO ocds_record(ocid, nrel, first_idx, last_idx, last_date, compiled_n,"
                                   " compiled_idx, compiled_date, compiled, versioned)"
-                                  " VALUES(?1, 1, ?2, ?2, ?3, 0, 0, '', '{}', '{}')";
+                                  " VALUES(?1, ?4, ?2, ?3, ?5, 0, 0, '', '{}', '{}')";
 static const char SQL_REC_NREL[] = "SELECT nrel FROM ocds_record WHERE ocid = ?1";
+/* The same count with the merged texts, in one write, guarded by the
+ * count the merge was made for (every expression sees the old row). */
+static const char SQL_REC_PUT[] = "UPDATE ocds_record SET nrel = nrel + ?4, last_idx = ?3,"
+                                  " last_date = max(last_date, ?5), compiled_n = nrel + ?4, compiled_idx = ?3,"
+                                  " compiled_date = max(last_date, ?5), compiled = ?7, versioned = ?8"
+                                  " WHERE ocid = ?1 AND nrel = ?6";
+static const char SQL_REC_PUT_NEW[] = "INSERT INTO ocds_record(ocid, nrel, first_idx, last_idx, last_date, compiled_n,"
+                                      " compiled_idx, compiled_date, compiled, versioned)"
+                                      " VALUES(?1, ?4, ?2, ?3, ?5, ?4, ?3, ?5, ?7, ?8)";
 
-static int rec_stmt(struct store_conn *c, const char *sql, const char *ocid, uint64_t index, const char *date,
-                    struct bf_err *err)
+static sqlite3_stmt *rec_bind(struct store_conn *c, const char *sql, const struct store_ocds_added *a,
+                              struct bf_err *err)
 {
     sqlite3_stmt *st = store_sqlite_stmt(c, sql, err);
     if (!st)
-        return err ? err->code : BF_EIO;
-    sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
-    if (date) {
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
-        sqlite3_bind_text(st, 3, date, -1, SQLITE_STATIC);
+        return NULL;
+    sqlite3_bind_text(st, 1, a->ocid, -1, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_count(st) >= 5) {
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)a->first);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)a->last);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)a->k);
+        sqlite3_bind_text(st, 5, a->date, -1, SQLITE_STATIC);
     }
-    return step_done(c, st, err, "counting a release in its record");
+    return st;
 }
 
-int store_ocds_record_count(struct store_txn *t, const char *ocid, uint64_t index, const char *date,
-                            uint64_t *nrel, struct bf_err *err)
+static int rec_stmt(struct store_conn *c, const char *sql, const struct store_ocds_added *a, struct bf_err *err)
+{
+    sqlite3_stmt *st = rec_bind(c, sql, a, err);
+    if (!st)
+        return err ? err->code : BF_EIO;
+    return step_done(c, st, err, "counting releases in their record");
+}
+
+int store_ocds_record_count(struct store_txn *t, const struct store_ocds_added *a, uint64_t *nrel,
+                            struct bf_err *err)
 {
     struct store_conn *c = store_sqlite_writer(t);
     sqlite3_stmt *st;
-    int rc = rec_stmt(c, SQL_REC_BUMP, ocid, index, date, err);
+    int rc = rec_stmt(c, SQL_REC_BUMP, a, err);
 
     if (!rc && sqlite3_changes(c->db) == 0)
-        rc = rec_stmt(c, SQL_REC_NEW, ocid, index, date, err);
+        rc = rec_stmt(c, SQL_REC_NEW, a, err);
     if (rc || !nrel)
         return rc;
     if (!(st = store_sqlite_stmt(c, SQL_REC_NREL, err)))
         return err ? err->code : BF_EIO;
-    sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, a->ocid, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     *nrel = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : store_sqlite_error(c->db, rc, err, "reading a record's count");
+}
+
+int store_ocds_record_put(struct store_txn *t, const struct store_ocds_added *a, uint64_t before,
+                          const char *compiled, size_t compiled_len, const char *versioned, size_t versioned_len,
+                          struct bf_err *err)
+{
+    struct store_conn *c = store_sqlite_writer(t);
+    sqlite3_stmt *st = rec_bind(c, SQL_REC_PUT, a, err);
+    int rc;
+
+    if (!st)
+        return err ? err->code : BF_EIO;
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)before);
+    sqlite3_bind_text(st, 7, compiled, (int)compiled_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, versioned, (int)versioned_len, SQLITE_STATIC);
+    if ((rc = step_done(c, st, err, "storing a merged record")) < 0 || sqlite3_changes(c->db) == 1)
+        return rc;
+    if (before != 0) /* the row counts other releases than the merge was made from */
+        return bf_err_set(err, BF_ECONFLICT, "record %s changed since its merge", a->ocid);
+    if (!(st = rec_bind(c, SQL_REC_PUT_NEW, a, err)))
+        return err ? err->code : BF_EIO;
+    sqlite3_bind_text(st, 7, compiled, (int)compiled_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, versioned, (int)versioned_len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) /* a row exists after all (with another count) */
+        return bf_err_set(err, BF_ECONFLICT, "record %s changed since its merge", a->ocid);
+    return store_sqlite_error(c->db, rc, err, "storing a new merged record");
 }
 
 static const char SQL_REC_MERGED[] = "UPDATE ocds_record SET compiled_n = ?2, compiled_idx = ?3,"

@@ -75,11 +75,25 @@ int store_ocds_sidecar_insert(struct store_txn *t, uint64_t index, const char *b
  * versioned texts are not fetched (stay NULL). */
 int store_ocds_record_get_w(struct store_txn *t, const char *ocid, int want_compiled, struct store_ocds_record *r,
                             struct bf_err *err);
-/* Counts one more release (log index, date) in the record row of ocid,
- * creating the row (empty compiled release, compiled_n = 0) for the
- * first; *nrel (if not NULL) is the count after it. */
-int store_ocds_record_count(struct store_txn *t, const char *ocid, uint64_t index, const char *date,
-                            uint64_t *nrel, struct bf_err *err);
+/* The k releases of ocid one batch added (log indexes first..last,
+ * latest date `date`), as one change of the record row. */
+struct store_ocds_added {
+    const char *ocid;
+    uint64_t k, first, last;
+    const char *date;
+};
+/* Counts them in the record row, creating the row (empty compiled
+ * release, compiled_n = 0) if it is their first; *nrel (if not NULL) is
+ * the count after it. */
+int store_ocds_record_count(struct store_txn *t, const struct store_ocds_added *a, uint64_t *nrel,
+                            struct bf_err *err);
+/* Counts them and stores the record merged from all of them in one
+ * write, if the row counted exactly `before` releases (0: no row yet);
+ * BF_ECONFLICT (nothing written) if not. compiled_n becomes the new
+ * count, compiled_idx a->last. */
+int store_ocds_record_put(struct store_txn *t, const struct store_ocds_added *a, uint64_t before,
+                          const char *compiled, size_t compiled_len, const char *versioned, size_t versioned_len,
+                          struct bf_err *err);
 /* Stores the compiled and versioned texts of the row's first compiled_n
  * releases (compiled_idx = index, compiled_date = the row's last date). */
 int store_ocds_record_set_merged(struct store_txn *t, const char *ocid, uint64_t compiled_n, uint64_t index,
