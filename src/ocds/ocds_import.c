@@ -524,7 +524,8 @@ static int compiled_resolve(struct ocds_importer *im, struct bf_err *err)
         }
         {
             struct pending *p = &im->slot[im->cur].p[im->slot[im->cur].n++];
-            p->release = json_incref(c->release);
+            p->release = c->release; /* handed over: no other reference stays on this thread */
+            c->release = NULL;
             p->file = intern_file(im, c->file);
             p->line = c->line;
             p->byte = c->byte;
@@ -551,14 +552,18 @@ static int on_item(void *arg, const struct ocds_import_item *it)
             compiled_add(im, it);
             break;
         }
+        /* A full batch goes to the workers when the next release comes
+         * (or at the end), not as soon as it fills: by then the scanner
+         * (or caller) has dropped its own reference to every tree in it,
+         * so no two threads ever touch one tree's reference count. */
+        if (im->slot[im->cur].n == im->o.batch && (rc = flush(im, &im->ferr)) != 0)
+            break;
         p = &im->slot[im->cur].p[im->slot[im->cur].n++];
         p->release = json_incref(it->release);
         p->file = intern_file(im, it->file);
         p->line = it->line;
         p->byte = it->byte;
         p->ptr = bf_xstrdup(it->pointer);
-        if (im->slot[im->cur].n == im->o.batch)
-            rc = flush(im, &im->ferr);
         break;
     case OCDS_ITEM_LINK:
         link_add(im, it);
