@@ -88,6 +88,8 @@ struct ledger_item {
     size_t len;
     ledger_hook hook;          /* may be NULL */
     void *hook_arg;
+    int hook_atomic;           /* the hook leaves nothing written when it fails (one write
+                                * statement, say): it runs without a savepoint */
     /* results: */
     uint64_t index;            /* set when rc == 0 */
     int rc;                    /* 0 or a BF_E* code for this item */

@@ -71,23 +71,26 @@ static int emit_hash(void *ctx, int level, uint64_t idx, const tlog_hash *h, con
     return 0;
 }
 
+/* Runs an item's hook inside a savepoint (none when the hook says it is
+ * atomic: two statements per item the sequencer need not run). */
 static int run_hook(struct batch *b, struct ledger_item *it, uint64_t idx, struct bf_err *err)
 {
-    int rc = store_txn_savepoint(b->t, err);
+    int rc = it->hook_atomic ? 0 : store_txn_savepoint(b->t, err);
     if (rc < 0)
         return rc;
     it->err.code = 0;
     it->err.msg[0] = '\0';
     rc = it->hook(b->t, idx, it->hook_arg, &it->err);
     if (rc != 0) {
-        store_txn_rollback_to(b->t);
+        if (!it->hook_atomic)
+            store_txn_rollback_to(b->t);
         it->rc = rc < 0 ? rc : BF_EINVAL;
         if (!it->err.msg[0])
             bf_err_set(&it->err, it->rc, "the record was rejected (hook error %d)", rc);
         it->err.code = it->rc;
         return 1; /* item rejected, batch continues */
     }
-    return store_txn_release(b->t, err);
+    return it->hook_atomic ? 0 : store_txn_release(b->t, err);
 }
 
 /* Adds one item to the open transaction. Returns 0 (added), 1 (rejected

@@ -563,6 +563,7 @@ int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n
                 li[m].len = p[i].x.entry.len;
                 li[m].hook = publish_hook;
                 li[m].hook_arg = &p[i];
+                li[m].hook_atomic = !p[i].x.sidecar; /* one INSERT, atomic on its own */
                 known_add_item(p[i].known, m);
                 map[m++] = i;
                 it->rc = 0;

@@ -43,7 +43,7 @@ static int mk(const char *sub, unsigned flags, struct store **s, struct ledger *
 
 static int append1(struct ledger *l, const char *e, uint64_t *idx)
 {
-    struct ledger_item it = { e, strlen(e), NULL, NULL, 0, 0, { 0, "" } };
+    struct ledger_item it = { e, strlen(e), NULL, NULL, 0, 0, 0, { 0, "" } };
     int rc = ledger_append(l, &it, 1, NULL);
     if (idx)
         *idx = it.index;
@@ -293,6 +293,31 @@ static int hook_batch(struct store_txn *t, uint64_t index, void *arg, struct bf_
     return s->fail ? bf_err_set(err, BF_ECONFLICT, "the batch hook says no") : 0;
 }
 
+static int hook_refuse(struct store_txn *t, uint64_t index, void *arg, struct bf_err *err)
+{
+    (void)t, (void)index, (void)arg;
+    return bf_err_set(err, BF_EINVAL, "refused before writing");
+}
+
+/* Hooks that say they are atomic run without a savepoint. */
+static void test_atomic_hooks(struct ledger *l, struct store *s)
+{
+    struct ledger_item it[3];
+    struct bf_err err = { 0, "" };
+    char key[64], *v = NULL;
+
+    memset(it, 0, sizeof it);
+    it[0].entry = "e", it[0].len = 1, it[0].hook = hook_meta, it[0].hook_atomic = 1;
+    it[1].entry = "f", it[1].len = 1, it[1].hook = hook_refuse, it[1].hook_atomic = 1;
+    it[2].entry = "g", it[2].len = 1, it[2].hook = hook_meta, it[2].hook_atomic = 1;
+    ledger_append(l, it, 3, &err);
+    snprintf(key, sizeof key, "test.hook.%" PRIu64, it[2].index);
+    ok(it[0].rc == 0 && it[1].rc == BF_EINVAL && it[2].rc == 0 && it[2].index == it[0].index + 1 &&
+           store_meta_get(s, key, &v, NULL) == 0 && v && !strcmp(v, "kept"),
+       "atomic hooks: one refusing is rejected alone, the others' writes are kept (%s)", it[1].err.msg);
+    free(v);
+}
+
 static void test_batch_hook(void)
 {
     struct bf_err err = { 0, "" };
@@ -333,6 +358,7 @@ static void test_batch_hook(void)
     ok(ledger_append(l, it, 2, &err) < 0 && it[0].rc < 0 && strstr(it[0].err.msg, "the batch hook says no") &&
            ledger_size(l) == size0 + 2,
        "a failing batch hook fails every item of the batch: %s", it[0].err.msg);
+    test_atomic_hooks(l, s);
     err.msg[0] = 0;
     ok(ledger_check(s, NULL, &err) == 0, "check passes %s", err.msg);
     ledger_close(l);
@@ -361,7 +387,7 @@ static void test_failed_sync(void)
     ledger_checkpoint(l, &before, NULL, NULL);
     __atomic_store_n(&store_sync_fail_for_tests, 1, __ATOMIC_RELAXED);
     {
-        struct ledger_item it = { "two", 3, NULL, NULL, 0, 0, { 0, "" } };
+        struct ledger_item it = { "two", 3, NULL, NULL, 0, 0, 0, { 0, "" } };
         rc = ledger_append(l, &it, 1, &err);
         ok(rc == BF_EIO && it.rc == BF_EIO && strstr(it.err.msg, "not known to be on disk"),
            "a failed sync fails the batch's items: %s", it.err.msg);

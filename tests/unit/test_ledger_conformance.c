@@ -154,7 +154,7 @@ static void test_tessera(void)
     }
     cps += checkpoint_is(l, base, 0);
     for (i = 0; i < 15; i++) {
-        struct ledger_item it = { tu_tessera_leaves[i], strlen(tu_tessera_leaves[i]), NULL, NULL, 0, 0, { 0, "" } };
+        struct ledger_item it = { tu_tessera_leaves[i], strlen(tu_tessera_leaves[i]), NULL, NULL, 0, 0, 0, { 0, "" } };
         if (ledger_append(l, &it, 1, NULL) < 0 || it.index != (uint64_t)i)
             diag("append %d failed: %s", i, it.err.msg);
         cps += checkpoint_is(l, base, (uint64_t)i + 1);
