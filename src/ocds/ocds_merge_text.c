@@ -356,27 +356,40 @@ static struct pnode *member_node(struct mtext *m, struct pnode *p, struct pnode 
 static int walk_object(struct mtext *m, const json_t *obj, const struct ocds_rnode *rn, int depth, struct pnode *p,
                        int c, int v)
 {
-    const char *key;
-    size_t klen;
-    json_t *x;
+    struct { const char *key; size_t klen; json_t *x; } b[16];
+    void *it = json_object_iter((json_t *)obj);
     struct pnode *prev = NULL, *k;
+    size_t nb, j;
     int rc;
 
     if (depth > OCDS_JSON_MAX_DEPTH)
         return bf_err_set(m->err, BF_ELIMIT, "release nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
-    json_object_keylen_foreach((json_t *)obj, key, klen, x) {
-        int mv = v;
-        if (depth == 0 && klen == 3 && memcmp(key, "tag", 3) == 0)
-            continue; /* tag is popped before merging */
-        if (depth == 0 && klen == 4 && memcmp(key, "ocid", 4) == 0)
-            mv = 0; /* the ocid is not versioned */
-        prev = k = member_node(m, p, prev, key, klen, rn);
-        if ((!c && !mv) || (k->rule && k->rule->flags & OCDS_MERGE_OMIT))
-            continue;
-        if (path_too_long(p, klen, c, mv))
-            return too_long(m);
-        if ((rc = walk_member(m, x, k->rule, depth, k, c, mv)) < 0)
-            return rc;
+    while (it) {
+        /* a batch of members first, their values prefetched: jansson's
+         * pairs and values are separate allocations, so the loads of
+         * one batch overlap instead of waiting one after the other */
+        for (nb = 0; it && nb < BF_ARRAY_LEN(b); nb++, it = json_object_iter_next((json_t *)obj, it)) {
+            b[nb].key = json_object_iter_key(it);
+            b[nb].klen = json_object_iter_key_len(it);
+            b[nb].x = json_object_iter_value(it);
+            __builtin_prefetch(b[nb].x);
+        }
+        for (j = 0; j < nb; j++) {
+            const char *key = b[j].key;
+            size_t klen = b[j].klen;
+            int mv = v;
+            if (depth == 0 && klen == 3 && memcmp(key, "tag", 3) == 0)
+                continue; /* tag is popped before merging */
+            if (depth == 0 && klen == 4 && memcmp(key, "ocid", 4) == 0)
+                mv = 0; /* the ocid is not versioned */
+            prev = k = member_node(m, p, prev, key, klen, rn);
+            if ((!c && !mv) || (k->rule && k->rule->flags & OCDS_MERGE_OMIT))
+                continue;
+            if (path_too_long(p, klen, c, mv))
+                return too_long(m);
+            if ((rc = walk_member(m, b[j].x, k->rule, depth, k, c, mv)) < 0)
+                return rc;
+        }
     }
     return 0;
 }
