@@ -41,7 +41,6 @@
 #include "ocds_merge_int.h"
 #include "ocds_merge_text_int.h"
 #include "ocds_vpack_int.h"
-#include "hash.h"
 
 #define COMP_HDR 5                   /* bytes ocds_merge.c spends per path component */
 #define PATH_MAX_BYTES ((size_t)1 << 20) /* and its path buffer's bound */
@@ -52,9 +51,55 @@ enum { A_NONE = 0, A_EMIT, A_OBJ, A_ARR }; /* what a merge does with a member */
 
 /* ---- the path trie ---------------------------------------------------- */
 
+/* Bytes k[0..n) for n < 8 as one word, from overlapping loads (no call
+ * for a short copy); for a given n, different bytes give different words. */
+static inline uint64_t load_short(const char *k, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)k;
+    uint32_t a, b;
+
+    if (n >= 4) {
+        memcpy(&a, k, 4);
+        memcpy(&b, k + n - 4, 4);
+        return (uint64_t)a << 32 | b;
+    }
+    return n ? (uint64_t)u[0] << 16 | (uint64_t)u[n >> 1] << 8 | u[n - 1] : 0;
+}
+
+/* a[0..n) == b[0..n), inline for the short names of OCDS. */
+static inline int name_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    if (n < 8)
+        return load_short(a, n) == load_short(b, n);
+    memcpy(&x, a, 8), memcpy(&y, b, 8);
+    if (x != y)
+        return 0;
+    memcpy(&x, a + n - 8, 8), memcpy(&y, b + n - 8, 8);
+    return x == y;
+}
+
+/* The trie's hash of (parent, tag, name): its own, only ever compared
+ * with itself. */
 static uint64_t comp_hash(const struct pnode *p, char tag, const char *name, size_t len)
 {
-    return bf_hash_cont(((uint64_t)(uintptr_t)p * MUL) ^ (unsigned char)tag, name, len);
+    uint64_t h = ((uint64_t)(uintptr_t)p * MUL) ^ (unsigned char)tag, w;
+    size_t n = len;
+
+    for (; n >= 8; name += 8, n -= 8) {
+        memcpy(&w, name, 8);
+        h = (h ^ w) * MUL;
+        h ^= h >> 29;
+    }
+    if (n && len >= 8)
+        memcpy(&w, name + n - 8, 8); /* the last 8 bytes, overlapping */
+    else
+        w = load_short(name, n);
+    h = (h ^ w ^ ((uint64_t)len << 56)) * MUL;
+    return h ^ (h >> 32);
 }
 
 static void trie_grow(struct mtext *m)
@@ -99,7 +144,7 @@ static struct pnode *trie_find(const struct mtext *m, const struct pnode *p, cha
     size_t i, mask = m->nslots - 1;
     for (i = h & mask; m->slots[i]; i = (i + 1) & mask) {
         struct pnode *c = m->slots[i];
-        if (c->h == h && c->parent == p && c->tag == tag && c->len == len && memcmp(c->name, name, len) == 0)
+        if (c->h == h && c->parent == p && c->tag == tag && c->len == len && name_eq(c->name, name, len))
             return c;
     }
     return NULL;
@@ -340,7 +385,7 @@ static struct pnode *member_node(struct mtext *m, struct pnode *p, struct pnode 
 {
     struct pnode *k = prev ? prev->hint_next : p->hint_first;
 
-    if (!k || k->len != klen || memcmp(k->name, key, klen) != 0)
+    if (!k || k->len != klen || !name_eq(k->name, key, klen))
         k = trie_child(m, p, TK_KEY, key, klen, 0);
     if (prev)
         prev->hint_next = k;
