@@ -486,7 +486,14 @@ static void rel_prefix(struct mtext *m, struct mrel *r)
 static void compiled_header(struct mtext *m, struct mrel *r)
 {
     const json_t *ocid = json_object_get(r->r, "ocid"), *date = json_object_get(r->r, "date");
-    char *id = bf_arena_printf(&m->arena, "%s-%s", json_string_value(ocid), json_string_value(date));
+    const char *o = json_string_value(ocid), *d = json_string_value(date);
+    size_t on = strlen(o), dn = strlen(d); /* as "%s-%s" would take them */
+    char *id = bf_arena_alloc(&m->arena, on + dn + 2);
+
+    memcpy(id, o, on);
+    id[on] = '-';
+    memcpy(id + on + 1, d, dn);
+    id[on + 1 + dn] = '\0';
 
     r->hdr_id = json_string(id);
     c_emit(m, trie_child(m, &m->root, TK_KEY, "id", 2, 0), r->hdr_id);
