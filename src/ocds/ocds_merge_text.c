@@ -155,7 +155,7 @@ static struct pnode *trie_find(const struct mtext *m, const struct pnode *p, cha
 static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, const char *name, size_t len, int copy)
 {
     uint64_t h = comp_hash(p, tag, name, len);
-    struct pnode *c = trie_find(m, p, tag, name, len, h);
+    struct pnode *c = p->in_trie ? trie_find(m, p, tag, name, len, h) : NULL; /* a new parent has none */
     size_t i;
 
     if (c)
@@ -168,6 +168,7 @@ static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, cons
         ;
     m->slots[i] = c;
     m->count++;
+    p->in_trie = 1;
     return c;
 }
 
@@ -239,7 +240,7 @@ static void c_drop_below(struct mtext *m, const struct pnode *p)
 
 static int is_marker(const json_t *v)
 {
-    return json_is_object(v) && json_is_true(json_object_get(v, "withheld"));
+    return json_is_object(v) && json_is_true(json_object_getn(v, "withheld", 8));
 }
 
 static int walk_object(struct mtext *m, const json_t *obj, const struct ocds_rnode *rn, int depth, struct pnode *p,
@@ -324,7 +325,7 @@ static int v_unmark(struct mtext *m, struct pnode *p, const json_t *v)
             continue;
         if (path_too_long(p, n, 0, 1))
             return too_long(m);
-        e = m->nslots ? trie_find(m, p, TK_KEY, k, n, comp_hash(p, TK_KEY, k, n)) : NULL;
+        e = p->in_trie ? trie_find(m, p, TK_KEY, k, n, comp_hash(p, TK_KEY, k, n)) : NULL;
         if (e && e->v_entry)
             v_emit(m, e, json_null());
     }
