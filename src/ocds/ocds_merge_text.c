@@ -654,6 +654,8 @@ static int write_vpacked(struct mtext *m, size_t n, struct bf_buf *out)
     int rc;
 
     bf_buf_init(&body, max);
+    if (bf_buf_reserve(&body, 8192) < 0)
+        bf_buf_free(&body); /* a low limit: grow as the text needs (and fail where it would) */
     m->vpack = 1;
     m->vsaved = 0;
     rc = ocds_merge_text_write(m, MV, &body);
