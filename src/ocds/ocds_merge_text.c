@@ -41,7 +41,6 @@
 #include "ocds_merge_int.h"
 #include "ocds_merge_text_int.h"
 #include "ocds_vpack_int.h"
-#include "hash.h"
 
 #define COMP_HDR 5                   /* bytes ocds_merge.c spends per path component */
 #define PATH_MAX_BYTES ((size_t)1 << 20) /* and its path buffer's bound */
@@ -52,9 +51,55 @@ enum { A_NONE = 0, A_EMIT, A_OBJ, A_ARR }; /* what a merge does with a member */
 
 /* ---- the path trie ---------------------------------------------------- */
 
+/* Bytes k[0..n) for n < 8 as one word, from overlapping loads (no call
+ * for a short copy); for a given n, different bytes give different words. */
+static inline uint64_t load_short(const char *k, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)k;
+    uint32_t a, b;
+
+    if (n >= 4) {
+        memcpy(&a, k, 4);
+        memcpy(&b, k + n - 4, 4);
+        return (uint64_t)a << 32 | b;
+    }
+    return n ? (uint64_t)u[0] << 16 | (uint64_t)u[n >> 1] << 8 | u[n - 1] : 0;
+}
+
+/* a[0..n) == b[0..n), inline for the short names of OCDS. */
+static inline int name_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    if (n < 8)
+        return load_short(a, n) == load_short(b, n);
+    memcpy(&x, a, 8), memcpy(&y, b, 8);
+    if (x != y)
+        return 0;
+    memcpy(&x, a + n - 8, 8), memcpy(&y, b + n - 8, 8);
+    return x == y;
+}
+
+/* The trie's hash of (parent, tag, name): its own, only ever compared
+ * with itself. */
 static uint64_t comp_hash(const struct pnode *p, char tag, const char *name, size_t len)
 {
-    return bf_hash_cont(((uint64_t)(uintptr_t)p * MUL) ^ (unsigned char)tag, name, len);
+    uint64_t h = ((uint64_t)(uintptr_t)p * MUL) ^ (unsigned char)tag, w;
+    size_t n = len;
+
+    for (; n >= 8; name += 8, n -= 8) {
+        memcpy(&w, name, 8);
+        h = (h ^ w) * MUL;
+        h ^= h >> 29;
+    }
+    if (n && len >= 8)
+        memcpy(&w, name + n - 8, 8); /* the last 8 bytes, overlapping */
+    else
+        w = load_short(name, n);
+    h = (h ^ w ^ ((uint64_t)len << 56)) * MUL;
+    return h ^ (h >> 32);
 }
 
 static void trie_grow(struct mtext *m)
@@ -99,7 +144,7 @@ static struct pnode *trie_find(const struct mtext *m, const struct pnode *p, cha
     size_t i, mask = m->nslots - 1;
     for (i = h & mask; m->slots[i]; i = (i + 1) & mask) {
         struct pnode *c = m->slots[i];
-        if (c->h == h && c->parent == p && c->tag == tag && c->len == len && memcmp(c->name, name, len) == 0)
+        if (c->h == h && c->parent == p && c->tag == tag && c->len == len && name_eq(c->name, name, len))
             return c;
     }
     return NULL;
@@ -110,7 +155,7 @@ static struct pnode *trie_find(const struct mtext *m, const struct pnode *p, cha
 static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, const char *name, size_t len, int copy)
 {
     uint64_t h = comp_hash(p, tag, name, len);
-    struct pnode *c = trie_find(m, p, tag, name, len, h);
+    struct pnode *c = p->in_trie ? trie_find(m, p, tag, name, len, h) : NULL; /* a new parent has none */
     size_t i;
 
     if (c)
@@ -123,6 +168,7 @@ static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, cons
         ;
     m->slots[i] = c;
     m->count++;
+    p->in_trie = 1;
     return c;
 }
 
@@ -194,7 +240,7 @@ static void c_drop_below(struct mtext *m, const struct pnode *p)
 
 static int is_marker(const json_t *v)
 {
-    return json_is_object(v) && json_is_true(json_object_get(v, "withheld"));
+    return json_is_object(v) && json_is_true(json_object_getn(v, "withheld", 8));
 }
 
 static int walk_object(struct mtext *m, const json_t *obj, const struct ocds_rnode *rn, int depth, struct pnode *p,
@@ -279,7 +325,7 @@ static int v_unmark(struct mtext *m, struct pnode *p, const json_t *v)
             continue;
         if (path_too_long(p, n, 0, 1))
             return too_long(m);
-        e = m->nslots ? trie_find(m, p, TK_KEY, k, n, comp_hash(p, TK_KEY, k, n)) : NULL;
+        e = p->in_trie ? trie_find(m, p, TK_KEY, k, n, comp_hash(p, TK_KEY, k, n)) : NULL;
         if (e && e->v_entry)
             v_emit(m, e, json_null());
     }
@@ -340,7 +386,7 @@ static struct pnode *member_node(struct mtext *m, struct pnode *p, struct pnode 
 {
     struct pnode *k = prev ? prev->hint_next : p->hint_first;
 
-    if (!k || k->len != klen || memcmp(k->name, key, klen) != 0)
+    if (!k || k->len != klen || !name_eq(k->name, key, klen))
         k = trie_child(m, p, TK_KEY, key, klen, 0);
     if (prev)
         prev->hint_next = k;
@@ -356,27 +402,40 @@ static struct pnode *member_node(struct mtext *m, struct pnode *p, struct pnode 
 static int walk_object(struct mtext *m, const json_t *obj, const struct ocds_rnode *rn, int depth, struct pnode *p,
                        int c, int v)
 {
-    const char *key;
-    size_t klen;
-    json_t *x;
+    struct { const char *key; size_t klen; json_t *x; } b[16];
+    void *it = json_object_iter((json_t *)obj);
     struct pnode *prev = NULL, *k;
+    size_t nb, j;
     int rc;
 
     if (depth > OCDS_JSON_MAX_DEPTH)
         return bf_err_set(m->err, BF_ELIMIT, "release nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
-    json_object_keylen_foreach((json_t *)obj, key, klen, x) {
-        int mv = v;
-        if (depth == 0 && klen == 3 && memcmp(key, "tag", 3) == 0)
-            continue; /* tag is popped before merging */
-        if (depth == 0 && klen == 4 && memcmp(key, "ocid", 4) == 0)
-            mv = 0; /* the ocid is not versioned */
-        prev = k = member_node(m, p, prev, key, klen, rn);
-        if ((!c && !mv) || (k->rule && k->rule->flags & OCDS_MERGE_OMIT))
-            continue;
-        if (path_too_long(p, klen, c, mv))
-            return too_long(m);
-        if ((rc = walk_member(m, x, k->rule, depth, k, c, mv)) < 0)
-            return rc;
+    while (it) {
+        /* a batch of members first, their values prefetched: jansson's
+         * pairs and values are separate allocations, so the loads of
+         * one batch overlap instead of waiting one after the other */
+        for (nb = 0; it && nb < BF_ARRAY_LEN(b); nb++, it = json_object_iter_next((json_t *)obj, it)) {
+            b[nb].key = json_object_iter_key(it);
+            b[nb].klen = json_object_iter_key_len(it);
+            b[nb].x = json_object_iter_value(it);
+            __builtin_prefetch(b[nb].x);
+        }
+        for (j = 0; j < nb; j++) {
+            const char *key = b[j].key;
+            size_t klen = b[j].klen;
+            int mv = v;
+            if (depth == 0 && klen == 3 && memcmp(key, "tag", 3) == 0)
+                continue; /* tag is popped before merging */
+            if (depth == 0 && klen == 4 && memcmp(key, "ocid", 4) == 0)
+                mv = 0; /* the ocid is not versioned */
+            prev = k = member_node(m, p, prev, key, klen, rn);
+            if ((!c && !mv) || (k->rule && k->rule->flags & OCDS_MERGE_OMIT))
+                continue;
+            if (path_too_long(p, klen, c, mv))
+                return too_long(m);
+            if ((rc = walk_member(m, b[j].x, k->rule, depth, k, c, mv)) < 0)
+                return rc;
+        }
     }
     return 0;
 }
@@ -428,7 +487,14 @@ static void rel_prefix(struct mtext *m, struct mrel *r)
 static void compiled_header(struct mtext *m, struct mrel *r)
 {
     const json_t *ocid = json_object_get(r->r, "ocid"), *date = json_object_get(r->r, "date");
-    char *id = bf_arena_printf(&m->arena, "%s-%s", json_string_value(ocid), json_string_value(date));
+    const char *o = json_string_value(ocid), *d = json_string_value(date);
+    size_t on = strlen(o), dn = strlen(d); /* as "%s-%s" would take them */
+    char *id = bf_arena_alloc(&m->arena, on + dn + 2);
+
+    memcpy(id, o, on);
+    id[on] = '-';
+    memcpy(id + on + 1, d, dn);
+    id[on + 1 + dn] = '\0';
 
     r->hdr_id = json_string(id);
     c_emit(m, trie_child(m, &m->root, TK_KEY, "id", 2, 0), r->hdr_id);
@@ -588,6 +654,8 @@ static int write_vpacked(struct mtext *m, size_t n, struct bf_buf *out)
     int rc;
 
     bf_buf_init(&body, max);
+    if (bf_buf_reserve(&body, 8192) < 0)
+        bf_buf_free(&body); /* a low limit: grow as the text needs (and fail where it would) */
     m->vpack = 1;
     m->vsaved = 0;
     rc = ocds_merge_text_write(m, MV, &body);

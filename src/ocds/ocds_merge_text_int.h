@@ -51,6 +51,9 @@ struct pnode {
     uint32_t depth;
     char tag;
     unsigned sticky : 1, c_entry : 1, c_deleted : 1, v_entry : 1, v_plain : 1, rule_set : 1;
+    unsigned key_chk : 1, key_clean : 1; /* the writer's: name scanned, and written without escapes */
+    unsigned in_trie : 1;                 /* some child of this node is in the trie */
+    uint64_t kpre;                        /* the writer's: name's first 8 bytes, big-endian (once key_chk) */
     const struct ocds_rnode *rule; /* member names: the rule of the path (once rule_set) */
     struct pnode *hint_first;      /* the first member met last time in the object at this path */
     struct pnode *hint_next;       /* the member met after this one last time */

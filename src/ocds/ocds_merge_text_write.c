@@ -19,10 +19,11 @@
 #include "ocds_merge_text_int.h"
 #include "ocds_vpack_int.h"
 
-static int put(struct bf_buf *b, const char *s, size_t n)
+#define ROOM(b, n) ((b)->data && (b)->len + (n) + 1 <= (b)->cap && (b)->len + (n) <= ((b)->max ? (b)->max : BF_BUF_DEFAULT_MAX))
+
+static inline int put(struct bf_buf *b, const char *s, size_t n)
 {
-    size_t max = b->max ? b->max : BF_BUF_DEFAULT_MAX;
-    if (b->data && b->len + n + 1 <= b->cap && b->len + n <= max) {
+    if (ROOM(b, n)) {
         memcpy(b->data + b->len, s, n);
         b->len += n;
         b->data[b->len] = '\0';
@@ -31,9 +32,14 @@ static int put(struct bf_buf *b, const char *s, size_t n)
     return bf_buf_append(b, s, n);
 }
 
-static int putc1(struct bf_buf *b, char c)
+static inline int putc1(struct bf_buf *b, char c)
 {
-    return put(b, &c, 1);
+    if (ROOM(b, 1)) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return bf_buf_putc(b, c);
 }
 
 static int limit(struct mtext *m)
@@ -86,29 +92,54 @@ static int w_versions(struct mtext *m, const struct pnode *p, int depth, struct 
 struct wmem {
     const char *k;
     size_t n;
+    uint64_t pre;       /* k's first 8 bytes, big-endian, zero-padded */
     struct pnode *kid;  /* a placed child, or */
     const json_t *json; /* a member of the base value or the item's id */
 };
 
-static int wmem_cmp(const void *pa, const void *pb)
+static inline uint64_t key_prefix(const char *k, size_t n)
 {
-    const struct wmem *a = pa, *b = pb;
-    int c = ocds_jcs_key_cmp(a->k, a->n, b->k, b->n);
-    if (c)
+    unsigned char p[8] = {0};
+    memcpy(p, k, n < 8 ? n : 8);
+    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+           (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | p[7];
+}
+
+/* ocds_jcs_key_cmp, decided from the prefixes where they differ at a byte
+ * below 0x80 in both (as ocds_jcs.c's member order: up to that byte the
+ * keys are equal, so byte order is UTF-16 order there; a zero pad byte
+ * sorts a proper prefix first in both orders); then a child before the
+ * member it replaces. */
+static inline int wmem_order(const struct wmem *a, const struct wmem *b)
+{
+    uint64_t x = a->pre ^ b->pre;
+    int c;
+
+    if (x) {
+        int sh = 56 - (__builtin_clzll(x) & ~7);
+        if (((a->pre >> sh) & 0x80) == 0 && ((b->pre >> sh) & 0x80) == 0)
+            return a->pre < b->pre ? -1 : 1;
+    }
+    if ((c = ocds_jcs_key_cmp(a->k, a->n, b->k, b->n)) != 0)
         return c;
     return (a->kid ? 0 : 1) - (b->kid ? 0 : 1); /* a child replaced the member it shares a name with */
+}
+
+static int wmem_cmp(const void *pa, const void *pb)
+{
+    return wmem_order(pa, pb);
 }
 
 static void wmem_sort(struct wmem *w, size_t n)
 {
     size_t i, j;
 
-    for (i = 1; i < n && wmem_cmp(&w[i - 1], &w[i]) < 0; i++)
+    for (i = 1; i < n && wmem_order(&w[i - 1], &w[i]) < 0; i++)
         ;
     if (i < n && n <= 16) {
         for (; i < n; i++) {
             struct wmem x = w[i];
-            for (j = i; j > 0 && wmem_cmp(&w[j - 1], &x) > 0; j--)
+            for (j = i; j > 0 && wmem_order(&w[j - 1], &x) > 0; j--)
                 w[j] = w[j - 1];
             w[j] = x;
         }
@@ -119,6 +150,22 @@ static void wmem_sort(struct wmem *w, size_t n)
 
 static int w_slot(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out);
 
+/* Scans k's name once for both merges' writes: its prefix, and whether
+ * JCS writes it as is (no control, '"' or '\\'). */
+static void key_check(struct pnode *k)
+{
+    size_t i;
+
+    for (i = 0; i < k->len; i++) {
+        unsigned char c = (unsigned char)k->name[i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            break;
+    }
+    k->key_clean = i == k->len;
+    k->kpre = key_prefix(k->name, k->len);
+    k->key_chk = 1;
+}
+
 static size_t gather(const struct oslot *s, int md, struct wmem *w)
 {
     size_t n = 0, klen;
@@ -126,15 +173,36 @@ static size_t gather(const struct oslot *s, int md, struct wmem *w)
     const char *key;
     json_t *v;
 
-    for (k = s->first; k; k = k->o[md].next)
-        w[n].k = k->name, w[n].n = k->len, w[n].kid = k, w[n++].json = NULL;
+    for (k = s->first; k; k = k->o[md].next) {
+        if (!k->key_chk)
+            key_check(k);
+        w[n].k = k->name, w[n].n = k->len, w[n].pre = k->kpre, w[n].kid = k, w[n++].json = NULL;
+    }
     if (s->id)
-        w[n].k = "id", w[n].n = 2, w[n].kid = NULL, w[n++].json = s->id;
+        w[n].k = "id", w[n].n = 2, w[n].pre = key_prefix("id", 2), w[n].kid = NULL, w[n++].json = s->id;
     if (s->base && json_is_object(s->base))
         json_object_keylen_foreach((json_t *)s->base, key, klen, v) {
-            w[n].k = key, w[n].n = klen, w[n].kid = NULL, w[n++].json = v;
+            w[n].k = key, w[n].n = klen, w[n].pre = key_prefix(key, klen), w[n].kid = NULL, w[n++].json = v;
         }
     return n;
+}
+
+/* The member name of w (after a ',' unless first) and its ':'. */
+static inline int w_key(struct bf_buf *out, const struct wmem *w, int first)
+{
+    size_t n = w->n;
+
+    if (w->kid && w->kid->key_clean && ROOM(out, n + 4)) {
+        char *o = out->data + out->len;
+        if (!first)
+            *o++ = ',';
+        *o++ = '"';
+        memcpy(o, w->k, n);
+        o[n] = '"', o[n + 1] = ':', o[n + 2] = '\0';
+        out->len += n + (first ? 3 : 4);
+        return 0;
+    }
+    return (!first && putc1(out, ',') < 0) || ocds_jcs_string(out, w->k, n) < 0 || putc1(out, ':') < 0 ? -1 : 0;
 }
 
 static int w_object(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
@@ -151,7 +219,7 @@ static int w_object(struct mtext *m, int md, struct pnode *p, int depth, struct 
     for (i = 0; i < n; i++) {
         if (i && !w[i].kid && w[i - 1].kid && w[i - 1].n == w[i].n && memcmp(w[i - 1].k, w[i].k, w[i].n) == 0)
             continue; /* replaced by the child before it */
-        if ((!first && putc1(out, ',') < 0) || ocds_jcs_string(out, w[i].k, w[i].n) < 0 || putc1(out, ':') < 0)
+        if (w_key(out, &w[i], first) < 0)
             goto limit;
         first = 0;
         rc = w[i].kid ? w_slot(m, md, w[i].kid, depth + 1, out) : ocds_jcs_at(w[i].json, depth + 1, out, m->err);
