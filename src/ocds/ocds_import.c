@@ -26,7 +26,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#define DEFAULT_BATCH 2048
+/* Each batch waits for one fsync of the WAL before its worker goes on, so
+ * larger batches keep the cores busier: 200 000 releases, 7.2 s with
+ * 2 048, 6.85 s with 4 096, the same with 8 192 at 1.7x the memory. */
+#define DEFAULT_BATCH 4096
 #define DEFAULT_MAX_FILE ((uint64_t)4 << 30)
 
 struct pending {

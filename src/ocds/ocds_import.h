@@ -130,7 +130,7 @@ int ocds_import_scan(const char *file, const char *data, size_t len, size_t max_
 
 struct ocds_import_opts {
     const char *actor;         /* ledger actor; NULL: "operator" */
-    size_t batch;              /* releases per ledger append (default 2048) */
+    size_t batch;              /* releases per ledger append (default 4096) */
     size_t max_item;           /* bytes per item (default 64 MiB) */
     uint64_t max_file;         /* bytes per file (default 4 GiB) */
     FILE *report;              /* per-item rejections and notes; NULL: none */
