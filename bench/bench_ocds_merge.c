@@ -21,6 +21,7 @@
  * usage: bench_ocds_merge [N [PASSES]]   (default 20000 releases, 7 passes)
  */
 #include "common.h"
+#include "bench_util.h"
 #include "buf.h"
 #include "ocds/ocds.h"
 #include "ocds/ocds_demo.h"
@@ -70,18 +71,6 @@ static json_t *published(const json_t *r, const uint8_t *key)
     return pub;
 }
 
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static const char *ocid_of(const json_t *r)
 {
@@ -108,7 +97,7 @@ static void run(const char *form, const struct set *s, int passes)
     start[nrec] = s->n;
     EVP_DigestInit_ex(md, EVP_sha256(), NULL);
     for (p = 0; p < passes; p++) {
-        double t0 = cpu_now();
+        double t0 = bench_cpu_now();
         for (i = 0; i < nrec; i++) {
             struct bf_err err = {0};
             int rc;
@@ -127,26 +116,26 @@ static void run(const char *form, const struct set *s, int passes)
                 }
             }
         }
-        t[p] = cpu_now() - t0;
+        t[p] = bench_cpu_now() - t0;
         for (i = 0; i < nrec; i++) { /* warm: the same record just merged */
             struct bf_err err = {0};
             double t1;
             bf_buf_reset(&c);
             bf_buf_reset(&v);
             (void)ocds_merge_texts_vpacked(NULL, s->v + start[i], start[i + 1] - start[i], &c, &v, &err);
-            t1 = cpu_now();
+            t1 = bench_cpu_now();
             bf_buf_reset(&c);
             bf_buf_reset(&v);
             (void)ocds_merge_texts_vpacked(NULL, s->v + start[i], start[i + 1] - start[i], &c, &v, &err);
-            tw[p] += cpu_now() - t1;
+            tw[p] += bench_cpu_now() - t1;
         }
     }
     EVP_DigestFinal_ex(md, dg, &dlen);
     EVP_MD_CTX_free(md);
     for (i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", dg[i]);
-    qsort(t, (size_t)passes, sizeof *t, cmp_double);
-    qsort(tw, (size_t)passes, sizeof *tw, cmp_double);
+    qsort(t, (size_t)passes, sizeof *t, bench_cmp_double);
+    qsort(tw, (size_t)passes, sizeof *tw, bench_cmp_double);
     printf("%-9s %zu records, %zu releases (%.1f each), %d passes: best %.2f us/record %.2f us/release, "
            "median %.2f us/record; %d errors, %.0f output bytes/record\n",
            form, nrec, s->n, (double)s->n / (double)nrec, passes, t[0] * 1e6 / (double)nrec,

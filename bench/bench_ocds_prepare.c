@@ -18,6 +18,7 @@
  * usage: bench_ocds_prepare FILE.jsonl [PASSES]   (default 5 passes)
  */
 #include "common.h"
+#include "bench_util.h"
 #include "buf.h"
 #include "sha256.h"
 #include "ocds/ocds.h"
@@ -26,18 +27,6 @@
 
 #include <openssl/evp.h>
 
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv)
 {
@@ -88,7 +77,7 @@ int main(int argc, char **argv)
     t = bf_xcalloc((size_t)passes, sizeof *t);
     EVP_DigestInit_ex(md, EVP_sha256(), NULL);
     for (p = 0; p < passes; p++) {
-        double t0 = cpu_now();
+        double t0 = bench_cpu_now();
         for (i = 0; i < n; i++) {
             struct ocds_prepared o;
             struct bf_err err = {0};
@@ -109,13 +98,13 @@ int main(int argc, char **argv)
             }
             ocds_prepared_clear(&o);
         }
-        t[p] = cpu_now() - t0;
+        t[p] = bench_cpu_now() - t0;
     }
     EVP_DigestFinal_ex(md, dg, &dlen);
     EVP_MD_CTX_free(md);
     for (i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", dg[i]);
-    qsort(t, (size_t)passes, sizeof *t, cmp_double);
+    qsort(t, (size_t)passes, sizeof *t, bench_cmp_double);
     printf("prepare: %zu releases (%zu accepted), %.0f bytes each, %d passes: best %.2f us/release, median %.2f\n",
            n, ok, (double)bytes / (double)n, passes, t[0] * 1e6 / (double)n, t[passes / 2] * 1e6 / (double)n);
     printf("output sha256 %s\n", hex);

@@ -3,6 +3,8 @@
  * includes it and links nothing more).
  *
  *   bench_now()                 monotonic seconds
+ *   bench_cpu_now()             this thread's CPU seconds
+ *   bench_cmp_double            qsort order of doubles
  *   struct bench_lat            latency samples in seconds, one set per
  *                               thread: bench_lat_add; then bench_lat_take
  *                               each thread's into one, bench_lat_sort it and
@@ -20,6 +22,13 @@ static inline double bench_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static inline double bench_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 

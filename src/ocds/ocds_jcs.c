@@ -225,28 +225,11 @@ int ocds_jcs_key_cmp(const char *a, size_t an, const char *b, size_t bn)
     return j < bn ? -1 : 0;
 }
 
-static uint64_t jcs_prefix(const char *k, size_t n)
-{
-    unsigned char p[8] = {0};
-    memcpy(p, k, n < 8 ? n : 8);
-    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
-           (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | p[7];
-}
-
-/* ocds_jcs_key_cmp, decided from the 8-byte prefixes when they differ at
- * a byte below 0x80 in both: up to it the keys are equal, so (as in
- * ocds_jcs_key_cmp) byte order is UTF-16 order there. A zero pad byte is
- * below 0x80 and below any byte it differs from, and a key that is a
- * proper prefix of the other sorts first in both orders. */
+/* ocds_jcs_key_cmp, decided from the prefixes where it can be. */
 static inline int jcs_member_order(const struct jcs_member *a, const struct jcs_member *b)
 {
-    uint64_t x = a->pre ^ b->pre;
-    if (x) {
-        int sh = 56 - (__builtin_clzll(x) & ~7);
-        if (((a->pre >> sh) & 0x80) == 0 && ((b->pre >> sh) & 0x80) == 0)
-            return a->pre < b->pre ? -1 : 1;
-    }
-    return ocds_jcs_key_cmp(a->key, a->len, b->key, b->len);
+    int c = ocds_jcs_prefix_order(a->pre, b->pre);
+    return c ? c : ocds_jcs_key_cmp(a->key, a->len, b->key, b->len);
 }
 
 static int jcs_member_cmp(const void *pa, const void *pb)
@@ -367,7 +350,7 @@ static int jcs_object(const json_t *v, struct bf_buf *out, int depth, struct bf_
         m[i].key = json_object_iter_key(it);
         m[i].len = json_object_iter_key_len(it);
         m[i].value = json_object_iter_value(it);
-        m[i].pre = jcs_prefix(m[i].key, m[i].len);
+        m[i].pre = ocds_jcs_key_prefix(m[i].key, m[i].len);
     }
     n = i;
     for (i = 1; i < n && jcs_member_order(&m[i - 1], &m[i]) < 0; i++)

@@ -55,6 +55,31 @@ int ocds_merge_texts_direct(const struct ocds_merge_rules *rules, json_t *const 
  * (so OCDS_JSON_MAX_DEPTH applies to the whole), and the JCS string
  * literal of s[0..n) (0 or BF_ELIMIT). On error out may hold partial text. */
 int ocds_jcs_at(const json_t *v, int depth, struct bf_buf *out, struct bf_err *err);
+
+/* Member names in JCS order, fast: a name's first 8 bytes, big-endian,
+ * zero-padded (ocds_jcs_key_prefix), decide ocds_jcs_key_cmp when two
+ * prefixes differ at a byte below 0x80 in both (up to it the names are
+ * equal, so byte order is UTF-16 order there; a zero pad byte sorts a
+ * proper prefix first in both orders). ocds_jcs_prefix_order returns -1
+ * or 1 then, and 0 when ocds_jcs_key_cmp must decide. */
+static inline uint64_t ocds_jcs_key_prefix(const char *k, size_t n)
+{
+    unsigned char p[8] = {0};
+    memcpy(p, k, n < 8 ? n : 8);
+    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+           (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | p[7];
+}
+
+static inline int ocds_jcs_prefix_order(uint64_t a, uint64_t b)
+{
+    uint64_t x = a ^ b;
+    if (x) {
+        int sh = 56 - (__builtin_clzll(x) & ~7);
+        if (((a >> sh) & 0x80) == 0 && ((b >> sh) & 0x80) == 0)
+            return a < b ? -1 : 1;
+    }
+    return 0;
+}
 int ocds_jcs_string(struct bf_buf *out, const char *s, size_t n);
 
 #endif

@@ -97,30 +97,13 @@ struct wmem {
     const json_t *json; /* a member of the base value or the item's id */
 };
 
-static inline uint64_t key_prefix(const char *k, size_t n)
-{
-    unsigned char p[8] = {0};
-    memcpy(p, k, n < 8 ? n : 8);
-    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
-           (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | p[7];
-}
-
-/* ocds_jcs_key_cmp, decided from the prefixes where they differ at a byte
- * below 0x80 in both (as ocds_jcs.c's member order: up to that byte the
- * keys are equal, so byte order is UTF-16 order there; a zero pad byte
- * sorts a proper prefix first in both orders); then a child before the
- * member it replaces. */
+/* ocds_jcs_key_cmp, decided from the prefixes where it can be; then a
+ * child before the member it replaces. */
 static inline int wmem_order(const struct wmem *a, const struct wmem *b)
 {
-    uint64_t x = a->pre ^ b->pre;
-    int c;
+    int c = ocds_jcs_prefix_order(a->pre, b->pre);
 
-    if (x) {
-        int sh = 56 - (__builtin_clzll(x) & ~7);
-        if (((a->pre >> sh) & 0x80) == 0 && ((b->pre >> sh) & 0x80) == 0)
-            return a->pre < b->pre ? -1 : 1;
-    }
-    if ((c = ocds_jcs_key_cmp(a->k, a->n, b->k, b->n)) != 0)
+    if (c || (c = ocds_jcs_key_cmp(a->k, a->n, b->k, b->n)) != 0)
         return c;
     return (a->kid ? 0 : 1) - (b->kid ? 0 : 1); /* a child replaced the member it shares a name with */
 }
@@ -162,7 +145,7 @@ static void key_check(struct pnode *k)
             break;
     }
     k->key_clean = i == k->len;
-    k->kpre = key_prefix(k->name, k->len);
+    k->kpre = ocds_jcs_key_prefix(k->name, k->len);
     k->key_chk = 1;
 }
 
@@ -179,10 +162,10 @@ static size_t gather(const struct oslot *s, int md, struct wmem *w)
         w[n].k = k->name, w[n].n = k->len, w[n].pre = k->kpre, w[n].kid = k, w[n++].json = NULL;
     }
     if (s->id)
-        w[n].k = "id", w[n].n = 2, w[n].pre = key_prefix("id", 2), w[n].kid = NULL, w[n++].json = s->id;
+        w[n].k = "id", w[n].n = 2, w[n].pre = ocds_jcs_key_prefix("id", 2), w[n].kid = NULL, w[n++].json = s->id;
     if (s->base && json_is_object(s->base))
         json_object_keylen_foreach((json_t *)s->base, key, klen, v) {
-            w[n].k = key, w[n].n = klen, w[n].pre = key_prefix(key, klen), w[n].kid = NULL, w[n++].json = v;
+            w[n].k = key, w[n].n = klen, w[n].pre = ocds_jcs_key_prefix(key, klen), w[n].kid = NULL, w[n++].json = v;
         }
     return n;
 }
