@@ -3,7 +3,10 @@
  * thread, not in the committing thread: after many commits past the
  * (lowered) threshold the thread has checkpointed, the committing thread
  * never had to, the WAL stays bounded, and every committed value is
- * there after reopening.
+ * there after reopening. A commit that does not wait for the disk
+ * (store_txn_begin_nowait) leaves the writer at synchronous=FULL again,
+ * runs the inline checkpoint the WAL hook asked for after it (at FULL),
+ * and store_sync makes it durable.
  */
 #define STORE_SQLITE_INTERNAL
 #include "common.h"
@@ -37,6 +40,57 @@ static int commit_value(struct store *s, int i, const char *big)
         return -1;
     }
     return 0;
+}
+
+/* The writer's synchronous level, read inside a transaction. */
+static int sync_level(struct store *s)
+{
+    struct store_txn *t = NULL;
+    sqlite3_stmt *st;
+    int level = -1;
+    if (store_txn_begin(s, &t, NULL) < 0)
+        return -1;
+    st = store_sqlite_stmt(store_sqlite_writer(t), "PRAGMA synchronous", NULL);
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        level = sqlite3_column_int(st, 0);
+    if (st)
+        sqlite3_reset(st);
+    store_txn_rollback(t);
+    return level;
+}
+
+static void test_nowait(const char *big)
+{
+    char d2[] = "/tmp/belfry-test-ckpt2-XXXXXX", key[32];
+    struct store *s = NULL;
+    struct store_txn *t = NULL;
+    struct bf_err err = { 0 };
+    unsigned long runs = 0, inl = 0;
+    int i, rc = 0;
+
+    if (!mkdtemp(d2) || store_open(d2, STORE_CREATE, &s, &err) < 0) {
+        ok(0, "open %s: %s", d2, err.msg);
+        return;
+    }
+    ok(sync_level(s) == 2, "a store's writer commits at synchronous=FULL");
+    store_ckpt_tune(store_sqlite_ckpt(s), 1); /* 8 frames make the hook ask for an inline checkpoint */
+    rc = store_txn_begin_nowait(s, &t, &err);
+    for (i = 0; !rc && i < 20; i++) {
+        snprintf(key, sizeof key, "nowait.%d", i);
+        rc = store_meta_set(t, key, big, &err);
+    }
+    rc = rc ? rc : store_txn_commit(t, &err);
+    store_ckpt_stats(store_sqlite_ckpt(s), &runs, &inl);
+    ok(rc == 0 && inl >= 1, "a nowait commit of 20 pages: the inline checkpoint ran after it (%lu) %s", inl, err.msg);
+    ok(sync_level(s) == 2, "and the writer is back at synchronous=FULL");
+    ok(store_sync(s, &err) == 0, "store_sync makes it durable %s", err.msg);
+    store_close(s);
+    {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", d2);
+        if (system(cmd) != 0)
+            diag("could not remove %s", d2);
+    }
 }
 
 int main(void)
@@ -87,6 +141,7 @@ int main(void)
     }
     ok(all, "every committed value is there after reopening");
     store_close(s);
+    test_nowait(big);
     {
         char cmd[300];
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
