@@ -29,31 +29,6 @@
 #include <float.h>
 #include <math.h>
 
-/* Fast paths over bf_buf for the hot loop: append when capacity allows
- * (keeping the NUL terminator), else fall back to the bounded bf_buf. */
-#define JCS_ROOM(b, n) ((b)->len + (n) + 1 <= (b)->cap && (b)->len + (n) <= ((b)->max ? (b)->max : BF_BUF_DEFAULT_MAX))
-
-static inline int jcs_putc(struct bf_buf *b, char c)
-{
-    if (JCS_ROOM(b, 1)) {
-        b->data[b->len++] = c;
-        b->data[b->len] = '\0';
-        return 0;
-    }
-    return bf_buf_putc(b, c);
-}
-
-static inline int jcs_append(struct bf_buf *b, const char *p, size_t n)
-{
-    if (JCS_ROOM(b, n)) {
-        memcpy(b->data + b->len, p, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-        return 0;
-    }
-    return bf_buf_append(b, p, n);
-}
-
 /* 1 for bytes a JSON string must escape (controls, '"', '\\'). */
 static const unsigned char jcs_esc[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -78,7 +53,7 @@ static int jcs_escape(struct bf_buf *b, unsigned char c)
         e[1] = 'u', e[2] = '0', e[3] = '0', e[4] = hex[c >> 4], e[5] = hex[c & 15];
         n = 6;
     }
-    return jcs_append(b, e, n);
+    return bf_buf_append_fast(b, e, n);
 }
 
 /* JCS string literal: the six short escapes, \u00xx for other controls,
@@ -102,7 +77,7 @@ static inline int jcs_string_clean(struct bf_buf *b, const char *s, size_t n)
     size_t i = 0;
     uint64_t w;
 
-    if (!JCS_ROOM(b, n + 2))
+    if (!bf_buf_room(b, n + 2))
         return 1;
     o = b->data + b->len + 1;
     for (; i + 8 <= n; i += 8) {
@@ -137,7 +112,7 @@ static int jcs_string(struct bf_buf *b, const char *s, size_t n)
 
     if (jcs_string_clean(b, s, n) == 0)
         return 0;
-    if (jcs_putc(b, '"') < 0)
+    if (bf_buf_putc_fast(b, '"') < 0)
         return BF_ELIMIT;
     while (i < n) {
         start = i;
@@ -146,12 +121,12 @@ static int jcs_string(struct bf_buf *b, const char *s, size_t n)
             i += 8;
         while (i < n && !jcs_esc[(unsigned char)s[i]])
             i++;
-        if (jcs_append(b, s + start, i - start) < 0)
+        if (bf_buf_append_fast(b, s + start, i - start) < 0)
             return BF_ELIMIT;
         if (i < n && jcs_escape(b, (unsigned char)s[i++]) < 0)
             return BF_ELIMIT;
     }
-    return jcs_putc(b, '"');
+    return bf_buf_putc_fast(b, '"');
 }
 
 struct jcs_member {
@@ -332,7 +307,7 @@ static int jcs_integer(json_int_t v, struct bf_buf *out, struct bf_err *err)
         jcs_int((int64_t)v, num);
     else if (ocds_jcs_number((double)v, num) < 0)
         return bf_err_set(err, BF_EINVAL, "number cannot be canonicalized");
-    return jcs_append(out, num, strlen(num)) < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit")
+    return bf_buf_append_fast(out, num, strlen(num)) < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit")
                                                  : 0;
 }
 
@@ -366,15 +341,15 @@ static int jcs_object(const json_t *v, struct bf_buf *out, int depth, struct bf_
     } else if (i < n) {
         qsort(m, n, sizeof *m, jcs_member_cmp);
     }
-    if (jcs_putc(out, '{') < 0)
+    if (bf_buf_putc_fast(out, '{') < 0)
         goto limit;
     for (i = 0; i < n; i++) {
-        if ((i && jcs_putc(out, ',') < 0) || jcs_string(out, m[i].key, m[i].len) < 0 || jcs_putc(out, ':') < 0)
+        if ((i && bf_buf_putc_fast(out, ',') < 0) || jcs_string(out, m[i].key, m[i].len) < 0 || bf_buf_putc_fast(out, ':') < 0)
             goto limit;
         if ((rc = jcs_value(m[i].value, out, depth + 1, err)) < 0)
             goto out;
     }
-    if (jcs_putc(out, '}') < 0)
+    if (bf_buf_putc_fast(out, '}') < 0)
         goto limit;
     goto out;
 limit:
@@ -390,15 +365,15 @@ static int jcs_array(const json_t *v, struct bf_buf *out, int depth, struct bf_e
     size_t i, n = json_array_size(v);
     int rc;
 
-    if (jcs_putc(out, '[') < 0)
+    if (bf_buf_putc_fast(out, '[') < 0)
         return bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
     for (i = 0; i < n; i++) {
-        if (i && jcs_putc(out, ',') < 0)
+        if (i && bf_buf_putc_fast(out, ',') < 0)
             return bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
         if ((rc = jcs_value(json_array_get(v, i), out, depth + 1, err)) < 0)
             return rc;
     }
-    return jcs_putc(out, ']') < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit") : 0;
+    return bf_buf_putc_fast(out, ']') < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit") : 0;
 }
 
 static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err)
@@ -421,7 +396,7 @@ static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_e
     case JSON_REAL:
         if (ocds_jcs_number(json_real_value(v), num) < 0)
             return bf_err_set(err, BF_EINVAL, "number %g cannot be represented in JSON", json_real_value(v));
-        rc = jcs_append(out, num, strlen(num));
+        rc = bf_buf_append_fast(out, num, strlen(num));
         break;
     case JSON_TRUE:
         rc = bf_buf_puts(out, "true");

@@ -19,29 +19,6 @@
 #include "ocds_merge_text_int.h"
 #include "ocds_vpack_int.h"
 
-#define ROOM(b, n) ((b)->data && (b)->len + (n) + 1 <= (b)->cap && (b)->len + (n) <= ((b)->max ? (b)->max : BF_BUF_DEFAULT_MAX))
-
-static inline int put(struct bf_buf *b, const char *s, size_t n)
-{
-    if (ROOM(b, n)) {
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-        return 0;
-    }
-    return bf_buf_append(b, s, n);
-}
-
-static inline int putc1(struct bf_buf *b, char c)
-{
-    if (ROOM(b, 1)) {
-        b->data[b->len++] = c;
-        b->data[b->len] = '\0';
-        return 0;
-    }
-    return bf_buf_putc(b, c);
-}
-
 static int limit(struct mtext *m)
 {
     return bf_err_set(m->err, BF_ELIMIT, "canonical form exceeds the output limit");
@@ -65,12 +42,12 @@ static int w_version(struct mtext *m, const struct ver *x, int depth, struct bf_
         if (ocds_vpack_put_ref(out, x->rel, &refn) < 0)
             return limit(m);
         m->vsaved += r->plen - refn;
-    } else if (put(out, r->prefix, r->plen) < 0) {
+    } else if (bf_buf_append_fast(out, r->prefix, r->plen) < 0) {
         return limit(m);
     }
     if ((rc = ocds_jcs_at(x->value, depth + 1, out, m->err)) < 0)
         return rc;
-    return putc1(out, '}') < 0 ? limit(m) : 0;
+    return bf_buf_putc_fast(out, '}') < 0 ? limit(m) : 0;
 }
 
 static int w_versions(struct mtext *m, const struct pnode *p, int depth, struct bf_buf *out, int open)
@@ -78,15 +55,15 @@ static int w_versions(struct mtext *m, const struct pnode *p, int depth, struct 
     const struct ver *x;
     int rc;
 
-    if (open && putc1(out, '[') < 0)
+    if (open && bf_buf_putc_fast(out, '[') < 0)
         return limit(m);
     for (x = p->vfirst; x; x = x->next) {
-        if (x != p->vfirst && putc1(out, ',') < 0)
+        if (x != p->vfirst && bf_buf_putc_fast(out, ',') < 0)
             return limit(m);
         if ((rc = w_version(m, x, depth + 1, out)) < 0)
             return rc;
     }
-    return open && putc1(out, ']') < 0 ? limit(m) : 0;
+    return open && bf_buf_putc_fast(out, ']') < 0 ? limit(m) : 0;
 }
 
 struct wmem {
@@ -175,7 +152,7 @@ static inline int w_key(struct bf_buf *out, const struct wmem *w, int first)
 {
     size_t n = w->n;
 
-    if (w->kid && w->kid->key_clean && ROOM(out, n + 4)) {
+    if (w->kid && w->kid->key_clean && bf_buf_room(out, n + 4)) {
         char *o = out->data + out->len;
         if (!first)
             *o++ = ',';
@@ -185,7 +162,7 @@ static inline int w_key(struct bf_buf *out, const struct wmem *w, int first)
         out->len += n + (first ? 3 : 4);
         return 0;
     }
-    return (!first && putc1(out, ',') < 0) || ocds_jcs_string(out, w->k, n) < 0 || putc1(out, ':') < 0 ? -1 : 0;
+    return (!first && bf_buf_putc_fast(out, ',') < 0) || ocds_jcs_string(out, w->k, n) < 0 || bf_buf_putc_fast(out, ':') < 0 ? -1 : 0;
 }
 
 static int w_object(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
@@ -197,7 +174,7 @@ static int w_object(struct mtext *m, int md, struct pnode *p, int depth, struct 
     int rc = 0, first = 1;
 
     wmem_sort(w, n);
-    if (putc1(out, '{') < 0)
+    if (bf_buf_putc_fast(out, '{') < 0)
         goto limit;
     for (i = 0; i < n; i++) {
         if (i && !w[i].kid && w[i - 1].kid && w[i - 1].n == w[i].n && memcmp(w[i - 1].k, w[i].k, w[i].n) == 0)
@@ -209,7 +186,7 @@ static int w_object(struct mtext *m, int md, struct pnode *p, int depth, struct 
         if (rc < 0)
             goto out;
     }
-    if (putc1(out, '}') < 0)
+    if (bf_buf_putc_fast(out, '}') < 0)
         goto limit;
     goto out;
 limit:
@@ -228,26 +205,26 @@ static int w_array(struct mtext *m, int md, struct pnode *p, int depth, struct b
     json_t *e;
     int rc;
 
-    if (putc1(out, '[') < 0)
+    if (bf_buf_putc_fast(out, '[') < 0)
         return limit(m);
     if (s->base_vers && (rc = w_versions(m, p, depth, out, 0)) < 0)
         return rc;
     n = s->base_vers && p->vfirst ? 1 : 0;
     if (s->base && json_is_array(s->base)) {
         json_array_foreach(s->base, i, e) {
-            if ((n++ && putc1(out, ',') < 0))
+            if ((n++ && bf_buf_putc_fast(out, ',') < 0))
                 return limit(m);
             if ((rc = ocds_jcs_at(e, depth + 1, out, m->err)) < 0)
                 return rc;
         }
     }
     for (k = s->first; k; k = k->o[md].next) {
-        if (n++ && putc1(out, ',') < 0)
+        if (n++ && bf_buf_putc_fast(out, ',') < 0)
             return limit(m);
         if ((rc = w_slot(m, md, k, depth + 1, out)) < 0)
             return rc;
     }
-    return putc1(out, ']') < 0 ? limit(m) : 0;
+    return bf_buf_putc_fast(out, ']') < 0 ? limit(m) : 0;
 }
 
 static int w_slot(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)

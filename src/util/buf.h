@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct bf_buf {
     char *data;
@@ -38,6 +39,35 @@ int bf_buf_putc(struct bf_buf *b, char c) __attribute__((warn_unused_result));
 int bf_buf_printf(struct bf_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), warn_unused_result));
 int bf_buf_vprintf(struct bf_buf *b, const char *fmt, va_list ap) __attribute__((warn_unused_result));
+
+/* 1 when n more bytes (and the NUL) fit without growing or passing max. */
+static inline int bf_buf_room(const struct bf_buf *b, size_t n)
+{
+    return b->len + n + 1 <= b->cap && b->len + n <= (b->max ? b->max : BF_BUF_DEFAULT_MAX);
+}
+
+/* bf_buf_append and bf_buf_putc inlined for hot loops (the JCS writers):
+ * a copy when the buffer has room, else the bounded functions above. */
+static inline int bf_buf_append_fast(struct bf_buf *b, const void *p, size_t n)
+{
+    if (bf_buf_room(b, n)) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return bf_buf_append(b, p, n);
+}
+
+static inline int bf_buf_putc_fast(struct bf_buf *b, char c)
+{
+    if (bf_buf_room(b, 1)) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return bf_buf_putc(b, c);
+}
 
 /* JSON string literal of s[0..n) with quotes, RFC 8785 escaping (only ",
  * \, and control characters are escaped; \b \f \n \r \t short forms; other
