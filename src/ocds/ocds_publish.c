@@ -63,6 +63,7 @@ struct pub {
     size_t pos;              /* index in batch */
     int defer;               /* a later item of the batch has the same ocid: it compiles */
     struct pub *next;        /* deferred: that later item */
+    struct pub *run_end;     /* the last item of its run (itself if not deferred) */
     struct store_ocds_added run; /* the last of a run: the run's added releases (records_hook) */
     int inserted;            /* set by a successful hook */
     uint64_t index;          /* log index, set by the hook */
@@ -440,7 +441,7 @@ struct pub_batch {
 static int records_hook(struct store_txn *t, uint64_t index, void *arg, struct bf_err *err)
 {
     const struct pub_batch *pb = arg;
-    struct pub *b = pb->p, *last;
+    struct pub *b = pb->p;
     size_t i, n = pb->n;
     int rc = 0;
 
@@ -450,13 +451,9 @@ static int records_hook(struct store_txn *t, uint64_t index, void *arg, struct b
         b[i].run.k = b[i].run.first = b[i].run.last = 0;
         b[i].run.date = NULL;
     }
-    for (i = 0; i < n; i++) {
-        if (!b[i].inserted)
-            continue;
-        for (last = &b[i]; last->defer; last = last->next)
-            ;
-        run_add(last, &b[i]);
-    }
+    for (i = 0; i < n; i++)
+        if (b[i].inserted)
+            run_add(b[i].run_end, &b[i]);
     for (i = 0; !rc && i < n; i++) {
         struct pub *q = &b[i];
         if (!q->known || q->defer || q->run.k == 0)
@@ -510,6 +507,10 @@ static void mark_deferred(struct pub *p, const size_t *map, size_t m)
                 a->next = &p[map[j]];
                 break;
             }
+    }
+    for (i = m; i-- > 0;) { /* a run's end, found once from the back */
+        struct pub *a = &p[map[i]];
+        a->run_end = a->defer ? a->next->run_end : a;
     }
 }
 
