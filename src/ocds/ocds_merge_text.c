@@ -758,8 +758,11 @@ int ocds_merge_texts_vpacked(const struct ocds_merge_rules *rules, json_t *const
         return rc;
     buf_restore(compiled, cm), buf_restore(vpacked, vm);
     bf_buf_init(&plain, vpacked->max);
-    rc = ocds_merge_texts(rules, releases, n, compiled, &plain, err); /* the exact error, or a text */
-    if (!rc && (rc = ocds_vpack(plain.data, plain.len, vpacked, err)) < 0)
+    /* rare: the tree merges say exactly what is wrong, or give the text */
+    rc = texts_by_trees(rules, releases, n, compiled, &plain, err);
+    if (!rc)
+        rc = ocds_vpack(plain.data, plain.len, vpacked, err);
+    if (rc < 0)
         buf_restore(compiled, cm);
     bf_buf_free(&plain);
     return rc;
