@@ -638,6 +638,18 @@ int ocds_demo_generate(uint64_t seed, uint64_t count, ocds_demo_fn fn, void *arg
     return o.stop;
 }
 
+static int append_release(void *arg, json_t *release)
+{
+    return json_array_append(arg, release) ? -1 : 0;
+}
+
+json_t *ocds_demo_array(uint64_t seed, uint64_t count)
+{
+    json_t *a = json_array();
+    ocds_demo_generate(seed, count, append_release, a);
+    return a;
+}
+
 struct jsonl {
     FILE *f;
     uint64_t bytes;

@@ -36,6 +36,8 @@ typedef int (*ocds_demo_fn)(void *arg, json_t *release);
 
 /* Generates `count` releases (the last procedure may be cut short). */
 int ocds_demo_generate(uint64_t seed, uint64_t count, ocds_demo_fn fn, void *arg);
+/* The same releases as a new JSON array (the caller's reference). */
+json_t *ocds_demo_array(uint64_t seed, uint64_t count);
 
 /* Writes `count` releases as JSON Lines (compact, one per line) to out;
  * *bytes (may be NULL) gets the number of bytes written. BF_EIO. */
