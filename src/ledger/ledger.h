@@ -106,6 +106,23 @@ struct ledger_item {
  * item's error code (see each item's rc and err). */
 int ledger_append(struct ledger *l, struct ledger_item *items, size_t n, struct bf_err *err);
 
+/* Called once per ledger_append_async, when every item has its result:
+ * from the ledger's sync thread once the batch is durable and published,
+ * from its sequencer when the batch failed or all its items were
+ * rejected, or from within ledger_append_async itself when no item was
+ * queued. It must be quick and must not call into the ledger. */
+typedef void (*ledger_done_fn)(void *arg);
+
+/* ledger_append without the wait: queues the items and returns, so the
+ * caller can prepare its next batch while this one is written and
+ * synced. items (and whatever their hooks read) must stay valid, and
+ * untouched, until done(arg) has been called; results are then in each
+ * item as ledger_append leaves them. Returns 0 (done will be called) or
+ * < 0 before anything was queued (read-only ledger, too many items, the
+ * ledger closing; done is not called). */
+int ledger_append_async(struct ledger *l, struct ledger_item *items, size_t n, ledger_done_fn done, void *arg,
+                        struct bf_err *err);
+
 /* Size of the latest published checkpoint. */
 uint64_t ledger_size(struct ledger *l);
 const char *ledger_origin(struct ledger *l);

@@ -38,8 +38,9 @@
 struct ledger_req {
     struct ledger_item *items;
     size_t n;
-    sem_t done;                /* posted once (sequencer or sync thread): each appender */
-    struct ledger_req *next;   /* sleeps alone, a batch wakes only its own */
+    ledger_done_fn done;       /* called once (sequencer or sync thread): each appender */
+    void *done_arg;            /* is told alone, a batch wakes only its own */
+    struct ledger_req *next;
 };
 
 #define LEDGER_MAX_ITEMS_PER_CALL 65536
@@ -178,8 +179,9 @@ static void wake(struct ledger_req *reqs)
 {
     struct ledger_req *r;
     for (r = reqs; r;) {
-        struct ledger_req *next = r->next; /* r may be gone once posted */
-        sem_post(&r->done);
+        struct ledger_req *next = r->next;
+        r->done(r->done_arg); /* the items may be gone once told */
+        free(r);
         r = next;
     }
 }
@@ -400,9 +402,10 @@ static int check_item(struct ledger_item *it)
     return it->rc;
 }
 
-int ledger_append(struct ledger *l, struct ledger_item *items, size_t n, struct bf_err *err)
+int ledger_append_async(struct ledger *l, struct ledger_item *items, size_t n, ledger_done_fn done, void *arg,
+                        struct bf_err *err)
 {
-    struct ledger_req req;
+    struct ledger_req *req;
     size_t i, pending = 0;
 
     if (l->readonly)
@@ -412,28 +415,53 @@ int ledger_append(struct ledger *l, struct ledger_item *items, size_t n, struct 
     for (i = 0; i < n; i++)
         if (check_item(&items[i]) == ITEM_PENDING)
             pending++;
-    if (pending) {
-        req.items = items;
-        req.n = n;
-        req.next = NULL;
-        sem_init(&req.done, 0, 0);
-        pthread_mutex_lock(&l->q_mu);
-        if (l->stopping) {
-            pthread_mutex_unlock(&l->q_mu);
-            sem_destroy(&req.done);
-            return bf_err_set(err, BF_ECONFLICT, "the ledger is closing");
-        }
-        if (l->q_tail)
-            l->q_tail->next = &req;
-        else
-            l->q_head = &req;
-        l->q_tail = &req;
-        pthread_cond_signal(&l->q_cv);
-        pthread_mutex_unlock(&l->q_mu);
-        while (sem_wait(&req.done) < 0 && errno == EINTR)
-            ;
-        sem_destroy(&req.done);
+    if (!pending) {
+        done(arg);
+        return 0;
     }
+    req = bf_xcalloc(1, sizeof *req);
+    req->items = items;
+    req->n = n;
+    req->done = done;
+    req->done_arg = arg;
+    pthread_mutex_lock(&l->q_mu);
+    if (l->stopping) {
+        pthread_mutex_unlock(&l->q_mu);
+        free(req);
+        for (i = 0; i < n; i++)
+            if (items[i].rc == ITEM_PENDING)
+                items[i].rc = bf_err_set(&items[i].err, BF_ECONFLICT, "the ledger is closing");
+        return bf_err_set(err, BF_ECONFLICT, "the ledger is closing");
+    }
+    if (l->q_tail)
+        l->q_tail->next = req;
+    else
+        l->q_head = req;
+    l->q_tail = req;
+    pthread_cond_signal(&l->q_cv);
+    pthread_mutex_unlock(&l->q_mu);
+    return 0;
+}
+
+static void post_sem(void *arg)
+{
+    sem_post(arg);
+}
+
+int ledger_append(struct ledger *l, struct ledger_item *items, size_t n, struct bf_err *err)
+{
+    sem_t done;
+    size_t i;
+    int rc;
+
+    sem_init(&done, 0, 0);
+    rc = ledger_append_async(l, items, n, post_sem, &done, err);
+    if (rc == 0)
+        while (sem_wait(&done) < 0 && errno == EINTR)
+            ;
+    sem_destroy(&done);
+    if (rc < 0)
+        return rc;
     for (i = 0; i < n; i++)
         if (items[i].rc < 0) {
             if (err)

@@ -92,6 +92,22 @@ struct ocds_pub_item {
 int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n, const char *actor,
                        struct bf_err *err);
 
+/* ocds_publish_batch in two halves, so a caller can prepare its next
+ * batch while this one is written and synced. ocds_publish_begin
+ * prepares the items on the calling thread (check, canonical form,
+ * record premerge), queues the new ones on the ledger and returns; it
+ * always sets *job, and done(arg) is called exactly once, from a ledger
+ * thread or from within ocds_publish_begin itself, when the batch is
+ * durable (or failed). Then ocds_publish_end(job) fills each item's
+ * results, frees the job and returns as ocds_publish_batch does. Until
+ * then the items and their releases must stay valid and unmodified.
+ * ocds_publish_begin returns < 0 only when nothing could be queued (the
+ * same code ocds_publish_end then returns); done is still called. */
+struct ocds_pub_job;
+int ocds_publish_begin(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n, const char *actor,
+                       void (*done)(void *), void *arg, struct ocds_pub_job **job);
+int ocds_publish_end(struct ocds_pub_job *job, struct bf_err *err);
+
 /* The store and ledger of a context. */
 struct store *ocds_ctx_store(struct ocds_ctx *c);
 struct ledger *ocds_ctx_ledger(struct ocds_ctx *c);

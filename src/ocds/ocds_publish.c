@@ -49,6 +49,8 @@
 #include "store/store.h"
 #include "store/store_ocds.h"
 
+#include <semaphore.h>
+
 struct ocds_ctx {
     struct store *s;
     struct ledger *l;
@@ -529,25 +531,30 @@ static size_t premerge_all(struct pub *p, struct ocds_pub_item *items, struct le
     return w;
 }
 
-int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n, const char *actor,
-                       struct bf_err *err)
-{
-    struct pub *p = bf_xcalloc(n ? n : 1, sizeof *p);
-    struct ledger_item *li = bf_xcalloc(n + 1, sizeof *li);
-    struct pub_batch pb = { p, n };
-    size_t *map = bf_xcalloc(n ? n : 1, sizeof *map);
+/* A batch between ocds_publish_begin and ocds_publish_end. */
+struct ocds_pub_job {
+    struct ocds_ctx *c;
+    struct ocds_pub_item *items;
+    size_t n, m;             /* items; of them, appended (map, li) */
+    struct pub *p;
+    struct ledger_item *li;  /* m items, then the batch hook */
+    struct pub_batch pb;
+    size_t *map;             /* li[k] is items[map[k]] */
     struct known_set ks;
+    int rc;                  /* nothing could be appended (no ledger, the append refused) */
+    struct bf_err err;
+};
+
+/* Prepares each item, sorts out those already published, premerges each
+ * run's record; the rest go to the append (job->li, job->map). */
+static void job_prepare(struct ocds_pub_job *j, const char *actor)
+{
+    struct ocds_ctx *c = j->c;
+    struct pub *p = j->p;
     size_t i, m = 0;
-    int rc = 0, first = 0;
 
-    known_set_init(&ks, n);
-
-    if (!c->l) {
-        rc = no_ledger(err);
-        goto out;
-    }
-    for (i = 0; i < n; i++) {
-        struct ocds_pub_item *it = &items[i];
+    for (i = 0; i < j->n; i++) {
+        struct ocds_pub_item *it = &j->items[i];
         it->index = 0;
         it->dup = 0;
         memset(&it->err, 0, sizeof it->err);
@@ -555,63 +562,132 @@ int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n
         p[i].batch = p;
         p[i].pos = i;
         if (!it->rc) {
-            p[i].known = i && p[i - 1].known && !strcmp(p[i - 1].x.ocid, p[i].x.ocid) ? p[i - 1].known
-                                                                                 : known_of(c, &ks, p[i].x.ocid);
+            p[i].known = i && p[i - 1].known && !strcmp(p[i - 1].x.ocid, p[i].x.ocid)
+                             ? p[i - 1].known
+                             : known_of(c, &j->ks, p[i].x.ocid);
             it->rc = existing_known(c, &p[i], &it->index, &it->dup, &it->err);
             if (it->rc == BF_ENOTFOUND) {
                 memset(&it->err, 0, sizeof it->err);
-                li[m].entry = p[i].x.entry.data;
-                li[m].len = p[i].x.entry.len;
-                li[m].hook = publish_hook;
-                li[m].hook_arg = &p[i];
-                li[m].hook_atomic = !p[i].x.sidecar; /* one INSERT, atomic on its own */
+                j->li[m].entry = p[i].x.entry.data;
+                j->li[m].len = p[i].x.entry.len;
+                j->li[m].hook = publish_hook;
+                j->li[m].hook_arg = &p[i];
+                j->li[m].hook_atomic = !p[i].x.sidecar; /* one INSERT, atomic on its own */
                 known_add_item(p[i].known, m);
-                map[m++] = i;
+                j->map[m++] = i;
                 it->rc = 0;
             }
         }
     }
-    mark_deferred(p, map, m);
-    m = premerge_all(p, items, li, map, m);
-    if (m) {
-        struct bf_err aerr = { 0 };
-        int arc;
-        memset(&li[m], 0, sizeof li[m]); /* the batch hook: the records, after every release row */
-        li[m].hook = records_hook;
-        li[m].hook_arg = &pb;
-        arc = ledger_append(c->l, li, m + 1, &aerr);
-        for (i = 0; i < m; i++) {
-            struct ocds_pub_item *it = &items[map[i]];
-            if (li[i].rc == 0) {
-                it->index = li[i].index;
-                continue;
-            }
-            if (li[i].rc == BF_EEXIST) { /* raced with an equal (ocid, id): decide now */
-                it->rc = existing(c, &p[map[i]], &it->index, &it->dup, &it->err);
-                continue;
-            }
-            it->rc = li[i].rc;
-            it->err = li[i].err;
+    mark_deferred(p, j->map, m);
+    j->m = premerge_all(p, j->items, j->li, j->map, m);
+}
+
+int ocds_publish_begin(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n, const char *actor,
+                       void (*done)(void *), void *arg, struct ocds_pub_job **out)
+{
+    struct ocds_pub_job *j = bf_xcalloc(1, sizeof *j);
+
+    j->c = c;
+    j->items = items;
+    j->n = n;
+    j->p = bf_xcalloc(n ? n : 1, sizeof *j->p);
+    j->li = bf_xcalloc(n + 1, sizeof *j->li);
+    j->pb.p = j->p;
+    j->pb.n = n;
+    j->map = bf_xcalloc(n ? n : 1, sizeof *j->map);
+    known_set_init(&j->ks, n);
+    *out = j;
+    if (!c->l) {
+        j->rc = no_ledger(&j->err);
+        done(arg);
+        return j->rc;
+    }
+    job_prepare(j, actor);
+    if (!j->m) {
+        done(arg);
+        return 0;
+    }
+    memset(&j->li[j->m], 0, sizeof j->li[j->m]); /* the batch hook: the records, after every release row */
+    j->li[j->m].hook = records_hook;
+    j->li[j->m].hook_arg = &j->pb;
+    j->rc = ledger_append_async(c->l, j->li, j->m + 1, done, arg, &j->err);
+    if (j->rc < 0)
+        done(arg);
+    return j->rc;
+}
+
+/* Each appended item's result, from its ledger item. */
+static void job_results(struct ocds_pub_job *j)
+{
+    size_t i;
+    for (i = 0; i < j->m; i++) {
+        struct ocds_pub_item *it = &j->items[j->map[i]];
+        struct ledger_item *li = &j->li[i];
+        if (j->rc < 0) {
+            it->rc = j->rc;
+            it->err = j->err;
+        } else if (li->rc == 0) {
+            it->index = li->index;
+        } else if (li->rc == BF_EEXIST) { /* raced with an equal (ocid, id): decide now */
+            it->rc = existing(j->c, &j->p[j->map[i]], &it->index, &it->dup, &it->err);
+        } else {
+            it->rc = li->rc;
+            it->err = li->err;
             if (!it->err.msg[0])
-                it->err = aerr;
+                it->err = j->err;
         }
-        (void)arc;
     }
-    for (i = 0; i < n; i++) {
-        if (items[i].rc && !first) {
-            first = items[i].rc;
+}
+
+int ocds_publish_end(struct ocds_pub_job *j, struct bf_err *err)
+{
+    size_t i;
+    int first = 0;
+
+    if (!j)
+        return 0;
+    if (!j->c->l) {
+        first = j->rc;
+        if (err)
+            *err = j->err;
+    } else {
+        job_results(j);
+    }
+    for (i = 0; i < j->n && !first; i++)
+        if (j->items[i].rc) {
+            first = j->items[i].rc;
             if (err)
-                *err = items[i].err;
+                *err = j->items[i].err;
         }
-    }
-    rc = first;
-out:
-    for (i = 0; i < n; i++)
-        pub_clear(&p[i]);
-    known_set_free(&ks);
-    free(p);
-    free(li);
-    free(map);
+    for (i = 0; i < j->n; i++)
+        pub_clear(&j->p[i]);
+    known_set_free(&j->ks);
+    free(j->p);
+    free(j->li);
+    free(j->map);
+    free(j);
+    return first;
+}
+
+static void post_done(void *arg)
+{
+    sem_post(arg);
+}
+
+int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n, const char *actor,
+                       struct bf_err *err)
+{
+    struct ocds_pub_job *j;
+    sem_t done;
+    int rc;
+
+    sem_init(&done, 0, 0);
+    ocds_publish_begin(c, items, n, actor, post_done, &done, &j);
+    while (sem_wait(&done) < 0 && errno == EINTR)
+        ;
+    sem_destroy(&done);
+    rc = ocds_publish_end(j, err);
     return rc;
 }
 
