@@ -33,7 +33,8 @@
 #define DEFAULT_MAX_FILE ((uint64_t)4 << 30)
 
 struct pending {
-    json_t *release;
+    json_t *release;     /* NULL until a worker parses a raw line */
+    size_t raw_off, raw_len; /* a raw line: its bytes in the slot's raw buffer */
     const char *file;    /* interned in im->files */
     uint64_t line, byte;
     char *ptr;
@@ -60,9 +61,11 @@ struct slot {
     size_t n;
     char **files;        /* names of files with items in this batch */
     size_t nfiles;
+    struct bf_buf raw;   /* the raw lines' bytes */
     int submitted;       /* handed to a worker, results not yet counted */
     enum slot_state state; /* guarded by mu */
     int durable;         /* the ledger is done with it (guarded by mu) */
+    int owner;           /* the worker that parsed and prepared it finishes it */
     struct ocds_pub_job *job; /* between ocds_publish_begin and _end */
 };
 
@@ -94,6 +97,7 @@ struct ocds_importer {
     int order[NSLOT];    /* submitted slots, oldest first (ring) */
     int head, count;     /* guarded by mu */
     pthread_t th[NWORKER];
+    struct worker_arg { struct ocds_importer *im; int id; } wa[NWORKER];
     int nth;             /* workers started */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -139,13 +143,16 @@ int ocds_importer_new(struct ocds_ctx *c, const struct ocds_import_opts *o, stru
         im->o.actor = "operator";
     for (int k = 0; k < NSLOT; k++) {
         im->slot[k].im = im;
+        bf_buf_init(&im->slot[k].raw, (size_t)1 << 40);
         im->slot[k].p = bf_xcalloc(im->o.batch, sizeof *im->slot[k].p);
         im->slot[k].items = bf_xcalloc(im->o.batch, sizeof *im->slot[k].items);
     }
     pthread_mutex_init(&im->mu, NULL);
     pthread_cond_init(&im->cv, NULL);
     for (int k = 0; k < NWORKER; k++) {
-        if (pthread_create(&im->th[k], NULL, worker, im) != 0) {
+        im->wa[k].im = im;
+        im->wa[k].id = k;
+        if (pthread_create(&im->th[k], NULL, worker, &im->wa[k]) != 0) {
             ocds_importer_free(im);
             return bf_err_set(err, BF_EIO, "cannot start the import worker threads");
         }
@@ -208,6 +215,7 @@ static void clear_slot(struct slot *sl)
         free(sl->p[i].ptr);
     }
     sl->n = 0;
+    sl->raw.len = 0;
     for (i = 0; i < sl->nfiles; i++)
         free(sl->files[i]);
     free(sl->files);
@@ -228,6 +236,25 @@ static void release_trees(struct slot *sl)
     }
 }
 
+/* Parses the slot's raw lines here, on the worker, so that parsing runs
+ * on every core and a tree is freed by the thread that made it. A line
+ * that does not parse is rejected as the scanner would have. */
+static void parse_raw(struct slot *sl)
+{
+    size_t i;
+    for (i = 0; i < sl->n; i++) {
+        struct pending *p = &sl->p[i];
+        struct ocds_pub_item *it = &sl->items[i];
+        char why[sizeof it->err.msg];
+        if (p->release || !p->raw_len)
+            continue;
+        if (ocds_import_parse_raw(sl->raw.data + p->raw_off, p->raw_len, p->line, p->byte, &p->release, why,
+                                  sizeof why))
+            it->rc = bf_err_set(&it->err, BF_EINVAL, "%s", why);
+        it->release = p->release;
+    }
+}
+
 /* The ledger's callback: the slot's batch is durable (or failed). */
 static void slot_durable(void *arg)
 {
@@ -238,16 +265,17 @@ static void slot_durable(void *arg)
     pthread_mutex_unlock(&sl->im->mu);
 }
 
-/* Work for a worker (caller holds mu): a durable batch to finish first
- * (it frees memory and lets the caller count), else the oldest queued
- * batch, else NULL. */
-static struct slot *next_work(struct ocds_importer *im)
+/* Work for worker `me` (caller holds mu): a durable batch of its own to
+ * finish first (it frees memory and lets the caller count; its own, so
+ * that its trees are freed by the thread that allocated them, mimalloc's
+ * cheap path), else the oldest queued batch, else NULL. */
+static struct slot *next_work(struct ocds_importer *im, int me)
 {
     struct slot *queued = NULL;
     int i;
     for (i = 0; i < NSLOT; i++) {
         struct slot *sl = &im->slot[i];
-        if (sl->state == SLOT_SUBMITTED && sl->durable)
+        if (sl->state == SLOT_SUBMITTED && sl->durable && sl->owner == me)
             return sl;
     }
     for (i = 0; i < im->count && !queued; i++) {
@@ -258,12 +286,13 @@ static struct slot *next_work(struct ocds_importer *im)
     return queued;
 }
 
-/* 1 while a batch is still with a worker or the ledger (caller holds mu). */
-static int in_flight(struct ocds_importer *im)
+/* 1 while a batch waits for a worker, or worker me's batch is with the
+ * ledger (caller holds mu). */
+static int in_flight(struct ocds_importer *im, int me)
 {
     int i;
     for (i = 0; i < NSLOT; i++)
-        if (im->slot[i].state == SLOT_QUEUED || im->slot[i].state == SLOT_SUBMITTED)
+        if (im->slot[i].state == SLOT_QUEUED || (im->slot[i].state == SLOT_SUBMITTED && im->slot[i].owner == me))
             return 1;
     return 0;
 }
@@ -272,18 +301,21 @@ static int in_flight(struct ocds_importer *im)
  * both. */
 static void *worker(void *arg)
 {
-    struct ocds_importer *im = arg;
+    struct worker_arg *wa = arg;
+    struct ocds_importer *im = wa->im;
     struct slot *sl;
 
     pthread_mutex_lock(&im->mu);
     for (;;) {
-        while (!(sl = next_work(im)) && !(im->quit && !in_flight(im)))
+        while (!(sl = next_work(im, wa->id)) && !(im->quit && !in_flight(im, wa->id)))
             pthread_cond_wait(&im->cv, &im->mu);
         if (!sl)
             break;
         if (sl->state == SLOT_QUEUED) {
             sl->state = SLOT_RUNNING;
+            sl->owner = wa->id;
             pthread_mutex_unlock(&im->mu);
+            parse_raw(sl);
             ocds_publish_begin(im->c, sl->items, sl->n, im->o.actor, slot_durable, sl, &sl->job);
             pthread_mutex_lock(&im->mu);
             sl->state = SLOT_SUBMITTED; /* durable may already be set */
@@ -593,6 +625,7 @@ static int on_item(void *arg, const struct ocds_import_item *it)
 {
     struct ocds_importer *im = arg;
     struct pending *p;
+    struct slot *sl;
     int rc = 0;
 
     release_map(im, it->byte);
@@ -610,6 +643,26 @@ static int on_item(void *arg, const struct ocds_import_item *it)
             break;
         p = &im->slot[im->cur].p[im->slot[im->cur].n++];
         p->release = json_incref(it->release);
+        p->raw_len = 0;
+        p->file = intern_file(im, it->file);
+        p->line = it->line;
+        p->byte = it->byte;
+        p->ptr = bf_xstrdup(it->pointer);
+        break;
+    case OCDS_ITEM_RAW:
+        /* as a release, once the slot's worker has parsed it */
+        if (im->slot[im->cur].n == im->o.batch && (rc = flush(im, &im->ferr)) != 0)
+            break;
+        sl = &im->slot[im->cur];
+        p = &sl->p[sl->n++];
+        p->release = NULL;
+        p->raw_off = sl->raw.len;
+        p->raw_len = it->raw_len;
+        if (bf_buf_append(&sl->raw, it->raw, it->raw_len) < 0) {
+            rc = bf_err_set(&im->ferr, BF_ENOMEM, "out of memory holding a batch's lines");
+            sl->n--;
+            break;
+        }
         p->file = intern_file(im, it->file);
         p->line = it->line;
         p->byte = it->byte;
@@ -639,7 +692,7 @@ int ocds_importer_bytes(struct ocds_importer *im, const char *file, const char *
 {
     im->st.files++;
     im->st.bytes += len;
-    ocds_import_scan(file, data, len, im->o.max_item, on_item, im);
+    ocds_import_scan_flags(file, data, len, im->o.max_item, OCDS_SCAN_RAW, on_item, im);
     if (im->fatal) {
         if (err)
             *err = im->ferr;
@@ -807,6 +860,7 @@ static void ocds_importer_free_slots(struct ocds_importer *im)
     int k;
     for (k = 0; k < NSLOT; k++) {
         clear_slot(&im->slot[k]);
+        bf_buf_free(&im->slot[k].raw);
         free(im->slot[k].p);
         free(im->slot[k].items);
     }

@@ -79,7 +79,8 @@ int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, s
 void ocds_prepared_clear(struct ocds_prepared *x);
 
 struct ocds_pub_item {
-    const json_t *release;     /* in: borrowed */
+    const json_t *release;     /* in: borrowed; NULL: skipped, rejected with the rc and err the
+                                * caller set (or "no release") */
     uint64_t index;            /* out: log index (new or existing) */
     int dup;                   /* out: 1 if it was already published */
     int rc;                    /* out: 0 or BF_E* for this item */
@@ -119,6 +120,7 @@ enum ocds_item_kind {
     OCDS_ITEM_LINK,            /* a linked release: ocid, date, tags, url */
     OCDS_ITEM_REJECT,          /* reason is set */
     OCDS_ITEM_NOTE,            /* reason is a note about the file or item */
+    OCDS_ITEM_RAW,             /* raw: a line left unparsed (OCDS_SCAN_RAW, see below) */
 };
 
 struct ocds_import_item {
@@ -131,6 +133,8 @@ struct ocds_import_item {
     json_t *release;           /* RELEASE: owned by the scanner, valid during the callback (incref to keep) */
     const char *ocid, *date, *url; /* LINK */
     const json_t *tags;        /* LINK: the link's tag (borrowed) */
+    const char *raw;           /* RAW: the line's bytes, valid during the callback */
+    size_t raw_len;
 };
 
 /* fn returns 0 to go on, non-zero to stop the scan (returned). */
@@ -141,6 +145,23 @@ typedef int (*ocds_import_item_fn)(void *arg, const struct ocds_import_item *it)
  * non-zero value. Never fails on bad input: that becomes REJECT items. */
 int ocds_import_scan(const char *file, const char *data, size_t len, size_t max_item, ocds_import_item_fn fn,
                      void *arg);
+
+/* ocds_import_scan, and with OCDS_SCAN_RAW in flags a JSON Lines line
+ * that can only be a release or a rejection (an object in valid UTF-8,
+ * no backslash, no "releases", "records" or "compiled" string, any
+ * "tag" an array) comes as an OCDS_ITEM_RAW item instead of being
+ * parsed here, so the consumer can parse it on another thread:
+ * ocds_import_parse_raw then gives exactly the release or the rejection
+ * the scan would have emitted for it. */
+#define OCDS_SCAN_RAW 1u
+int ocds_import_scan_flags(const char *file, const char *data, size_t len, size_t max_item, unsigned flags,
+                           ocds_import_item_fn fn, void *arg);
+
+/* Parses a RAW item's bytes (line and byte: the item's). Returns 0 with
+ * *release (the caller's reference), or 1 with why (the rejection's
+ * text, as the scanner words it). */
+int ocds_import_parse_raw(const char *raw, size_t len, uint64_t line, uint64_t byte, json_t **release, char *why,
+                          size_t whycap);
 
 /* ---- importer ----------------------------------------------------------- */
 

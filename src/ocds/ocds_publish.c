@@ -555,6 +555,11 @@ static void job_prepare(struct ocds_pub_job *j, const char *actor)
 
     for (i = 0; i < j->n; i++) {
         struct ocds_pub_item *it = &j->items[i];
+        if (!it->release) { /* the caller's rejection stands */
+            if (!it->rc)
+                it->rc = bf_err_set(&it->err, BF_EINVAL, "no release");
+            continue;
+        }
         it->index = 0;
         it->dup = 0;
         memset(&it->err, 0, sizeof it->err);

@@ -8,6 +8,8 @@
 #include "common.h"
 #include "tap.h"
 #include "ocds/ocds_import.h"
+#include "ocds/ocds_demo.h"
+#include "buf.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -31,7 +33,7 @@ static int collect(void *arg, const struct ocds_import_item *it)
         snprintf(g->reason[k], sizeof g->reason[k], "%s", it->reason ? it->reason : "");
     }
     if (k < 63)
-        g->kinds[k] = "RLXN"[it->kind];
+        g->kinds[k] = "RLXNW"[it->kind];
     switch (it->kind) {
     case OCDS_ITEM_RELEASE:
         g->rel++;
@@ -46,6 +48,8 @@ static int collect(void *arg, const struct ocds_import_item *it)
         break;
     case OCDS_ITEM_NOTE:
         g->note++;
+        break;
+    case OCDS_ITEM_RAW: /* only with OCDS_SCAN_RAW (test_raw) */
         break;
     }
     return 0;
@@ -218,11 +222,123 @@ static void test_real(void)
     }
 }
 
+/* ---- raw lines (OCDS_SCAN_RAW) ------------------------------------------------- */
+
+struct trail {
+    struct bf_buf b;
+    int raw;                   /* items that came raw */
+};
+
+/* One line per item; a raw one parsed here, as an import worker does. */
+static int trail_item(void *arg, const struct ocds_import_item *it)
+{
+    struct trail *t = arg;
+    json_t *rel = it->release;
+    char why[640] = "", *s = NULL;
+    int kind = it->kind;
+
+    if (it->kind == OCDS_ITEM_RAW) {
+        t->raw++;
+        kind = ocds_import_parse_raw(it->raw, it->raw_len, it->line, it->byte, &rel, why, sizeof why) ? 2 : 0;
+    }
+    if (rel)
+        s = json_dumps(rel, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (bf_buf_printf(&t->b, "%d %" PRIu64 " %" PRIu64 " %s|%s|%s\n", kind, it->line, it->byte, it->pointer,
+                      it->kind == OCDS_ITEM_RAW ? why : it->reason ? it->reason : "", s ? s : "") < 0)
+        abort();
+    free(s);
+    if (it->kind == OCDS_ITEM_RAW)
+        json_decref(rel);
+    return 0;
+}
+
+/* Scans text both ways; 1 if the items are the same. *raw: how many
+ * came raw. */
+static int same_both_ways(const char *text, size_t len, int *raw)
+{
+    struct trail a, b;
+    int same;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    bf_buf_init(&a.b, (size_t)1 << 30);
+    bf_buf_init(&b.b, (size_t)1 << 30);
+    ocds_import_scan("t.jsonl", text, len, 0, trail_item, &a);
+    ocds_import_scan_flags("t.jsonl", text, len, 0, OCDS_SCAN_RAW, trail_item, &b);
+    same = a.b.len == b.b.len && a.b.len && !memcmp(a.b.data, b.b.data, a.b.len);
+    if (!same)
+        diag("scanned:\n%.*s\nraw:\n%.*s", (int)a.b.len, a.b.data ? a.b.data : "", (int)b.b.len,
+             b.b.data ? b.b.data : "");
+    *raw = b.raw;
+    bf_buf_free(&a.b);
+    bf_buf_free(&b.b);
+    return same;
+}
+
+static void test_raw(void)
+{
+    /* each line must come parsed here (the scanner has to decide it) ... */
+    static const char *parsed[] = {
+        "{\"ocid\":\"o-1\",\"id\":\"b\",\"tag\":\"tender\"}",                  /* string tag: converted, counted */
+        "{\"ocid\":\"o-1\",\"id\":\"c\",\"tag\" : \"award\"}",
+        "{\"ocid\":\"o-1\",\"id\":\"d\",\"tag\":[\"compiled\"]}",              /* decided at the end */
+        "{\"ocid\":\"o-1\",\"id\":\"e\",\"tag\":[\"t\\u0065nder\"]}",         /* an escape could spell anything */
+        "{\"releases\":[{\"ocid\":\"o-2\",\"id\":\"a\",\"tag\":[\"x\"]}],\"version\":\"1.1\"}",
+        "{\"ocid\":\"o-1\",\"records\":[],\"tag\":[\"x\"]}",
+        "{\"ocid\":\"o-1\",\"id\":\"k\",\"tag\":[\"tender\"],\"title\":\"bad \xff byte\"}", /* ISO-8859-1 */
+        "[{\"ocid\":\"o-1\",\"id\":\"m\",\"tag\":[\"tender\"]}]",
+    };
+    /* ... and these may come raw, the bad ones rejected as the scanner would */
+    static const char *raw[] = {
+        "{\"ocid\":\"o-1\",\"id\":\"a\",\"date\":\"2024-01-01T00:00:00Z\",\"tag\":[\"tender\"],\"title\":\"Li\xc3\xa8ge\"}",
+        "{\"ocid\":\"o-1\",\"id\":\"f\",\"tag\":[\"tender\"],\"tag\":[\"award\"]}", /* duplicate key */
+        "{\"ocid\":\"o-1\",\"id\":\"g\",\"tag\":[\"tender\"],\"n\":1e400}",     /* number out of range */
+        "{\"ocid\":\"o-1\",\"id\":\"i\",\"tag\":[\"tender\"],",                  /* cut short */
+        "{\"ocid\":\"o-1\",\"id\":\"j\", \"tag\" :\n[\"tender\"]}",
+        "{\"ocid\":\"o-1\",\"id\":\"l\",\"tag\":[\"tender\"],\"value\":{\"amount\":12.50,\"big\":123456789012345678901234}}",
+    };
+    char deep[300];
+    struct bf_buf all = BF_BUF_INIT;
+    size_t i;
+    int nraw, same;
+    FILE *f;
+    char *text = NULL;
+    size_t tlen = 0;
+
+    for (i = 0; i < sizeof parsed / sizeof *parsed; i++) {
+        char line[512];
+        int n = snprintf(line, sizeof line, "%s\n%s\n", raw[0], parsed[i]);
+        same = same_both_ways(line, (size_t)n, &nraw);
+        ok(same && nraw == 1, "parsed by the scanner, same items: %s", parsed[i]);
+    }
+    for (i = 0; i < sizeof raw / sizeof *raw; i++) {
+        char line[512];
+        int n = snprintf(line, sizeof line, "%s\n%s\n", raw[0], raw[i]);
+        same = same_both_ways(line, (size_t)n, &nraw);
+        ok(same && nraw == (i == 4 ? 1 : 2), "raw line, same release or rejection: %s", raw[i]);
+    }
+    memset(deep, '[', 100);
+    memset(deep + 100, ']', 100);
+    deep[200] = 0;
+    if (bf_buf_printf(&all, "%s\n{\"ocid\":\"o\",\"id\":\"z\",\"tag\":[\"x\"],\"a\":%s}\n", raw[0], deep) < 0)
+        abort();
+    same = same_both_ways(all.data, all.len, &nraw);
+    ok(same && nraw == 2, "too deep: rejected the same way from a raw line");
+    bf_buf_free(&all);
+
+    f = open_memstream(&text, &tlen);
+    ocds_demo_jsonl(7, 3000, f, NULL, NULL);
+    fclose(f);
+    same = same_both_ways(text, tlen, &nraw);
+    ok(same && nraw == 3000, "3 000 generated releases: all raw (%d), the same items", nraw);
+    free(text);
+}
+
 int main(void)
 {
     test_shapes();
     test_bad();
     test_latin1_and_big();
     test_real();
+    test_raw();
     return tap_done();
 }
