@@ -238,9 +238,25 @@ static void c_drop_below(struct mtext *m, const struct pnode *p)
 
 /* ---- the walk: one pass over a release for both merges ----------------- */
 
+/* Member key[0..n) of object obj, or NULL. The walk looks up "withheld"
+ * and "id" in nearly every object it meets; the objects of a release are
+ * small, and a scan of their members (which the walk reads next anyway)
+ * costs less than hashing the key and missing on the bucket array. */
+static json_t *obj_member(const json_t *obj, const char *key, size_t n)
+{
+    void *it;
+
+    if (json_object_size(obj) > 8)
+        return json_object_getn(obj, key, n);
+    for (it = json_object_iter((json_t *)obj); it; it = json_object_iter_next((json_t *)obj, it))
+        if (json_object_iter_key_len(it) == n && memcmp(json_object_iter_key(it), key, n) == 0)
+            return json_object_iter_value(it);
+    return NULL;
+}
+
 static int is_marker(const json_t *v)
 {
-    return json_is_object(v) && json_is_true(json_object_getn(v, "withheld", 8));
+    return json_is_object(v) && json_is_true(obj_member(v, "withheld", 8));
 }
 
 static int walk_object(struct mtext *m, const json_t *obj, const struct ocds_rnode *rn, int depth, struct pnode *p,
@@ -256,7 +272,7 @@ static int too_long(struct mtext *m)
 static int item_node(struct mtext *m, struct pnode *p, const json_t *item, size_t index, unsigned flags, int c, int v,
                      struct pnode **out)
 {
-    json_t *id = json_object_get(item, "id");
+    json_t *id = json_is_object(item) ? obj_member(item, "id", 2) : NULL;
     int valid = id && !json_is_null(id) && !json_is_object(id) && !json_is_array(id);
     char buf[40];
     size_t n;
