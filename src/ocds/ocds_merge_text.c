@@ -46,7 +46,6 @@
 #define PATH_MAX_BYTES ((size_t)1 << 20) /* and its path buffer's bound */
 #define MUL 0x9E3779B97F4A7C15ull
 
-enum { TK_KEY = 'k', TK_ID = 'i', TK_UNIQUE = 'u', TK_POS = 'p' };
 enum { A_NONE = 0, A_EMIT, A_OBJ, A_ARR }; /* what a merge does with a member */
 
 /* ---- the path trie ---------------------------------------------------- */
@@ -84,7 +83,7 @@ static inline int name_eq(const char *a, const char *b, size_t n)
 
 /* The trie's hash of (parent, tag, name): its own, only ever compared
  * with itself. */
-static uint64_t comp_hash(const struct pnode *p, char tag, const char *name, size_t len)
+static uint32_t comp_hash(const struct pnode *p, char tag, const char *name, size_t len)
 {
     uint64_t h = ((uint64_t)(uintptr_t)p * MUL) ^ (unsigned char)tag, w;
     size_t n = len;
@@ -99,7 +98,7 @@ static uint64_t comp_hash(const struct pnode *p, char tag, const char *name, siz
     else
         w = load_short(name, n);
     h = (h ^ w ^ ((uint64_t)len << 56)) * MUL;
-    return h ^ (h >> 32);
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static void trie_grow(struct mtext *m)
@@ -139,7 +138,7 @@ static struct pnode *node_new(struct mtext *m, struct pnode *p, char tag, const 
 }
 
 static struct pnode *trie_find(const struct mtext *m, const struct pnode *p, char tag, const char *name, size_t len,
-                               uint64_t h)
+                               uint32_t h)
 {
     size_t i, mask = m->nslots - 1;
     for (i = h & mask; m->slots[i]; i = (i + 1) & mask) {
@@ -154,7 +153,7 @@ static struct pnode *trie_find(const struct mtext *m, const struct pnode *p, cha
  * (it points into a release) unless copy is set. */
 static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, const char *name, size_t len, int copy)
 {
-    uint64_t h = comp_hash(p, tag, name, len);
+    uint32_t h = comp_hash(p, tag, name, len);
     struct pnode *c = p->in_trie ? trie_find(m, p, tag, name, len, h) : NULL; /* a new parent has none */
     size_t i;
 
@@ -526,7 +525,7 @@ static void versioned_ocid(struct mtext *m, const struct mrel *r)
         entry_add(m, MV, p);
     }
     p->v_plain = 1;
-    p->pval = json_object_get(r->r, "ocid");
+    m->ocid = json_object_get(r->r, "ocid");
 }
 
 static int walk_releases(struct mtext *m, const struct ocds_rnode *rules, const struct ocds_dated *d, size_t n)
@@ -569,14 +568,16 @@ static void kid_add(struct oslot *parent, struct pnode *k, int md)
     parent->nkids++;
 }
 
-/* A member of parent q named like p that p's own slot does not hold: the
- * item's id or a member of the value q grew from. */
-static const json_t *member_of(const struct oslot *q, const struct pnode *p)
+/* A member of parent q (in merge md) named like p that p's own slot does
+ * not hold: the item's id or a member of the value q grew from. */
+static const json_t *member_of(const struct pnode *q, int md, const struct pnode *p)
 {
-    if (q->id && p->len == 2 && memcmp(p->name, "id", 2) == 0)
-        return q->id;
-    if (q->base && json_is_object(q->base))
-        return json_object_getn(q->base, p->name, p->len);
+    const json_t *base = q->o[md].base;
+
+    if (p->len == 2 && memcmp(p->name, "id", 2) == 0 && item_id(q))
+        return item_id(q);
+    if (base && json_is_object(base))
+        return json_object_getn(base, p->name, p->len);
     return NULL;
 }
 
@@ -597,16 +598,16 @@ static struct pnode *container(struct mtext *m, int md, struct pnode *p, int wan
     if (p->tag != TK_KEY) { /* an array item: a new object with its id */
         if (q->kind != K_ARR)
             return NULL;
-        s->kind = K_OBJ, s->registered = 1, s->id = p->idval;
+        s->kind = K_OBJ, s->registered = 1;
         kid_add(q, p, md);
         return p;
     }
     if (q->kind != K_OBJ)
         return NULL;
     if (had)
-        ex = leaf_value(p, md, &vers);
+        ex = leaf_value(m, p, md, &vers);
     else
-        ex = member_of(q, p);
+        ex = member_of(cur, md, p);
     exkind = vers ? K_ARR : json_is_object(ex) ? K_OBJ : json_is_array(ex) ? K_ARR : K_NONE;
     s->base = exkind == want ? ex : NULL;
     s->base_vers = exkind == want && vers;
@@ -623,9 +624,9 @@ static void place(struct mtext *m, int md, struct pnode *e)
     int vers;
     const json_t *v;
 
-    if (!cur || cur->o[md].kind != K_OBJ || s->kind != K_NONE || member_of(&cur->o[md], e))
+    if (!cur || cur->o[md].kind != K_OBJ || s->kind != K_NONE || member_of(cur, md, e))
         return;
-    v = leaf_value(e, md, &vers);
+    v = leaf_value(m, e, md, &vers);
     if (!vers && (!v || json_is_null(v)))
         return; /* compiled null: the field is removed */
     s->kind = K_LEAF;

@@ -136,8 +136,9 @@ static void key_check(struct pnode *k)
     k->key_chk = 1;
 }
 
-static size_t gather(const struct oslot *s, int md, struct wmem *w)
+static size_t gather(const struct pnode *p, int md, struct wmem *w)
 {
+    const struct oslot *s = &p->o[md];
     size_t n = 0, klen;
     struct pnode *k;
     const char *key;
@@ -148,8 +149,8 @@ static size_t gather(const struct oslot *s, int md, struct wmem *w)
             key_check(k);
         w[n].k = k->name, w[n].n = k->len, w[n].pre = k->kpre, w[n].kid = k, w[n++].json = NULL;
     }
-    if (s->id)
-        w[n].k = "id", w[n].n = 2, w[n].pre = ocds_jcs_key_prefix("id", 2), w[n].kid = NULL, w[n++].json = s->id;
+    if (item_id(p))
+        w[n].k = "id", w[n].n = 2, w[n].pre = ocds_jcs_key_prefix("id", 2), w[n].kid = NULL, w[n++].json = item_id(p);
     if (s->base && json_is_object(s->base))
         json_object_keylen_foreach((json_t *)s->base, key, klen, v) {
             w[n].k = key, w[n].n = klen, w[n].pre = ocds_jcs_key_prefix(key, klen), w[n].kid = NULL, w[n++].json = v;
@@ -178,9 +179,9 @@ static inline int w_key(struct bf_buf *out, const struct wmem *w, int first)
 static int w_object(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
 {
     const struct oslot *s = &p->o[md];
-    size_t cap = s->nkids + (s->id ? 1 : 0) + (s->base && json_is_object(s->base) ? json_object_size(s->base) : 0);
+    size_t cap = s->nkids + (item_id(p) ? 1 : 0) + (s->base && json_is_object(s->base) ? json_object_size(s->base) : 0);
     struct wmem stack[32], *w = cap <= 32 ? stack : bf_xcalloc(cap, sizeof *w);
-    size_t n = gather(s, md, w), i;
+    size_t n = gather(p, md, w), i;
     int rc = 0, first = 1;
 
     wmem_sort(w, n);
@@ -250,7 +251,7 @@ static int w_slot(struct mtext *m, int md, struct pnode *p, int depth, struct bf
     case K_ARR:
         return w_array(m, md, p, depth, out);
     default:
-        v = leaf_value(p, md, &vers);
+        v = leaf_value(m, p, md, &vers);
         return vers ? w_versions(m, p, depth, out, 1) : ocds_jcs_at(v, depth, out, m->err);
     }
 }
