@@ -237,29 +237,52 @@ static void c_drop_below(struct mtext *m, const struct pnode *p)
 
 /* ---- the walk: one pass over a release for both merges ----------------- */
 
-/* Member key[0..n) of object obj, or NULL. The walk looks up "withheld"
- * and "id" in nearly every object it meets; the objects of a release are
- * small, and a scan of their members (which the walk reads next anyway)
- * costs less than hashing the key and missing on the bucket array. */
-static json_t *obj_member(const json_t *obj, const char *key, size_t n)
-{
-    void *it;
+/* Members of an object read ahead in batches: jansson's pairs and values
+ * are separate allocations, so the loads of one batch overlap instead of
+ * waiting one after the other. The first batch also answers the walk's
+ * lookups of "withheld" and "id" (the objects of a release are small), so
+ * an object's members are read once, not hashed for and then iterated. */
+struct mbatch {
+    struct {
+        const char *key;
+        size_t klen;
+        json_t *x;
+    } b[16];
+    size_t n;
+    void *it; /* the member after the batch: NULL once all are read */
+};
 
-    if (json_object_size(obj) > 8)
+static void batch_next(const json_t *obj, struct mbatch *mb)
+{
+    for (mb->n = 0; mb->it && mb->n < BF_ARRAY_LEN(mb->b); mb->n++, mb->it = json_object_iter_next((json_t *)obj, mb->it)) {
+        mb->b[mb->n].key = json_object_iter_key(mb->it);
+        mb->b[mb->n].klen = json_object_iter_key_len(mb->it);
+        mb->b[mb->n].x = json_object_iter_value(mb->it);
+        __builtin_prefetch(mb->b[mb->n].x);
+    }
+}
+
+static void batch_first(const json_t *obj, struct mbatch *mb)
+{
+    mb->it = json_object_iter((json_t *)obj);
+    batch_next(obj, mb);
+}
+
+/* Member key[0..n) of obj, whose first batch mb holds, or NULL. */
+static json_t *batch_member(const json_t *obj, const struct mbatch *mb, const char *key, size_t n)
+{
+    size_t i;
+
+    if (mb->it)
         return json_object_getn(obj, key, n);
-    for (it = json_object_iter((json_t *)obj); it; it = json_object_iter_next((json_t *)obj, it))
-        if (json_object_iter_key_len(it) == n && memcmp(json_object_iter_key(it), key, n) == 0)
-            return json_object_iter_value(it);
+    for (i = 0; i < mb->n; i++)
+        if (mb->b[i].klen == n && name_eq(mb->b[i].key, key, n))
+            return mb->b[i].x;
     return NULL;
 }
 
-static int is_marker(const json_t *v)
-{
-    return json_is_object(v) && json_is_true(obj_member(v, "withheld", 8));
-}
-
-static int walk_object(struct mtext *m, const json_t *obj, const struct ocds_rnode *rn, int depth, struct pnode *p,
-                       int c, int v);
+static int walk_object(struct mtext *m, const json_t *obj, struct mbatch *mb, const struct ocds_rnode *rn, int depth,
+                       struct pnode *p, int c, int v);
 
 static int too_long(struct mtext *m)
 {
@@ -268,10 +291,10 @@ static int too_long(struct mtext *m)
 
 /* The node of an identifier-merged array item (see item_component in
  * ocds_merge.c); unique tokens count per merge as there. */
-static int item_node(struct mtext *m, struct pnode *p, const json_t *item, size_t index, unsigned flags, int c, int v,
-                     struct pnode **out)
+static int item_node(struct mtext *m, struct pnode *p, const json_t *item, const struct mbatch *mb, size_t index,
+                     unsigned flags, int c, int v, struct pnode **out)
 {
-    json_t *id = json_is_object(item) ? obj_member(item, "id", 2) : NULL;
+    json_t *id = batch_member(item, mb, "id", 2);
     int valid = id && !json_is_null(id) && !json_is_object(id) && !json_is_array(id);
     char buf[40];
     size_t n;
@@ -312,15 +335,17 @@ static int walk_array(struct mtext *m, const json_t *arr, const struct ocds_rnod
                       int c, int v)
 {
     unsigned flags = rn ? rn->flags : 0;
+    struct mbatch mb;
     size_t i;
     json_t *item;
     int rc;
 
     json_array_foreach(arr, i, item) {
         struct pnode *k = NULL;
-        if ((rc = item_node(m, p, item, i, flags, c, v, &k)) < 0)
+        batch_first(item, &mb);
+        if ((rc = item_node(m, p, item, &mb, i, flags, c, v, &k)) < 0)
             return rc;
-        if ((rc = walk_object(m, item, rn, depth + 1, k, c, v)) < 0)
+        if ((rc = walk_object(m, item, &mb, rn, depth + 1, k, c, v)) < 0)
             return rc;
     }
     return 0;
@@ -369,7 +394,13 @@ static void member_actions(const json_t *x, int marker, unsigned flags, int stic
 static int walk_member(struct mtext *m, const json_t *x, const struct ocds_rnode *child, int depth, struct pnode *k,
                        int c, int v)
 {
-    int ca, va, unmark, rc = 0, marker = is_marker(x);
+    struct mbatch mb;
+    int ca, va, unmark, rc = 0, marker = 0;
+
+    if (json_is_object(x)) {
+        batch_first(x, &mb);
+        marker = json_is_true(batch_member(x, &mb, "withheld", 8));
+    }
 
     member_actions(x, marker, child ? child->flags : 0, k->sticky, &ca, &va, &unmark);
     if (marker)
@@ -385,7 +416,7 @@ static int walk_member(struct mtext *m, const json_t *x, const struct ocds_rnode
     if (va == A_EMIT)
         v_emit(m, k, x);
     if (ca == A_OBJ || va == A_OBJ)
-        rc = walk_object(m, x, child, depth + 1, k, ca == A_OBJ, va == A_OBJ);
+        rc = walk_object(m, x, &mb, child, depth + 1, k, ca == A_OBJ, va == A_OBJ);
     else if (ca == A_ARR || va == A_ARR)
         rc = walk_array(m, x, child, depth + 1, k, ca == A_ARR, va == A_ARR);
     if (rc == 0 && unmark)
@@ -414,30 +445,20 @@ static struct pnode *member_node(struct mtext *m, struct pnode *p, struct pnode 
     return k;
 }
 
-static int walk_object(struct mtext *m, const json_t *obj, const struct ocds_rnode *rn, int depth, struct pnode *p,
-                       int c, int v)
+/* Walks the members of obj, whose first batch mb holds. */
+static int walk_object(struct mtext *m, const json_t *obj, struct mbatch *mb, const struct ocds_rnode *rn, int depth,
+                       struct pnode *p, int c, int v)
 {
-    struct { const char *key; size_t klen; json_t *x; } b[16];
-    void *it = json_object_iter((json_t *)obj);
     struct pnode *prev = NULL, *k;
-    size_t nb, j;
+    size_t j;
     int rc;
 
     if (depth > OCDS_JSON_MAX_DEPTH)
         return bf_err_set(m->err, BF_ELIMIT, "release nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
-    while (it) {
-        /* a batch of members first, their values prefetched: jansson's
-         * pairs and values are separate allocations, so the loads of
-         * one batch overlap instead of waiting one after the other */
-        for (nb = 0; it && nb < BF_ARRAY_LEN(b); nb++, it = json_object_iter_next((json_t *)obj, it)) {
-            b[nb].key = json_object_iter_key(it);
-            b[nb].klen = json_object_iter_key_len(it);
-            b[nb].x = json_object_iter_value(it);
-            __builtin_prefetch(b[nb].x);
-        }
-        for (j = 0; j < nb; j++) {
-            const char *key = b[j].key;
-            size_t klen = b[j].klen;
+    for (;;) {
+        for (j = 0; j < mb->n; j++) {
+            const char *key = mb->b[j].key;
+            size_t klen = mb->b[j].klen;
             int mv = v;
             if (depth == 0 && klen == 3 && memcmp(key, "tag", 3) == 0)
                 continue; /* tag is popped before merging */
@@ -448,11 +469,13 @@ static int walk_object(struct mtext *m, const json_t *obj, const struct ocds_rno
                 continue;
             if (path_too_long(p, klen, c, mv))
                 return too_long(m);
-            if ((rc = walk_member(m, b[j].x, k->rule, depth, k, c, mv)) < 0)
+            if ((rc = walk_member(m, mb->b[j].x, k->rule, depth, k, c, mv)) < 0)
                 return rc;
         }
+        if (!mb->it)
+            return 0;
+        batch_next(obj, mb);
     }
-    return 0;
 }
 
 /* ---- releases ------------------------------------------------------------ */
@@ -530,6 +553,7 @@ static void versioned_ocid(struct mtext *m, const struct mrel *r)
 
 static int walk_releases(struct mtext *m, const struct ocds_rnode *rules, const struct ocds_dated *d, size_t n)
 {
+    struct mbatch mb;
     size_t i;
     int rc;
 
@@ -547,7 +571,8 @@ static int walk_releases(struct mtext *m, const struct ocds_rnode *rules, const 
         }
         if (m->want[MC])
             compiled_header(m, r);
-        if ((rc = walk_object(m, r->r, rules, 0, &m->root, m->want[MC], m->want[MV])) < 0) {
+        batch_first(r->r, &mb);
+        if ((rc = walk_object(m, r->r, &mb, rules, 0, &m->root, m->want[MC], m->want[MV])) < 0) {
             bf_err_wrap(m->err, "release %zu", d[i].i);
             return rc;
         }
