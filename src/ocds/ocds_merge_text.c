@@ -505,50 +505,65 @@ static int json_depth(const json_t *v, int cap)
     return d;
 }
 
-static void rel_prefix(struct mtext *m, struct mrel *r)
+/* The members of a release its headers need. */
+struct rtop {
+    const json_t *id, *tag, *date, *ocid;
+};
+
+static void rel_prefix(struct mtext *m, struct mrel *r, const struct rtop *t)
 {
-    const json_t *id = json_object_get(r->r, "id"), *tag = json_object_get(r->r, "tag");
     struct bf_buf *b = &m->tmp;
-    int di = id ? json_depth(id, OCDS_JSON_MAX_DEPTH) : 0, dt = tag ? json_depth(tag, OCDS_JSON_MAX_DEPTH) : 0;
+    int di = t->id ? json_depth(t->id, OCDS_JSON_MAX_DEPTH) : 0, dt = t->tag ? json_depth(t->tag, OCDS_JSON_MAX_DEPTH) : 0;
 
     r->vdepth = di > dt ? di : dt;
     bf_buf_reset(b);
     if (r->vdepth > OCDS_JSON_MAX_DEPTH || bf_buf_puts(b, "{\"releaseDate\":") < 0 ||
-        ocds_jcs(json_object_get(r->r, "date"), b, NULL) < 0 || bf_buf_puts(b, ",\"releaseID\":") < 0 ||
-        ocds_jcs(id ? id : json_null(), b, NULL) < 0 || bf_buf_puts(b, ",\"releaseTag\":") < 0 ||
-        ocds_jcs(tag ? tag : json_null(), b, NULL) < 0 || bf_buf_puts(b, ",\"value\":") < 0)
+        ocds_jcs(t->date, b, NULL) < 0 || bf_buf_puts(b, ",\"releaseID\":") < 0 ||
+        ocds_jcs(t->id ? t->id : json_null(), b, NULL) < 0 || bf_buf_puts(b, ",\"releaseTag\":") < 0 ||
+        ocds_jcs(t->tag ? t->tag : json_null(), b, NULL) < 0 || bf_buf_puts(b, ",\"value\":") < 0)
         return; /* prefix stays NULL: writing a version of r fails */
     r->prefix = bf_arena_strndup(&m->arena, b->data, b->len);
     r->plen = b->len;
 }
 
-static void compiled_header(struct mtext *m, struct mrel *r)
+/* The root's member node name, looked up once per merge. */
+static struct pnode *root_member(struct mtext *m, int which, const char *name, size_t len)
 {
-    const json_t *ocid = json_object_get(r->r, "ocid"), *date = json_object_get(r->r, "date");
-    const char *o = json_string_value(ocid), *d = json_string_value(date);
-    size_t on = strlen(o), dn = strlen(d); /* as "%s-%s" would take them */
-    char *id = bf_arena_alloc(&m->arena, on + dn + 2);
-
-    memcpy(id, o, on);
-    id[on] = '-';
-    memcpy(id + on + 1, d, dn);
-    id[on + 1 + dn] = '\0';
-
-    r->hdr_id = json_string(id);
-    c_emit(m, trie_child(m, &m->root, TK_KEY, "id", 2, 0), r->hdr_id);
-    c_emit(m, trie_child(m, &m->root, TK_KEY, "date", 4, 0), date);
-    c_emit(m, trie_child(m, &m->root, TK_KEY, "ocid", 4, 0), ocid);
+    if (!m->hdr[which])
+        m->hdr[which] = trie_child(m, &m->root, TK_KEY, name, len, 0);
+    return m->hdr[which];
 }
 
-static void versioned_ocid(struct mtext *m, const struct mrel *r)
+/* Compiled: "id", "date" and "ocid" from the release. Only the last
+ * release's values are ever read (a compiled value is read when the tree
+ * is placed), so only its "id" string is made. */
+static void compiled_header(struct mtext *m, struct mrel *r, const struct rtop *t, int last)
 {
-    struct pnode *p = trie_child(m, &m->root, TK_KEY, "ocid", 4, 0);
+    if (last) {
+        const char *o = json_string_value(t->ocid), *d = json_string_value(t->date);
+        size_t on = strlen(o), dn = strlen(d); /* as "%s-%s" would take them */
+        char *id = bf_arena_alloc(&m->arena, on + dn + 2);
+
+        memcpy(id, o, on);
+        id[on] = '-';
+        memcpy(id + on + 1, d, dn);
+        id[on + 1 + dn] = '\0';
+        r->hdr_id = json_string(id);
+    }
+    c_emit(m, root_member(m, H_ID, "id", 2), r->hdr_id);
+    c_emit(m, root_member(m, H_DATE, "date", 4), t->date);
+    c_emit(m, root_member(m, H_OCID, "ocid", 4), t->ocid);
+}
+
+static void versioned_ocid(struct mtext *m, const struct rtop *t)
+{
+    struct pnode *p = root_member(m, H_OCID, "ocid", 4);
     if (!p->v_entry) {
         p->v_entry = 1;
         entry_add(m, MV, p);
     }
     p->v_plain = 1;
-    m->ocid = json_object_get(r->r, "ocid");
+    m->ocid = t->ocid;
 }
 
 static int walk_releases(struct mtext *m, const struct ocds_rnode *rules, const struct ocds_dated *d, size_t n)
@@ -559,19 +574,22 @@ static int walk_releases(struct mtext *m, const struct ocds_rnode *rules, const 
 
     if (m->want[MC]) {
         m->ctag = json_pack("[s]", "compiled");
-        c_emit(m, trie_child(m, &m->root, TK_KEY, "tag", 3, 0), m->ctag);
+        c_emit(m, root_member(m, H_TAG, "tag", 3), m->ctag);
     }
     for (i = 0; i < n; i++) {
         struct mrel *r = &m->rels[i];
+        struct rtop t;
         m->cur = (uint32_t)i;
         r->r = d[i].r;
+        batch_first(r->r, &mb);
+        t.id = batch_member(r->r, &mb, "id", 2), t.tag = batch_member(r->r, &mb, "tag", 3);
+        t.date = batch_member(r->r, &mb, "date", 4), t.ocid = batch_member(r->r, &mb, "ocid", 4);
         if (m->want[MV]) {
-            rel_prefix(m, r);
-            versioned_ocid(m, r);
+            rel_prefix(m, r, &t);
+            versioned_ocid(m, &t);
         }
         if (m->want[MC])
-            compiled_header(m, r);
-        batch_first(r->r, &mb);
+            compiled_header(m, r, &t, i + 1 == n);
         if ((rc = walk_object(m, r->r, &mb, rules, 0, &m->root, m->want[MC], m->want[MV])) < 0) {
             bf_err_wrap(m->err, "release %zu", d[i].i);
             return rc;

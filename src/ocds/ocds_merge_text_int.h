@@ -76,11 +76,14 @@ struct mrel {
     int vdepth;     /* nesting depth of id and tag */
 };
 
+enum { H_ID, H_DATE, H_OCID, H_TAG, H_N }; /* the root members every release sets */
+
 /* One ocds_merge_texts call: everything is freed at its end. */
 struct mtext {
     int want[2]; /* compiled, versioned asked for */
     struct pnode root;
     struct pnode **slots; /* trie: (parent, tag, name) -> node */
+    struct pnode *hdr[H_N]; /* the root's H_* members, once looked up */
     size_t nslots, count;
     struct pnode **ent[2]; /* each merge's paths in first-emitted order */
     size_t nent[2], capent[2];
