@@ -45,8 +45,11 @@ const struct ocds_rnode *ocds_rnode_child(const struct ocds_rnode *n, const char
     size_t i;
     if (!n)
         return NULL;
+    /* the merge asks for every new path: the first byte settles most
+     * misses without a call to memcmp */
     for (i = 0; i < n->nkids; i++)
-        if (n->kids[i]->len == len && memcmp(n->kids[i]->name, name, len) == 0)
+        if (n->kids[i]->len == len && (len == 0 || n->kids[i]->name[0] == name[0]) &&
+            memcmp(n->kids[i]->name, name, len) == 0)
             return n->kids[i];
     return NULL;
 }

@@ -46,7 +46,6 @@
 #define PATH_MAX_BYTES ((size_t)1 << 20) /* and its path buffer's bound */
 #define MUL 0x9E3779B97F4A7C15ull
 
-enum { TK_KEY = 'k', TK_ID = 'i', TK_UNIQUE = 'u', TK_POS = 'p' };
 enum { A_NONE = 0, A_EMIT, A_OBJ, A_ARR }; /* what a merge does with a member */
 
 /* ---- the path trie ---------------------------------------------------- */
@@ -84,7 +83,7 @@ static inline int name_eq(const char *a, const char *b, size_t n)
 
 /* The trie's hash of (parent, tag, name): its own, only ever compared
  * with itself. */
-static uint64_t comp_hash(const struct pnode *p, char tag, const char *name, size_t len)
+static uint32_t comp_hash(const struct pnode *p, char tag, const char *name, size_t len)
 {
     uint64_t h = ((uint64_t)(uintptr_t)p * MUL) ^ (unsigned char)tag, w;
     size_t n = len;
@@ -99,7 +98,7 @@ static uint64_t comp_hash(const struct pnode *p, char tag, const char *name, siz
     else
         w = load_short(name, n);
     h = (h ^ w ^ ((uint64_t)len << 56)) * MUL;
-    return h ^ (h >> 32);
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static void trie_grow(struct mtext *m)
@@ -139,7 +138,7 @@ static struct pnode *node_new(struct mtext *m, struct pnode *p, char tag, const 
 }
 
 static struct pnode *trie_find(const struct mtext *m, const struct pnode *p, char tag, const char *name, size_t len,
-                               uint64_t h)
+                               uint32_t h)
 {
     size_t i, mask = m->nslots - 1;
     for (i = h & mask; m->slots[i]; i = (i + 1) & mask) {
@@ -154,7 +153,7 @@ static struct pnode *trie_find(const struct mtext *m, const struct pnode *p, cha
  * (it points into a release) unless copy is set. */
 static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, const char *name, size_t len, int copy)
 {
-    uint64_t h = comp_hash(p, tag, name, len);
+    uint32_t h = comp_hash(p, tag, name, len);
     struct pnode *c = p->in_trie ? trie_find(m, p, tag, name, len, h) : NULL; /* a new parent has none */
     size_t i;
 
@@ -200,13 +199,27 @@ static void c_emit(struct mtext *m, struct pnode *p, const json_t *v)
     p->c_deleted = 0;
 }
 
+/* ocds_json_equal, with its commonest case (two strings: most leaves of a
+ * release, each compared with the version before) without its calls. */
+static int same_value(const json_t *a, const json_t *b)
+{
+    size_t n;
+
+    if (a == b)
+        return 1;
+    if (!json_is_string(a) || !json_is_string(b))
+        return ocds_json_equal(a, b);
+    n = json_string_length(a);
+    return n == json_string_length(b) && memcmp(json_string_value(a), json_string_value(b), n) == 0;
+}
+
 static void v_emit(struct mtext *m, struct pnode *p, const json_t *v)
 {
     struct ver *x;
 
     if (p->v_plain)
         return;
-    if (p->vlast && (p->vlast->value == v || ocds_json_equal(p->vlast->value, v)))
+    if (p->vlast && same_value(p->vlast->value, v))
         return;
     if (!p->v_entry) {
         p->v_entry = 1;
@@ -238,13 +251,52 @@ static void c_drop_below(struct mtext *m, const struct pnode *p)
 
 /* ---- the walk: one pass over a release for both merges ----------------- */
 
-static int is_marker(const json_t *v)
+/* Members of an object read ahead in batches: jansson's pairs and values
+ * are separate allocations, so the loads of one batch overlap instead of
+ * waiting one after the other. The first batch also answers the walk's
+ * lookups of "withheld" and "id" (the objects of a release are small), so
+ * an object's members are read once, not hashed for and then iterated. */
+struct mbatch {
+    struct {
+        const char *key;
+        size_t klen;
+        json_t *x;
+    } b[16];
+    size_t n;
+    void *it; /* the member after the batch: NULL once all are read */
+};
+
+static void batch_next(const json_t *obj, struct mbatch *mb)
 {
-    return json_is_object(v) && json_is_true(json_object_getn(v, "withheld", 8));
+    for (mb->n = 0; mb->it && mb->n < BF_ARRAY_LEN(mb->b); mb->n++, mb->it = json_object_iter_next((json_t *)obj, mb->it)) {
+        mb->b[mb->n].key = json_object_iter_key(mb->it);
+        mb->b[mb->n].klen = json_object_iter_key_len(mb->it);
+        mb->b[mb->n].x = json_object_iter_value(mb->it);
+        __builtin_prefetch(mb->b[mb->n].x);
+    }
 }
 
-static int walk_object(struct mtext *m, const json_t *obj, const struct ocds_rnode *rn, int depth, struct pnode *p,
-                       int c, int v);
+static void batch_first(const json_t *obj, struct mbatch *mb)
+{
+    mb->it = json_object_iter((json_t *)obj);
+    batch_next(obj, mb);
+}
+
+/* Member key[0..n) of obj, whose first batch mb holds, or NULL. */
+static json_t *batch_member(const json_t *obj, const struct mbatch *mb, const char *key, size_t n)
+{
+    size_t i;
+
+    if (mb->it)
+        return json_object_getn(obj, key, n);
+    for (i = 0; i < mb->n; i++)
+        if (mb->b[i].klen == n && name_eq(mb->b[i].key, key, n))
+            return mb->b[i].x;
+    return NULL;
+}
+
+static int walk_object(struct mtext *m, const json_t *obj, struct mbatch *mb, const struct ocds_rnode *rn, int depth,
+                       struct pnode *p, int c, int v);
 
 static int too_long(struct mtext *m)
 {
@@ -253,10 +305,10 @@ static int too_long(struct mtext *m)
 
 /* The node of an identifier-merged array item (see item_component in
  * ocds_merge.c); unique tokens count per merge as there. */
-static int item_node(struct mtext *m, struct pnode *p, const json_t *item, size_t index, unsigned flags, int c, int v,
-                     struct pnode **out)
+static int item_node(struct mtext *m, struct pnode *p, const json_t *item, const struct mbatch *mb, size_t index,
+                     unsigned flags, int c, int v, struct pnode **out)
 {
-    json_t *id = json_object_get(item, "id");
+    json_t *id = batch_member(item, mb, "id", 2);
     int valid = id && !json_is_null(id) && !json_is_object(id) && !json_is_array(id);
     char buf[40];
     size_t n;
@@ -297,15 +349,17 @@ static int walk_array(struct mtext *m, const json_t *arr, const struct ocds_rnod
                       int c, int v)
 {
     unsigned flags = rn ? rn->flags : 0;
+    struct mbatch mb;
     size_t i;
     json_t *item;
     int rc;
 
     json_array_foreach(arr, i, item) {
         struct pnode *k = NULL;
-        if ((rc = item_node(m, p, item, i, flags, c, v, &k)) < 0)
+        batch_first(item, &mb);
+        if ((rc = item_node(m, p, item, &mb, i, flags, c, v, &k)) < 0)
             return rc;
-        if ((rc = walk_object(m, item, rn, depth + 1, k, c, v)) < 0)
+        if ((rc = walk_object(m, item, &mb, rn, depth + 1, k, c, v)) < 0)
             return rc;
     }
     return 0;
@@ -354,7 +408,13 @@ static void member_actions(const json_t *x, int marker, unsigned flags, int stic
 static int walk_member(struct mtext *m, const json_t *x, const struct ocds_rnode *child, int depth, struct pnode *k,
                        int c, int v)
 {
-    int ca, va, unmark, rc = 0, marker = is_marker(x);
+    struct mbatch mb;
+    int ca, va, unmark, rc = 0, marker = 0;
+
+    if (json_is_object(x)) {
+        batch_first(x, &mb);
+        marker = json_is_true(batch_member(x, &mb, "withheld", 8));
+    }
 
     member_actions(x, marker, child ? child->flags : 0, k->sticky, &ca, &va, &unmark);
     if (marker)
@@ -370,7 +430,7 @@ static int walk_member(struct mtext *m, const json_t *x, const struct ocds_rnode
     if (va == A_EMIT)
         v_emit(m, k, x);
     if (ca == A_OBJ || va == A_OBJ)
-        rc = walk_object(m, x, child, depth + 1, k, ca == A_OBJ, va == A_OBJ);
+        rc = walk_object(m, x, &mb, child, depth + 1, k, ca == A_OBJ, va == A_OBJ);
     else if (ca == A_ARR || va == A_ARR)
         rc = walk_array(m, x, child, depth + 1, k, ca == A_ARR, va == A_ARR);
     if (rc == 0 && unmark)
@@ -399,30 +459,20 @@ static struct pnode *member_node(struct mtext *m, struct pnode *p, struct pnode 
     return k;
 }
 
-static int walk_object(struct mtext *m, const json_t *obj, const struct ocds_rnode *rn, int depth, struct pnode *p,
-                       int c, int v)
+/* Walks the members of obj, whose first batch mb holds. */
+static int walk_object(struct mtext *m, const json_t *obj, struct mbatch *mb, const struct ocds_rnode *rn, int depth,
+                       struct pnode *p, int c, int v)
 {
-    struct { const char *key; size_t klen; json_t *x; } b[16];
-    void *it = json_object_iter((json_t *)obj);
     struct pnode *prev = NULL, *k;
-    size_t nb, j;
+    size_t j;
     int rc;
 
     if (depth > OCDS_JSON_MAX_DEPTH)
         return bf_err_set(m->err, BF_ELIMIT, "release nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
-    while (it) {
-        /* a batch of members first, their values prefetched: jansson's
-         * pairs and values are separate allocations, so the loads of
-         * one batch overlap instead of waiting one after the other */
-        for (nb = 0; it && nb < BF_ARRAY_LEN(b); nb++, it = json_object_iter_next((json_t *)obj, it)) {
-            b[nb].key = json_object_iter_key(it);
-            b[nb].klen = json_object_iter_key_len(it);
-            b[nb].x = json_object_iter_value(it);
-            __builtin_prefetch(b[nb].x);
-        }
-        for (j = 0; j < nb; j++) {
-            const char *key = b[j].key;
-            size_t klen = b[j].klen;
+    for (;;) {
+        for (j = 0; j < mb->n; j++) {
+            const char *key = mb->b[j].key;
+            size_t klen = mb->b[j].klen;
             int mv = v;
             if (depth == 0 && klen == 3 && memcmp(key, "tag", 3) == 0)
                 continue; /* tag is popped before merging */
@@ -433,11 +483,13 @@ static int walk_object(struct mtext *m, const json_t *obj, const struct ocds_rno
                 continue;
             if (path_too_long(p, klen, c, mv))
                 return too_long(m);
-            if ((rc = walk_member(m, b[j].x, k->rule, depth, k, c, mv)) < 0)
+            if ((rc = walk_member(m, mb->b[j].x, k->rule, depth, k, c, mv)) < 0)
                 return rc;
         }
+        if (!mb->it)
+            return 0;
+        batch_next(obj, mb);
     }
-    return 0;
 }
 
 /* ---- releases ------------------------------------------------------------ */
@@ -467,72 +519,92 @@ static int json_depth(const json_t *v, int cap)
     return d;
 }
 
-static void rel_prefix(struct mtext *m, struct mrel *r)
+/* The members of a release its headers need. */
+struct rtop {
+    const json_t *id, *tag, *date, *ocid;
+};
+
+static void rel_prefix(struct mtext *m, struct mrel *r, const struct rtop *t)
 {
-    const json_t *id = json_object_get(r->r, "id"), *tag = json_object_get(r->r, "tag");
     struct bf_buf *b = &m->tmp;
-    int di = id ? json_depth(id, OCDS_JSON_MAX_DEPTH) : 0, dt = tag ? json_depth(tag, OCDS_JSON_MAX_DEPTH) : 0;
+    int di = t->id ? json_depth(t->id, OCDS_JSON_MAX_DEPTH) : 0, dt = t->tag ? json_depth(t->tag, OCDS_JSON_MAX_DEPTH) : 0;
 
     r->vdepth = di > dt ? di : dt;
     bf_buf_reset(b);
     if (r->vdepth > OCDS_JSON_MAX_DEPTH || bf_buf_puts(b, "{\"releaseDate\":") < 0 ||
-        ocds_jcs(json_object_get(r->r, "date"), b, NULL) < 0 || bf_buf_puts(b, ",\"releaseID\":") < 0 ||
-        ocds_jcs(id ? id : json_null(), b, NULL) < 0 || bf_buf_puts(b, ",\"releaseTag\":") < 0 ||
-        ocds_jcs(tag ? tag : json_null(), b, NULL) < 0 || bf_buf_puts(b, ",\"value\":") < 0)
+        ocds_jcs(t->date, b, NULL) < 0 || bf_buf_puts(b, ",\"releaseID\":") < 0 ||
+        ocds_jcs(t->id ? t->id : json_null(), b, NULL) < 0 || bf_buf_puts(b, ",\"releaseTag\":") < 0 ||
+        ocds_jcs(t->tag ? t->tag : json_null(), b, NULL) < 0 || bf_buf_puts(b, ",\"value\":") < 0)
         return; /* prefix stays NULL: writing a version of r fails */
     r->prefix = bf_arena_strndup(&m->arena, b->data, b->len);
     r->plen = b->len;
 }
 
-static void compiled_header(struct mtext *m, struct mrel *r)
+/* The root's member node name, looked up once per merge. */
+static struct pnode *root_member(struct mtext *m, int which, const char *name, size_t len)
 {
-    const json_t *ocid = json_object_get(r->r, "ocid"), *date = json_object_get(r->r, "date");
-    const char *o = json_string_value(ocid), *d = json_string_value(date);
-    size_t on = strlen(o), dn = strlen(d); /* as "%s-%s" would take them */
-    char *id = bf_arena_alloc(&m->arena, on + dn + 2);
-
-    memcpy(id, o, on);
-    id[on] = '-';
-    memcpy(id + on + 1, d, dn);
-    id[on + 1 + dn] = '\0';
-
-    r->hdr_id = json_string(id);
-    c_emit(m, trie_child(m, &m->root, TK_KEY, "id", 2, 0), r->hdr_id);
-    c_emit(m, trie_child(m, &m->root, TK_KEY, "date", 4, 0), date);
-    c_emit(m, trie_child(m, &m->root, TK_KEY, "ocid", 4, 0), ocid);
+    if (!m->hdr[which])
+        m->hdr[which] = trie_child(m, &m->root, TK_KEY, name, len, 0);
+    return m->hdr[which];
 }
 
-static void versioned_ocid(struct mtext *m, const struct mrel *r)
+/* Compiled: "id", "date" and "ocid" from the release. Only the last
+ * release's values are ever read (a compiled value is read when the tree
+ * is placed), so only its "id" string is made. */
+static void compiled_header(struct mtext *m, struct mrel *r, const struct rtop *t, int last)
 {
-    struct pnode *p = trie_child(m, &m->root, TK_KEY, "ocid", 4, 0);
+    if (last) {
+        const char *o = json_string_value(t->ocid), *d = json_string_value(t->date);
+        size_t on = strlen(o), dn = strlen(d); /* as "%s-%s" would take them */
+        char *id = bf_arena_alloc(&m->arena, on + dn + 2);
+
+        memcpy(id, o, on);
+        id[on] = '-';
+        memcpy(id + on + 1, d, dn);
+        id[on + 1 + dn] = '\0';
+        r->hdr_id = json_string(id);
+    }
+    c_emit(m, root_member(m, H_ID, "id", 2), r->hdr_id);
+    c_emit(m, root_member(m, H_DATE, "date", 4), t->date);
+    c_emit(m, root_member(m, H_OCID, "ocid", 4), t->ocid);
+}
+
+static void versioned_ocid(struct mtext *m, const struct rtop *t)
+{
+    struct pnode *p = root_member(m, H_OCID, "ocid", 4);
     if (!p->v_entry) {
         p->v_entry = 1;
         entry_add(m, MV, p);
     }
     p->v_plain = 1;
-    p->pval = json_object_get(r->r, "ocid");
+    m->ocid = t->ocid;
 }
 
 static int walk_releases(struct mtext *m, const struct ocds_rnode *rules, const struct ocds_dated *d, size_t n)
 {
+    struct mbatch mb;
     size_t i;
     int rc;
 
     if (m->want[MC]) {
         m->ctag = json_pack("[s]", "compiled");
-        c_emit(m, trie_child(m, &m->root, TK_KEY, "tag", 3, 0), m->ctag);
+        c_emit(m, root_member(m, H_TAG, "tag", 3), m->ctag);
     }
     for (i = 0; i < n; i++) {
         struct mrel *r = &m->rels[i];
+        struct rtop t;
         m->cur = (uint32_t)i;
         r->r = d[i].r;
+        batch_first(r->r, &mb);
+        t.id = batch_member(r->r, &mb, "id", 2), t.tag = batch_member(r->r, &mb, "tag", 3);
+        t.date = batch_member(r->r, &mb, "date", 4), t.ocid = batch_member(r->r, &mb, "ocid", 4);
         if (m->want[MV]) {
-            rel_prefix(m, r);
-            versioned_ocid(m, r);
+            rel_prefix(m, r, &t);
+            versioned_ocid(m, &t);
         }
         if (m->want[MC])
-            compiled_header(m, r);
-        if ((rc = walk_object(m, r->r, rules, 0, &m->root, m->want[MC], m->want[MV])) < 0) {
+            compiled_header(m, r, &t, i + 1 == n);
+        if ((rc = walk_object(m, r->r, &mb, rules, 0, &m->root, m->want[MC], m->want[MV])) < 0) {
             bf_err_wrap(m->err, "release %zu", d[i].i);
             return rc;
         }
@@ -553,14 +625,16 @@ static void kid_add(struct oslot *parent, struct pnode *k, int md)
     parent->nkids++;
 }
 
-/* A member of parent q named like p that p's own slot does not hold: the
- * item's id or a member of the value q grew from. */
-static const json_t *member_of(const struct oslot *q, const struct pnode *p)
+/* A member of parent q (in merge md) named like p that p's own slot does
+ * not hold: the item's id or a member of the value q grew from. */
+static const json_t *member_of(const struct pnode *q, int md, const struct pnode *p)
 {
-    if (q->id && p->len == 2 && memcmp(p->name, "id", 2) == 0)
-        return q->id;
-    if (q->base && json_is_object(q->base))
-        return json_object_getn(q->base, p->name, p->len);
+    const json_t *base = q->o[md].base;
+
+    if (p->len == 2 && memcmp(p->name, "id", 2) == 0 && item_id(q))
+        return item_id(q);
+    if (base && json_is_object(base))
+        return json_object_getn(base, p->name, p->len);
     return NULL;
 }
 
@@ -581,16 +655,16 @@ static struct pnode *container(struct mtext *m, int md, struct pnode *p, int wan
     if (p->tag != TK_KEY) { /* an array item: a new object with its id */
         if (q->kind != K_ARR)
             return NULL;
-        s->kind = K_OBJ, s->registered = 1, s->id = p->idval;
+        s->kind = K_OBJ, s->registered = 1;
         kid_add(q, p, md);
         return p;
     }
     if (q->kind != K_OBJ)
         return NULL;
     if (had)
-        ex = leaf_value(p, md, &vers);
+        ex = leaf_value(m, p, md, &vers);
     else
-        ex = member_of(q, p);
+        ex = member_of(cur, md, p);
     exkind = vers ? K_ARR : json_is_object(ex) ? K_OBJ : json_is_array(ex) ? K_ARR : K_NONE;
     s->base = exkind == want ? ex : NULL;
     s->base_vers = exkind == want && vers;
@@ -607,9 +681,9 @@ static void place(struct mtext *m, int md, struct pnode *e)
     int vers;
     const json_t *v;
 
-    if (!cur || cur->o[md].kind != K_OBJ || s->kind != K_NONE || member_of(&cur->o[md], e))
+    if (!cur || cur->o[md].kind != K_OBJ || s->kind != K_NONE || member_of(cur, md, e))
         return;
-    v = leaf_value(e, md, &vers);
+    v = leaf_value(m, e, md, &vers);
     if (!vers && (!v || json_is_null(v)))
         return; /* compiled null: the field is removed */
     s->kind = K_LEAF;

@@ -18,6 +18,7 @@ struct ocds_rnode;
 
 enum { MC = 0, MV = 1 };                            /* the compiled and the versioned merge */
 enum { K_NONE = 0, K_LEAF, K_OBJ, K_ARR };          /* what a path holds in a merge's tree */
+enum { TK_KEY = 'k', TK_ID = 'i', TK_UNIQUE = 'u', TK_POS = 'p' }; /* what a path component is */
 
 /* One version of a versioned path: the value of release rel. */
 struct ver {
@@ -30,14 +31,16 @@ struct pnode;
 
 /* A path's node in one merge's output tree. Containers list their
  * children (placed by later paths) after the members or elements of the
- * leaf value they grew from (base, or the path's own versions). */
+ * leaf value they grew from (base, or the path's own versions). An item
+ * object's id is its node's idval (item_id). Kept small: a record has a
+ * few hundred nodes and the walk, the placing and the writer all go
+ * through them, so their bytes are the merge's working set. */
 struct oslot {
     unsigned char kind, registered, base_vers;
+    uint32_t nkids;
     const json_t *base;          /* K_OBJ/K_ARR grown from a leaf value */
-    const json_t *id;            /* item objects: the item's original id */
     struct pnode *first, *last;  /* children in placement order */
     struct pnode *next;          /* next sibling in the parent */
-    size_t nkids;
 };
 
 /* A path of the merge: a member name, an item id, a unique token or an
@@ -46,9 +49,9 @@ struct pnode {
     struct pnode *parent;
     const char *name;
     size_t len;
-    uint64_t h;
-    uint32_t plen[2]; /* ocds_merge.c's path length in bytes, per merge (saturated) */
+    uint32_t h;       /* the trie's hash */
     uint32_t depth;
+    uint32_t plen[2]; /* ocds_merge.c's path length in bytes, per merge (saturated) */
     char tag;
     unsigned sticky : 1, c_entry : 1, c_deleted : 1, v_entry : 1, v_plain : 1, rule_set : 1;
     unsigned key_chk : 1, key_clean : 1; /* the writer's: name scanned, and written without escapes */
@@ -59,7 +62,6 @@ struct pnode {
     struct pnode *hint_next;       /* the member met after this one last time */
     const json_t *idval; /* items: the first original id seen */
     const json_t *cval;  /* compiled value */
-    const json_t *pval;  /* versioned, not versioned (the ocid) */
     struct ver *vfirst, *vlast;
     struct oslot o[2];
 };
@@ -74,11 +76,14 @@ struct mrel {
     int vdepth;     /* nesting depth of id and tag */
 };
 
+enum { H_ID, H_DATE, H_OCID, H_TAG, H_N }; /* the root members every release sets */
+
 /* One ocds_merge_texts call: everything is freed at its end. */
 struct mtext {
     int want[2]; /* compiled, versioned asked for */
     struct pnode root;
     struct pnode **slots; /* trie: (parent, tag, name) -> node */
+    struct pnode *hdr[H_N]; /* the root's H_* members, once looked up */
     size_t nslots, count;
     struct pnode **ent[2]; /* each merge's paths in first-emitted order */
     size_t nent[2], capent[2];
@@ -89,20 +94,27 @@ struct mtext {
     struct bf_buf tmp;
     struct bf_arena arena;
     struct bf_err *err;
+    const json_t *ocid; /* versioned: the root's "ocid", not versioned (v_plain) */
     int vpack;          /* versions written as references to their prefix (ocds_vpack_int.h) */
     uint64_t vsaved;    /* bytes the references save: unpacked length = written + vsaved */
 };
 
 /* The leaf value of p in merge md: *vers set when it is p's versions. */
-static inline const json_t *leaf_value(const struct pnode *p, int md, int *vers)
+static inline const json_t *leaf_value(const struct mtext *m, const struct pnode *p, int md, int *vers)
 {
     *vers = 0;
     if (md == MC)
         return p->cval;
     if (p->v_plain)
-        return p->pval;
+        return m->ocid;
     *vers = 1;
     return NULL;
+}
+
+/* The original id of the item object at p (NULL for members). */
+static inline const json_t *item_id(const struct pnode *p)
+{
+    return p->tag != TK_KEY ? p->idval : NULL;
 }
 
 /* Writes merge md's tree (placed by ocds_merge_text.c) as JCS to out;
