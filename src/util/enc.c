@@ -130,7 +130,14 @@ int bf_utf8_valid(const char *s, size_t n)
         unsigned char c = *p;
         uint32_t cp;
         int len, k;
-        if (c < 0x80) { p++; continue; }
+        if (c < 0x80) {
+            /* text is mostly ASCII: skip it eight bytes at a time */
+            uint64_t w;
+            p++;
+            while (end - p >= 8 && (memcpy(&w, p, 8), !(w & 0x8080808080808080ull)))
+                p += 8;
+            continue;
+        }
         if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
         else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
         else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
