@@ -51,7 +51,7 @@ struct link {
 /* A batch being filled, or on its way through a worker and the ledger:
  * FREE -> (filled) QUEUED -> (a worker prepares it and hands it to the
  * ledger) RUNNING -> SUBMITTED -> (durable: the ledger's callback sets
- * durable) -> (a worker fills its results, frees its trees) FINISHING ->
+ * durable) -> (that worker fills its results, frees its trees) FINISHING ->
  * DONE -> (counted, in fill order, by the caller's thread) FREE. */
 enum slot_state { SLOT_FREE, SLOT_QUEUED, SLOT_RUNNING, SLOT_SUBMITTED, SLOT_FINISHING, SLOT_DONE };
 struct slot {
@@ -69,13 +69,13 @@ struct slot {
     struct ocds_pub_job *job; /* between ocds_publish_begin and _end */
 };
 
-/* Workers publish batches (check, canonical form, record merge) while
- * the caller's thread scans and parses the next. A worker does not wait
- * for its batch's group commit and fsync: it hands the batch to the
- * ledger (ocds_publish_begin) and prepares the next one, and whichever
- * worker is free finishes a batch once the ledger says it is durable
- * (ocds_publish_end). Waiting for the fsync used to leave the cores idle
- * a fifth of the time. Three workers keep the two cores busy while the
+/* Workers publish batches (parse of the raw lines, check, canonical
+ * form, record merge) while the caller's thread scans the next. A worker
+ * does not wait for its batch's group commit and fsync: it hands the
+ * batch to the ledger (ocds_publish_begin) and prepares the next one,
+ * and finishes its batch (ocds_publish_end, freeing the trees it made)
+ * once the ledger says it is durable. Waiting for the fsync used to
+ * leave the cores idle a fifth of the time. Three workers keep the two cores busy while the
  * scanner waits for a slot; NSLOT bounds the batches in memory at once.
  * Results are counted and reported in fill order. Two consecutive
  * batches can reach the log in either order (the second one's
