@@ -10,12 +10,17 @@
  *            emits (kind, line, byte, pointer, reason, and the release as
  *            sorted compact JSON, with each value's integer/real type), so
  *            two builds can be compared for identical output
+ *   parse    instead of the scan, the fast parser alone on every line of a
+ *            JSON Lines file, then json_decref of its trees, timed apart
+ *            (a batch of trees is built, then freed: the import frees them
+ *            later, on other threads), in CPU ns per line
  */
 #include "common.h"
 #include "fs.h"
 #include "sha256.h"
 #include "bench_util.h"
 #include "ocds/ocds_import.h"
+#include "ocds/ocds_json.h"
 
 #include <openssl/evp.h>
 
@@ -112,6 +117,60 @@ static double cpu_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+#define PARSE_BATCH 1024
+
+/* The parse mode: min and median of parse and of free, per line. */
+static int bench_parse(const char *data, size_t len, size_t reps)
+{
+    json_t **v = bf_xcalloc(PARSE_BATCH, sizeof *v);
+    double *tp = bf_xcalloc(reps, sizeof *tp), *tf = bf_xcalloc(reps, sizeof *tf);
+    size_t r, lines = 0, declined = 0;
+
+    for (r = 0; r < reps; r++) {
+        size_t off = 0;
+        double p = 0, fr = 0;
+        lines = declined = 0;
+        while (off < len) {
+            size_t k = 0, j;
+            double t0, t1, t2;
+            const char *nl;
+            size_t ends[PARSE_BATCH], starts[PARSE_BATCH];
+            for (; k < PARSE_BATCH && off < len; k++) {
+                nl = memchr(data + off, '\n', len - off);
+                starts[k] = off;
+                ends[k] = nl ? (size_t)(nl - data) : len;
+                off = ends[k] + 1;
+            }
+            t0 = cpu_now();
+            for (j = 0; j < k; j++) {
+                int nest;
+                v[j] = ocds_json_parse_fast_nest(data + starts[j], ends[j] - starts[j], &nest);
+            }
+            t1 = cpu_now();
+            for (j = 0; j < k; j++) {
+                declined += !v[j];
+                json_decref(v[j]);
+            }
+            t2 = cpu_now();
+            p += t1 - t0;
+            fr += t2 - t1;
+            lines += k;
+        }
+        tp[r] = p * 1e9 / (double)(lines ? lines : 1);
+        tf[r] = fr * 1e9 / (double)(lines ? lines : 1);
+        printf("run %zu: parse %.0f ns/line, free %.0f ns/line (%zu lines, %zu declined)\n", r + 1, tp[r], tf[r], lines,
+               declined);
+    }
+    qsort(tp, reps, sizeof *tp, bench_cmp_double);
+    qsort(tf, reps, sizeof *tf, bench_cmp_double);
+    printf("parse: min %.0f median %.0f ns/line; free: min %.0f median %.0f ns/line; sum of medians %.0f\n", tp[0],
+           tp[reps / 2], tf[0], tf[reps / 2], tp[reps / 2] + tf[reps / 2]);
+    free(tp);
+    free(tf);
+    free(v);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct bf_err err = { 0 };
@@ -145,6 +204,11 @@ int main(int argc, char **argv)
     reps = argc > 2 ? (size_t)strtoull(argv[2], NULL, 10) : 5;
     if (!reps)
         reps = 1;
+    if (argc > 3 && !strcmp(argv[3], "parse")) {
+        int rc = bench_parse(data, len, reps);
+        free(data);
+        return rc;
+    }
     ns = bf_xcalloc(reps, sizeof *ns);
     for (i = 0; i < reps; i++) {
         double t0 = cpu_now(), w0 = bench_now(), t;
