@@ -27,12 +27,25 @@
  * UTF-8 pass, and member names go to jansson with their length, unchecked.
  * The plain-ASCII run of a string is scanned sixteen (SSE2) or eight
  * bytes at a time.
+ * Shared strings: most string values of OCDS releases repeat (codes,
+ * currencies, the buyer's name). A string value seen often (SEEN_ADMIT
+ * times in a thread's recent strings) is made once, immortal (refcount
+ * (size_t)-1, which jansson's json_incref / json_decref leave alone, as
+ * for true, false and null) and kept in a process-wide table of
+ * SHARE_SLOTS slots that only ever fills; later trees use that one value.
+ * Each use saves two allocations when parsing and two frees when the
+ * tree is freed, on another thread in the importer (mimalloc's
+ * cross-thread frees are the dear ones). Invariant: nobody changes a
+ * string value of a parsed tree in place (json_string_set*); replacing
+ * it in its container is fine. The table is written once per slot (claim,
+ * fill, publish with release), so lookups take no lock.
  */
 #include "common.h"
 #include "ocds_json.h"
 
 #include <locale.h>
 #include <math.h>
+#include <stdatomic.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -336,6 +349,143 @@ static const unsigned char *number(const unsigned char *p, const unsigned char *
     return *out ? q : NULL;
 }
 
+/* ---- shared string values (see the top of the file) ----------------------- */
+
+#define SHARE_SLOTS 2048   /* power of two */
+#define SHARE_PROBES 4
+#define SHARE_MAX_LEN 108  /* a slot is two cache lines */
+#define SEEN_SLOTS 1024    /* power of two */
+#define SEEN_ADMIT 8      /* sightings before a string is shared */
+
+/* A shared string: claimed once, filled, then v published (release);
+ * nothing in it changes after that, so lookups need no lock. */
+struct share_slot {
+    _Atomic(json_t *) v;
+    atomic_uint claimed;
+    uint32_t h;
+    uint32_t len;
+    char s[SHARE_MAX_LEN];
+} __attribute__((aligned(64)));
+
+static struct share_slot share_tab[SHARE_SLOTS];
+/* per thread: recent strings' hash tags (high 24 bits) and sightings */
+static _Thread_local uint32_t share_seen[SEEN_SLOTS];
+
+#define HK1 UINT64_C(0x9E3779B97F4A7C15)
+#define HK2 UINT64_C(0xBF58476D1CE4E5B9)
+
+static inline uint64_t load8(const char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
+}
+
+static inline uint32_t load4(const char *s)
+{
+    uint32_t w;
+    memcpy(&w, s, 4);
+    return w;
+}
+
+/* Every byte of s[0..n) counts: whole words, then the last eight
+ * (overlapping) or the few bytes there are. */
+static inline uint64_t share_hash(const char *s, size_t n)
+{
+    uint64_t h = (uint64_t)n * HK1, w;
+    size_t i;
+
+    if (n >= 8) {
+        for (i = 0; i + 8 < n; i += 8)
+            h = (h ^ load8(s + i)) * HK2;
+        w = load8(s + n - 8);
+    } else if (n >= 4) {
+        w = (uint64_t)load4(s) << 32 | load4(s + n - 4);
+    } else if (n) {
+        w = (uint64_t)(unsigned char)s[0] << 16 | (uint64_t)(unsigned char)s[n / 2] << 8 | (unsigned char)s[n - 1];
+    } else {
+        w = 0;
+    }
+    h = (h ^ w) * HK2;
+    return h ^ (h >> 31);
+}
+
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    size_t i;
+    if (n >= 8) {
+        for (i = 0; i + 8 < n; i += 8)
+            if (load8(a + i) != load8(b + i))
+                return 0;
+        return load8(a + n - 8) == load8(b + n - 8);
+    }
+    if (n >= 4)
+        return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    return !n || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
+/* string_value's other cases: a later slot, or a new string (shared
+ * from here on once it has been seen often enough). */
+static __attribute__((noinline)) json_t *string_new(const char *s, size_t n, uint64_t h)
+{
+    uint32_t h32 = (uint32_t)(h >> 32), tag = h32 & ~UINT32_C(0xFF), *seen;
+    size_t i = (size_t)h, k;
+    json_t *v;
+
+    for (k = 0; k < SHARE_PROBES; k++) {
+        struct share_slot *e = &share_tab[(i + k) & (SHARE_SLOTS - 1)];
+        json_t *x = atomic_load_explicit(&e->v, memory_order_acquire);
+        if (!x) {
+            if (!atomic_load_explicit(&e->claimed, memory_order_relaxed))
+                break;
+            continue; /* being filled by another thread */
+        }
+        if (e->h == h32 && e->len == n && same_bytes(e->s, s, n))
+            return x;
+    }
+    v = json_stringn_nocheck(s, n);
+    if (!v || k == SHARE_PROBES)
+        return v;
+    seen = &share_seen[(h >> 20) & (SEEN_SLOTS - 1)];
+    if ((*seen & ~UINT32_C(0xFF)) != tag) {
+        *seen = tag | 1;
+        return v;
+    }
+    if ((*seen & 0xFF) < SEEN_ADMIT - 1) {
+        (*seen)++;
+        return v;
+    }
+    for (; k < SHARE_PROBES; k++) {
+        struct share_slot *e = &share_tab[(i + k) & (SHARE_SLOTS - 1)];
+        unsigned zero = 0;
+        if (atomic_compare_exchange_strong_explicit(&e->claimed, &zero, 1, memory_order_acq_rel,
+                                                    memory_order_relaxed)) {
+            e->h = h32;
+            e->len = (uint32_t)n;
+            memcpy(e->s, s, n);
+            v->refcount = (size_t)-1; /* immortal, as jansson's true / false / null */
+            atomic_store_explicit(&e->v, v, memory_order_release);
+            return v;
+        }
+    }
+    return v;
+}
+
+/* A string value: the shared one when this string is common (usually
+ * found in its first slot, inline), else a new one. */
+static inline __attribute__((always_inline)) json_t *string_value(const char *s, size_t n)
+{
+    if (n <= SHARE_MAX_LEN) {
+        uint64_t h = share_hash(s, n);
+        struct share_slot *e = &share_tab[(size_t)h & (SHARE_SLOTS - 1)];
+        json_t *x = atomic_load_explicit(&e->v, memory_order_acquire);
+        if (x && e->h == (uint32_t)(h >> 32) && e->len == n && same_bytes(e->s, s, n))
+            return x;
+        return string_new(s, n, h);
+    }
+    return json_stringn_nocheck(s, n);
+}
+
 static const unsigned char *value(struct fp *f, const unsigned char *p, int depth, json_t **out);
 
 /* A member's or element's value: strings, most of them, without a call. */
@@ -346,7 +496,7 @@ static inline __attribute__((always_inline)) const unsigned char *member(struct 
     size_t n;
 
     if (p < f->end && *p == '"') {
-        if (!(p = string(f, p + 1, &s, &n)) || !(*out = json_stringn_nocheck(s, n)))
+        if (!(p = string(f, p + 1, &s, &n)) || !(*out = string_value(s, n)))
             return NULL;
         return p;
     }
@@ -490,7 +640,7 @@ static const unsigned char *value(struct fp *f, const unsigned char *p, int dept
     case '\t':
         return value(f, ws(p, f->end), depth, out); /* ws stops at something else */
     case '"':
-        if (!(p = string(f, p + 1, &s, &n)) || !(*out = json_stringn_nocheck(s, n)))
+        if (!(p = string(f, p + 1, &s, &n)) || !(*out = string_value(s, n)))
             return NULL;
         return p;
     case '{':
