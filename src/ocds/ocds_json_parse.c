@@ -340,8 +340,14 @@ static const unsigned char *number(const unsigned char *p, const unsigned char *
             return NULL;
         *out = json_integer((json_int_t)v);
     } else {
+        /* asked here, not per item: most items have no real */
+        const struct lconv *lc = localeconv();
         char *endp;
-        double d = strtod(buf, &endp);
+        double d;
+        if (!lc || !lc->decimal_point || strcmp(lc->decimal_point, "."))
+            return NULL; /* strtod would not read JSON reals */
+        errno = 0;
+        d = strtod(buf, &endp);
         if (*endp || ((d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE))
             return NULL;
         *out = json_real(d);
@@ -668,11 +674,8 @@ json_t *ocds_json_parse_fast_nest(const char *data, size_t len, int *nest)
 {
     struct fp f = { (const unsigned char *)data + len, NULL, 0, 0 };
     const unsigned char *p = (const unsigned char *)data;
-    const struct lconv *lc = localeconv();
     json_t *v = NULL;
 
-    if (!lc || !lc->decimal_point || strcmp(lc->decimal_point, "."))
-        return NULL; /* strtod would not read JSON reals */
     p = ws(p, f.end);
     if (p == f.end || (*p != '{' && *p != '['))
         return NULL; /* without JSON_DECODE_ANY jansson wants an object or array */
