@@ -374,7 +374,9 @@ struct share_slot {
 } __attribute__((aligned(64)));
 
 static struct share_slot share_tab[SHARE_SLOTS];
-/* per thread: recent strings' hash tags (high 24 bits) and sightings */
+/* recent strings' hash tags (high 24 bits) and sightings; per thread, so
+ * counting needs no atomics, and one-off strings (ids, dates) rarely get
+ * far enough to take a slot for good */
 static _Thread_local uint32_t share_seen[SEEN_SLOTS];
 
 #define HK1 UINT64_C(0x9E3779B97F4A7C15)
@@ -394,8 +396,8 @@ static inline uint32_t load4(const char *s)
     return w;
 }
 
-/* Every byte of s[0..n) counts: whole words, then the last eight
- * (overlapping) or the few bytes there are. */
+/* Every byte counts (ids of one file differ only in their middle):
+ * whole words, then the last eight (overlapping) or the few there are. */
 static inline uint64_t share_hash(const char *s, size_t n)
 {
     uint64_t h = (uint64_t)n * HK1, w;
@@ -416,6 +418,7 @@ static inline uint64_t share_hash(const char *s, size_t n)
     return h ^ (h >> 31);
 }
 
+/* memcmp without a call: the strings here are short. */
 static inline int same_bytes(const char *a, const char *b, size_t n)
 {
     size_t i;
