@@ -574,17 +574,18 @@ static const unsigned char *object(struct fp *f, const unsigned char *p, int dep
         if (!p)
             goto fail;
         members++;
-        if (p < end && *p != ',' && *p != '}')
+        if (!(p < end && (*p == ',' || *p == '}')))
             p = ws(p, end);
-        if (p < end && *p == ',') {
+        if (p == end)
+            goto fail;
+        if (*p == ',') {
             p++;
             continue;
         }
-        if (p < end && *p == '}' && json_object_size(o) == members) {
-            *out = o;
-            return p + 1;
-        }
-        goto fail;
+        if (*p != '}' || json_object_size(o) != members)
+            goto fail;
+        *out = o;
+        return p + 1;
     }
 fail:
     json_decref(o);
@@ -609,17 +610,18 @@ static const unsigned char *array(struct fp *f, const unsigned char *p, int dept
     for (;;) {
         if (!(p = member(f, p, depth + 1, &v)) || json_array_append_new(a, v) < 0)
             goto fail;
-        if (p < end && *p != ',' && *p != ']')
+        if (!(p < end && (*p == ',' || *p == ']')))
             p = ws(p, end);
-        if (p < end && *p == ',') {
+        if (p == end)
+            goto fail;
+        if (*p == ',') {
             p++;
             continue;
         }
-        if (p < end && *p == ']') {
-            *out = a;
-            return p + 1;
-        }
-        goto fail;
+        if (*p != ']')
+            goto fail;
+        *out = a;
+        return p + 1;
     }
 fail:
     json_decref(a);
