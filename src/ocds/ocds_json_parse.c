@@ -33,6 +33,9 @@
  * (size_t)-1, which jansson's json_incref / json_decref leave alone, as
  * for true, false and null) and kept in a process-wide table of
  * SHARE_SLOTS slots that only ever fills; later trees use that one value.
+ * The bar is high enough that one-off values (an ocid in its few
+ * releases) stay out: the table holds the vocabulary, stays sparse, and
+ * a long import or a long-running server does not fill it early.
  * Each use saves two allocations when parsing and two frees when the
  * tree is freed, on another thread in the importer (mimalloc's
  * cross-thread frees are the dear ones). Invariant: nobody changes a
@@ -360,8 +363,8 @@ static const unsigned char *number(const unsigned char *p, const unsigned char *
 #define SHARE_SLOTS 2048   /* power of two */
 #define SHARE_PROBES 4
 #define SHARE_MAX_LEN 108  /* a slot is two cache lines */
-#define SEEN_SLOTS 1024    /* power of two */
-#define SEEN_ADMIT 8      /* sightings before a string is shared */
+#define SEEN_SLOTS 4096    /* power of two */
+#define SEEN_ADMIT 32      /* sightings before a string is shared (< 64) */
 
 /* A shared string: claimed once, filled, then v published (release);
  * nothing in it changes after that, so lookups need no lock. */
@@ -374,10 +377,10 @@ struct share_slot {
 } __attribute__((aligned(64)));
 
 static struct share_slot share_tab[SHARE_SLOTS];
-/* recent strings' hash tags (high 24 bits) and sightings; per thread, so
+/* recent strings' hash tags (high 10 bits) and sightings; per thread, so
  * counting needs no atomics, and one-off strings (ids, dates) rarely get
  * far enough to take a slot for good */
-static _Thread_local uint32_t share_seen[SEEN_SLOTS];
+static _Thread_local uint16_t share_seen[SEEN_SLOTS]; /* tag << 6 | sightings */
 
 #define HK1 UINT64_C(0x9E3779B97F4A7C15)
 #define HK2 UINT64_C(0xBF58476D1CE4E5B9)
@@ -437,7 +440,8 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
  * from here on once it has been seen often enough). */
 static __attribute__((noinline)) json_t *string_new(const char *s, size_t n, uint64_t h)
 {
-    uint32_t h32 = (uint32_t)(h >> 32), tag = h32 & ~UINT32_C(0xFF), *seen;
+    uint32_t h32 = (uint32_t)(h >> 32);
+    uint16_t tag = (uint16_t)(h32 >> 22 << 6), *seen;
     size_t i = (size_t)h, k;
     json_t *v;
 
@@ -456,11 +460,11 @@ static __attribute__((noinline)) json_t *string_new(const char *s, size_t n, uin
     if (!v || k == SHARE_PROBES)
         return v;
     seen = &share_seen[(h >> 20) & (SEEN_SLOTS - 1)];
-    if ((*seen & ~UINT32_C(0xFF)) != tag) {
+    if ((*seen & ~0x3F) != tag) {
         *seen = tag | 1;
         return v;
     }
-    if ((*seen & 0xFF) < SEEN_ADMIT - 1) {
+    if ((*seen & 0x3F) < SEEN_ADMIT - 1) {
         (*seen)++;
         return v;
     }
