@@ -10,14 +10,23 @@
  *            emits (kind, line, byte, pointer, reason, and the release as
  *            sorted compact JSON, with each value's integer/real type), so
  *            two builds can be compared for identical output
+ *   parse    instead of the scan, the fast parser alone on every line of a
+ *            JSON Lines file, then json_decref of its trees, timed apart
+ *            (a batch of trees is built, then freed: the import frees them
+ *            later, on other threads), in CPU ns per line
+ *   xparse   the same, but as the import does it: batches of 4096 trees
+ *            are freed by another thread (mimalloc's cross-thread frees),
+ *            each thread's CPU time reported
  */
 #include "common.h"
 #include "fs.h"
 #include "sha256.h"
 #include "bench_util.h"
 #include "ocds/ocds_import.h"
+#include "ocds/ocds_json.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 
 struct count {
     uint64_t releases, other;
@@ -112,6 +121,155 @@ static double cpu_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+#define PARSE_BATCH 1024
+
+/* The parse mode: min and median of parse and of free, per line. */
+static int bench_parse(const char *data, size_t len, size_t reps)
+{
+    json_t **v = bf_xcalloc(PARSE_BATCH, sizeof *v);
+    double *tp = bf_xcalloc(reps, sizeof *tp), *tf = bf_xcalloc(reps, sizeof *tf);
+    size_t r, lines = 0, declined = 0;
+
+    for (r = 0; r < reps; r++) {
+        size_t off = 0;
+        double p = 0, fr = 0;
+        lines = declined = 0;
+        while (off < len) {
+            size_t k = 0, j;
+            double t0, t1, t2;
+            const char *nl;
+            size_t ends[PARSE_BATCH], starts[PARSE_BATCH];
+            for (; k < PARSE_BATCH && off < len; k++) {
+                nl = memchr(data + off, '\n', len - off);
+                starts[k] = off;
+                ends[k] = nl ? (size_t)(nl - data) : len;
+                off = ends[k] + 1;
+            }
+            t0 = cpu_now();
+            for (j = 0; j < k; j++) {
+                int nest;
+                v[j] = ocds_json_parse_fast_nest(data + starts[j], ends[j] - starts[j], &nest);
+            }
+            t1 = cpu_now();
+            for (j = 0; j < k; j++) {
+                declined += !v[j];
+                json_decref(v[j]);
+            }
+            t2 = cpu_now();
+            p += t1 - t0;
+            fr += t2 - t1;
+            lines += k;
+        }
+        tp[r] = p * 1e9 / (double)(lines ? lines : 1);
+        tf[r] = fr * 1e9 / (double)(lines ? lines : 1);
+        printf("run %zu: parse %.0f ns/line, free %.0f ns/line (%zu lines, %zu declined)\n", r + 1, tp[r], tf[r], lines,
+               declined);
+    }
+    qsort(tp, reps, sizeof *tp, bench_cmp_double);
+    qsort(tf, reps, sizeof *tf, bench_cmp_double);
+    printf("parse: min %.0f median %.0f ns/line; free: min %.0f median %.0f ns/line; sum of medians %.0f\n", tp[0],
+           tp[reps / 2], tf[0], tf[reps / 2], tp[reps / 2] + tf[reps / 2]);
+    free(tp);
+    free(tf);
+    free(v);
+    return 0;
+}
+
+#define XBATCH 4096
+
+/* xparse: the freeing thread takes one full batch at a time. */
+struct xfree {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    json_t **batch; /* handed over, NULL when taken */
+    size_t n;
+    int quit;
+    double cpu;     /* the freeing thread's CPU seconds */
+};
+
+static void *xfree_main(void *arg)
+{
+    struct xfree *x = arg;
+    for (;;) {
+        json_t **b;
+        size_t n, i;
+        double t0;
+        pthread_mutex_lock(&x->mu);
+        while (!x->batch && !x->quit)
+            pthread_cond_wait(&x->cv, &x->mu);
+        if (!x->batch) {
+            pthread_mutex_unlock(&x->mu);
+            break;
+        }
+        b = x->batch, n = x->n;
+        x->batch = NULL;
+        pthread_cond_broadcast(&x->cv);
+        pthread_mutex_unlock(&x->mu);
+        t0 = bench_cpu_now();
+        for (i = 0; i < n; i++)
+            json_decref(b[i]);
+        x->cpu += bench_cpu_now() - t0;
+        free(b);
+    }
+    return NULL;
+}
+
+static int bench_xparse(const char *data, size_t len, size_t reps)
+{
+    double *tp = bf_xcalloc(reps, sizeof *tp), *tf = bf_xcalloc(reps, sizeof *tf);
+    size_t r, lines = 0;
+
+    for (r = 0; r < reps; r++) {
+        struct xfree x = { .batch = NULL };
+        pthread_t th;
+        size_t off = 0;
+        double p = 0;
+        pthread_mutex_init(&x.mu, NULL);
+        pthread_cond_init(&x.cv, NULL);
+        if (pthread_create(&th, NULL, xfree_main, &x) != 0)
+            return 1;
+        lines = 0;
+        while (off < len) {
+            json_t **b = bf_xcalloc(XBATCH, sizeof *b);
+            size_t k = 0;
+            double t0 = bench_cpu_now();
+            for (; k < XBATCH && off < len; k++) {
+                const char *nl = memchr(data + off, '\n', len - off);
+                size_t e = nl ? (size_t)(nl - data) : len;
+                int nest;
+                b[k] = ocds_json_parse_fast_nest(data + off, e - off, &nest);
+                off = e + 1;
+            }
+            p += bench_cpu_now() - t0;
+            lines += k;
+            pthread_mutex_lock(&x.mu);
+            while (x.batch)
+                pthread_cond_wait(&x.cv, &x.mu);
+            x.batch = b, x.n = k;
+            pthread_cond_broadcast(&x.cv);
+            pthread_mutex_unlock(&x.mu);
+        }
+        pthread_mutex_lock(&x.mu);
+        x.quit = 1;
+        pthread_cond_broadcast(&x.cv);
+        pthread_mutex_unlock(&x.mu);
+        pthread_join(th, NULL);
+        tp[r] = p * 1e9 / (double)(lines ? lines : 1);
+        tf[r] = x.cpu * 1e9 / (double)(lines ? lines : 1);
+        printf("run %zu: parse %.0f ns/line, free %.0f ns/line (%zu lines, other thread)\n", r + 1, tp[r], tf[r],
+               lines);
+        pthread_mutex_destroy(&x.mu);
+        pthread_cond_destroy(&x.cv);
+    }
+    qsort(tp, reps, sizeof *tp, bench_cmp_double);
+    qsort(tf, reps, sizeof *tf, bench_cmp_double);
+    printf("xparse: min %.0f median %.0f ns/line; free: min %.0f median %.0f ns/line; sum of medians %.0f\n", tp[0],
+           tp[reps / 2], tf[0], tf[reps / 2], tp[reps / 2] + tf[reps / 2]);
+    free(tp);
+    free(tf);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct bf_err err = { 0 };
@@ -145,6 +303,16 @@ int main(int argc, char **argv)
     reps = argc > 2 ? (size_t)strtoull(argv[2], NULL, 10) : 5;
     if (!reps)
         reps = 1;
+    if (argc > 3 && !strcmp(argv[3], "xparse")) {
+        int rc = bench_xparse(data, len, reps);
+        free(data);
+        return rc;
+    }
+    if (argc > 3 && !strcmp(argv[3], "parse")) {
+        int rc = bench_parse(data, len, reps);
+        free(data);
+        return rc;
+    }
     ns = bf_xcalloc(reps, sizeof *ns);
     for (i = 0; i < reps; i++) {
         double t0 = cpu_now(), w0 = bench_now(), t;

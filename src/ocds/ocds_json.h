@@ -57,7 +57,10 @@ int ocds_check_withheld(const json_t *release, struct ocds_chk *c);
 
 /* json_loadb(data, len, JSON_REJECT_DUPLICATES, ...) without jansson's
  * per-character lexer, for the importer: the same value, or NULL when the
- * caller must ask jansson (bad or unusual input; see ocds_json_parse.c). */
+ * caller must ask jansson (bad or unusual input; see ocds_json_parse.c).
+ * Common string values in it are shared between trees and immortal:
+ * never change a string value in place (json_string_set*); replacing it
+ * in its object or array is fine. */
 json_t *ocds_json_parse_fast(const char *data, size_t len);
 /* The same, and when it returns a value, *nest is its nesting as levels
  * of containers (an empty one counts; a scalar would be 0) and data was

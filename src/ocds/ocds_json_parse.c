@@ -27,12 +27,28 @@
  * UTF-8 pass, and member names go to jansson with their length, unchecked.
  * The plain-ASCII run of a string is scanned sixteen (SSE2) or eight
  * bytes at a time.
+ * Shared strings: most string values of OCDS releases repeat (codes,
+ * currencies, the buyer's name). A string value seen often (SEEN_ADMIT
+ * times in a thread's recent strings) is made once, immortal (refcount
+ * (size_t)-1, which jansson's json_incref / json_decref leave alone, as
+ * for true, false and null) and kept in a process-wide table of
+ * SHARE_SLOTS slots that only ever fills; later trees use that one value.
+ * The bar is high enough that one-off values (an ocid in its few
+ * releases) stay out: the table holds the vocabulary, stays sparse, and
+ * a long import or a long-running server does not fill it early.
+ * Each use saves two allocations when parsing and two frees when the
+ * tree is freed, on another thread in the importer (mimalloc's
+ * cross-thread frees are the dear ones). Invariant: nobody changes a
+ * string value of a parsed tree in place (json_string_set*); replacing
+ * it in its container is fine. The table is written once per slot (claim,
+ * fill, publish with release), so lookups take no lock.
  */
 #include "common.h"
 #include "ocds_json.h"
 
 #include <locale.h>
 #include <math.h>
+#include <stdatomic.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -40,16 +56,21 @@
 #define FAST_MAX_DEPTH 128 /* deeper input goes to jansson (which limits it) */
 
 struct fp {
-    const unsigned char *p, *end;
+    const unsigned char *end;
     char *tmp;      /* decoded strings with escapes */
     size_t tmpcap;
     int nest;       /* deepest container level seen (the top one is 1) */
 };
 
-static void ws(struct fp *f)
+/* The parser passes its position as a value and returns the next one
+ * (NULL: give up), so it stays in a register across the calls into
+ * jansson. Compact JSON has no whitespace between tokens: one compare
+ * settles the common case. */
+static inline const unsigned char *ws(const unsigned char *p, const unsigned char *end)
 {
-    while (f->p < f->end && (*f->p == ' ' || *f->p == '\n' || *f->p == '\r' || *f->p == '\t'))
-        f->p++;
+    while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
 }
 
 /* Length of the valid UTF-8 sequence at s (lead byte >= 0x80), as
@@ -119,7 +140,8 @@ static void tmp_put(struct fp *f, size_t *len, const void *src, size_t n)
  * bytes of w ^ '"'*ONES / w ^ '\\'*ONES below 1. The borrow can mark
  * bytes after a marked one too, never before it, so on a little-endian
  * machine the lowest mark is the first such byte. */
-static const unsigned char *plain_run(const unsigned char *q, const unsigned char *end)
+static inline __attribute__((always_inline)) const unsigned char *plain_run(const unsigned char *q,
+                                                                            const unsigned char *end)
 {
 #if defined(__SSE2__) && defined(__GNUC__)
     /* sixteen at a time: as signed bytes, control bytes and bytes >= 0x80
@@ -155,37 +177,39 @@ static const unsigned char *plain_run(const unsigned char *q, const unsigned cha
     return q;
 }
 
-/* A string at f->p (after its '"'): its bytes in *s, *n (pointing into
- * the input when it has no escapes, else into f->tmp). -1: give up. */
-static int string(struct fp *f, const char **s, size_t *n)
+/* The rest of a string whose plain run stopped at q, before its closing
+ * '"' (start: after the opening one): its bytes in *s, *n (pointing
+ * into the input when it has no escapes, else into f->tmp). Returns the
+ * position after the closing '"', or NULL: give up. */
+static const unsigned char *string_rest(struct fp *f, const unsigned char *start, const unsigned char *q,
+                                        const char **s, size_t *n)
 {
-    const unsigned char *start = f->p;
+    const unsigned char *p = start;
     size_t len = 0;
     int escaped = 0;
 
     for (;;) {
-        const unsigned char *q = plain_run(f->p, f->end);
         if (escaped)
-            tmp_put(f, &len, f->p, (size_t)(q - f->p));
-        f->p = q;
+            tmp_put(f, &len, p, (size_t)(q - p));
+        p = q;
         if (q == f->end || *q < 0x20)
-            return -1;
+            return NULL;
         if (*q == '"') {
-            f->p = q + 1;
             if (escaped) {
                 *s = f->tmp, *n = len;
             } else {
                 *s = (const char *)start, *n = (size_t)(q - start);
             }
-            return 0;
+            return q + 1;
         }
         if (*q >= 0x80) {
             size_t k = utf8_seq(q, f->end);
             if (!k)
-                return -1;
+                return NULL;
             if (escaped)
                 tmp_put(f, &len, q, k);
-            f->p = q + k;
+            p = q + k;
+            q = plain_run(p, f->end);
             continue;
         }
         /* a backslash: from here on the string is decoded into tmp */
@@ -194,7 +218,7 @@ static int string(struct fp *f, const char **s, size_t *n)
             tmp_put(f, &len, start, (size_t)(q - start));
         }
         if (f->end - q < 2)
-            return -1;
+            return NULL;
         {
             char c;
             uint32_t u, lo;
@@ -211,16 +235,16 @@ static int string(struct fp *f, const char **s, size_t *n)
             case 't': c = '\t'; break;
             case 'u':
                 if (f->end - q < 6 || hex4(q + 2, &u) < 0 || u == 0)
-                    return -1;
-                f->p = q + 6;
+                    return NULL;
+                p = q + 6;
                 if (u >= 0xDC00 && u <= 0xDFFF)
-                    return -1;
+                    return NULL;
                 if (u >= 0xD800 && u <= 0xDBFF) {
-                    if (f->end - f->p < 6 || f->p[0] != '\\' || f->p[1] != 'u' || hex4(f->p + 2, &lo) < 0 ||
-                        lo < 0xDC00 || lo > 0xDFFF)
-                        return -1;
+                    if (f->end - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) < 0 || lo < 0xDC00 ||
+                        lo > 0xDFFF)
+                        return NULL;
                     u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-                    f->p += 6;
+                    p += 6;
                 }
                 if (u < 0x80)
                     utf[0] = (unsigned char)u, un = 1;
@@ -234,52 +258,67 @@ static int string(struct fp *f, const char **s, size_t *n)
                     utf[2] = (unsigned char)(0x80 | ((u >> 6) & 0x3F)), utf[3] = (unsigned char)(0x80 | (u & 0x3F)),
                     un = 4;
                 tmp_put(f, &len, utf, un);
+                q = plain_run(p, f->end);
                 continue;
             default:
-                return -1;
+                return NULL;
             }
             tmp_put(f, &len, &c, 1);
-            f->p = q + 2;
+            p = q + 2;
+            q = plain_run(p, f->end);
         }
     }
 }
 
-/* A number token at f->p, as jansson's lexer reads it. */
-static json_t *number(struct fp *f)
+/* A string at p (after its '"'), as string_rest; the usual string, plain
+ * ASCII up to its '"', inline. */
+static inline __attribute__((always_inline)) const unsigned char *string(struct fp *f, const unsigned char *p,
+                                                                         const char **s, size_t *n)
 {
-    const unsigned char *s = f->p, *q = s;
+    const unsigned char *q = plain_run(p, f->end);
+    if (q < f->end && *q == '"') {
+        *s = (const char *)p, *n = (size_t)(q - p);
+        return q + 1;
+    }
+    return string_rest(f, p, q, s, n);
+}
+
+/* A number token at p, as jansson's lexer reads it, in *out. */
+static const unsigned char *number(const unsigned char *p, const unsigned char *end, json_t **out)
+{
+    const unsigned char *s = p, *q = s;
     char buf[64];
     int is_real = 0;
     size_t n;
 
-    if (q < f->end && *q == '-')
+    if (q < end && *q == '-')
         q++;
-    if (q == f->end || *q < '0' || *q > '9')
+    if (q == end || *q < '0' || *q > '9')
         return NULL;
     if (*q == '0') {
         q++;
-        if (q < f->end && *q >= '0' && *q <= '9')
+        if (q < end && *q >= '0' && *q <= '9')
             return NULL; /* leading zero: jansson rejects */
     } else {
-        while (q < f->end && *q >= '0' && *q <= '9')
+        while (q < end && *q >= '0' && *q <= '9')
             q++;
     }
-    if (q < f->end && *q == '.') {
+    if (q < end && *q == '.') {
         is_real = 1;
         q++;
-        if (q == f->end || *q < '0' || *q > '9')
+        if (q == end || *q < '0' || *q > '9')
             return NULL;
-        while (q < f->end && *q >= '0' && *q <= '9')
+        while (q < end && *q >= '0' && *q <= '9')
             q++;
     }
-    if (q < f->end && (*q == 'e' || *q == 'E')) {
+    if (q < end && (*q == 'e' || *q == 'E')) {
         is_real = 1;
         q++;
-        if (q < f->end && (*q == '+' || *q == '-'))
+        if (q < end && (*q == '+' || *q == '-'))
             q++;
-        if (q == f->end || *q < '0' || *q > '9')
+        if (q == end || *q < '0' || *q > '9')
             return NULL;
-        while (q < f->end && *q >= '0' && *q <= '9')
+        while (q < end && *q >= '0' && *q <= '9')
             q++;
     }
     n = (size_t)(q - s);
@@ -289,161 +328,348 @@ static json_t *number(struct fp *f)
         long long v = 0;
         while (d < q)
             v = v * 10 + (*d++ - '0');
-        f->p = q;
-        return json_integer((json_int_t)(*s == '-' ? -v : v));
+        *out = json_integer((json_int_t)(*s == '-' ? -v : v));
+        return *out ? q : NULL;
     }
     if (n >= sizeof buf)
         return NULL; /* long numbers: jansson's business */
     memcpy(buf, s, n);
     buf[n] = '\0';
-    f->p = q;
     errno = 0;
     if (!is_real) {
         char *endp;
         long long v = strtoll(buf, &endp, 10);
         if (errno == ERANGE || *endp)
             return NULL;
-        return json_integer((json_int_t)v);
+        *out = json_integer((json_int_t)v);
     } else {
+        /* asked here, not per item: most items have no real */
+        const struct lconv *lc = localeconv();
         char *endp;
-        double d = strtod(buf, &endp);
+        double d;
+        if (!lc || !lc->decimal_point || strcmp(lc->decimal_point, "."))
+            return NULL; /* strtod would not read JSON reals */
+        errno = 0;
+        d = strtod(buf, &endp);
         if (*endp || ((d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE))
             return NULL;
-        return json_real(d);
+        *out = json_real(d);
     }
+    return *out ? q : NULL;
 }
 
-static json_t *value(struct fp *f, int depth);
+/* ---- shared string values (see the top of the file) ----------------------- */
 
-static json_t *object(struct fp *f, int depth)
+#define SHARE_SLOTS 2048   /* power of two */
+#define SHARE_PROBES 4
+#define SHARE_MAX_LEN 108  /* a slot is two cache lines */
+#define SEEN_SLOTS 4096    /* power of two */
+#define SEEN_ADMIT 32      /* sightings before a string is shared (< 64) */
+
+/* A shared string: claimed once, filled, then v published (release);
+ * nothing in it changes after that, so lookups need no lock. */
+struct share_slot {
+    _Atomic(json_t *) v;
+    atomic_uint claimed;
+    uint32_t h;
+    uint32_t len;
+    char s[SHARE_MAX_LEN];
+} __attribute__((aligned(64)));
+
+static struct share_slot share_tab[SHARE_SLOTS];
+/* recent strings' hash tags (high 10 bits) and sightings; per thread, so
+ * counting needs no atomics, and one-off strings (ids, dates) rarely get
+ * far enough to take a slot for good */
+static _Thread_local uint16_t share_seen[SEEN_SLOTS]; /* tag << 6 | sightings */
+
+#define HK1 UINT64_C(0x9E3779B97F4A7C15)
+#define HK2 UINT64_C(0xBF58476D1CE4E5B9)
+
+static inline uint64_t load8(const char *s)
 {
-    json_t *o = json_object(), *v;
-    const char *k;
-    size_t kn, size = 0;
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
+}
 
+static inline uint32_t load4(const char *s)
+{
+    uint32_t w;
+    memcpy(&w, s, 4);
+    return w;
+}
+
+/* Every byte counts (ids of one file differ only in their middle):
+ * whole words, then the last eight (overlapping) or the few there are. */
+static inline uint64_t share_hash(const char *s, size_t n)
+{
+    uint64_t h = (uint64_t)n * HK1, w;
+    size_t i;
+
+    if (n >= 8) {
+        for (i = 0; i + 8 < n; i += 8)
+            h = (h ^ load8(s + i)) * HK2;
+        w = load8(s + n - 8);
+    } else if (n >= 4) {
+        w = (uint64_t)load4(s) << 32 | load4(s + n - 4);
+    } else if (n) {
+        w = (uint64_t)(unsigned char)s[0] << 16 | (uint64_t)(unsigned char)s[n / 2] << 8 | (unsigned char)s[n - 1];
+    } else {
+        w = 0;
+    }
+    h = (h ^ w) * HK2;
+    return h ^ (h >> 31);
+}
+
+/* memcmp without a call: the strings here are short. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    size_t i;
+    if (n >= 8) {
+        for (i = 0; i + 8 < n; i += 8)
+            if (load8(a + i) != load8(b + i))
+                return 0;
+        return load8(a + n - 8) == load8(b + n - 8);
+    }
+    if (n >= 4)
+        return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    return !n || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
+/* string_value's other cases: a later slot, or a new string (shared
+ * from here on once it has been seen often enough). */
+static __attribute__((noinline)) json_t *string_new(const char *s, size_t n, uint64_t h)
+{
+    uint32_t h32 = (uint32_t)(h >> 32);
+    uint16_t tag = (uint16_t)(h32 >> 22 << 6), *seen;
+    size_t i = (size_t)h, k;
+    json_t *v;
+
+    for (k = 0; k < SHARE_PROBES; k++) {
+        struct share_slot *e = &share_tab[(i + k) & (SHARE_SLOTS - 1)];
+        json_t *x = atomic_load_explicit(&e->v, memory_order_acquire);
+        if (!x) {
+            if (!atomic_load_explicit(&e->claimed, memory_order_relaxed))
+                break;
+            continue; /* being filled by another thread */
+        }
+        if (e->h == h32 && e->len == n && same_bytes(e->s, s, n))
+            return x;
+    }
+    v = json_stringn_nocheck(s, n);
+    if (!v || k == SHARE_PROBES)
+        return v;
+    seen = &share_seen[(h >> 20) & (SEEN_SLOTS - 1)];
+    if ((*seen & ~0x3F) != tag) {
+        *seen = tag | 1;
+        return v;
+    }
+    if ((*seen & 0x3F) < SEEN_ADMIT - 1) {
+        (*seen)++;
+        return v;
+    }
+    for (; k < SHARE_PROBES; k++) {
+        struct share_slot *e = &share_tab[(i + k) & (SHARE_SLOTS - 1)];
+        unsigned zero = 0;
+        if (atomic_compare_exchange_strong_explicit(&e->claimed, &zero, 1, memory_order_acq_rel,
+                                                    memory_order_relaxed)) {
+            e->h = h32;
+            e->len = (uint32_t)n;
+            memcpy(e->s, s, n);
+            v->refcount = (size_t)-1; /* immortal, as jansson's true / false / null */
+            atomic_store_explicit(&e->v, v, memory_order_release);
+            return v;
+        }
+    }
+    return v;
+}
+
+/* A string value: the shared one when this string is common (usually
+ * found in its first slot, inline), else a new one. */
+static inline __attribute__((always_inline)) json_t *string_value(const char *s, size_t n)
+{
+    if (n <= SHARE_MAX_LEN) {
+        uint64_t h = share_hash(s, n);
+        struct share_slot *e = &share_tab[(size_t)h & (SHARE_SLOTS - 1)];
+        json_t *x = atomic_load_explicit(&e->v, memory_order_acquire);
+        if (x && e->h == (uint32_t)(h >> 32) && e->len == n && same_bytes(e->s, s, n))
+            return x;
+        return string_new(s, n, h);
+    }
+    return json_stringn_nocheck(s, n);
+}
+
+static const unsigned char *value(struct fp *f, const unsigned char *p, int depth, json_t **out);
+
+/* A member's or element's value: strings, most of them, without a call. */
+static inline __attribute__((always_inline)) const unsigned char *member(struct fp *f, const unsigned char *p,
+                                                                         int depth, json_t **out)
+{
+    const char *s;
+    size_t n;
+
+    if (p < f->end && *p == '"') {
+        if (!(p = string(f, p + 1, &s, &n)) || !(*out = string_value(s, n)))
+            return NULL;
+        return p;
+    }
+    return value(f, p, depth, out);
+}
+
+/* p at the byte c, or after whitespace at it, or NULL. The byte is
+ * usually there: whitespace costs only when there is some. */
+static inline __attribute__((always_inline)) const unsigned char *expect(const unsigned char *p,
+                                                                         const unsigned char *end, unsigned char c)
+{
+    if (p < end && *p == c)
+        return p;
+    p = ws(p, end);
+    return p < end && *p == c ? p : NULL;
+}
+
+/* An object at p (after its '{'). Duplicate keys: jansson replaces the
+ * value, so the object ends up with fewer members than were read; that
+ * is checked once at its end (JSON_REJECT_DUPLICATES: give up). */
+static const unsigned char *object(struct fp *f, const unsigned char *p, int depth, json_t **out)
+{
+    const unsigned char *end = f->end, *q;
+    json_t *o = json_object(), *v;
+    size_t members = 0;
+
+    if (!o)
+        return NULL;
     if (depth >= f->nest)
         f->nest = depth + 1;
-    ws(f);
-    if (f->p < f->end && *f->p == '}') {
-        f->p++;
-        return o;
+    if (!(p < end && *p == '"')) {
+        p = ws(p, end);
+        if (p < end && *p == '}') {
+            *out = o;
+            return p + 1;
+        }
     }
     for (;;) {
-        if (f->p == f->end || *f->p != '"')
+        const char *k;
+        size_t kn;
+        char *key = NULL;
+
+        if (!(p = expect(p, end, '"')))
             goto fail;
-        f->p++;
-        if (string(f, &k, &kn) < 0)
-            goto fail;
-        {
-            /* a key with escapes lives in tmp, which the value's strings
-             * reuse: copy it; a plain one points into the input */
-            char kb[256], *key = NULL;
+        q = plain_run(p + 1, end);
+        if (q < end && *q == '"') {
+            k = (const char *)p + 1, kn = (size_t)(q - p - 1);
+            p = q + 1;
+        } else {
+            if (!(p = string_rest(f, p + 1, q, &k, &kn)))
+                goto fail;
             if (k == f->tmp) {
-                key = kn < sizeof kb ? kb : bf_xmalloc(kn);
+                /* a key with escapes lives in tmp, which the value's
+                 * strings reuse: a copy (rare) */
+                key = bf_xmalloc(kn + 1);
                 memcpy(key, k, kn);
                 k = key;
             }
-            ws(f);
-            v = NULL;
-            if (f->p < f->end && *f->p == ':') {
-                f->p++;
-                ws(f);
-                v = value(f, depth + 1);
-            }
-            /* jansson replaces a duplicate key's value: the size tells
-             * (JSON_REJECT_DUPLICATES: give up) */
-            if (v && (json_object_setn_new_nocheck(o, k, kn, v) < 0 || json_object_size(o) != ++size))
-                v = NULL;
-            if (key && key != kb)
-                free(key);
-            if (!v)
-                goto fail;
         }
-        ws(f);
-        if (f->p < f->end && *f->p == ',') {
-            f->p++;
-            ws(f);
+        if ((p = expect(p, end, ':')))
+            p = member(f, p + 1, depth + 1, &v);
+        if (p && json_object_setn_new_nocheck(o, k, kn, v) < 0)
+            p = NULL;
+        if (key)
+            free(key);
+        if (!p)
+            goto fail;
+        members++;
+        if (!(p < end && (*p == ',' || *p == '}')))
+            p = ws(p, end);
+        if (p == end)
+            goto fail;
+        if (*p == ',') {
+            p++;
             continue;
         }
-        if (f->p < f->end && *f->p == '}') {
-            f->p++;
-            return o;
-        }
-        goto fail;
+        if (*p != '}' || json_object_size(o) != members)
+            goto fail;
+        *out = o;
+        return p + 1;
     }
 fail:
     json_decref(o);
     return NULL;
 }
 
-static json_t *array(struct fp *f, int depth)
+static const unsigned char *array(struct fp *f, const unsigned char *p, int depth, json_t **out)
 {
+    const unsigned char *end = f->end;
     json_t *a = json_array(), *v;
 
+    if (!a)
+        return NULL;
     if (depth >= f->nest)
         f->nest = depth + 1;
-    ws(f);
-    if (f->p < f->end && *f->p == ']') {
-        f->p++;
-        return a;
+    if (p < end && *p <= ' ')
+        p = ws(p, end);
+    if (p < end && *p == ']') {
+        *out = a;
+        return p + 1;
     }
     for (;;) {
-        v = value(f, depth + 1);
-        if (!v)
+        if (!(p = member(f, p, depth + 1, &v)) || json_array_append_new(a, v) < 0)
             goto fail;
-        json_array_append_new(a, v);
-        ws(f);
-        if (f->p < f->end && *f->p == ',') {
-            f->p++;
-            ws(f);
+        if (!(p < end && (*p == ',' || *p == ']')))
+            p = ws(p, end);
+        if (p == end)
+            goto fail;
+        if (*p == ',') {
+            p++;
             continue;
         }
-        if (f->p < f->end && *f->p == ']') {
-            f->p++;
-            return a;
-        }
-        goto fail;
+        if (*p != ']')
+            goto fail;
+        *out = a;
+        return p + 1;
     }
 fail:
     json_decref(a);
     return NULL;
 }
 
-static int literal(struct fp *f, const char *word, size_t n)
+static const unsigned char *literal(const unsigned char *p, const unsigned char *end, const char *word, size_t n,
+                                    json_t *v, json_t **out)
 {
-    if ((size_t)(f->end - f->p) < n || memcmp(f->p, word, n))
-        return -1;
-    f->p += n;
-    return 0;
+    if ((size_t)(end - p) < n || memcmp(p, word, n))
+        return NULL;
+    *out = v;
+    return p + n;
 }
 
-static json_t *value(struct fp *f, int depth)
+static const unsigned char *value(struct fp *f, const unsigned char *p, int depth, json_t **out)
 {
     const char *s;
     size_t n;
 
-    if (depth > FAST_MAX_DEPTH || f->p == f->end)
+    if (p == f->end)
         return NULL;
-    switch (*f->p) {
-    case '{':
-        f->p++;
-        return object(f, depth);
-    case '[':
-        f->p++;
-        return array(f, depth);
+    switch (*p) {
+    case ' ':
+    case '\n':
+    case '\r':
+    case '\t':
+        return value(f, ws(p, f->end), depth, out); /* ws stops at something else */
     case '"':
-        f->p++;
-        if (string(f, &s, &n) < 0)
+        if (!(p = string(f, p + 1, &s, &n)) || !(*out = string_value(s, n)))
             return NULL;
-        return json_stringn_nocheck(s, n);
+        return p;
+    case '{':
+        return depth > FAST_MAX_DEPTH ? NULL : object(f, p + 1, depth, out);
+    case '[':
+        return depth > FAST_MAX_DEPTH ? NULL : array(f, p + 1, depth, out);
     case 't':
-        return literal(f, "true", 4) < 0 ? NULL : json_true();
+        return literal(p, f->end, "true", 4, json_true(), out);
     case 'f':
-        return literal(f, "false", 5) < 0 ? NULL : json_false();
+        return literal(p, f->end, "false", 5, json_false(), out);
     case 'n':
-        return literal(f, "null", 4) < 0 ? NULL : json_null();
+        return literal(p, f->end, "null", 4, json_null(), out);
     default:
-        return number(f);
+        return number(p, f->end, out);
     }
 }
 
@@ -455,22 +681,19 @@ json_t *ocds_json_parse_fast(const char *data, size_t len)
 
 json_t *ocds_json_parse_fast_nest(const char *data, size_t len, int *nest)
 {
-    struct fp f = { (const unsigned char *)data, (const unsigned char *)data + len, NULL, 0, 0 };
-    const struct lconv *lc = localeconv();
-    json_t *v;
+    struct fp f = { (const unsigned char *)data + len, NULL, 0, 0 };
+    const unsigned char *p = (const unsigned char *)data;
+    json_t *v = NULL;
 
-    if (!lc || !lc->decimal_point || strcmp(lc->decimal_point, "."))
-        return NULL; /* strtod would not read JSON reals */
-    ws(&f);
-    if (f.p == f.end || (*f.p != '{' && *f.p != '['))
+    p = ws(p, f.end);
+    if (p == f.end || (*p != '{' && *p != '['))
         return NULL; /* without JSON_DECODE_ANY jansson wants an object or array */
-    v = value(&f, 0);
-    ws(&f);
-    if (v && f.p != f.end) { /* jansson's EOF check: only whitespace may follow */
+    p = value(&f, p, 0, &v);
+    if (p && ws(p, f.end) != f.end) { /* jansson's EOF check: only whitespace may follow */
         json_decref(v);
-        v = NULL;
+        p = NULL;
     }
     free(f.tmp);
     *nest = f.nest;
-    return v;
+    return p ? v : NULL;
 }
