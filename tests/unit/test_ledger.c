@@ -365,6 +365,91 @@ static void test_batch_hook(void)
     store_close(s);
 }
 
+/* ledger_append_async: each request's done is called once, after its
+ * items have their results and its checkpoint is served; requests queued
+ * back to back keep their order in the log; a request with nothing to
+ * append is done before the call returns; a closing ledger refuses. */
+struct done_count {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int n;
+    uint64_t size_seen[8];   /* ledger_size when each was done */
+    struct ledger *l;
+};
+
+struct done_arg {
+    struct done_count *dc;
+    int k;
+};
+
+static void count_done(void *arg)
+{
+    struct done_arg *a = arg;
+    pthread_mutex_lock(&a->dc->mu);
+    a->dc->size_seen[a->k] = ledger_size(a->dc->l);
+    a->dc->n++;
+    pthread_cond_broadcast(&a->dc->cv);
+    pthread_mutex_unlock(&a->dc->mu);
+}
+
+static void test_async(void)
+{
+    struct bf_err err = { 0, "" };
+    struct store *s;
+    struct ledger *l;
+    struct ledger_item it[8][3];
+    struct done_count dc;
+    struct done_arg da[8];
+    char text[8][3][16];
+    uint64_t size0;
+    int k, j, in_order = 1, sizes_ok = 1, all_ok = 1;
+
+    if (mk("async", STORE_NOSYNC, &s, &l, &err) < 0) {
+        ok(0, "open async: %s", err.msg);
+        return;
+    }
+    append1(l, "zero", NULL);
+    size0 = ledger_size(l);
+    memset(&dc, 0, sizeof dc);
+    pthread_mutex_init(&dc.mu, NULL);
+    pthread_cond_init(&dc.cv, NULL);
+    dc.l = l;
+    memset(it, 0, sizeof it);
+    for (k = 0; k < 8; k++) {
+        for (j = 0; j < 3; j++) {
+            snprintf(text[k][j], sizeof text[k][j], "async %d.%d", k, j);
+            it[k][j].entry = text[k][j];
+            it[k][j].len = strlen(text[k][j]);
+        }
+        da[k].dc = &dc;
+        da[k].k = k;
+        all_ok &= ledger_append_async(l, it[k], 3, count_done, &da[k], &err) == 0;
+    }
+    pthread_mutex_lock(&dc.mu);
+    while (dc.n < 8)
+        pthread_cond_wait(&dc.cv, &dc.mu);
+    pthread_mutex_unlock(&dc.mu);
+    for (k = 0; k < 8; k++)
+        for (j = 0; j < 3; j++) {
+            all_ok &= it[k][j].rc == 0;
+            in_order &= it[k][j].index == size0 + (uint64_t)(3 * k + j);
+            sizes_ok &= dc.size_seen[k] > it[k][j].index;
+        }
+    ok(all_ok && dc.n == 8, "8 asynchronous requests, each done once, every item appended");
+    ok(in_order, "requests queued back to back keep their order in the log");
+    ok(sizes_ok, "each is done only once a checkpoint covering its items is served");
+
+    memset(it[0], 0, sizeof it[0]);
+    it[0][0].entry = "", it[0][0].len = 0; /* refused before anything is queued */
+    dc.n = 0;
+    ok(ledger_append_async(l, it[0], 1, count_done, &da[0], &err) == 0 && dc.n == 1 && it[0][0].rc == BF_EINVAL,
+       "nothing to append: done before the call returns, the item rejected (%s)", it[0][0].err.msg);
+    ledger_close(l);
+    store_close(s);
+    pthread_mutex_destroy(&dc.mu);
+    pthread_cond_destroy(&dc.cv);
+}
+
 /* A sync that fails after the commit: the batch is in the store but not
  * known to be on disk, so its items fail, nothing of it is published and
  * the log takes no more appends; a restart recovers it from the store. */
@@ -663,6 +748,7 @@ int main(void)
     test_failed_batch();
     test_failed_sync();
     test_batch_hook();
+    test_async();
     test_concurrency_and_proofs();
     test_tamper();
     test_damaged_file();
