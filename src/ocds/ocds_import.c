@@ -621,6 +621,29 @@ static int compiled_resolve(struct ocds_importer *im, struct bf_err *err)
 
 /* ---- scanning callback --------------------------------------------------------- */
 
+/* The next pending item of the slot being filled, with its position; a
+ * full batch goes to the workers first. */
+static int pending_add(struct ocds_importer *im, const struct ocds_import_item *it, struct pending **out)
+{
+    struct pending *p;
+    int rc;
+
+    /* A full batch goes to the workers when the next release comes (or
+     * at the end), not as soon as it fills: by then the scanner (or
+     * caller) has dropped its own reference to every tree in it, so no
+     * two threads ever touch one tree's reference count. */
+    if (im->slot[im->cur].n == im->o.batch && (rc = flush(im, &im->ferr)) != 0)
+        return rc;
+    p = &im->slot[im->cur].p[im->slot[im->cur].n++];
+    memset(p, 0, sizeof *p);
+    p->file = intern_file(im, it->file);
+    p->line = it->line;
+    p->byte = it->byte;
+    p->ptr = bf_xstrdup(it->pointer);
+    *out = p;
+    return 0;
+}
+
 static int on_item(void *arg, const struct ocds_import_item *it)
 {
     struct ocds_importer *im = arg;
@@ -635,38 +658,21 @@ static int on_item(void *arg, const struct ocds_import_item *it)
             compiled_add(im, it);
             break;
         }
-        /* A full batch goes to the workers when the next release comes
-         * (or at the end), not as soon as it fills: by then the scanner
-         * (or caller) has dropped its own reference to every tree in it,
-         * so no two threads ever touch one tree's reference count. */
-        if (im->slot[im->cur].n == im->o.batch && (rc = flush(im, &im->ferr)) != 0)
+        if ((rc = pending_add(im, it, &p)) != 0)
             break;
-        p = &im->slot[im->cur].p[im->slot[im->cur].n++];
         p->release = json_incref(it->release);
-        p->raw_len = 0;
-        p->file = intern_file(im, it->file);
-        p->line = it->line;
-        p->byte = it->byte;
-        p->ptr = bf_xstrdup(it->pointer);
         break;
-    case OCDS_ITEM_RAW:
-        /* as a release, once the slot's worker has parsed it */
-        if (im->slot[im->cur].n == im->o.batch && (rc = flush(im, &im->ferr)) != 0)
+    case OCDS_ITEM_RAW: /* a release once the slot's worker has parsed it */
+        if ((rc = pending_add(im, it, &p)) != 0)
             break;
         sl = &im->slot[im->cur];
-        p = &sl->p[sl->n++];
-        p->release = NULL;
         p->raw_off = sl->raw.len;
         p->raw_len = it->raw_len;
         if (bf_buf_append(&sl->raw, it->raw, it->raw_len) < 0) {
             rc = bf_err_set(&im->ferr, BF_ENOMEM, "out of memory holding a batch's lines");
+            free(p->ptr);
             sl->n--;
-            break;
         }
-        p->file = intern_file(im, it->file);
-        p->line = it->line;
-        p->byte = it->byte;
-        p->ptr = bf_xstrdup(it->pointer);
         break;
     case OCDS_ITEM_LINK:
         link_add(im, it);
