@@ -37,6 +37,20 @@ int ocds_jcs(const json_t *v, struct bf_buf *out, struct bf_err *err);
 /* Lower-case hex SHA-256 of the JCS form into hex[65]. */
 int ocds_digest(const json_t *v, char hex[65], struct bf_err *err);
 
+/* ocds_jcs with a look at every object on the way (for ocds_prepare,
+ * which checks a release in the same walk that writes it): visit gets
+ * each object's members in the object's own order, before they are
+ * sorted (pre is the writer's own), and a non-zero return ends the walk
+ * with that value, out left as it was. */
+struct ocds_jcs_member {
+    const char *key;
+    size_t len;
+    uint64_t pre;
+    json_t *value;
+};
+int ocds_jcs_visit(const json_t *v, struct bf_buf *out, int (*visit)(void *arg, const struct ocds_jcs_member *m,
+                   size_t n), void *arg, struct bf_err *err);
+
 /* ---- checks --------------------------------------------------------- */
 
 /* Checks a release against OCDS 1.1.5 rules that matter for safe storage:
@@ -45,6 +59,12 @@ int ocds_digest(const json_t *v, char hex[65], struct bf_err *err);
  * date format, local ids, and the defence extension. On failure err says
  * which JSON pointer and why. */
 int ocds_release_check(const json_t *release, struct bf_err *err);
+/* ocds_prepare's fast path: 1 when the release passes ocds_release_check,
+ * holds no withheld marker and no contact point (so
+ * ocds_withhold_personal would leave it as it is), and out got its JCS
+ * text, all in one walk; 0 otherwise, out left as it was, and the caller
+ * takes the long way (which also finds the error message). */
+int ocds_release_check_jcs(const json_t *release, struct bf_buf *out);
 
 /* ---- merge ---------------------------------------------------------- */
 

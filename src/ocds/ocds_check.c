@@ -263,32 +263,79 @@ static inline size_t chk_push_key(struct ocds_chk *c, const char *k, size_t n)
     return mark;
 }
 
+/* The first problem of arr's item i as check_ids reports it: 0 none,
+ * 1 no id where one is needed, 2 an id of the wrong type, 3 an empty id,
+ * 4 the id of item *dup again. ids[j] is item j's "id" member (or NULL)
+ * for every j <= i. */
+static int id_problem(const json_t *arr, json_t *const *ids, size_t i, int need_id, int unique, size_t *dup)
+{
+    json_t *id = ids[i];
+    size_t j;
+
+    if (is_marker(json_array_get(arr, i)))
+        return 0;
+    if (!id || json_is_null(id))
+        return need_id ? 1 : 0;
+    if (!json_is_string(id) && !json_is_integer(id) && !is_marker(id))
+        return 2;
+    if (json_is_string(id) && json_string_length(id) == 0)
+        return 3;
+    for (j = 0; unique && j < i; j++)
+        if (ocds_json_equal(id, ids[j])) {
+            *dup = j;
+            return 4;
+        }
+    return 0;
+}
+
+/* Each item's "id", looked up once (the duplicate test compares every
+ * pair): into stack when it fits, else a new array (the caller frees it
+ * when it is not stack). */
+static json_t **collect_ids(const json_t *arr, json_t **stack, size_t cap)
+{
+    size_t i, n = json_array_size(arr);
+    json_t **ids = n <= cap ? stack : bf_xcalloc(n, sizeof *ids);
+
+    for (i = 0; i < n; i++)
+        ids[i] = json_object_getn(json_array_get(arr, i), "id", 2);
+    return ids;
+}
+
 static int check_ids(const json_t *arr, struct ocds_chk *c, int need_id, int unique)
 {
-    size_t i, j, n = json_array_size(arr);
-    for (i = 0; i < n; i++) {
-        json_t *o = json_array_get(arr, i), *id = json_object_getn(o, "id", 2);
+    static const char *const msg[] = {NULL, "is required (a local identifier unique within the array)",
+        "must be a string or an integer", "must not be empty"};
+    json_t *stack[32], **ids = collect_ids(arr, stack, BF_ARRAY_LEN(stack));
+    size_t i, j = 0, n = json_array_size(arr);
+    int rc = 0;
+
+    for (i = 0; i < n && rc == 0; i++) {
+        int p = id_problem(arr, ids, i, need_id, unique, &j);
         size_t mark;
-        int rc = 0;
-        if (is_marker(o))
+        if (!p)
             continue;
         mark = ocds_chk_push_index(c, i);
-        if (!id || json_is_null(id)) {
-            if (need_id)
-                rc = ocds_chk_fail(c, "id", "is required (a local identifier unique within the array)");
-        } else if (!json_is_string(id) && !json_is_integer(id) && !is_marker(id)) {
-            rc = ocds_chk_fail(c, "id", "must be a string or an integer");
-        } else if (json_is_string(id) && json_string_length(id) == 0) {
-            rc = ocds_chk_fail(c, "id", "must not be empty");
-        }
-        for (j = 0; unique && rc == 0 && id && !json_is_null(id) && j < i; j++)
-            if (ocds_json_equal(id, json_object_getn(json_array_get(arr, j), "id", 2)))
-                rc = ocds_chk_fail(c, "id", "duplicates the id of item %zu of the same array", j);
+        rc = p == 4 ? ocds_chk_fail(c, "id", "duplicates the id of item %zu of the same array", j)
+                    : ocds_chk_fail(c, "id", "%s", msg[p]);
         ocds_chk_pop(c, mark);
-        if (rc < 0)
-            return rc;
     }
-    return 0;
+    if (ids != stack)
+        free(ids);
+    return rc;
+}
+
+/* check_ids without messages: 1 if it would fail. */
+static int ids_fail(const json_t *arr, int need_id, int unique)
+{
+    json_t *stack[32], **ids = collect_ids(arr, stack, BF_ARRAY_LEN(stack));
+    size_t i, j, n = json_array_size(arr);
+    int p = 0;
+
+    for (i = 0; i < n && !p; i++)
+        p = id_problem(arr, ids, i, need_id, unique, &j);
+    if (ids != stack)
+        free(ids);
+    return p != 0;
 }
 
 int ocds_all_objects(const json_t *arr)
@@ -326,26 +373,41 @@ static int check_array(const json_t *v, struct ocds_chk *c, unsigned kind, int d
     return 0;
 }
 
-static int check_member(const char *key, unsigned k, const json_t *m, struct ocds_chk *c)
+/* The rule of a member of kind k (member_kind) that m breaks: 0 none,
+ * else the flag of the rule. */
+static unsigned member_rule(unsigned k, const json_t *m)
 {
     if (!(k & (MK_DATE | MK_CURRENCY | MK_AMOUNT | MK_MILESTONES)) || json_is_null(m) || is_marker(m))
         return 0;
-    if (k & MK_DATE) {
-        if (!json_is_string(m) ||
-            !ocds_datetime_valid(json_string_value(m), json_string_length(m), (k & MK_DATE_ONLY) != 0))
-            return ocds_chk_fail(c, key, "must be an RFC 3339 date-time such as 2025-03-01T09:00:00Z");
-    } else if (k & MK_CURRENCY) {
-        if (!json_is_string(m) ||
-            !ocds_code_in_sorted(json_string_value(m), ocds_currency_codes, ocds_currency_codes_len))
-            return ocds_chk_fail(c, key, "must be an ISO 4217 code from the closed codelist currency");
-    } else if (k & MK_AMOUNT) {
-        /* a number in Value, a Value object in Budget and Transaction */
-        if (!json_is_number(m) && !json_is_object(m))
-            return ocds_chk_fail(c, key, "must be a number (or a Value object)");
-    } else if (!json_is_array(m)) { /* milestones */
+    if (k & MK_DATE)
+        return !json_is_string(m) ||
+                       !ocds_datetime_valid(json_string_value(m), json_string_length(m), (k & MK_DATE_ONLY) != 0)
+                   ? MK_DATE
+                   : 0;
+    if (k & MK_CURRENCY)
+        return !json_is_string(m) ||
+                       !ocds_code_in_sorted(json_string_value(m), ocds_currency_codes, ocds_currency_codes_len)
+                   ? MK_CURRENCY
+                   : 0;
+    if (k & MK_AMOUNT) /* a number in Value, a Value object in Budget and Transaction */
+        return !json_is_number(m) && !json_is_object(m) ? MK_AMOUNT : 0;
+    return !json_is_array(m) ? MK_MILESTONES : 0;
+}
+
+static int check_member(const char *key, unsigned k, const json_t *m, struct ocds_chk *c)
+{
+    switch (member_rule(k, m)) {
+    case 0:
+        return 0;
+    case MK_DATE:
+        return ocds_chk_fail(c, key, "must be an RFC 3339 date-time such as 2025-03-01T09:00:00Z");
+    case MK_CURRENCY:
+        return ocds_chk_fail(c, key, "must be an ISO 4217 code from the closed codelist currency");
+    case MK_AMOUNT:
+        return ocds_chk_fail(c, key, "must be a number (or a Value object)");
+    default: /* milestones */
         return ocds_chk_fail(c, key, "must be an array");
     }
-    return 0;
 }
 
 static int check_members(struct ocds_chk *c, int depth, size_t n, const char **key, size_t *klen, json_t **val)
@@ -684,7 +746,9 @@ static int check_sections(const json_t *r, struct ocds_chk *c)
     return each_object(r, c, "contracts", check_contract);
 }
 
-int ocds_release_check(const json_t *release, struct bf_err *err)
+/* Every rule, with the generic walk (check_value over the whole release)
+ * only when walk is set: ocds_release_check_jcs does that walk itself. */
+static int release_check(const json_t *release, int walk, struct bf_err *err)
 {
     struct bf_buf ptr = BF_BUF_INIT;
     struct ocds_chk c = {&ptr, err};
@@ -713,10 +777,64 @@ int ocds_release_check(const json_t *release, struct bf_err *err)
         rc = ocds_chk_fail(&c, "initiationType", "must be \"tender\" (closed codelist initiationType)");
         goto out;
     }
-    if ((rc = check_value(release, &c, 0, 0)) < 0 || (rc = check_sections(release, &c)) < 0 ||
+    if ((walk && (rc = check_value(release, &c, 0, 0)) < 0) || (rc = check_sections(release, &c)) < 0 ||
         (rc = ocds_check_defence(release, &c)) < 0 || (rc = ocds_check_withheld(release, &c)) < 0)
         goto out;
 out:
     bf_buf_free(&ptr);
     return rc;
+}
+
+int ocds_release_check(const json_t *release, struct bf_err *err)
+{
+    return release_check(release, 1, err);
+}
+
+/* ---- the check and the canonical text in one walk ---------------------- */
+
+/* Member names longer than this make ocds_release_check_jcs step aside:
+ * with them, a pointer of nesting OCDS_JSON_MAX_DEPTH could pass the bound
+ * under which ocds_withhold_personal's search for contact points is sure
+ * to find nothing (64 levels of 1 + 2 * 400 bytes stay below 60000). */
+#define FAST_MAX_KEY 400
+
+/* The generic walk's rules for one object's members (check_object and
+ * check_members; the JCS writer descends), and what makes the release
+ * one for the full path: a marker (the walk would not look inside, the
+ * writer does), a contact point (withheld as personal data), a long name.
+ * 0 to go on, 1 to stop. */
+static int fast_visit(void *arg, const struct ocds_jcs_member *m, size_t n)
+{
+    size_t i;
+
+    (void)arg;
+    for (i = 0; i < n; i++) {
+        const char *key = m[i].key;
+        size_t klen = m[i].len;
+        const json_t *v = m[i].value;
+        unsigned k;
+
+        if (klen > FAST_MAX_KEY)
+            return 1;
+        if (json_is_object(v) || json_is_array(v)) {
+            if (KEY_IS(key, klen, "contactPoint") || KEY_IS(key, klen, "additionalContactPoints"))
+                return 1;
+        } else if (KEY_IS(key, klen, "withheld") && json_is_true(v)) {
+            return 1;
+        }
+        if (!(k = member_kind(key, klen)))
+            continue;
+        if (member_rule(k, v) ||
+            ((k & MK_IDS) && json_is_array(v) && ocds_all_objects(v) &&
+             ids_fail(v, (k & MK_NEED_ID) != 0, (k & MK_UNIQUE) != 0)))
+            return 1;
+    }
+    return 0;
+}
+
+int ocds_release_check_jcs(const json_t *release, struct bf_buf *out)
+{
+    struct bf_err scratch = {0};
+
+    return release_check(release, 0, &scratch) == 0 && ocds_jcs_visit(release, out, fast_visit, NULL, &scratch) == 0;
 }

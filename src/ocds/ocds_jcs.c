@@ -129,12 +129,6 @@ static int jcs_string(struct bf_buf *b, const char *s, size_t n)
     return bf_buf_putc_fast(b, '"');
 }
 
-struct jcs_member {
-    const char *key;
-    size_t len;
-    uint64_t pre; /* the key's first 8 bytes, big-endian, zero-padded */
-    json_t *value;
-};
 
 /* Decodes one UTF-8 code point at s[*i] (input already valid UTF-8). */
 static uint32_t jcs_next_cp(const unsigned char *s, size_t n, size_t *i)
@@ -201,7 +195,7 @@ int ocds_jcs_key_cmp(const char *a, size_t an, const char *b, size_t bn)
 }
 
 /* ocds_jcs_key_cmp, decided from the prefixes where it can be. */
-static inline int jcs_member_order(const struct jcs_member *a, const struct jcs_member *b)
+static inline int jcs_member_order(const struct ocds_jcs_member *a, const struct ocds_jcs_member *b)
 {
     int c = ocds_jcs_prefix_order(a->pre, b->pre);
     return c ? c : ocds_jcs_key_cmp(a->key, a->len, b->key, b->len);
@@ -311,12 +305,23 @@ static int jcs_integer(json_int_t v, struct bf_buf *out, struct bf_err *err)
                                                  : 0;
 }
 
-static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err);
+/* One walk: where it writes, where errors go, and the visitor of
+ * ocds_jcs_visit (NULL for plain ocds_jcs). A walk function returns 0, a
+ * negative error, or the visitor's positive stop. */
+struct jcs_walk {
+    struct bf_buf *out;
+    struct bf_err *err;
+    int (*visit)(void *arg, const struct ocds_jcs_member *m, size_t n);
+    void *arg;
+};
 
-static int jcs_object(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err)
+static int jcs_value(const struct jcs_walk *w, const json_t *v, int depth);
+
+static int jcs_object(const struct jcs_walk *w, const json_t *v, int depth)
 {
+    struct bf_buf *out = w->out;
     size_t n = json_object_size(v), i = 0;
-    struct jcs_member stack[16], *m = n <= 16 ? stack : bf_xcalloc(n, sizeof *m);
+    struct ocds_jcs_member stack[16], *m = n <= 16 ? stack : bf_xcalloc(n, sizeof *m);
     void *it;
     int rc = 0;
 
@@ -328,11 +333,13 @@ static int jcs_object(const json_t *v, struct bf_buf *out, int depth, struct bf_
         m[i].pre = ocds_jcs_key_prefix(m[i].key, m[i].len);
     }
     n = i;
+    if (w->visit && (rc = w->visit(w->arg, m, n)) != 0)
+        goto out;
     for (i = 1; i < n && jcs_member_order(&m[i - 1], &m[i]) < 0; i++)
         ;
     if (i < n && n <= 16) { /* small and not in order: insertion sort beats qsort's setup */
         for (; i < n; i++) {
-            struct jcs_member x = m[i];
+            struct ocds_jcs_member x = m[i];
             size_t j = i;
             for (; j > 0 && jcs_member_order(&m[j - 1], &x) > 0; j--)
                 m[j] = m[j - 1];
@@ -346,56 +353,58 @@ static int jcs_object(const json_t *v, struct bf_buf *out, int depth, struct bf_
     for (i = 0; i < n; i++) {
         if ((i && bf_buf_putc_fast(out, ',') < 0) || jcs_string(out, m[i].key, m[i].len) < 0 || bf_buf_putc_fast(out, ':') < 0)
             goto limit;
-        if ((rc = jcs_value(m[i].value, out, depth + 1, err)) < 0)
+        if ((rc = jcs_value(w, m[i].value, depth + 1)) != 0)
             goto out;
     }
     if (bf_buf_putc_fast(out, '}') < 0)
         goto limit;
     goto out;
 limit:
-    rc = bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
+    rc = bf_err_set(w->err, BF_ELIMIT, "canonical form exceeds the output limit");
 out:
     if (m != stack)
         free(m);
     return rc;
 }
 
-static int jcs_array(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err)
+static int jcs_array(const struct jcs_walk *w, const json_t *v, int depth)
 {
     size_t i, n = json_array_size(v);
     int rc;
 
-    if (bf_buf_putc_fast(out, '[') < 0)
-        return bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
+    if (bf_buf_putc_fast(w->out, '[') < 0)
+        return bf_err_set(w->err, BF_ELIMIT, "canonical form exceeds the output limit");
     for (i = 0; i < n; i++) {
-        if (i && bf_buf_putc_fast(out, ',') < 0)
-            return bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
-        if ((rc = jcs_value(json_array_get(v, i), out, depth + 1, err)) < 0)
+        if (i && bf_buf_putc_fast(w->out, ',') < 0)
+            return bf_err_set(w->err, BF_ELIMIT, "canonical form exceeds the output limit");
+        if ((rc = jcs_value(w, json_array_get(v, i), depth + 1)) != 0)
             return rc;
     }
-    return bf_buf_putc_fast(out, ']') < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit") : 0;
+    return bf_buf_putc_fast(w->out, ']') < 0 ? bf_err_set(w->err, BF_ELIMIT, "canonical form exceeds the output limit")
+                                             : 0;
 }
 
-static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err)
+static int jcs_value(const struct jcs_walk *w, const json_t *v, int depth)
 {
+    struct bf_buf *out = w->out;
     char num[32];
     int rc = 0;
 
     if (depth > OCDS_JSON_MAX_DEPTH)
-        return bf_err_set(err, BF_ELIMIT, "JSON nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
+        return bf_err_set(w->err, BF_ELIMIT, "JSON nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
     switch (json_typeof(v)) {
     case JSON_OBJECT:
-        return jcs_object(v, out, depth, err);
+        return jcs_object(w, v, depth);
     case JSON_ARRAY:
-        return jcs_array(v, out, depth, err);
+        return jcs_array(w, v, depth);
     case JSON_STRING:
         rc = jcs_string(out, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        return jcs_integer(json_integer_value(v), out, err);
+        return jcs_integer(json_integer_value(v), out, w->err);
     case JSON_REAL:
         if (ocds_jcs_number(json_real_value(v), num) < 0)
-            return bf_err_set(err, BF_EINVAL, "number %g cannot be represented in JSON", json_real_value(v));
+            return bf_err_set(w->err, BF_EINVAL, "number %g cannot be represented in JSON", json_real_value(v));
         rc = bf_buf_append_fast(out, num, strlen(num));
         break;
     case JSON_TRUE:
@@ -408,12 +417,13 @@ static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_e
         rc = bf_buf_puts(out, "null");
         break;
     }
-    return rc < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit") : 0;
+    return rc < 0 ? bf_err_set(w->err, BF_ELIMIT, "canonical form exceeds the output limit") : 0;
 }
 
 int ocds_jcs_at(const json_t *v, int depth, struct bf_buf *out, struct bf_err *err)
 {
-    return jcs_value(v, out, depth, err);
+    struct jcs_walk w = {out, err, NULL, NULL};
+    return jcs_value(&w, v, depth);
 }
 
 int ocds_jcs_string(struct bf_buf *out, const char *s, size_t n)
@@ -421,19 +431,26 @@ int ocds_jcs_string(struct bf_buf *out, const char *s, size_t n)
     return jcs_string(out, s, n) < 0 ? BF_ELIMIT : 0;
 }
 
-int ocds_jcs(const json_t *v, struct bf_buf *out, struct bf_err *err)
+int ocds_jcs_visit(const json_t *v, struct bf_buf *out, int (*visit)(void *arg, const struct ocds_jcs_member *m,
+                   size_t n), void *arg, struct bf_err *err)
 {
+    struct jcs_walk w = {out, err, visit, arg};
     size_t mark = out->len;
     int rc;
 
     if (!v)
         return bf_err_set(err, BF_EINVAL, "no JSON value to canonicalize");
-    rc = jcs_value(v, out, 0, err);
-    if (rc < 0 && out->data) { /* leave the buffer as it was */
+    rc = jcs_value(&w, v, 0);
+    if (rc != 0 && out->data) { /* leave the buffer as it was */
         out->len = mark;
         out->data[mark] = '\0';
     }
     return rc;
+}
+
+int ocds_jcs(const json_t *v, struct bf_buf *out, struct bf_err *err)
+{
+    return ocds_jcs_visit(v, out, NULL, NULL, err);
 }
 
 int ocds_digest(const json_t *v, char hex[65], struct bf_err *err)

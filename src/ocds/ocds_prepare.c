@@ -89,6 +89,50 @@ static char *tags_text(const json_t *tag)
     return r;
 }
 
+/* The long way: the check, then each step on its own (contact points
+ * looked for, the release canonicalized again for its digest), and the
+ * errors of each as they come. */
+static int prepare_full(const json_t *release, const uint8_t *key, struct ocds_prepared *x, struct bf_err *err)
+{
+    int rc = ocds_release_check(release, err);
+
+    if (!rc)
+        rc = split_withheld(release, key, x, err);
+    if (!rc)
+        rc = ocds_jcs(x->pub, &x->body, err);
+    if (rc)
+        return rc;
+    bf_sha256_hex(x->body.data, x->body.len, x->sha);
+    if (x->sidecar)
+        return ocds_digest(release, x->src, err);
+    memcpy(x->src, x->sha, sizeof x->src);
+    return 0;
+}
+
+/* The same for a release that ocds_release_check_jcs passed, with its
+ * JCS text in body: no contact point, so the public release is the
+ * release itself unless it withholds fields, and the text is the
+ * submitted one's for its digest either way. Errors come in the order
+ * prepare_full meets them (the check and the canonical text of the
+ * release cannot fail any more). */
+static int prepare_fast(const json_t *release, const uint8_t *key, struct ocds_prepared *x, struct bf_err *err)
+{
+    int rc;
+
+    bf_sha256_hex(x->body.data, x->body.len, x->src);
+    if (!has_withheld(release)) {
+        x->pub = json_incref((json_t *)release);
+        memcpy(x->sha, x->src, sizeof x->sha);
+        return 0;
+    }
+    x->body.len = 0;
+    x->body.data[0] = '\0';
+    if ((rc = split_withheld(release, key, x, err)) < 0 || (rc = ocds_jcs(x->pub, &x->body, err)) < 0)
+        return rc;
+    bf_sha256_hex(x->body.data, x->body.len, x->sha);
+    return 0;
+}
+
 int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
                  struct bf_err *err)
 {
@@ -100,18 +144,10 @@ int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, s
     /* room for most releases, so the writers do not regrow (far below the limits) */
     if (bf_buf_reserve(&x->body, 2048) < 0 || bf_buf_reserve(&x->entry, 512) < 0)
         return bf_err_set(err, BF_ELIMIT, "release buffers exceed their limits");
-    rc = ocds_release_check(release, err);
-    if (!rc)
-        rc = split_withheld(release, key, x, err);
-    if (!rc)
-        rc = ocds_jcs(x->pub, &x->body, err);
-    if (rc)
-        return rc;
-    bf_sha256_hex(x->body.data, x->body.len, x->sha);
-    if (x->sidecar)
-        rc = ocds_digest(release, x->src, err);
+    if (ocds_release_check_jcs(release, &x->body))
+        rc = prepare_fast(release, key, x, err);
     else
-        memcpy(x->src, x->sha, sizeof x->src);
+        rc = prepare_full(release, key, x, err);
     if (!rc)
         rc = ocds_entry_line_digest(x->pub, x->sha, actor, &x->entry, err);
     if (rc)
