@@ -39,7 +39,7 @@ int ocds_digest(const json_t *v, char hex[65], struct bf_err *err);
 
 /* ocds_jcs with a look at every object on the way (for ocds_prepare,
  * which checks a release in the same walk that writes it): visit gets
- * each object's members in the object's own order, before they are
+ * each object and its members in the object's own order, before they are
  * sorted (pre is the writer's own), and a non-zero return ends the walk
  * with that value, out left as it was. */
 struct ocds_jcs_member {
@@ -48,8 +48,9 @@ struct ocds_jcs_member {
     uint64_t pre;
     json_t *value;
 };
-int ocds_jcs_visit(const json_t *v, struct bf_buf *out, int (*visit)(void *arg, const struct ocds_jcs_member *m,
-                   size_t n), void *arg, struct bf_err *err);
+int ocds_jcs_visit(const json_t *v, struct bf_buf *out,
+                   int (*visit)(void *arg, const json_t *obj, const struct ocds_jcs_member *m, size_t n), void *arg,
+                   struct bf_err *err);
 
 /* ---- checks --------------------------------------------------------- */
 
@@ -65,6 +66,9 @@ int ocds_release_check(const json_t *release, struct bf_err *err);
  * text, all in one walk; 0 otherwise, out left as it was, and the caller
  * takes the long way (which also finds the error message). */
 int ocds_release_check_jcs(const json_t *release, struct bf_buf *out);
+/* The check files' member lookup: json_object_get, answered from the
+ * members the walk of ocds_release_check_jcs collected while it checks. */
+json_t *ocds_chk_get(const json_t *obj, const char *name);
 
 /* ---- merge ---------------------------------------------------------- */
 

@@ -145,15 +145,21 @@ int ocds_chk_fail(struct ocds_chk *c, const char *name, const char *fmt, ...)
     return BF_EINVAL;
 }
 
+/* obj[name] (ocds_chk_get: from the walk's members when it has them). */
+static inline json_t *get(const json_t *obj, const char *name)
+{
+    return ocds_chk_get(obj, name);
+}
+
 static int is_marker(const json_t *v)
 {
-    return json_is_object(v) && json_is_true(json_object_getn(v, "withheld", 8));
+    return json_is_object(v) && json_is_true(get(v, "withheld"));
 }
 
 int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const char *list_name,
                   const char *const *codes)
 {
-    json_t *v = json_object_get(obj, name);
+    json_t *v = get(obj, name);
     if (!v || json_is_null(v) || is_marker(v))
         return 0;
     if (!json_is_string(v))
@@ -297,7 +303,7 @@ static json_t **collect_ids(const json_t *arr, json_t **stack, size_t cap)
     json_t **ids = n <= cap ? stack : bf_xcalloc(n, sizeof *ids);
 
     for (i = 0; i < n; i++)
-        ids[i] = json_object_getn(json_array_get(arr, i), "id", 2);
+        ids[i] = get(json_array_get(arr, i), "id");
     return ids;
 }
 
@@ -478,7 +484,7 @@ static int check_value(const json_t *v, struct ocds_chk *c, unsigned kind, int d
 
 static int check_string(const json_t *r, struct ocds_chk *c, const char *name)
 {
-    json_t *v = json_object_get(r, name);
+    json_t *v = get(r, name);
     if (!v)
         return ocds_chk_fail(c, name, "is required");
     if (!json_is_string(v) || json_string_length(v) == 0)
@@ -488,7 +494,7 @@ static int check_string(const json_t *r, struct ocds_chk *c, const char *name)
 
 static int check_tag(const json_t *r, struct ocds_chk *c)
 {
-    json_t *tag = json_object_get(r, "tag"), *t;
+    json_t *tag = get(r, "tag"), *t;
     size_t i, mark;
     int rc = 0;
 
@@ -512,7 +518,7 @@ static int check_tag(const json_t *r, struct ocds_chk *c)
 
 static int check_object_member(const json_t *obj, struct ocds_chk *c, const char *name)
 {
-    json_t *v = json_object_get(obj, name);
+    json_t *v = get(obj, name);
     if (v && !json_is_null(v) && !json_is_object(v) && !is_marker(v))
         return ocds_chk_fail(c, name, "must be an object");
     return 0;
@@ -520,7 +526,7 @@ static int check_object_member(const json_t *obj, struct ocds_chk *c, const char
 
 static int check_array_member(const json_t *obj, struct ocds_chk *c, const char *name)
 {
-    json_t *v = json_object_get(obj, name);
+    json_t *v = get(obj, name);
     if (v && !json_is_null(v) && !json_is_array(v) && !is_marker(v))
         return ocds_chk_fail(c, name, "must be an array");
     return 0;
@@ -530,7 +536,7 @@ static int check_array_member(const json_t *obj, struct ocds_chk *c, const char 
  * schema's minLength 1; null or absent is allowed). */
 static int check_org_ref(const json_t *ref, struct ocds_chk *c)
 {
-    json_t *name = json_object_get(ref, "name");
+    json_t *name = get(ref, "name");
     if (is_marker(ref) || !json_is_string(name) || json_string_length(name) > 0)
         return 0;
     return ocds_chk_fail(c, "name", "must not be empty (OrganizationReference name, minLength 1)");
@@ -539,7 +545,7 @@ static int check_org_ref(const json_t *ref, struct ocds_chk *c)
 /* obj[name], an OrganizationReference object, if present. */
 static int check_org_ref_member(const json_t *obj, struct ocds_chk *c, const char *name)
 {
-    json_t *ref = json_object_get(obj, name);
+    json_t *ref = get(obj, name);
     size_t mark;
     int rc;
 
@@ -554,7 +560,7 @@ static int check_org_ref_member(const json_t *obj, struct ocds_chk *c, const cha
 /* A member that, when a non-empty string, is not allowed to be empty. */
 static int check_nonempty(const json_t *obj, struct ocds_chk *c, const char *name)
 {
-    json_t *v = json_object_get(obj, name);
+    json_t *v = get(obj, name);
     if (json_is_string(v) && json_string_length(v) == 0)
         return ocds_chk_fail(c, name, "must not be empty (minLength 1)");
     return 0;
@@ -573,7 +579,7 @@ static int check_org_refs(const json_t *obj, struct ocds_chk *c, const char *nam
 static int each_object(const json_t *obj, struct ocds_chk *c, const char *name,
                        int (*fn)(const json_t *, struct ocds_chk *))
 {
-    json_t *arr = json_object_get(obj, name), *e;
+    json_t *arr = get(obj, name), *e;
     size_t i, mark = ocds_chk_push(c, name);
     int rc = 0;
 
@@ -607,7 +613,7 @@ static int check_lot(const json_t *l, struct ocds_chk *c)
 /* obj[name], if present, must be an array of objects. */
 static int check_object_array(const json_t *obj, struct ocds_chk *c, const char *name)
 {
-    json_t *arr = json_object_get(obj, name), *e;
+    json_t *arr = get(obj, name), *e;
     size_t i;
     int rc = 0;
 
@@ -629,7 +635,7 @@ static int check_object_array(const json_t *obj, struct ocds_chk *c, const char 
 
 static int check_tender(const json_t *t, struct ocds_chk *c)
 {
-    json_t *n = json_object_get(t, "numberOfTenderers");
+    json_t *n = get(t, "numberOfTenderers");
     int rc;
 
     if ((rc = ocds_chk_code(c, t, "status", "tenderStatus", tender_status)) < 0 ||
@@ -665,7 +671,7 @@ static int check_transaction(const json_t *t, struct ocds_chk *c)
 
 static int check_contract(const json_t *k, struct ocds_chk *c)
 {
-    json_t *aid = json_object_get(k, "awardID"), *impl = json_object_get(k, "implementation");
+    json_t *aid = get(k, "awardID"), *impl = get(k, "implementation");
     int rc;
 
     if (!aid || json_is_null(aid))
@@ -718,21 +724,21 @@ static int check_sections(const json_t *r, struct ocds_chk *c)
             return rc;
     if ((rc = check_org_ref_member(r, c, "buyer")) < 0)
         return rc;
-    if ((sect = json_object_get(r, "planning")) && json_is_object(sect)) {
+    if ((sect = get(r, "planning")) && json_is_object(sect)) {
         mark = ocds_chk_push(c, "planning");
         rc = check_milestones_in(sect, c);
         ocds_chk_pop(c, mark);
         if (rc < 0)
             return rc;
     }
-    if ((sect = json_object_get(r, "tender")) && json_is_object(sect) && !is_marker(sect)) {
+    if ((sect = get(r, "tender")) && json_is_object(sect) && !is_marker(sect)) {
         mark = ocds_chk_push(c, "tender");
         rc = check_tender(sect, c);
         ocds_chk_pop(c, mark);
         if (rc < 0)
             return rc;
     }
-    if ((sect = json_object_get(r, "bids")) && json_is_object(sect)) {
+    if ((sect = get(r, "bids")) && json_is_object(sect)) {
         mark = ocds_chk_push(c, "bids");
         rc = check_array_member(sect, c, "details");
         if (rc == 0)
@@ -763,12 +769,12 @@ static int release_check(const json_t *release, int walk, struct bf_err *err)
     if ((rc = check_string(release, &c, "ocid")) < 0 || (rc = check_string(release, &c, "id")) < 0 ||
         (rc = check_string(release, &c, "date")) < 0 || (rc = check_tag(release, &c)) < 0)
         goto out;
-    date = json_object_get(release, "date");
+    date = get(release, "date");
     if (!ocds_datetime_valid(json_string_value(date), json_string_length(date), 0)) {
         rc = ocds_chk_fail(&c, "date", "must be an RFC 3339 date-time such as 2025-03-01T09:00:00Z");
         goto out;
     }
-    init = json_object_get(release, "initiationType");
+    init = get(release, "initiationType");
     if (!init) {
         rc = ocds_chk_fail(&c, "initiationType", "is required (the only code is \"tender\")");
         goto out;
@@ -798,16 +804,119 @@ int ocds_release_check(const json_t *release, struct bf_err *err)
  * to find nothing (64 levels of 1 + 2 * 400 bytes stay below 60000). */
 #define FAST_MAX_KEY 400
 
-/* The generic walk's rules for one object's members (check_object and
- * check_members; the JCS writer descends), and what makes the release
- * one for the full path: a marker (the walk would not look inside, the
- * writer does), a contact point (withheld as personal data), a long name.
- * 0 to go on, 1 to stop. */
-static int fast_visit(void *arg, const struct ocds_jcs_member *m, size_t n)
+/* What the walk of ocds_release_check_jcs keeps for the rest of the
+ * check: every object's members as the writer read them (so the
+ * release-level rules look names up here, not through jansson's hash and
+ * a strlen per name), found by the object's address; and the id arrays
+ * whose ids are checked once their items' members are here too. Room for
+ * a typical release is on the stack. */
+struct stash_slot {
+    const json_t *obj;
+    uint32_t first, n; /* the object's members: m[first .. first + n) */
+};
+struct stash {
+    struct ocds_jcs_member *m;
+    size_t n, cap;
+    struct stash_slot *slot; /* open addressing; nslots a power of two */
+    size_t nslots, used;
+    struct {
+        const json_t *arr;
+        unsigned kind;
+    } ids[32];
+    size_t nids;
+    struct ocds_jcs_member m0[128];
+    struct stash_slot s0[64];
+};
+
+/* The stash ocds_chk_get answers from, while the rules after the walk run
+ * on this thread; NULL otherwise. */
+static _Thread_local const struct stash *chk_stash;
+
+static size_t stash_hash(const json_t *obj, size_t mask)
 {
+    return (size_t)(((uint64_t)(uintptr_t)obj * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+}
+
+static void stash_put(struct stash *s, const json_t *obj, size_t first, size_t n)
+{
+    size_t i = stash_hash(obj, s->nslots - 1);
+
+    while (s->slot[i].obj)
+        i = (i + 1) & (s->nslots - 1);
+    s->slot[i].obj = obj;
+    s->slot[i].first = (uint32_t)first;
+    s->slot[i].n = (uint32_t)n;
+    s->used++;
+}
+
+static void stash_add(struct stash *s, const json_t *obj, const struct ocds_jcs_member *m, size_t n)
+{
+    if (s->n + n > s->cap) {
+        size_t cap = 2 * (s->n + n);
+        struct ocds_jcs_member *g = bf_xcalloc(cap, sizeof *g);
+        memcpy(g, s->m, s->n * sizeof *g);
+        if (s->m != s->m0)
+            free(s->m);
+        s->m = g, s->cap = cap;
+    }
+    memcpy(s->m + s->n, m, n * sizeof *m);
+    if (2 * (s->used + 1) > s->nslots) { /* keep the table at most half full */
+        struct stash_slot *old = s->slot;
+        size_t i, nold = s->nslots;
+        s->nslots *= 2;
+        s->slot = bf_xcalloc(s->nslots, sizeof *s->slot);
+        s->used = 0;
+        for (i = 0; i < nold; i++)
+            if (old[i].obj)
+                stash_put(s, old[i].obj, old[i].first, old[i].n);
+        if (old != s->s0)
+            free(old);
+    }
+    stash_put(s, obj, s->n, n);
+    s->n += n;
+}
+
+/* 1 if the member name k[0..n) is the C string name: byte by byte, as
+ * most names differ in their first bytes (and without name's strlen). */
+static inline int key_is(const char *k, size_t n, const char *name)
+{
+    size_t j = 0;
+
+    while (j < n && name[j] && name[j] == k[j])
+        j++;
+    return j == n && name[j] == '\0';
+}
+
+json_t *ocds_chk_get(const json_t *obj, const char *name)
+{
+    const struct stash *s = chk_stash;
+    size_t i, k;
+
+    if (!s || !obj)
+        return json_object_get(obj, name);
+    for (i = stash_hash(obj, s->nslots - 1); s->slot[i].obj; i = (i + 1) & (s->nslots - 1)) {
+        const struct ocds_jcs_member *m;
+        if (s->slot[i].obj != obj)
+            continue;
+        m = s->m + s->slot[i].first;
+        for (k = 0; k < s->slot[i].n; k++)
+            if (key_is(m[k].key, m[k].len, name))
+                return m[k].value;
+        return NULL;
+    }
+    return json_object_get(obj, name); /* not an object the walk met */
+}
+
+/* The generic walk's rules for one object's members (check_object and
+ * check_members; the JCS writer descends; id arrays wait in the stash),
+ * and what makes the release one for the full path: a marker (the walk
+ * would not look inside, the writer does), a contact point (withheld as
+ * personal data), a long name. 0 to go on, 1 to stop. */
+static int fast_visit(void *arg, const json_t *obj, const struct ocds_jcs_member *m, size_t n)
+{
+    struct stash *s = arg;
     size_t i;
 
-    (void)arg;
     for (i = 0; i < n; i++) {
         const char *key = m[i].key;
         size_t klen = m[i].len;
@@ -824,17 +933,55 @@ static int fast_visit(void *arg, const struct ocds_jcs_member *m, size_t n)
         }
         if (!(k = member_kind(key, klen)))
             continue;
-        if (member_rule(k, v) ||
-            ((k & MK_IDS) && json_is_array(v) && ocds_all_objects(v) &&
-             ids_fail(v, (k & MK_NEED_ID) != 0, (k & MK_UNIQUE) != 0)))
+        if (member_rule(k, v))
+            return 1;
+        if ((k & MK_IDS) && json_is_array(v)) {
+            if (s->nids == BF_ARRAY_LEN(s->ids))
+                return 1;
+            s->ids[s->nids].arr = v;
+            s->ids[s->nids++].kind = k;
+        }
+    }
+    stash_add(s, obj, m, n);
+    return 0;
+}
+
+static int fast_rest(const json_t *release, struct stash *s, struct bf_err *err)
+{
+    size_t i;
+
+    for (i = 0; i < s->nids; i++) {
+        const json_t *v = s->ids[i].arr;
+        unsigned k = s->ids[i].kind;
+        if (ocds_all_objects(v) && ids_fail(v, (k & MK_NEED_ID) != 0, (k & MK_UNIQUE) != 0))
             return 1;
     }
-    return 0;
+    return release_check(release, 0, err) != 0;
 }
 
 int ocds_release_check_jcs(const json_t *release, struct bf_buf *out)
 {
     struct bf_err scratch = {0};
+    struct stash s;
+    size_t mark = out->len;
+    int rc = 1;
 
-    return release_check(release, 0, &scratch) == 0 && ocds_jcs_visit(release, out, fast_visit, NULL, &scratch) == 0;
+    s.m = s.m0, s.n = 0, s.cap = BF_ARRAY_LEN(s.m0);
+    s.slot = s.s0, s.nslots = BF_ARRAY_LEN(s.s0), s.used = 0;
+    s.nids = 0;
+    memset(s.s0, 0, sizeof s.s0);
+    if (json_is_object(release) && ocds_jcs_visit(release, out, fast_visit, &s, &scratch) == 0) {
+        chk_stash = &s;
+        rc = fast_rest(release, &s, &scratch);
+        chk_stash = NULL;
+        if (rc) {
+            out->len = mark;
+            out->data[mark] = '\0';
+        }
+    }
+    if (s.m != s.m0)
+        free(s.m);
+    if (s.slot != s.s0)
+        free(s.slot);
+    return rc == 0;
 }
