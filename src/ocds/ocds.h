@@ -66,9 +66,9 @@ int ocds_release_check(const json_t *release, struct bf_err *err);
  * text, all in one walk; 0 otherwise, out left as it was, and the caller
  * takes the long way (which also finds the error message). */
 int ocds_release_check_jcs(const json_t *release, struct bf_buf *out);
-/* The check files' member lookup: json_object_get, answered from the
+/* The check files' member lookup: json_object_getn, answered from the
  * members the walk of ocds_release_check_jcs collected while it checks. */
-json_t *ocds_chk_get(const json_t *obj, const char *name);
+json_t *ocds_chk_get(const json_t *obj, const char *name, size_t len);
 
 /* ---- merge ---------------------------------------------------------- */
 

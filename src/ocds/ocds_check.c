@@ -40,8 +40,8 @@ static const char *const bid_status[] = {"invited", "pending", "valid", "disqual
 
 int ocds_code_in(const char *s, const char *const *list)
 {
-    for (; s && *list; list++)
-        if (strcmp(s, *list) == 0)
+    for (; s && *list; list++) /* the first byte rules out most codes without a call */
+        if (s[0] == (*list)[0] && strcmp(s, *list) == 0)
             return 1;
     return 0;
 }
@@ -102,11 +102,39 @@ int ocds_datetime_valid(const char *s, size_t n, int allow_date)
            digits(s + i + 4, 2, &tm) && th < 24 && tm < 60;
 }
 
+/* ocds_chk_push of a member name of known length: copied directly when
+ * it fits and needs no "~0"/"~1" escape, else by ocds_json_pointer_push
+ * (which also writes the prefix that fits when the pointer is full). */
+static inline size_t chk_push_key(struct ocds_chk *c, const char *k, size_t n)
+{
+    struct bf_buf *b = c->ptr;
+    size_t mark = b->len, max = b->max ? b->max : BF_BUF_DEFAULT_MAX, i = 0;
+
+    if (b->len + n + 2 <= b->cap && b->len + n + 1 <= max)
+        while (i < n && k[i] != '~' && k[i] != '/')
+            i++;
+    if (n && i == n) {
+        b->data[b->len] = '/';
+        memcpy(b->data + b->len + 1, k, n);
+        b->len += n + 1;
+        b->data[b->len] = '\0';
+    } else {
+        (void)ocds_json_pointer_push(b, k, n);
+    }
+    return mark;
+}
+
 size_t ocds_chk_push(struct ocds_chk *c, const char *name)
 {
-    size_t mark = c->ptr->len;
-    (void)ocds_json_pointer_push(c->ptr, name, strlen(name));
-    return mark;
+    return chk_push_key(c, name, strlen(name));
+}
+
+/* ocds_chk_push inlined, so a literal name's length is known. */
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE size_t push(struct ocds_chk *c, const char *name)
+{
+    return chk_push_key(c, name, strlen(name));
 }
 
 size_t ocds_chk_push_index(struct ocds_chk *c, size_t i)
@@ -145,19 +173,86 @@ int ocds_chk_fail(struct ocds_chk *c, const char *name, const char *fmt, ...)
     return BF_EINVAL;
 }
 
+/* What the walk of ocds_release_check_jcs keeps for the rest of the
+ * check: every object's members as the writer read them (so the
+ * release-level rules look names up here, not through jansson's hash and
+ * a strlen per name), found by the object's address; and the id arrays
+ * whose ids are checked once their items' members are here too. Room for
+ * a typical release is on the stack. */
+struct stash_slot {
+    const json_t *obj;
+    uint32_t first, n; /* the object's members: m[first .. first + n) */
+};
+struct stash {
+    struct ocds_jcs_member *m;
+    size_t n, cap;
+    struct stash_slot *slot; /* open addressing; nslots a power of two */
+    size_t nslots, used;
+    struct {
+        const json_t *arr;
+        unsigned kind;
+    } ids[32];
+    size_t nids;
+    struct ocds_jcs_member m0[128];
+    struct stash_slot s0[64];
+};
+
+static size_t stash_hash(const json_t *obj, size_t mask)
+{
+    return (size_t)(((uint64_t)(uintptr_t)obj * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+}
+
+/* The stash ocds_chk_get answers from, while the rules after the walk run
+ * on this thread; NULL otherwise. */
+static _Thread_local const struct stash *chk_stash;
+
+/* ocds_chk_get's work, inlined into the lookups of this file. */
+static inline json_t *stash_get(const json_t *obj, const char *name, size_t len)
+{
+    const struct stash *s = chk_stash;
+    size_t i, k, j;
+
+    if (!s || !obj)
+        return json_object_getn(obj, name, len);
+    for (i = stash_hash(obj, s->nslots - 1); s->slot[i].obj; i = (i + 1) & (s->nslots - 1)) {
+        const struct ocds_jcs_member *m;
+        if (s->slot[i].obj != obj)
+            continue;
+        m = s->m + s->slot[i].first;
+        /* most members differ in length; the rest in their first bytes */
+        for (k = 0; k < s->slot[i].n; k++) {
+            if (m[k].len != len)
+                continue;
+            for (j = 0; j < len && m[k].key[j] == name[j]; j++)
+                ;
+            if (j == len)
+                return m[k].value;
+        }
+        return NULL;
+    }
+    return json_object_getn(obj, name, len); /* not an object the walk met */
+}
+
+json_t *ocds_chk_get(const json_t *obj, const char *name, size_t len)
+{
+    return stash_get(obj, name, len);
+}
+
 /* obj[name] (ocds_chk_get: from the walk's members when it has them). */
 static inline json_t *get(const json_t *obj, const char *name)
 {
-    return ocds_chk_get(obj, name);
+    return stash_get(obj, name, strlen(name));
 }
 
+/* While the stash answers there is no marker to find: the walk of
+ * ocds_release_check_jcs stops at the first. */
 static int is_marker(const json_t *v)
 {
-    return json_is_object(v) && json_is_true(get(v, "withheld"));
+    return json_is_object(v) && !chk_stash && json_is_true(get(v, "withheld"));
 }
 
-int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const char *list_name,
-                  const char *const *codes)
+INLINE int chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const char *list_name,
+                    const char *const *codes)
 {
     json_t *v = get(obj, name);
     if (!v || json_is_null(v) || is_marker(v))
@@ -167,6 +262,12 @@ int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const
     if (!ocds_code_in(json_string_value(v), codes))
         return ocds_chk_fail(c, name, "'%.80s' is not in the closed codelist %s", json_string_value(v), list_name);
     return 0;
+}
+
+int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const char *list_name,
+                  const char *const *codes)
+{
+    return chk_code(c, obj, name, list_name, codes);
 }
 
 /* ---- generic walk: dates, currencies, amounts, ids, statuses --------- */
@@ -246,28 +347,6 @@ static unsigned member_kind(const char *k, size_t n)
 }
 
 static int check_value(const json_t *v, struct ocds_chk *c, unsigned kind, int depth);
-
-/* ocds_chk_push of a member name of known length: copied directly when
- * it fits and needs no "~0"/"~1" escape, else by ocds_json_pointer_push
- * (which also writes the prefix that fits when the pointer is full). */
-static inline size_t chk_push_key(struct ocds_chk *c, const char *k, size_t n)
-{
-    struct bf_buf *b = c->ptr;
-    size_t mark = b->len, max = b->max ? b->max : BF_BUF_DEFAULT_MAX, i = 0;
-
-    if (b->len + n + 2 <= b->cap && b->len + n + 1 <= max)
-        while (i < n && k[i] != '~' && k[i] != '/')
-            i++;
-    if (n && i == n) {
-        b->data[b->len] = '/';
-        memcpy(b->data + b->len + 1, k, n);
-        b->len += n + 1;
-        b->data[b->len] = '\0';
-    } else {
-        (void)ocds_json_pointer_push(b, k, n);
-    }
-    return mark;
-}
 
 /* The first problem of arr's item i as check_ids reports it: 0 none,
  * 1 no id where one is needed, 2 an id of the wrong type, 3 an empty id,
@@ -482,7 +561,7 @@ static int check_value(const json_t *v, struct ocds_chk *c, unsigned kind, int d
 
 /* ---- release-level rules -------------------------------------------- */
 
-static int check_string(const json_t *r, struct ocds_chk *c, const char *name)
+INLINE int check_string(const json_t *r, struct ocds_chk *c, const char *name)
 {
     json_t *v = get(r, name);
     if (!v)
@@ -502,7 +581,7 @@ static int check_tag(const json_t *r, struct ocds_chk *c)
         return ocds_chk_fail(c, "tag", "is required");
     if (!json_is_array(tag) || json_array_size(tag) == 0)
         return ocds_chk_fail(c, "tag", "must be a non-empty array of releaseTag codes");
-    mark = ocds_chk_push(c, "tag");
+    mark = push(c, "tag");
     json_array_foreach(tag, i, t) {
         if (!json_is_string(t) || !ocds_code_in(json_string_value(t), release_tags)) {
             size_t m2 = ocds_chk_push_index(c, i);
@@ -516,7 +595,7 @@ static int check_tag(const json_t *r, struct ocds_chk *c)
     return rc;
 }
 
-static int check_object_member(const json_t *obj, struct ocds_chk *c, const char *name)
+INLINE int check_object_member(const json_t *obj, struct ocds_chk *c, const char *name)
 {
     json_t *v = get(obj, name);
     if (v && !json_is_null(v) && !json_is_object(v) && !is_marker(v))
@@ -524,7 +603,7 @@ static int check_object_member(const json_t *obj, struct ocds_chk *c, const char
     return 0;
 }
 
-static int check_array_member(const json_t *obj, struct ocds_chk *c, const char *name)
+INLINE int check_array_member(const json_t *obj, struct ocds_chk *c, const char *name)
 {
     json_t *v = get(obj, name);
     if (v && !json_is_null(v) && !json_is_array(v) && !is_marker(v))
@@ -543,7 +622,7 @@ static int check_org_ref(const json_t *ref, struct ocds_chk *c)
 }
 
 /* obj[name], an OrganizationReference object, if present. */
-static int check_org_ref_member(const json_t *obj, struct ocds_chk *c, const char *name)
+INLINE int check_org_ref_member(const json_t *obj, struct ocds_chk *c, const char *name)
 {
     json_t *ref = get(obj, name);
     size_t mark;
@@ -551,14 +630,14 @@ static int check_org_ref_member(const json_t *obj, struct ocds_chk *c, const cha
 
     if (!json_is_object(ref))
         return 0;
-    mark = ocds_chk_push(c, name);
+    mark = push(c, name);
     rc = check_org_ref(ref, c);
     ocds_chk_pop(c, mark);
     return rc;
 }
 
 /* A member that, when a non-empty string, is not allowed to be empty. */
-static int check_nonempty(const json_t *obj, struct ocds_chk *c, const char *name)
+INLINE int check_nonempty(const json_t *obj, struct ocds_chk *c, const char *name)
 {
     json_t *v = get(obj, name);
     if (json_is_string(v) && json_string_length(v) == 0)
@@ -566,21 +645,12 @@ static int check_nonempty(const json_t *obj, struct ocds_chk *c, const char *nam
     return 0;
 }
 
-static int each_object(const json_t *obj, struct ocds_chk *c, const char *name,
-                       int (*fn)(const json_t *, struct ocds_chk *));
-
-/* Each OrganizationReference of the array obj[name]. */
-static int check_org_refs(const json_t *obj, struct ocds_chk *c, const char *name)
-{
-    return each_object(obj, c, name, check_org_ref);
-}
-
 /* Runs fn on each object of the array obj[name]. */
-static int each_object(const json_t *obj, struct ocds_chk *c, const char *name,
+INLINE int each_object(const json_t *obj, struct ocds_chk *c, const char *name,
                        int (*fn)(const json_t *, struct ocds_chk *))
 {
     json_t *arr = get(obj, name), *e;
-    size_t i, mark = ocds_chk_push(c, name);
+    size_t i, mark = push(c, name);
     int rc = 0;
 
     json_array_foreach(arr, i, e) {
@@ -595,9 +665,15 @@ static int each_object(const json_t *obj, struct ocds_chk *c, const char *name,
     return rc;
 }
 
+/* Each OrganizationReference of the array obj[name]. */
+INLINE int check_org_refs(const json_t *obj, struct ocds_chk *c, const char *name)
+{
+    return each_object(obj, c, name, check_org_ref);
+}
+
 static int check_milestone(const json_t *m, struct ocds_chk *c)
 {
-    return ocds_chk_code(c, m, "status", "milestoneStatus", milestone_status);
+    return chk_code(c, m, "status", "milestoneStatus", milestone_status);
 }
 
 static int check_milestones_in(const json_t *obj, struct ocds_chk *c)
@@ -607,11 +683,11 @@ static int check_milestones_in(const json_t *obj, struct ocds_chk *c)
 
 static int check_lot(const json_t *l, struct ocds_chk *c)
 {
-    return ocds_chk_code(c, l, "status", "tenderStatus (lots)", tender_status);
+    return chk_code(c, l, "status", "tenderStatus (lots)", tender_status);
 }
 
 /* obj[name], if present, must be an array of objects. */
-static int check_object_array(const json_t *obj, struct ocds_chk *c, const char *name)
+INLINE int check_object_array(const json_t *obj, struct ocds_chk *c, const char *name)
 {
     json_t *arr = get(obj, name), *e;
     size_t i;
@@ -623,7 +699,7 @@ static int check_object_array(const json_t *obj, struct ocds_chk *c, const char 
         return ocds_chk_fail(c, name, "must be an array of objects");
     json_array_foreach(arr, i, e)
         if (!json_is_object(e)) {
-            size_t mark = ocds_chk_push(c, name);
+            size_t mark = push(c, name);
             size_t m2 = ocds_chk_push_index(c, i);
             rc = ocds_chk_fail(c, NULL, "must be an object");
             ocds_chk_pop(c, m2);
@@ -638,9 +714,9 @@ static int check_tender(const json_t *t, struct ocds_chk *c)
     json_t *n = get(t, "numberOfTenderers");
     int rc;
 
-    if ((rc = ocds_chk_code(c, t, "status", "tenderStatus", tender_status)) < 0 ||
-        (rc = ocds_chk_code(c, t, "procurementMethod", "method", methods)) < 0 ||
-        (rc = ocds_chk_code(c, t, "mainProcurementCategory", "procurementCategory", categories)) < 0 ||
+    if ((rc = chk_code(c, t, "status", "tenderStatus", tender_status)) < 0 ||
+        (rc = chk_code(c, t, "procurementMethod", "method", methods)) < 0 ||
+        (rc = chk_code(c, t, "mainProcurementCategory", "procurementCategory", categories)) < 0 ||
         (rc = check_object_member(t, c, "value")) < 0 || (rc = check_object_array(t, c, "items")) < 0 ||
         (rc = check_array_member(t, c, "tenderers")) < 0 || (rc = check_array_member(t, c, "lots")) < 0 ||
         (rc = check_milestones_in(t, c)) < 0 || (rc = each_object(t, c, "lots", check_lot)) < 0 ||
@@ -656,7 +732,7 @@ static int check_tender(const json_t *t, struct ocds_chk *c)
 static int check_award(const json_t *a, struct ocds_chk *c)
 {
     int rc;
-    if ((rc = ocds_chk_code(c, a, "status", "awardStatus", award_status)) < 0 ||
+    if ((rc = chk_code(c, a, "status", "awardStatus", award_status)) < 0 ||
         (rc = check_object_member(a, c, "value")) < 0 || (rc = check_object_array(a, c, "suppliers")) < 0 ||
         (rc = check_object_array(a, c, "items")) < 0 || (rc = check_org_refs(a, c, "suppliers")) < 0)
         return rc;
@@ -680,13 +756,13 @@ static int check_contract(const json_t *k, struct ocds_chk *c)
         return ocds_chk_fail(c, "awardID", "must be a string or an integer");
     if ((rc = check_nonempty(k, c, "awardID")) < 0)
         return rc;
-    if ((rc = ocds_chk_code(c, k, "status", "contractStatus", contract_status)) < 0 ||
+    if ((rc = chk_code(c, k, "status", "contractStatus", contract_status)) < 0 ||
         (rc = check_object_member(k, c, "value")) < 0 || (rc = check_milestones_in(k, c)) < 0 ||
         (rc = check_object_array(k, c, "items")) < 0 ||
         (rc = check_object_member(k, c, "implementation")) < 0)
         return rc;
     if (json_is_object(impl)) {
-        size_t mark = ocds_chk_push(c, "implementation");
+        size_t mark = push(c, "implementation");
         rc = check_milestones_in(impl, c);
         if (rc == 0)
             rc = check_array_member(impl, c, "transactions");
@@ -700,7 +776,7 @@ static int check_contract(const json_t *k, struct ocds_chk *c)
 static int check_bid(const json_t *b, struct ocds_chk *c)
 {
     int rc;
-    if ((rc = ocds_chk_code(c, b, "status", "bidStatus", bid_status)) < 0 ||
+    if ((rc = chk_code(c, b, "status", "bidStatus", bid_status)) < 0 ||
         (rc = check_array_member(b, c, "tenderers")) < 0 || (rc = check_object_member(b, c, "value")) < 0 ||
         (rc = check_org_refs(b, c, "tenderers")) < 0)
         return rc;
@@ -709,37 +785,33 @@ static int check_bid(const json_t *b, struct ocds_chk *c)
 
 static int check_sections(const json_t *r, struct ocds_chk *c)
 {
-    static const char *const objects[] = {"planning", "tender", "buyer", "bids", NULL};
-    static const char *const arrays[] = {"parties", "awards", "contracts", "relatedProcesses", NULL};
-    const char *const *p;
     json_t *sect;
     size_t mark;
     int rc;
 
-    for (p = objects; *p; p++)
-        if ((rc = check_object_member(r, c, *p)) < 0)
-            return rc;
-    for (p = arrays; *p; p++)
-        if ((rc = check_object_array(r, c, *p)) < 0)
-            return rc;
-    if ((rc = check_org_ref_member(r, c, "buyer")) < 0)
+    /* one call per name, not a loop over a list: the names' lengths are then known */
+    if ((rc = check_object_member(r, c, "planning")) < 0 || (rc = check_object_member(r, c, "tender")) < 0 ||
+        (rc = check_object_member(r, c, "buyer")) < 0 || (rc = check_object_member(r, c, "bids")) < 0 ||
+        (rc = check_object_array(r, c, "parties")) < 0 || (rc = check_object_array(r, c, "awards")) < 0 ||
+        (rc = check_object_array(r, c, "contracts")) < 0 || (rc = check_object_array(r, c, "relatedProcesses")) < 0 ||
+        (rc = check_org_ref_member(r, c, "buyer")) < 0)
         return rc;
     if ((sect = get(r, "planning")) && json_is_object(sect)) {
-        mark = ocds_chk_push(c, "planning");
+        mark = push(c, "planning");
         rc = check_milestones_in(sect, c);
         ocds_chk_pop(c, mark);
         if (rc < 0)
             return rc;
     }
     if ((sect = get(r, "tender")) && json_is_object(sect) && !is_marker(sect)) {
-        mark = ocds_chk_push(c, "tender");
+        mark = push(c, "tender");
         rc = check_tender(sect, c);
         ocds_chk_pop(c, mark);
         if (rc < 0)
             return rc;
     }
     if ((sect = get(r, "bids")) && json_is_object(sect)) {
-        mark = ocds_chk_push(c, "bids");
+        mark = push(c, "bids");
         rc = check_array_member(sect, c, "details");
         if (rc == 0)
             rc = each_object(sect, c, "details", check_bid);
@@ -804,39 +876,6 @@ int ocds_release_check(const json_t *release, struct bf_err *err)
  * to find nothing (64 levels of 1 + 2 * 400 bytes stay below 60000). */
 #define FAST_MAX_KEY 400
 
-/* What the walk of ocds_release_check_jcs keeps for the rest of the
- * check: every object's members as the writer read them (so the
- * release-level rules look names up here, not through jansson's hash and
- * a strlen per name), found by the object's address; and the id arrays
- * whose ids are checked once their items' members are here too. Room for
- * a typical release is on the stack. */
-struct stash_slot {
-    const json_t *obj;
-    uint32_t first, n; /* the object's members: m[first .. first + n) */
-};
-struct stash {
-    struct ocds_jcs_member *m;
-    size_t n, cap;
-    struct stash_slot *slot; /* open addressing; nslots a power of two */
-    size_t nslots, used;
-    struct {
-        const json_t *arr;
-        unsigned kind;
-    } ids[32];
-    size_t nids;
-    struct ocds_jcs_member m0[128];
-    struct stash_slot s0[64];
-};
-
-/* The stash ocds_chk_get answers from, while the rules after the walk run
- * on this thread; NULL otherwise. */
-static _Thread_local const struct stash *chk_stash;
-
-static size_t stash_hash(const json_t *obj, size_t mask)
-{
-    return (size_t)(((uint64_t)(uintptr_t)obj * 0x9E3779B97F4A7C15ull) >> 32) & mask;
-}
-
 static void stash_put(struct stash *s, const json_t *obj, size_t first, size_t n)
 {
     size_t i = stash_hash(obj, s->nslots - 1);
@@ -874,37 +913,6 @@ static void stash_add(struct stash *s, const json_t *obj, const struct ocds_jcs_
     }
     stash_put(s, obj, s->n, n);
     s->n += n;
-}
-
-/* 1 if the member name k[0..n) is the C string name: byte by byte, as
- * most names differ in their first bytes (and without name's strlen). */
-static inline int key_is(const char *k, size_t n, const char *name)
-{
-    size_t j = 0;
-
-    while (j < n && name[j] && name[j] == k[j])
-        j++;
-    return j == n && name[j] == '\0';
-}
-
-json_t *ocds_chk_get(const json_t *obj, const char *name)
-{
-    const struct stash *s = chk_stash;
-    size_t i, k;
-
-    if (!s || !obj)
-        return json_object_get(obj, name);
-    for (i = stash_hash(obj, s->nslots - 1); s->slot[i].obj; i = (i + 1) & (s->nslots - 1)) {
-        const struct ocds_jcs_member *m;
-        if (s->slot[i].obj != obj)
-            continue;
-        m = s->m + s->slot[i].first;
-        for (k = 0; k < s->slot[i].n; k++)
-            if (key_is(m[k].key, m[k].len, name))
-                return m[k].value;
-        return NULL;
-    }
-    return json_object_get(obj, name); /* not an object the walk met */
 }
 
 /* The generic walk's rules for one object's members (check_object and

@@ -39,7 +39,7 @@ static const char *const capabilities[] = {"dronesUav", "combatAircraft", "land"
 /* obj[name] (ocds_chk_get: from the walk's members when it has them). */
 static inline json_t *get(const json_t *obj, const char *name)
 {
-    return ocds_chk_get(obj, name);
+    return ocds_chk_get(obj, name, strlen(name));
 }
 
 static int present(const json_t *v)
