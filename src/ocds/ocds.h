@@ -63,9 +63,15 @@ int ocds_release_check(const json_t *release, struct bf_err *err);
 /* ocds_prepare's fast path: 1 when the release passes ocds_release_check,
  * holds no withheld marker and no contact point (so
  * ocds_withhold_personal would leave it as it is), and out got its JCS
- * text, all in one walk; 0 otherwise, out left as it was, and the caller
- * takes the long way (which also finds the error message). */
-int ocds_release_check_jcs(const json_t *release, struct bf_buf *out);
+ * text, all in one walk, and top its members that publishing reads next
+ * (NULL when absent; so the check guarantees ocid, id and date non-empty
+ * strings and tag a non-empty array of strings); 0 otherwise, out left
+ * as it was, and the caller takes the long way (which also finds the
+ * error message). */
+struct ocds_release_top {
+    json_t *ocid, *id, *date, *tag, *withheld;
+};
+int ocds_release_check_jcs(const json_t *release, struct bf_buf *out, struct ocds_release_top *top);
 /* The check files' member lookup: json_object_getn, answered from the
  * members the walk of ocds_release_check_jcs collected while it checks. */
 json_t *ocds_chk_get(const json_t *obj, const char *name, size_t len);
@@ -146,6 +152,11 @@ int ocds_entry_line(const json_t *release, const char *actor, struct bf_buf *out
  * ocds_digest (so the release is not canonicalized twice). */
 int ocds_entry_line_digest(const json_t *release, const char hex[65], const char *actor, struct bf_buf *out,
                            struct bf_err *err);
+/* The same line from the release's members, already found and checked
+ * (strings ocid, id and date, not empty; tag a non-empty array of
+ * strings): what ocds_prepare has after ocds_release_check_jcs. */
+int ocds_entry_line_members(const json_t *ocid, const json_t *id, const json_t *date, const json_t *tag,
+                            const char hex[65], const char *actor, struct bf_buf *out, struct bf_err *err);
 
 /* ---- publishing (store + ledger) ------------------------------------ */
 

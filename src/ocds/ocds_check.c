@@ -967,7 +967,7 @@ static int fast_rest(const json_t *release, struct stash *s, struct bf_err *err)
     return release_check(release, 0, err) != 0;
 }
 
-int ocds_release_check_jcs(const json_t *release, struct bf_buf *out)
+int ocds_release_check_jcs(const json_t *release, struct bf_buf *out, struct ocds_release_top *top)
 {
     struct bf_err scratch = {0};
     struct stash s;
@@ -981,6 +981,8 @@ int ocds_release_check_jcs(const json_t *release, struct bf_buf *out)
     if (json_is_object(release) && ocds_jcs_visit(release, out, fast_visit, &s, &scratch) == 0) {
         chk_stash = &s;
         rc = fast_rest(release, &s, &scratch);
+        top->ocid = get(release, "ocid"), top->id = get(release, "id"), top->date = get(release, "date");
+        top->tag = get(release, "tag"), top->withheld = get(release, "withheld");
         chk_stash = NULL;
         if (rc) {
             out->len = mark;
