@@ -165,10 +165,16 @@ static inline uint64_t jcs_key_prefix(const char *k, size_t n)
     return n == 0 ? 0 : (uint64_t)u[0] << 56 | (n > 1 ? (uint64_t)u[1] << 48 : 0) | (n > 2 ? (uint64_t)u[2] << 40 : 0);
 }
 
-/* ocds_jcs_key_cmp, decided from the prefixes where it can be. */
+/* ocds_jcs_key_cmp, decided from the prefixes where it can be: at once
+ * when both are ASCII (most names; then the first byte that differs is
+ * ASCII in both), else by ocds_jcs_prefix_order. */
 static inline int jcs_member_order(const struct ocds_jcs_member *a, const struct ocds_jcs_member *b)
 {
-    int c = ocds_jcs_prefix_order(a->pre, b->pre);
+    int c;
+
+    if (a->pre != b->pre && !((a->pre | b->pre) & 0x8080808080808080ull))
+        return a->pre < b->pre ? -1 : 1;
+    c = ocds_jcs_prefix_order(a->pre, b->pre);
     return c ? c : ocds_jcs_key_cmp(a->key, a->len, b->key, b->len);
 }
 
