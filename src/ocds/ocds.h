@@ -119,6 +119,11 @@ int ocds_withhold(const json_t *release, json_t **public_release, json_t **sidec
  * no string ocid. The key is only read. */
 int ocds_withhold_keyed(const json_t *release, const uint8_t *key, json_t **public_release, json_t **sidecar,
                         struct bf_err *err);
+/* The same for a release that passed ocds_release_check (which checks
+ * its withheld list as ocds_withhold_keyed would, so it is not checked
+ * again). */
+int ocds_withhold_keyed_checked(const json_t *release, const uint8_t *key, json_t **public_release,
+                                json_t **sidecar, struct bf_err *err);
 /* Loads the key from <data_dir>/ocds/withheld.key (exactly 32 bytes). If
  * the file is absent and create is set, creates it first: 32 random bytes,
  * mode 0600 in a 0700 directory, written with bf_fs_write_atomic and

@@ -35,12 +35,16 @@ static int has_withheld(const json_t *release)
 }
 
 /* The withheld fields of a release that has them split into the public
- * release and the sidecar. */
-static int split_keyed(const json_t *release, const uint8_t *key, struct ocds_prepared *x, struct bf_err *err)
+ * release and the sidecar; checked when the release passed
+ * ocds_release_check as it is (not so after ocds_withhold_personal added
+ * entries). */
+static int split_keyed(const json_t *release, const uint8_t *key, int checked, struct ocds_prepared *x,
+                       struct bf_err *err)
 {
     json_t *side = NULL;
     struct bf_buf sb = BF_BUF_INIT;
-    int rc = ocds_withhold_keyed(release, key, &x->pub, &side, err);
+    int rc = checked ? ocds_withhold_keyed_checked(release, key, &x->pub, &side, err)
+                     : ocds_withhold_keyed(release, key, &x->pub, &side, err);
 
     if (rc)
         return rc;
@@ -67,7 +71,7 @@ static int split_withheld(const json_t *submitted, const uint8_t *key, struct oc
         x->pub = release;
         return 0;
     }
-    rc = split_keyed(release, key, x, err);
+    rc = split_keyed(release, key, 0, x, err);
     json_decref(release);
     return rc;
 }
@@ -160,7 +164,7 @@ static int prepare_fast(const json_t *release, const struct ocds_release_top *to
     }
     x->body.len = 0;
     x->body.data[0] = '\0';
-    if ((rc = split_keyed(release, key, x, err)) < 0 || (rc = ocds_jcs(x->pub, &x->body, err)) < 0)
+    if ((rc = split_keyed(release, key, 1, x, err)) < 0 || (rc = ocds_jcs(x->pub, &x->body, err)) < 0)
         return rc;
     bf_sha256_hex(x->body.data, x->body.len, x->sha);
     return prepare_end(x, actor, err);
