@@ -60,16 +60,17 @@ int ocds_jcs_visit(const json_t *v, struct bf_buf *out,
  * date format, local ids, and the defence extension. On failure err says
  * which JSON pointer and why. */
 int ocds_release_check(const json_t *release, struct bf_err *err);
-/* ocds_prepare's fast path: 1 when the release passes ocds_release_check,
- * holds no withheld marker and no contact point (so
- * ocds_withhold_personal would leave it as it is), and out got its JCS
- * text, all in one walk, and top its members that publishing reads next
- * (NULL when absent; so the check guarantees ocid, id and date non-empty
- * strings and tag a non-empty array of strings); 0 otherwise, out left
- * as it was, and the caller takes the long way (which also finds the
- * error message). */
+/* ocds_prepare's fast path: 1 when the release passes ocds_release_check
+ * and holds no withheld marker, and out got its JCS text, all in one
+ * walk, and top its members that publishing reads next (NULL when
+ * absent; the check guarantees ocid, id and date non-empty strings and
+ * tag a non-empty array of strings) and personal, 0 when
+ * ocds_withhold_personal would certainly leave the release as it is (no
+ * contact point); 0 otherwise, out left as it was, and the caller takes
+ * the long way (which also finds the error message). */
 struct ocds_release_top {
     json_t *ocid, *id, *date, *tag, *withheld;
+    int personal;
 };
 int ocds_release_check_jcs(const json_t *release, struct bf_buf *out, struct ocds_release_top *top);
 /* The check files' member lookup: json_object_getn, answered from the

@@ -178,7 +178,7 @@ int ocds_chk_fail(struct ocds_chk *c, const char *name, const char *fmt, ...)
  * release-level rules look names up here, not through jansson's hash and
  * a strlen per name), found by the object's address; and the id arrays
  * whose ids are checked once their items' members are here too. Room for
- * a typical release is on the stack. */
+ * a typical release is on the stack; larger ones grow onto the heap. */
 struct stash_slot {
     const json_t *obj;
     uint32_t first, n; /* the object's members: m[first .. first + n) */
@@ -188,11 +188,12 @@ struct stash {
     size_t n, cap;
     struct stash_slot *slot; /* open addressing; nslots a power of two */
     size_t nslots, used;
-    struct {
+    struct stash_ids {
         const json_t *arr;
         unsigned kind;
-    } ids[32];
-    size_t nids;
+    } *ids, ids0[32];
+    size_t nids, idscap;
+    struct ocds_release_top *top;
     struct ocds_jcs_member m0[128];
     struct stash_slot s0[64];
 };
@@ -870,10 +871,10 @@ int ocds_release_check(const json_t *release, struct bf_err *err)
 
 /* ---- the check and the canonical text in one walk ---------------------- */
 
-/* Member names longer than this make ocds_release_check_jcs step aside:
- * with them, a pointer of nesting OCDS_JSON_MAX_DEPTH could pass the bound
- * under which ocds_withhold_personal's search for contact points is sure
- * to find nothing (64 levels of 1 + 2 * 400 bytes stay below 60000). */
+/* A member name longer than this sets top->personal: with it, a pointer
+ * of nesting OCDS_JSON_MAX_DEPTH could pass the bound under which
+ * ocds_withhold_personal's search for contact points is sure to find
+ * nothing (64 levels of 1 + 2 * 400 bytes stay below 60000). */
 #define FAST_MAX_KEY 400
 
 static void stash_put(struct stash *s, const json_t *obj, size_t first, size_t n)
@@ -917,9 +918,10 @@ static void stash_add(struct stash *s, const json_t *obj, const struct ocds_jcs_
 
 /* The generic walk's rules for one object's members (check_object and
  * check_members; the JCS writer descends; id arrays wait in the stash),
- * and what makes the release one for the full path: a marker (the walk
- * would not look inside, the writer does), a contact point (withheld as
- * personal data), a long name. 0 to go on, 1 to stop. */
+ * what makes the release one for the full path (a marker: the walk would
+ * not look inside, the writer does), and what makes it one for
+ * ocds_withhold_personal (a contact point, a long name: top->personal).
+ * 0 to go on, 1 to stop. */
 static int fast_visit(void *arg, const json_t *obj, const struct ocds_jcs_member *m, size_t n)
 {
     struct stash *s = arg;
@@ -932,10 +934,10 @@ static int fast_visit(void *arg, const json_t *obj, const struct ocds_jcs_member
         unsigned k;
 
         if (klen > FAST_MAX_KEY)
-            return 1;
+            s->top->personal = 1;
         if (json_is_object(v) || json_is_array(v)) {
             if (KEY_IS(key, klen, "contactPoint") || KEY_IS(key, klen, "additionalContactPoints"))
-                return 1;
+                s->top->personal = 1;
         } else if (KEY_IS(key, klen, "withheld") && json_is_true(v)) {
             return 1;
         }
@@ -944,8 +946,13 @@ static int fast_visit(void *arg, const json_t *obj, const struct ocds_jcs_member
         if (member_rule(k, v))
             return 1;
         if ((k & MK_IDS) && json_is_array(v)) {
-            if (s->nids == BF_ARRAY_LEN(s->ids))
-                return 1;
+            if (s->nids == s->idscap) {
+                struct stash_ids *g = bf_xcalloc(2 * s->idscap, sizeof *g);
+                memcpy(g, s->ids, s->nids * sizeof *g);
+                if (s->ids != s->ids0)
+                    free(s->ids);
+                s->ids = g, s->idscap *= 2;
+            }
             s->ids[s->nids].arr = v;
             s->ids[s->nids++].kind = k;
         }
@@ -976,7 +983,9 @@ int ocds_release_check_jcs(const json_t *release, struct bf_buf *out, struct ocd
 
     s.m = s.m0, s.n = 0, s.cap = BF_ARRAY_LEN(s.m0);
     s.slot = s.s0, s.nslots = BF_ARRAY_LEN(s.s0), s.used = 0;
-    s.nids = 0;
+    s.ids = s.ids0, s.nids = 0, s.idscap = BF_ARRAY_LEN(s.ids0);
+    s.top = top;
+    top->personal = 0;
     memset(s.s0, 0, sizeof s.s0);
     if (json_is_object(release) && ocds_jcs_visit(release, out, fast_visit, &s, &scratch) == 0) {
         chk_stash = &s;
@@ -993,5 +1002,7 @@ int ocds_release_check_jcs(const json_t *release, struct bf_buf *out, struct ocd
         free(s.m);
     if (s.slot != s.s0)
         free(s.slot);
+    if (s.ids != s.ids0)
+        free(s.ids);
     return rc == 0;
 }

@@ -138,18 +138,27 @@ static int prepare_full(const json_t *release, const uint8_t *key, struct ocds_p
 }
 
 /* The same for a release that ocds_release_check_jcs passed, with its
- * JCS text in body and its top members in top: no contact point, so
- * ocds_withhold_personal would hand the release back as it is, and the
- * public release is the release itself unless it withholds fields; the
- * text is the submitted one's for its digest either way. Errors come in
- * the order prepare_full meets them (the check and the canonical text of
- * the release cannot fail any more). */
+ * JCS text in body and its top members in top. The text is the submitted
+ * one's, for its digest. Without a contact point (!top->personal)
+ * ocds_withhold_personal would hand the release back as it is, so the
+ * public release is the release itself unless it withholds fields (its
+ * list checked with it); with one, the withholding runs as in
+ * prepare_full. Errors come in the order prepare_full meets them (the
+ * check and the canonical text of the release cannot fail any more). */
 static int prepare_fast(const json_t *release, const struct ocds_release_top *top, const uint8_t *key,
                         const char *actor, struct ocds_prepared *x, struct bf_err *err)
 {
     int rc;
 
     bf_sha256_hex(x->body.data, x->body.len, x->src);
+    if (top->personal) {
+        x->body.len = 0;
+        x->body.data[0] = '\0';
+        if ((rc = split_withheld(release, key, x, err)) < 0 || (rc = ocds_jcs(x->pub, &x->body, err)) < 0)
+            return rc;
+        bf_sha256_hex(x->body.data, x->body.len, x->sha);
+        return prepare_end(x, actor, err);
+    }
     if (!json_is_array(top->withheld) || json_array_size(top->withheld) == 0) {
         x->pub = json_incref((json_t *)release);
         memcpy(x->sha, x->src, sizeof x->sha);
