@@ -12,6 +12,13 @@
  * withheld marker ({"withheld": true, "commitment": ...}) stands in for
  * any value. Recursion is bounded by OCDS_JSON_MAX_DEPTH.
  *
+ * ocds_release_check_jcs (for ocds_prepare) runs the same rules with the
+ * generic walk folded into the JCS writer's walk (ocds_jcs_visit), and
+ * the release-level rules then read the members that walk collected (the
+ * stash, through ocds_chk_get) instead of jansson's hash. It only ever
+ * says "valid" when ocds_release_check would; on any doubt it steps aside
+ * and the caller runs ocds_release_check for the exact message.
+ *
  * Empty strings: the schema's minLength 1 holds for ocid, id, tender/id,
  * contracts' awardID, the local ids of the id arrays, and the "name" of an
  * OrganizationReference (buyer, procuringEntity, tenderers, suppliers,

@@ -18,7 +18,10 @@
  * canonicalizes to 9007199254740992 exactly as in node. NaN and infinities
  * (which JSON cannot carry) are BF_EINVAL. Nesting deeper than
  * OCDS_JSON_MAX_DEPTH is BF_ELIMIT, so hostile input cannot exhaust the
- * stack.
+ * stack. The output buffer's limit is BF_ELIMIT exactly when the text
+ * would pass it, and ocds_jcs leaves the buffer as it was on any error.
+ * ocds_jcs_visit is the same walk with a visitor per object (ocds_prepare
+ * checks a release while it writes it).
  */
 #include "common.h"
 #include "buf.h"

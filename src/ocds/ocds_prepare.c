@@ -7,6 +7,14 @@
  * and the tag array's JSON text. ocds_publish_batch runs it on its
  * workers; bench_ocds_prepare times it alone.
  *
+ * Most releases take the fast path: ocds_release_check_jcs checks the
+ * release and writes its canonical text in one walk, and what the walk
+ * found (the top-level members, whether a contact point is there) spares
+ * the later steps their own lookups and walks. Anything it does not
+ * vouch for takes the long way (prepare_full), step by step, which is
+ * also where the errors of an invalid release come from; both give the
+ * same bytes.
+ *
  * Invariants: the input release is never modified (the public release
  * shares the subtrees off the withheld paths with it); on error the
  * struct holds nothing the caller must keep (ocds_prepared_clear frees
