@@ -12,6 +12,13 @@
  * withheld marker ({"withheld": true, "commitment": ...}) stands in for
  * any value. Recursion is bounded by OCDS_JSON_MAX_DEPTH.
  *
+ * ocds_release_check_jcs (for ocds_prepare) runs the same rules with the
+ * generic walk folded into the JCS writer's walk (ocds_jcs_visit), and
+ * the release-level rules then read the members that walk collected (the
+ * stash, through ocds_chk_get) instead of jansson's hash. It only ever
+ * says "valid" when ocds_release_check would; on any doubt it steps aside
+ * and the caller runs ocds_release_check for the exact message.
+ *
  * Empty strings: the schema's minLength 1 holds for ocid, id, tender/id,
  * contracts' awardID, the local ids of the id arrays, and the "name" of an
  * OrganizationReference (buyer, procuringEntity, tenderers, suppliers,
@@ -40,8 +47,8 @@ static const char *const bid_status[] = {"invited", "pending", "valid", "disqual
 
 int ocds_code_in(const char *s, const char *const *list)
 {
-    for (; s && *list; list++)
-        if (strcmp(s, *list) == 0)
+    for (; s && *list; list++) /* the first byte rules out most codes without a call */
+        if (s[0] == (*list)[0] && strcmp(s, *list) == 0)
             return 1;
     return 0;
 }
@@ -102,11 +109,39 @@ int ocds_datetime_valid(const char *s, size_t n, int allow_date)
            digits(s + i + 4, 2, &tm) && th < 24 && tm < 60;
 }
 
+/* ocds_chk_push of a member name of known length: copied directly when
+ * it fits and needs no "~0"/"~1" escape, else by ocds_json_pointer_push
+ * (which also writes the prefix that fits when the pointer is full). */
+static inline size_t chk_push_key(struct ocds_chk *c, const char *k, size_t n)
+{
+    struct bf_buf *b = c->ptr;
+    size_t mark = b->len, max = b->max ? b->max : BF_BUF_DEFAULT_MAX, i = 0;
+
+    if (b->len + n + 2 <= b->cap && b->len + n + 1 <= max)
+        while (i < n && k[i] != '~' && k[i] != '/')
+            i++;
+    if (n && i == n) {
+        b->data[b->len] = '/';
+        memcpy(b->data + b->len + 1, k, n);
+        b->len += n + 1;
+        b->data[b->len] = '\0';
+    } else {
+        (void)ocds_json_pointer_push(b, k, n);
+    }
+    return mark;
+}
+
 size_t ocds_chk_push(struct ocds_chk *c, const char *name)
 {
-    size_t mark = c->ptr->len;
-    (void)ocds_json_pointer_push(c->ptr, name, strlen(name));
-    return mark;
+    return chk_push_key(c, name, strlen(name));
+}
+
+/* ocds_chk_push inlined, so a literal name's length is known. */
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE size_t push(struct ocds_chk *c, const char *name)
+{
+    return chk_push_key(c, name, strlen(name));
 }
 
 size_t ocds_chk_push_index(struct ocds_chk *c, size_t i)
@@ -145,15 +180,89 @@ int ocds_chk_fail(struct ocds_chk *c, const char *name, const char *fmt, ...)
     return BF_EINVAL;
 }
 
-static int is_marker(const json_t *v)
+/* What the walk of ocds_release_check_jcs keeps for the rest of the
+ * check: every object's members as the writer read them (so the
+ * release-level rules look names up here, not through jansson's hash and
+ * a strlen per name), found by the object's address; and the id arrays
+ * whose ids are checked once their items' members are here too. Room for
+ * a typical release is on the stack; larger ones grow onto the heap. */
+struct stash_slot {
+    const json_t *obj;
+    uint32_t first, n; /* the object's members: m[first .. first + n) */
+};
+struct stash {
+    struct ocds_jcs_member *m;
+    size_t n, cap;
+    struct stash_slot *slot; /* open addressing; nslots a power of two */
+    size_t nslots, used;
+    struct stash_ids {
+        const json_t *arr;
+        unsigned kind;
+    } *ids, ids0[32];
+    size_t nids, idscap;
+    struct ocds_release_top *top;
+    struct ocds_jcs_member m0[128];
+    struct stash_slot s0[64];
+};
+
+static size_t stash_hash(const json_t *obj, size_t mask)
 {
-    return json_is_object(v) && json_is_true(json_object_getn(v, "withheld", 8));
+    return (size_t)(((uint64_t)(uintptr_t)obj * 0x9E3779B97F4A7C15ull) >> 32) & mask;
 }
 
-int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const char *list_name,
-                  const char *const *codes)
+/* The stash ocds_chk_get answers from, while the rules after the walk run
+ * on this thread; NULL otherwise. */
+static _Thread_local const struct stash *chk_stash;
+
+/* ocds_chk_get's work, inlined into the lookups of this file. */
+static inline json_t *stash_get(const json_t *obj, const char *name, size_t len)
 {
-    json_t *v = json_object_get(obj, name);
+    const struct stash *s = chk_stash;
+    size_t i, k, j;
+
+    if (!s || !obj)
+        return json_object_getn(obj, name, len);
+    for (i = stash_hash(obj, s->nslots - 1); s->slot[i].obj; i = (i + 1) & (s->nslots - 1)) {
+        const struct ocds_jcs_member *m;
+        if (s->slot[i].obj != obj)
+            continue;
+        m = s->m + s->slot[i].first;
+        /* most members differ in length; the rest in their first bytes */
+        for (k = 0; k < s->slot[i].n; k++) {
+            if (m[k].len != len)
+                continue;
+            for (j = 0; j < len && m[k].key[j] == name[j]; j++)
+                ;
+            if (j == len)
+                return m[k].value;
+        }
+        return NULL;
+    }
+    return json_object_getn(obj, name, len); /* not an object the walk met */
+}
+
+json_t *ocds_chk_get(const json_t *obj, const char *name, size_t len)
+{
+    return stash_get(obj, name, len);
+}
+
+/* obj[name] (ocds_chk_get: from the walk's members when it has them). */
+static inline json_t *get(const json_t *obj, const char *name)
+{
+    return stash_get(obj, name, strlen(name));
+}
+
+/* While the stash answers there is no marker to find: the walk of
+ * ocds_release_check_jcs stops at the first. */
+static int is_marker(const json_t *v)
+{
+    return json_is_object(v) && !chk_stash && json_is_true(get(v, "withheld"));
+}
+
+INLINE int chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const char *list_name,
+                    const char *const *codes)
+{
+    json_t *v = get(obj, name);
     if (!v || json_is_null(v) || is_marker(v))
         return 0;
     if (!json_is_string(v))
@@ -161,6 +270,12 @@ int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const
     if (!ocds_code_in(json_string_value(v), codes))
         return ocds_chk_fail(c, name, "'%.80s' is not in the closed codelist %s", json_string_value(v), list_name);
     return 0;
+}
+
+int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const char *list_name,
+                  const char *const *codes)
+{
+    return chk_code(c, obj, name, list_name, codes);
 }
 
 /* ---- generic walk: dates, currencies, amounts, ids, statuses --------- */
@@ -241,54 +356,79 @@ static unsigned member_kind(const char *k, size_t n)
 
 static int check_value(const json_t *v, struct ocds_chk *c, unsigned kind, int depth);
 
-/* ocds_chk_push of a member name of known length: copied directly when
- * it fits and needs no "~0"/"~1" escape, else by ocds_json_pointer_push
- * (which also writes the prefix that fits when the pointer is full). */
-static inline size_t chk_push_key(struct ocds_chk *c, const char *k, size_t n)
+/* The first problem of arr's item i as check_ids reports it: 0 none,
+ * 1 no id where one is needed, 2 an id of the wrong type, 3 an empty id,
+ * 4 the id of item *dup again. ids[j] is item j's "id" member (or NULL)
+ * for every j <= i. */
+static int id_problem(const json_t *arr, json_t *const *ids, size_t i, int need_id, int unique, size_t *dup)
 {
-    struct bf_buf *b = c->ptr;
-    size_t mark = b->len, max = b->max ? b->max : BF_BUF_DEFAULT_MAX, i = 0;
+    json_t *id = ids[i];
+    size_t j;
 
-    if (b->len + n + 2 <= b->cap && b->len + n + 1 <= max)
-        while (i < n && k[i] != '~' && k[i] != '/')
-            i++;
-    if (n && i == n) {
-        b->data[b->len] = '/';
-        memcpy(b->data + b->len + 1, k, n);
-        b->len += n + 1;
-        b->data[b->len] = '\0';
-    } else {
-        (void)ocds_json_pointer_push(b, k, n);
-    }
-    return mark;
+    if (is_marker(json_array_get(arr, i)))
+        return 0;
+    if (!id || json_is_null(id))
+        return need_id ? 1 : 0;
+    if (!json_is_string(id) && !json_is_integer(id) && !is_marker(id))
+        return 2;
+    if (json_is_string(id) && json_string_length(id) == 0)
+        return 3;
+    for (j = 0; unique && j < i; j++)
+        if (ocds_json_equal(id, ids[j])) {
+            *dup = j;
+            return 4;
+        }
+    return 0;
+}
+
+/* Each item's "id", looked up once (the duplicate test compares every
+ * pair): into stack when it fits, else a new array (the caller frees it
+ * when it is not stack). */
+static json_t **collect_ids(const json_t *arr, json_t **stack, size_t cap)
+{
+    size_t i, n = json_array_size(arr);
+    json_t **ids = n <= cap ? stack : bf_xcalloc(n, sizeof *ids);
+
+    for (i = 0; i < n; i++)
+        ids[i] = get(json_array_get(arr, i), "id");
+    return ids;
 }
 
 static int check_ids(const json_t *arr, struct ocds_chk *c, int need_id, int unique)
 {
-    size_t i, j, n = json_array_size(arr);
-    for (i = 0; i < n; i++) {
-        json_t *o = json_array_get(arr, i), *id = json_object_getn(o, "id", 2);
+    static const char *const msg[] = {NULL, "is required (a local identifier unique within the array)",
+        "must be a string or an integer", "must not be empty"};
+    json_t *stack[32], **ids = collect_ids(arr, stack, BF_ARRAY_LEN(stack));
+    size_t i, j = 0, n = json_array_size(arr);
+    int rc = 0;
+
+    for (i = 0; i < n && rc == 0; i++) {
+        int p = id_problem(arr, ids, i, need_id, unique, &j);
         size_t mark;
-        int rc = 0;
-        if (is_marker(o))
+        if (!p)
             continue;
         mark = ocds_chk_push_index(c, i);
-        if (!id || json_is_null(id)) {
-            if (need_id)
-                rc = ocds_chk_fail(c, "id", "is required (a local identifier unique within the array)");
-        } else if (!json_is_string(id) && !json_is_integer(id) && !is_marker(id)) {
-            rc = ocds_chk_fail(c, "id", "must be a string or an integer");
-        } else if (json_is_string(id) && json_string_length(id) == 0) {
-            rc = ocds_chk_fail(c, "id", "must not be empty");
-        }
-        for (j = 0; unique && rc == 0 && id && !json_is_null(id) && j < i; j++)
-            if (ocds_json_equal(id, json_object_getn(json_array_get(arr, j), "id", 2)))
-                rc = ocds_chk_fail(c, "id", "duplicates the id of item %zu of the same array", j);
+        rc = p == 4 ? ocds_chk_fail(c, "id", "duplicates the id of item %zu of the same array", j)
+                    : ocds_chk_fail(c, "id", "%s", msg[p]);
         ocds_chk_pop(c, mark);
-        if (rc < 0)
-            return rc;
     }
-    return 0;
+    if (ids != stack)
+        free(ids);
+    return rc;
+}
+
+/* check_ids without messages: 1 if it would fail. */
+static int ids_fail(const json_t *arr, int need_id, int unique)
+{
+    json_t *stack[32], **ids = collect_ids(arr, stack, BF_ARRAY_LEN(stack));
+    size_t i, j, n = json_array_size(arr);
+    int p = 0;
+
+    for (i = 0; i < n && !p; i++)
+        p = id_problem(arr, ids, i, need_id, unique, &j);
+    if (ids != stack)
+        free(ids);
+    return p != 0;
 }
 
 int ocds_all_objects(const json_t *arr)
@@ -326,26 +466,41 @@ static int check_array(const json_t *v, struct ocds_chk *c, unsigned kind, int d
     return 0;
 }
 
-static int check_member(const char *key, unsigned k, const json_t *m, struct ocds_chk *c)
+/* The rule of a member of kind k (member_kind) that m breaks: 0 none,
+ * else the flag of the rule. */
+static unsigned member_rule(unsigned k, const json_t *m)
 {
     if (!(k & (MK_DATE | MK_CURRENCY | MK_AMOUNT | MK_MILESTONES)) || json_is_null(m) || is_marker(m))
         return 0;
-    if (k & MK_DATE) {
-        if (!json_is_string(m) ||
-            !ocds_datetime_valid(json_string_value(m), json_string_length(m), (k & MK_DATE_ONLY) != 0))
-            return ocds_chk_fail(c, key, "must be an RFC 3339 date-time such as 2025-03-01T09:00:00Z");
-    } else if (k & MK_CURRENCY) {
-        if (!json_is_string(m) ||
-            !ocds_code_in_sorted(json_string_value(m), ocds_currency_codes, ocds_currency_codes_len))
-            return ocds_chk_fail(c, key, "must be an ISO 4217 code from the closed codelist currency");
-    } else if (k & MK_AMOUNT) {
-        /* a number in Value, a Value object in Budget and Transaction */
-        if (!json_is_number(m) && !json_is_object(m))
-            return ocds_chk_fail(c, key, "must be a number (or a Value object)");
-    } else if (!json_is_array(m)) { /* milestones */
+    if (k & MK_DATE)
+        return !json_is_string(m) ||
+                       !ocds_datetime_valid(json_string_value(m), json_string_length(m), (k & MK_DATE_ONLY) != 0)
+                   ? MK_DATE
+                   : 0;
+    if (k & MK_CURRENCY)
+        return !json_is_string(m) ||
+                       !ocds_code_in_sorted(json_string_value(m), ocds_currency_codes, ocds_currency_codes_len)
+                   ? MK_CURRENCY
+                   : 0;
+    if (k & MK_AMOUNT) /* a number in Value, a Value object in Budget and Transaction */
+        return !json_is_number(m) && !json_is_object(m) ? MK_AMOUNT : 0;
+    return !json_is_array(m) ? MK_MILESTONES : 0;
+}
+
+static int check_member(const char *key, unsigned k, const json_t *m, struct ocds_chk *c)
+{
+    switch (member_rule(k, m)) {
+    case 0:
+        return 0;
+    case MK_DATE:
+        return ocds_chk_fail(c, key, "must be an RFC 3339 date-time such as 2025-03-01T09:00:00Z");
+    case MK_CURRENCY:
+        return ocds_chk_fail(c, key, "must be an ISO 4217 code from the closed codelist currency");
+    case MK_AMOUNT:
+        return ocds_chk_fail(c, key, "must be a number (or a Value object)");
+    default: /* milestones */
         return ocds_chk_fail(c, key, "must be an array");
     }
-    return 0;
 }
 
 static int check_members(struct ocds_chk *c, int depth, size_t n, const char **key, size_t *klen, json_t **val)
@@ -414,9 +569,9 @@ static int check_value(const json_t *v, struct ocds_chk *c, unsigned kind, int d
 
 /* ---- release-level rules -------------------------------------------- */
 
-static int check_string(const json_t *r, struct ocds_chk *c, const char *name)
+INLINE int check_string(const json_t *r, struct ocds_chk *c, const char *name)
 {
-    json_t *v = json_object_get(r, name);
+    json_t *v = get(r, name);
     if (!v)
         return ocds_chk_fail(c, name, "is required");
     if (!json_is_string(v) || json_string_length(v) == 0)
@@ -426,7 +581,7 @@ static int check_string(const json_t *r, struct ocds_chk *c, const char *name)
 
 static int check_tag(const json_t *r, struct ocds_chk *c)
 {
-    json_t *tag = json_object_get(r, "tag"), *t;
+    json_t *tag = get(r, "tag"), *t;
     size_t i, mark;
     int rc = 0;
 
@@ -434,7 +589,7 @@ static int check_tag(const json_t *r, struct ocds_chk *c)
         return ocds_chk_fail(c, "tag", "is required");
     if (!json_is_array(tag) || json_array_size(tag) == 0)
         return ocds_chk_fail(c, "tag", "must be a non-empty array of releaseTag codes");
-    mark = ocds_chk_push(c, "tag");
+    mark = push(c, "tag");
     json_array_foreach(tag, i, t) {
         if (!json_is_string(t) || !ocds_code_in(json_string_value(t), release_tags)) {
             size_t m2 = ocds_chk_push_index(c, i);
@@ -448,17 +603,17 @@ static int check_tag(const json_t *r, struct ocds_chk *c)
     return rc;
 }
 
-static int check_object_member(const json_t *obj, struct ocds_chk *c, const char *name)
+INLINE int check_object_member(const json_t *obj, struct ocds_chk *c, const char *name)
 {
-    json_t *v = json_object_get(obj, name);
+    json_t *v = get(obj, name);
     if (v && !json_is_null(v) && !json_is_object(v) && !is_marker(v))
         return ocds_chk_fail(c, name, "must be an object");
     return 0;
 }
 
-static int check_array_member(const json_t *obj, struct ocds_chk *c, const char *name)
+INLINE int check_array_member(const json_t *obj, struct ocds_chk *c, const char *name)
 {
-    json_t *v = json_object_get(obj, name);
+    json_t *v = get(obj, name);
     if (v && !json_is_null(v) && !json_is_array(v) && !is_marker(v))
         return ocds_chk_fail(c, name, "must be an array");
     return 0;
@@ -468,51 +623,42 @@ static int check_array_member(const json_t *obj, struct ocds_chk *c, const char 
  * schema's minLength 1; null or absent is allowed). */
 static int check_org_ref(const json_t *ref, struct ocds_chk *c)
 {
-    json_t *name = json_object_get(ref, "name");
+    json_t *name = get(ref, "name");
     if (is_marker(ref) || !json_is_string(name) || json_string_length(name) > 0)
         return 0;
     return ocds_chk_fail(c, "name", "must not be empty (OrganizationReference name, minLength 1)");
 }
 
 /* obj[name], an OrganizationReference object, if present. */
-static int check_org_ref_member(const json_t *obj, struct ocds_chk *c, const char *name)
+INLINE int check_org_ref_member(const json_t *obj, struct ocds_chk *c, const char *name)
 {
-    json_t *ref = json_object_get(obj, name);
+    json_t *ref = get(obj, name);
     size_t mark;
     int rc;
 
     if (!json_is_object(ref))
         return 0;
-    mark = ocds_chk_push(c, name);
+    mark = push(c, name);
     rc = check_org_ref(ref, c);
     ocds_chk_pop(c, mark);
     return rc;
 }
 
 /* A member that, when a non-empty string, is not allowed to be empty. */
-static int check_nonempty(const json_t *obj, struct ocds_chk *c, const char *name)
+INLINE int check_nonempty(const json_t *obj, struct ocds_chk *c, const char *name)
 {
-    json_t *v = json_object_get(obj, name);
+    json_t *v = get(obj, name);
     if (json_is_string(v) && json_string_length(v) == 0)
         return ocds_chk_fail(c, name, "must not be empty (minLength 1)");
     return 0;
 }
 
-static int each_object(const json_t *obj, struct ocds_chk *c, const char *name,
-                       int (*fn)(const json_t *, struct ocds_chk *));
-
-/* Each OrganizationReference of the array obj[name]. */
-static int check_org_refs(const json_t *obj, struct ocds_chk *c, const char *name)
-{
-    return each_object(obj, c, name, check_org_ref);
-}
-
 /* Runs fn on each object of the array obj[name]. */
-static int each_object(const json_t *obj, struct ocds_chk *c, const char *name,
+INLINE int each_object(const json_t *obj, struct ocds_chk *c, const char *name,
                        int (*fn)(const json_t *, struct ocds_chk *))
 {
-    json_t *arr = json_object_get(obj, name), *e;
-    size_t i, mark = ocds_chk_push(c, name);
+    json_t *arr = get(obj, name), *e;
+    size_t i, mark = push(c, name);
     int rc = 0;
 
     json_array_foreach(arr, i, e) {
@@ -527,9 +673,15 @@ static int each_object(const json_t *obj, struct ocds_chk *c, const char *name,
     return rc;
 }
 
+/* Each OrganizationReference of the array obj[name]. */
+INLINE int check_org_refs(const json_t *obj, struct ocds_chk *c, const char *name)
+{
+    return each_object(obj, c, name, check_org_ref);
+}
+
 static int check_milestone(const json_t *m, struct ocds_chk *c)
 {
-    return ocds_chk_code(c, m, "status", "milestoneStatus", milestone_status);
+    return chk_code(c, m, "status", "milestoneStatus", milestone_status);
 }
 
 static int check_milestones_in(const json_t *obj, struct ocds_chk *c)
@@ -539,13 +691,13 @@ static int check_milestones_in(const json_t *obj, struct ocds_chk *c)
 
 static int check_lot(const json_t *l, struct ocds_chk *c)
 {
-    return ocds_chk_code(c, l, "status", "tenderStatus (lots)", tender_status);
+    return chk_code(c, l, "status", "tenderStatus (lots)", tender_status);
 }
 
 /* obj[name], if present, must be an array of objects. */
-static int check_object_array(const json_t *obj, struct ocds_chk *c, const char *name)
+INLINE int check_object_array(const json_t *obj, struct ocds_chk *c, const char *name)
 {
-    json_t *arr = json_object_get(obj, name), *e;
+    json_t *arr = get(obj, name), *e;
     size_t i;
     int rc = 0;
 
@@ -555,7 +707,7 @@ static int check_object_array(const json_t *obj, struct ocds_chk *c, const char 
         return ocds_chk_fail(c, name, "must be an array of objects");
     json_array_foreach(arr, i, e)
         if (!json_is_object(e)) {
-            size_t mark = ocds_chk_push(c, name);
+            size_t mark = push(c, name);
             size_t m2 = ocds_chk_push_index(c, i);
             rc = ocds_chk_fail(c, NULL, "must be an object");
             ocds_chk_pop(c, m2);
@@ -567,12 +719,12 @@ static int check_object_array(const json_t *obj, struct ocds_chk *c, const char 
 
 static int check_tender(const json_t *t, struct ocds_chk *c)
 {
-    json_t *n = json_object_get(t, "numberOfTenderers");
+    json_t *n = get(t, "numberOfTenderers");
     int rc;
 
-    if ((rc = ocds_chk_code(c, t, "status", "tenderStatus", tender_status)) < 0 ||
-        (rc = ocds_chk_code(c, t, "procurementMethod", "method", methods)) < 0 ||
-        (rc = ocds_chk_code(c, t, "mainProcurementCategory", "procurementCategory", categories)) < 0 ||
+    if ((rc = chk_code(c, t, "status", "tenderStatus", tender_status)) < 0 ||
+        (rc = chk_code(c, t, "procurementMethod", "method", methods)) < 0 ||
+        (rc = chk_code(c, t, "mainProcurementCategory", "procurementCategory", categories)) < 0 ||
         (rc = check_object_member(t, c, "value")) < 0 || (rc = check_object_array(t, c, "items")) < 0 ||
         (rc = check_array_member(t, c, "tenderers")) < 0 || (rc = check_array_member(t, c, "lots")) < 0 ||
         (rc = check_milestones_in(t, c)) < 0 || (rc = each_object(t, c, "lots", check_lot)) < 0 ||
@@ -588,7 +740,7 @@ static int check_tender(const json_t *t, struct ocds_chk *c)
 static int check_award(const json_t *a, struct ocds_chk *c)
 {
     int rc;
-    if ((rc = ocds_chk_code(c, a, "status", "awardStatus", award_status)) < 0 ||
+    if ((rc = chk_code(c, a, "status", "awardStatus", award_status)) < 0 ||
         (rc = check_object_member(a, c, "value")) < 0 || (rc = check_object_array(a, c, "suppliers")) < 0 ||
         (rc = check_object_array(a, c, "items")) < 0 || (rc = check_org_refs(a, c, "suppliers")) < 0)
         return rc;
@@ -603,7 +755,7 @@ static int check_transaction(const json_t *t, struct ocds_chk *c)
 
 static int check_contract(const json_t *k, struct ocds_chk *c)
 {
-    json_t *aid = json_object_get(k, "awardID"), *impl = json_object_get(k, "implementation");
+    json_t *aid = get(k, "awardID"), *impl = get(k, "implementation");
     int rc;
 
     if (!aid || json_is_null(aid))
@@ -612,13 +764,13 @@ static int check_contract(const json_t *k, struct ocds_chk *c)
         return ocds_chk_fail(c, "awardID", "must be a string or an integer");
     if ((rc = check_nonempty(k, c, "awardID")) < 0)
         return rc;
-    if ((rc = ocds_chk_code(c, k, "status", "contractStatus", contract_status)) < 0 ||
+    if ((rc = chk_code(c, k, "status", "contractStatus", contract_status)) < 0 ||
         (rc = check_object_member(k, c, "value")) < 0 || (rc = check_milestones_in(k, c)) < 0 ||
         (rc = check_object_array(k, c, "items")) < 0 ||
         (rc = check_object_member(k, c, "implementation")) < 0)
         return rc;
     if (json_is_object(impl)) {
-        size_t mark = ocds_chk_push(c, "implementation");
+        size_t mark = push(c, "implementation");
         rc = check_milestones_in(impl, c);
         if (rc == 0)
             rc = check_array_member(impl, c, "transactions");
@@ -632,7 +784,7 @@ static int check_contract(const json_t *k, struct ocds_chk *c)
 static int check_bid(const json_t *b, struct ocds_chk *c)
 {
     int rc;
-    if ((rc = ocds_chk_code(c, b, "status", "bidStatus", bid_status)) < 0 ||
+    if ((rc = chk_code(c, b, "status", "bidStatus", bid_status)) < 0 ||
         (rc = check_array_member(b, c, "tenderers")) < 0 || (rc = check_object_member(b, c, "value")) < 0 ||
         (rc = check_org_refs(b, c, "tenderers")) < 0)
         return rc;
@@ -641,37 +793,33 @@ static int check_bid(const json_t *b, struct ocds_chk *c)
 
 static int check_sections(const json_t *r, struct ocds_chk *c)
 {
-    static const char *const objects[] = {"planning", "tender", "buyer", "bids", NULL};
-    static const char *const arrays[] = {"parties", "awards", "contracts", "relatedProcesses", NULL};
-    const char *const *p;
     json_t *sect;
     size_t mark;
     int rc;
 
-    for (p = objects; *p; p++)
-        if ((rc = check_object_member(r, c, *p)) < 0)
-            return rc;
-    for (p = arrays; *p; p++)
-        if ((rc = check_object_array(r, c, *p)) < 0)
-            return rc;
-    if ((rc = check_org_ref_member(r, c, "buyer")) < 0)
+    /* one call per name, not a loop over a list: the names' lengths are then known */
+    if ((rc = check_object_member(r, c, "planning")) < 0 || (rc = check_object_member(r, c, "tender")) < 0 ||
+        (rc = check_object_member(r, c, "buyer")) < 0 || (rc = check_object_member(r, c, "bids")) < 0 ||
+        (rc = check_object_array(r, c, "parties")) < 0 || (rc = check_object_array(r, c, "awards")) < 0 ||
+        (rc = check_object_array(r, c, "contracts")) < 0 || (rc = check_object_array(r, c, "relatedProcesses")) < 0 ||
+        (rc = check_org_ref_member(r, c, "buyer")) < 0)
         return rc;
-    if ((sect = json_object_get(r, "planning")) && json_is_object(sect)) {
-        mark = ocds_chk_push(c, "planning");
+    if ((sect = get(r, "planning")) && json_is_object(sect)) {
+        mark = push(c, "planning");
         rc = check_milestones_in(sect, c);
         ocds_chk_pop(c, mark);
         if (rc < 0)
             return rc;
     }
-    if ((sect = json_object_get(r, "tender")) && json_is_object(sect) && !is_marker(sect)) {
-        mark = ocds_chk_push(c, "tender");
+    if ((sect = get(r, "tender")) && json_is_object(sect) && !is_marker(sect)) {
+        mark = push(c, "tender");
         rc = check_tender(sect, c);
         ocds_chk_pop(c, mark);
         if (rc < 0)
             return rc;
     }
-    if ((sect = json_object_get(r, "bids")) && json_is_object(sect)) {
-        mark = ocds_chk_push(c, "bids");
+    if ((sect = get(r, "bids")) && json_is_object(sect)) {
+        mark = push(c, "bids");
         rc = check_array_member(sect, c, "details");
         if (rc == 0)
             rc = each_object(sect, c, "details", check_bid);
@@ -684,7 +832,9 @@ static int check_sections(const json_t *r, struct ocds_chk *c)
     return each_object(r, c, "contracts", check_contract);
 }
 
-int ocds_release_check(const json_t *release, struct bf_err *err)
+/* Every rule, with the generic walk (check_value over the whole release)
+ * only when walk is set: ocds_release_check_jcs does that walk itself. */
+static int release_check(const json_t *release, int walk, struct bf_err *err)
 {
     struct bf_buf ptr = BF_BUF_INIT;
     struct ocds_chk c = {&ptr, err};
@@ -699,12 +849,12 @@ int ocds_release_check(const json_t *release, struct bf_err *err)
     if ((rc = check_string(release, &c, "ocid")) < 0 || (rc = check_string(release, &c, "id")) < 0 ||
         (rc = check_string(release, &c, "date")) < 0 || (rc = check_tag(release, &c)) < 0)
         goto out;
-    date = json_object_get(release, "date");
+    date = get(release, "date");
     if (!ocds_datetime_valid(json_string_value(date), json_string_length(date), 0)) {
         rc = ocds_chk_fail(&c, "date", "must be an RFC 3339 date-time such as 2025-03-01T09:00:00Z");
         goto out;
     }
-    init = json_object_get(release, "initiationType");
+    init = get(release, "initiationType");
     if (!init) {
         rc = ocds_chk_fail(&c, "initiationType", "is required (the only code is \"tender\")");
         goto out;
@@ -713,10 +863,153 @@ int ocds_release_check(const json_t *release, struct bf_err *err)
         rc = ocds_chk_fail(&c, "initiationType", "must be \"tender\" (closed codelist initiationType)");
         goto out;
     }
-    if ((rc = check_value(release, &c, 0, 0)) < 0 || (rc = check_sections(release, &c)) < 0 ||
+    if ((walk && (rc = check_value(release, &c, 0, 0)) < 0) || (rc = check_sections(release, &c)) < 0 ||
         (rc = ocds_check_defence(release, &c)) < 0 || (rc = ocds_check_withheld(release, &c)) < 0)
         goto out;
 out:
     bf_buf_free(&ptr);
     return rc;
+}
+
+int ocds_release_check(const json_t *release, struct bf_err *err)
+{
+    return release_check(release, 1, err);
+}
+
+/* ---- the check and the canonical text in one walk ---------------------- */
+
+/* A member name longer than this sets top->personal: with it, a pointer
+ * of nesting OCDS_JSON_MAX_DEPTH could pass the bound under which
+ * ocds_withhold_personal's search for contact points is sure to find
+ * nothing (64 levels of 1 + 2 * 400 bytes stay below 60000). */
+#define FAST_MAX_KEY 400
+
+static void stash_put(struct stash *s, const json_t *obj, size_t first, size_t n)
+{
+    size_t i = stash_hash(obj, s->nslots - 1);
+
+    while (s->slot[i].obj)
+        i = (i + 1) & (s->nslots - 1);
+    s->slot[i].obj = obj;
+    s->slot[i].first = (uint32_t)first;
+    s->slot[i].n = (uint32_t)n;
+    s->used++;
+}
+
+static void stash_add(struct stash *s, const json_t *obj, const struct ocds_jcs_member *m, size_t n)
+{
+    if (s->n + n > s->cap) {
+        size_t cap = 2 * (s->n + n);
+        struct ocds_jcs_member *g = bf_xcalloc(cap, sizeof *g);
+        memcpy(g, s->m, s->n * sizeof *g);
+        if (s->m != s->m0)
+            free(s->m);
+        s->m = g, s->cap = cap;
+    }
+    memcpy(s->m + s->n, m, n * sizeof *m);
+    if (2 * (s->used + 1) > s->nslots) { /* keep the table at most half full */
+        struct stash_slot *old = s->slot;
+        size_t i, nold = s->nslots;
+        s->nslots *= 2;
+        s->slot = bf_xcalloc(s->nslots, sizeof *s->slot);
+        s->used = 0;
+        for (i = 0; i < nold; i++)
+            if (old[i].obj)
+                stash_put(s, old[i].obj, old[i].first, old[i].n);
+        if (old != s->s0)
+            free(old);
+    }
+    stash_put(s, obj, s->n, n);
+    s->n += n;
+}
+
+/* The generic walk's rules for one object's members (check_object and
+ * check_members; the JCS writer descends; id arrays wait in the stash),
+ * what makes the release one for the full path (a marker: the walk would
+ * not look inside, the writer does), and what makes it one for
+ * ocds_withhold_personal (a contact point, a long name: top->personal).
+ * 0 to go on, 1 to stop. */
+static int fast_visit(void *arg, const json_t *obj, const struct ocds_jcs_member *m, size_t n)
+{
+    struct stash *s = arg;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        const char *key = m[i].key;
+        size_t klen = m[i].len;
+        const json_t *v = m[i].value;
+        unsigned k;
+
+        if (klen > FAST_MAX_KEY)
+            s->top->personal = 1;
+        if (json_is_object(v) || json_is_array(v)) {
+            if (KEY_IS(key, klen, "contactPoint") || KEY_IS(key, klen, "additionalContactPoints"))
+                s->top->personal = 1;
+        } else if (KEY_IS(key, klen, "withheld") && json_is_true(v)) {
+            return 1;
+        }
+        if (!(k = member_kind(key, klen)))
+            continue;
+        if (member_rule(k, v))
+            return 1;
+        if ((k & MK_IDS) && json_is_array(v)) {
+            if (s->nids == s->idscap) {
+                struct stash_ids *g = bf_xcalloc(2 * s->idscap, sizeof *g);
+                memcpy(g, s->ids, s->nids * sizeof *g);
+                if (s->ids != s->ids0)
+                    free(s->ids);
+                s->ids = g, s->idscap *= 2;
+            }
+            s->ids[s->nids].arr = v;
+            s->ids[s->nids++].kind = k;
+        }
+    }
+    stash_add(s, obj, m, n);
+    return 0;
+}
+
+static int fast_rest(const json_t *release, struct stash *s, struct bf_err *err)
+{
+    size_t i;
+
+    for (i = 0; i < s->nids; i++) {
+        const json_t *v = s->ids[i].arr;
+        unsigned k = s->ids[i].kind;
+        if (ocds_all_objects(v) && ids_fail(v, (k & MK_NEED_ID) != 0, (k & MK_UNIQUE) != 0))
+            return 1;
+    }
+    return release_check(release, 0, err) != 0;
+}
+
+int ocds_release_check_jcs(const json_t *release, struct bf_buf *out, struct ocds_release_top *top)
+{
+    struct bf_err scratch = {0};
+    struct stash s;
+    size_t mark = out->len;
+    int rc = 1;
+
+    s.m = s.m0, s.n = 0, s.cap = BF_ARRAY_LEN(s.m0);
+    s.slot = s.s0, s.nslots = BF_ARRAY_LEN(s.s0), s.used = 0;
+    s.ids = s.ids0, s.nids = 0, s.idscap = BF_ARRAY_LEN(s.ids0);
+    s.top = top;
+    top->personal = 0;
+    memset(s.s0, 0, sizeof s.s0);
+    if (json_is_object(release) && ocds_jcs_visit(release, out, fast_visit, &s, &scratch) == 0) {
+        chk_stash = &s;
+        rc = fast_rest(release, &s, &scratch);
+        top->ocid = get(release, "ocid"), top->id = get(release, "id"), top->date = get(release, "date");
+        top->tag = get(release, "tag"), top->withheld = get(release, "withheld");
+        chk_stash = NULL;
+        if (rc) {
+            out->len = mark;
+            out->data[mark] = '\0';
+        }
+    }
+    if (s.m != s.m0)
+        free(s.m);
+    if (s.slot != s.s0)
+        free(s.slot);
+    if (s.ids != s.ids0)
+        free(s.ids);
+    return rc == 0;
 }

@@ -36,15 +36,21 @@ static const char *const funding_types[] = {"nationalBudget", "euEDF", "euEDIP",
 static const char *const capabilities[] = {"dronesUav", "combatAircraft", "land", "cyberElectronicWarfare",
     "airDefence", "ammunition", "infrastructure", "other", NULL};
 
+/* obj[name] (ocds_chk_get: from the walk's members when it has them). */
+static inline json_t *get(const json_t *obj, const char *name)
+{
+    return ocds_chk_get(obj, name, strlen(name));
+}
+
 static int present(const json_t *v)
 {
-    return v && !json_is_null(v) && !(json_is_object(v) && json_is_true(json_object_get(v, "withheld")));
+    return v && !json_is_null(v) && !(json_is_object(v) && json_is_true(get(v, "withheld")));
 }
 
 /* Optional number member within [lo, hi]. */
 static int check_range(struct ocds_chk *c, const json_t *obj, const char *name, double lo, double hi)
 {
-    json_t *v = json_object_get(obj, name);
+    json_t *v = get(obj, name);
     if (!present(v))
         return 0;
     if (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi)
@@ -54,7 +60,7 @@ static int check_range(struct ocds_chk *c, const json_t *obj, const char *name, 
 
 static int check_bool(struct ocds_chk *c, const json_t *obj, const char *name)
 {
-    json_t *v = json_object_get(obj, name);
+    json_t *v = get(obj, name);
     if (present(v) && !json_is_boolean(v))
         return ocds_chk_fail(c, name, "must be true or false");
     return 0;
@@ -62,8 +68,8 @@ static int check_bool(struct ocds_chk *c, const json_t *obj, const char *name)
 
 static int check_procedure(const json_t *tender, const json_t *d, struct ocds_chk *c)
 {
-    json_t *proc = json_object_get(d, "procedure"), *ground = json_object_get(d, "negotiatedWithoutPublicationGround");
-    json_t *method = json_object_get(tender, "procurementMethod"), *dir = json_object_get(d, "directive");
+    json_t *proc = get(d, "procedure"), *ground = get(d, "negotiatedWithoutPublicationGround");
+    json_t *method = get(tender, "procurementMethod"), *dir = get(d, "directive");
     int nwp;
     int rc;
 
@@ -94,8 +100,8 @@ static int check_procedure(const json_t *tender, const json_t *d, struct ocds_ch
 
 static int check_security(const json_t *d, struct ocds_chk *c)
 {
-    json_t *clr = json_object_get(d, "securityClearance"), *sos = json_object_get(d, "securityOfSupply");
-    json_t *nda = json_object_get(d, "nonDisclosureAgreement"), *reqs, *r;
+    json_t *clr = get(d, "securityClearance"), *sos = get(d, "securityOfSupply");
+    json_t *nda = get(d, "nonDisclosureAgreement"), *reqs, *r;
     size_t i, mark;
     int rc = 0;
 
@@ -121,7 +127,7 @@ static int check_security(const json_t *d, struct ocds_chk *c)
     if (!present(sos))
         return 0;
     mark = ocds_chk_push(c, "securityOfSupply");
-    reqs = json_object_get(sos, "requirements");
+    reqs = get(sos, "requirements");
     if (!json_is_object(sos))
         rc = ocds_chk_fail(c, NULL, "must be an object");
     else if (present(reqs) && !json_is_array(reqs))
@@ -140,7 +146,7 @@ static int check_security(const json_t *d, struct ocds_chk *c)
 
 static int check_subcontracting(const json_t *d, struct ocds_chk *c)
 {
-    json_t *s = json_object_get(d, "subcontracting"), *lo, *hi;
+    json_t *s = get(d, "subcontracting"), *lo, *hi;
     size_t mark;
     int rc;
 
@@ -152,7 +158,7 @@ static int check_subcontracting(const json_t *d, struct ocds_chk *c)
     else if ((rc = ocds_chk_code(c, s, "obligation", "subcontractingObligation", sub_obligations)) == 0 &&
              (rc = check_range(c, s, "minimumPercentage", 0, 30)) == 0 &&
              (rc = check_range(c, s, "maximumPercentage", 0, 30)) == 0) {
-        lo = json_object_get(s, "minimumPercentage"), hi = json_object_get(s, "maximumPercentage");
+        lo = get(s, "minimumPercentage"), hi = get(s, "maximumPercentage");
         if (json_is_number(lo) && json_is_number(hi) && json_number_value(lo) > json_number_value(hi))
             rc = ocds_chk_fail(c, "minimumPercentage", "must not exceed maximumPercentage");
     }
@@ -162,15 +168,15 @@ static int check_subcontracting(const json_t *d, struct ocds_chk *c)
 
 static int check_funding_source(const json_t *f, struct ocds_chk *c, double *share_sum)
 {
-    json_t *type = json_object_get(f, "type"), *states = json_object_get(f, "participatingStates"), *s;
+    json_t *type = get(f, "type"), *states = get(f, "participatingStates"), *s;
     size_t i;
     int rc;
 
     if ((rc = ocds_chk_code(c, f, "type", "fundingSourceType", funding_types)) < 0 ||
         (rc = check_range(c, f, "share", 0, 100)) < 0)
         return rc;
-    if (json_is_number(json_object_get(f, "share")))
-        *share_sum += json_number_value(json_object_get(f, "share"));
+    if (json_is_number(get(f, "share")))
+        *share_sum += json_number_value(get(f, "share"));
     if (present(states) && !json_is_array(states))
         return ocds_chk_fail(c, "participatingStates", "must be an array of ISO 3166-1 alpha-2 codes");
     json_array_foreach(states, i, s) {
@@ -180,7 +186,7 @@ static int check_funding_source(const json_t *f, struct ocds_chk *c, double *sha
     }
     if (!json_is_string(type))
         return 0;
-    if (strcmp(json_string_value(type), "nationalBudget") == 0 && !json_is_string(json_object_get(f, "budgetLine")))
+    if (strcmp(json_string_value(type), "nationalBudget") == 0 && !json_is_string(get(f, "budgetLine")))
         return ocds_chk_fail(c, "budgetLine", "is required for national budget funding");
     if (strcmp(json_string_value(type), "jointProcurement") == 0 && json_array_size(states) == 0)
         return ocds_chk_fail(c, "participatingStates", "must name at least one state for joint procurement");
@@ -189,7 +195,7 @@ static int check_funding_source(const json_t *f, struct ocds_chk *c, double *sha
 
 static int check_funding(const json_t *d, struct ocds_chk *c)
 {
-    json_t *arr = json_object_get(d, "fundingSources"), *f;
+    json_t *arr = get(d, "fundingSources"), *f;
     double sum = 0;
     size_t i, mark;
     int rc = 0;
@@ -214,7 +220,7 @@ static int check_funding(const json_t *d, struct ocds_chk *c)
 
 static int check_tender_defence(const json_t *tender, struct ocds_chk *c)
 {
-    json_t *d = json_object_get(tender, "defence");
+    json_t *d = get(tender, "defence");
     size_t mark;
     int rc;
 
@@ -232,7 +238,7 @@ static int check_tender_defence(const json_t *tender, struct ocds_chk *c)
 
 int ocds_check_defence(const json_t *release, struct ocds_chk *c)
 {
-    json_t *tender = json_object_get(release, "tender"), *awards = json_object_get(release, "awards"), *a;
+    json_t *tender = get(release, "tender"), *awards = get(release, "awards"), *a;
     size_t i, mark;
     int rc = 0;
 
@@ -245,7 +251,7 @@ int ocds_check_defence(const json_t *release, struct ocds_chk *c)
     }
     mark = ocds_chk_push(c, "awards");
     json_array_foreach(awards, i, a) {
-        json_t *d = json_object_get(a, "defence");
+        json_t *d = get(a, "defence");
         size_t m2;
         if (!present(d))
             continue;
@@ -288,7 +294,7 @@ static int is_prefix_path(const char *a, const char *b)
 
 static int check_marker(const json_t *m, struct ocds_chk *c)
 {
-    json_t *com = json_object_get(m, "commitment");
+    json_t *com = get(m, "commitment");
     const char *s = json_string_value(com);
     size_t i;
 
@@ -315,11 +321,11 @@ static int hex_ok(const char *s, size_t n)
  * check it against the earlier marker (ocds_disclosure_check). */
 static int check_disclosed(const json_t *e, const json_t *target, struct ocds_chk *c)
 {
-    const char *com = json_string_value(json_object_get(e, "commitment"));
+    const char *com = json_string_value(get(e, "commitment"));
 
-    if (json_is_object(target) && json_is_true(json_object_get(target, "withheld")))
+    if (json_is_object(target) && json_is_true(get(target, "withheld")))
         return ocds_chk_fail(c, "path", "is marked disclosed but still holds a withheld marker");
-    if (!hex_ok(json_string_value(json_object_get(e, "salt")), 64))
+    if (!hex_ok(json_string_value(get(e, "salt")), 64))
         return ocds_chk_fail(c, "salt", "a disclosed field needs its 32-byte salt in lower-case hex");
     if (!com || strncmp(com, "sha256:", 7) != 0 || !hex_ok(com + 7, 64))
         return ocds_chk_fail(c, "commitment", "a disclosed field needs the earlier \"sha256:<hex>\" commitment");
@@ -334,7 +340,7 @@ static int check_withheld_entry(const json_t *release, const json_t *list, size_
 
     if (!json_is_object(e))
         return ocds_chk_fail(c, NULL, "must be an object {path, reason, disclosureDate}");
-    path = json_object_get(e, "path"), reason = json_object_get(e, "reason");
+    path = get(e, "path"), reason = get(e, "reason");
     if (!json_is_string(path) || json_string_value(path)[0] != '/')
         return ocds_chk_fail(c, "path", "must be a JSON pointer such as /tender/value");
     p = json_string_value(path);
@@ -345,12 +351,12 @@ static int check_withheld_entry(const json_t *release, const json_t *list, size_
     target = ocds_json_pointer_get(release, p);
     if (!target)
         return ocds_chk_fail(c, "path", "'%.100s' does not exist in the release", p);
-    if (json_is_true(json_object_get(e, "disclosed")))
+    if (json_is_true(get(e, "disclosed")))
         return check_disclosed(e, target, c);
     if (!json_is_object(target))
         return ocds_chk_fail(c, "path", "'%.100s' is not an object: withhold whole objects (a Value, a Period, an "
                                         "organization reference) so the public release keeps the OCDS types", p);
-    if (json_is_object(target) && json_is_true(json_object_get(target, "withheld"))) {
+    if (json_is_object(target) && json_is_true(get(target, "withheld"))) {
         size_t mark = ocds_chk_push(c, "path");
         int rc = check_marker(target, c);
         ocds_chk_pop(c, mark);
@@ -358,7 +364,7 @@ static int check_withheld_entry(const json_t *release, const json_t *list, size_
             return rc;
     }
     for (j = 0; j < i; j++) {
-        const char *q = json_string_value(json_object_get(json_array_get(list, j), "path"));
+        const char *q = json_string_value(get(json_array_get(list, j), "path"));
         if (q && (is_prefix_path(q, p) || is_prefix_path(p, q)))
             return ocds_chk_fail(c, "path", "overlaps the path of withheld entry %zu", j);
     }
@@ -367,7 +373,7 @@ static int check_withheld_entry(const json_t *release, const json_t *list, size_
 
 int ocds_check_withheld(const json_t *release, struct ocds_chk *c)
 {
-    json_t *list = json_object_get(release, "withheld");
+    json_t *list = get(release, "withheld");
     size_t i, mark;
     int rc = 0;
 

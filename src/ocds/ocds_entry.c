@@ -47,27 +47,13 @@ static int entry_tag(const json_t *release, const json_t **tag, struct bf_err *e
 #define PUT_STR(s, n) (ocds_jcs_string(out, s, n) < 0)
 #define PUT_JSTR(v) PUT_STR(json_string_value(v), json_string_length(v))
 
-/* hex is the release's digest when the caller already has it (the
- * publisher computes it once for its own checks), else NULL. */
-static int entry_build(const json_t *release, const char *hex, const char *actor, struct bf_buf *out,
-                       struct bf_err *err)
+/* The line of members already checked, with the release's digest. */
+static int entry_write(const json_t *ocid, const json_t *id, const json_t *date, const json_t *tag, const char *hex,
+                       const char *actor, struct bf_buf *out, struct bf_err *err)
 {
-    const json_t *ocid, *id, *date, *tag;
     json_t *a;
     size_t i, mark = out->len;
-    char own[65];
-    int rc;
 
-    if (!json_is_object(release))
-        return bf_err_set(err, BF_EINVAL, "a release must be a JSON object");
-    if ((rc = entry_string(release, "ocid", &ocid, err)) < 0 || (rc = entry_string(release, "id", &id, err)) < 0 ||
-        (rc = entry_string(release, "date", &date, err)) < 0 || (rc = entry_tag(release, &tag, err)) < 0)
-        return rc;
-    if (!hex) {
-        if ((rc = ocds_digest(release, own, err)) < 0)
-            return rc;
-        hex = own;
-    }
     if (!actor) {
         actor = "operator";
     } else if (!(a = json_string(actor))) { /* jansson's UTF-8 check, as when the entry was a jansson object */
@@ -93,6 +79,28 @@ limit: /* as ocds_jcs: leave the buffer as it was */
     return bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
 }
 
+/* hex is the release's digest when the caller already has it (the
+ * publisher computes it once for its own checks), else NULL. */
+static int entry_build(const json_t *release, const char *hex, const char *actor, struct bf_buf *out,
+                       struct bf_err *err)
+{
+    const json_t *ocid, *id, *date, *tag;
+    char own[65];
+    int rc;
+
+    if (!json_is_object(release))
+        return bf_err_set(err, BF_EINVAL, "a release must be a JSON object");
+    if ((rc = entry_string(release, "ocid", &ocid, err)) < 0 || (rc = entry_string(release, "id", &id, err)) < 0 ||
+        (rc = entry_string(release, "date", &date, err)) < 0 || (rc = entry_tag(release, &tag, err)) < 0)
+        return rc;
+    if (!hex) {
+        if ((rc = ocds_digest(release, own, err)) < 0)
+            return rc;
+        hex = own;
+    }
+    return entry_write(ocid, id, date, tag, hex, actor, out, err);
+}
+
 int ocds_entry_line(const json_t *release, const char *actor, struct bf_buf *out, struct bf_err *err)
 {
     return entry_build(release, NULL, actor, out, err);
@@ -102,4 +110,10 @@ int ocds_entry_line_digest(const json_t *release, const char hex[65], const char
                            struct bf_err *err)
 {
     return entry_build(release, hex, actor, out, err);
+}
+
+int ocds_entry_line_members(const json_t *ocid, const json_t *id, const json_t *date, const json_t *tag,
+                            const char hex[65], const char *actor, struct bf_buf *out, struct bf_err *err)
+{
+    return entry_write(ocid, id, date, tag, hex, actor, out, err);
 }

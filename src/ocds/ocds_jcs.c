@@ -18,7 +18,10 @@
  * canonicalizes to 9007199254740992 exactly as in node. NaN and infinities
  * (which JSON cannot carry) are BF_EINVAL. Nesting deeper than
  * OCDS_JSON_MAX_DEPTH is BF_ELIMIT, so hostile input cannot exhaust the
- * stack.
+ * stack. The output buffer's limit is BF_ELIMIT exactly when the text
+ * would pass it, and ocds_jcs leaves the buffer as it was on any error.
+ * ocds_jcs_visit is the same walk with a visitor per object (ocds_prepare
+ * checks a release while it writes it).
  */
 #include "common.h"
 #include "buf.h"
@@ -35,29 +38,6 @@ static const unsigned char jcs_esc[256] = {
     0, 0, 1, ['\\'] = 1,
 };
 
-static int jcs_escape(struct bf_buf *b, unsigned char c)
-{
-    static const char hex[] = "0123456789abcdef";
-    char e[6] = {'\\', 0, 0, 0, 0, 0};
-    size_t n = 2;
-
-    switch (c) {
-    case '"': e[1] = '"'; break;
-    case '\\': e[1] = '\\'; break;
-    case '\b': e[1] = 'b'; break;
-    case '\f': e[1] = 'f'; break;
-    case '\n': e[1] = 'n'; break;
-    case '\r': e[1] = 'r'; break;
-    case '\t': e[1] = 't'; break;
-    default:
-        e[1] = 'u', e[2] = '0', e[3] = '0', e[4] = hex[c >> 4], e[5] = hex[c & 15];
-        n = 6;
-    }
-    return bf_buf_append_fast(b, e, n);
-}
-
-/* JCS string literal: the six short escapes, \u00xx for other controls,
- * every other byte (DEL, non-ASCII UTF-8) as is. */
 /* 1 if any byte of w is a control (< 0x20), '"' or '\\' (SWAR: a byte
  * b has (b - k) & ~b & 0x80 set iff b < k, for the zero test b ^ c < 1). */
 static inline int jcs_word_esc(uint64_t w)
@@ -67,74 +47,41 @@ static inline int jcs_word_esc(uint64_t w)
     return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high ? 1 : 0;
 }
 
-/* The common case of jcs_string: no byte needs an escape and the buffer
- * has room. Copies 8 bytes at a time while checking them, and commits
- * (b->len) only if the whole string was clean, so on 1 (an escape, or no
- * room) the caller starts over. */
-static inline int jcs_string_clean(struct bf_buf *b, const char *s, size_t n)
+/* The escape of a byte that needs one, at p: the six short forms, \u00xx
+ * for other controls. Returns the end. */
+static char *jcs_escape(char *p, unsigned char c)
 {
-    char *o;
-    size_t i = 0;
-    uint64_t w;
+    static const char hex[] = "0123456789abcdef";
 
-    if (!bf_buf_room(b, n + 2))
-        return 1;
-    o = b->data + b->len + 1;
-    for (; i + 8 <= n; i += 8) {
-        memcpy(&w, s + i, 8);
-        if (jcs_word_esc(w))
-            return 1;
-        memcpy(o + i, &w, 8);
+    *p++ = '\\';
+    switch (c) {
+    case '"': *p++ = '"'; break;
+    case '\\': *p++ = '\\'; break;
+    case '\b': *p++ = 'b'; break;
+    case '\f': *p++ = 'f'; break;
+    case '\n': *p++ = 'n'; break;
+    case '\r': *p++ = 'r'; break;
+    case '\t': *p++ = 't'; break;
+    default:
+        p[0] = 'u', p[1] = '0', p[2] = '0', p[3] = hex[c >> 4], p[4] = hex[c & 15];
+        p += 5;
     }
-    if (n >= 8 && i < n) { /* the last 8 bytes, overlapping the ones done */
-        memcpy(&w, s + n - 8, 8);
-        if (jcs_word_esc(w))
-            return 1;
-        memcpy(o + n - 8, &w, 8);
-    } else {
-        for (; i < n; i++) {
-            if (jcs_esc[(unsigned char)s[i]])
-                return 1;
-            o[i] = s[i];
-        }
-    }
-    o[-1] = '"';
-    o[n] = '"';
-    b->len += n + 2;
-    b->data[b->len] = '\0';
-    return 0;
+    return p;
 }
 
-static int jcs_string(struct bf_buf *b, const char *s, size_t n)
+/* Length of the JCS literal of s[0..n): its bytes, the quotes, and what
+ * each escape adds. */
+static size_t jcs_escaped_len(const char *s, size_t n)
 {
-    size_t i = 0, start;
-    uint64_t w;
+    size_t i, len = n + 2;
 
-    if (jcs_string_clean(b, s, n) == 0)
-        return 0;
-    if (bf_buf_putc_fast(b, '"') < 0)
-        return BF_ELIMIT;
-    while (i < n) {
-        start = i;
-        /* most strings need no escape: skip 8 clean bytes at a time */
-        while (i + 8 <= n && (memcpy(&w, s + i, 8), !jcs_word_esc(w)))
-            i += 8;
-        while (i < n && !jcs_esc[(unsigned char)s[i]])
-            i++;
-        if (bf_buf_append_fast(b, s + start, i - start) < 0)
-            return BF_ELIMIT;
-        if (i < n && jcs_escape(b, (unsigned char)s[i++]) < 0)
-            return BF_ELIMIT;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (jcs_esc[c])
+            len += c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' ? 1 : 5;
     }
-    return bf_buf_putc_fast(b, '"');
+    return len;
 }
-
-struct jcs_member {
-    const char *key;
-    size_t len;
-    uint64_t pre; /* the key's first 8 bytes, big-endian, zero-padded */
-    json_t *value;
-};
 
 /* Decodes one UTF-8 code point at s[*i] (input already valid UTF-8). */
 static uint32_t jcs_next_cp(const unsigned char *s, size_t n, size_t *i)
@@ -200,10 +147,37 @@ int ocds_jcs_key_cmp(const char *a, size_t an, const char *b, size_t bn)
     return j < bn ? -1 : 0;
 }
 
-/* ocds_jcs_key_cmp, decided from the prefixes where it can be. */
-static inline int jcs_member_order(const struct jcs_member *a, const struct jcs_member *b)
+/* ocds_jcs_key_prefix, from loads of the name's own bytes: building the
+ * word in a buffer byte by byte and reading it back whole stalls the load
+ * until the stores retire, on every member. */
+static inline uint64_t jcs_key_prefix(const char *k, size_t n)
 {
-    int c = ocds_jcs_prefix_order(a->pre, b->pre);
+    const unsigned char *u = (const unsigned char *)k;
+    uint64_t w;
+    uint32_t a, b;
+
+    if (n >= 8) {
+        memcpy(&w, k, 8);
+        return __builtin_bswap64(w);
+    }
+    if (n >= 4) { /* the first and the last four bytes, overlapping */
+        memcpy(&a, k, 4);
+        memcpy(&b, k + n - 4, 4);
+        return (uint64_t)__builtin_bswap32(a) << 32 | (uint64_t)__builtin_bswap32(b) << (64 - 8 * n);
+    }
+    return n == 0 ? 0 : (uint64_t)u[0] << 56 | (n > 1 ? (uint64_t)u[1] << 48 : 0) | (n > 2 ? (uint64_t)u[2] << 40 : 0);
+}
+
+/* ocds_jcs_key_cmp, decided from the prefixes where it can be: at once
+ * when both are ASCII (most names; then the first byte that differs is
+ * ASCII in both), else by ocds_jcs_prefix_order. */
+static inline int jcs_member_order(const struct ocds_jcs_member *a, const struct ocds_jcs_member *b)
+{
+    int c;
+
+    if (a->pre != b->pre && !((a->pre | b->pre) & 0x8080808080808080ull))
+        return a->pre < b->pre ? -1 : 1;
+    c = ocds_jcs_prefix_order(a->pre, b->pre);
     return c ? c : ocds_jcs_key_cmp(a->key, a->len, b->key, b->len);
 }
 
@@ -300,23 +274,181 @@ digits:
     return 0;
 }
 
-static int jcs_integer(json_int_t v, struct bf_buf *out, struct bf_err *err)
+/* ---- the writer ------------------------------------------------------- */
+
+/* A walk: out written through a cursor (p, up to end, which leaves the
+ * NUL's byte and stays within out's limit). Each function keeps the
+ * cursor in a local while it writes and hands it back through w, and
+ * out->len and its NUL are written when the walk ends or out must grow:
+ * stores through char pointers may alias anything, so a length kept in
+ * out was stored and reloaded around every byte. Room is asked for the
+ * exact bytes that follow (an escaped string is measured first), so the
+ * output limit fails where appending piece by piece would. errors go to
+ * err; visit is ocds_jcs_visit's (NULL for plain ocds_jcs). The walk
+ * functions return 0, a negative error, or the visitor's positive stop. */
+struct jcs_walk {
+    struct bf_buf *out;
+    char *p, *end;
+    struct bf_err *err;
+    int (*visit)(void *arg, const json_t *obj, const struct ocds_jcs_member *m, size_t n);
+    void *arg;
+};
+
+/* The cursor at out's end (out has a buffer). */
+static void jw_bind(struct jcs_walk *w)
+{
+    struct bf_buf *b = w->out;
+    size_t max = b->max ? b->max : BF_BUF_DEFAULT_MAX;
+
+    w->p = b->data + b->len;
+    w->end = b->data + (b->cap - 1 < max ? b->cap - 1 : max);
+}
+
+/* out->len and the NUL from the cursor. */
+static void jw_commit(const struct jcs_walk *w)
+{
+    struct bf_buf *b = w->out;
+
+    b->len = (size_t)(w->p - b->data);
+    b->data[b->len] = '\0';
+}
+
+/* A walk writing at the end of out: 0, or BF_ELIMIT when out has no
+ * buffer and cannot have one. */
+static int jw_start(struct jcs_walk *w, struct bf_buf *out, struct bf_err *err)
+{
+    memset(w, 0, sizeof *w);
+    w->out = out, w->err = err;
+    if (!out->data && bf_buf_reserve(out, 0) < 0)
+        return BF_ELIMIT;
+    jw_bind(w);
+    return 0;
+}
+
+static char *jw_grow(struct jcs_walk *w, char *p, size_t n)
+{
+    w->p = p;
+    jw_commit(w);
+    if (bf_buf_reserve(w->out, n) < 0)
+        return NULL;
+    jw_bind(w);
+    return w->p;
+}
+
+/* p, or where it is after out grew, when n bytes fit there; NULL when
+ * they would pass out's limit (the text so far is kept). */
+static inline char *jw_room(struct jcs_walk *w, char *p, size_t n)
+{
+    return (size_t)(w->end - p) >= n ? p : jw_grow(w, p, n);
+}
+
+static int jw_put(struct jcs_walk *w, const char *s, size_t n)
+{
+    char *p = jw_room(w, w->p, n);
+
+    if (!p)
+        return BF_ELIMIT;
+    memcpy(p, s, n);
+    w->p = p + n;
+    return 0;
+}
+
+static inline int jw_putc(struct jcs_walk *w, char c)
+{
+    char *p = jw_room(w, w->p, 1);
+
+    if (!p)
+        return BF_ELIMIT;
+    *p++ = c;
+    w->p = p;
+    return 0;
+}
+
+/* JCS string literal of s[0..n). Most strings need no escape: they are
+ * copied 8 (or 4) bytes at a time while checked, and measured and
+ * written with their escapes only when a byte needs one. */
+static int jcs_string(struct jcs_walk *w, const char *s, size_t n)
+{
+    char *p = jw_room(w, w->p, n + 2), *o;
+    size_t i = 0, start;
+    uint64_t x;
+    uint32_t lo, hi;
+
+    if (!p)
+        return BF_ELIMIT;
+    o = p + 1;
+    if (n >= 8) {
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&x, s + i, 8);
+            if (jcs_word_esc(x))
+                goto escaped;
+            memcpy(o + i, &x, 8);
+        }
+        if (i < n) { /* the last 8 bytes, overlapping the ones done */
+            memcpy(&x, s + n - 8, 8);
+            if (jcs_word_esc(x))
+                goto escaped;
+            memcpy(o + n - 8, &x, 8);
+        }
+    } else if (n >= 4) { /* the first and the last 4, overlapping */
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        if (jcs_word_esc((uint64_t)hi << 32 | lo))
+            goto escaped;
+        memcpy(o, &lo, 4);
+        memcpy(o + n - 4, &hi, 4);
+    } else {
+        for (; i < n; i++) {
+            if (jcs_esc[(unsigned char)s[i]])
+                goto escaped;
+            o[i] = s[i];
+        }
+    }
+    p[0] = '"';
+    o[n] = '"';
+    w->p = o + n + 1;
+    return 0;
+escaped:
+    if (!(p = jw_room(w, p, jcs_escaped_len(s, n))))
+        return BF_ELIMIT;
+    *p++ = '"';
+    for (i = 0; i < n;) {
+        start = i;
+        while (i + 8 <= n && (memcpy(&x, s + i, 8), !jcs_word_esc(x)))
+            i += 8;
+        while (i < n && !jcs_esc[(unsigned char)s[i]])
+            i++;
+        memcpy(p, s + start, i - start);
+        p += i - start;
+        if (i < n)
+            p = jcs_escape(p, (unsigned char)s[i++]);
+    }
+    *p++ = '"';
+    w->p = p;
+    return 0;
+}
+
+static int jcs_limit(struct jcs_walk *w)
+{
+    return bf_err_set(w->err, BF_ELIMIT, "canonical form exceeds the output limit");
+}
+
+static int jcs_integer(struct jcs_walk *w, json_int_t v)
 {
     char num[32];
     if (v <= ((json_int_t)1 << 53) && v >= -((json_int_t)1 << 53))
         jcs_int((int64_t)v, num);
     else if (ocds_jcs_number((double)v, num) < 0)
-        return bf_err_set(err, BF_EINVAL, "number cannot be canonicalized");
-    return bf_buf_append_fast(out, num, strlen(num)) < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit")
-                                                 : 0;
+        return bf_err_set(w->err, BF_EINVAL, "number cannot be canonicalized");
+    return jw_put(w, num, strlen(num)) < 0 ? jcs_limit(w) : 0;
 }
 
-static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err);
+static int jcs_value(struct jcs_walk *w, const json_t *v, int depth);
 
-static int jcs_object(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err)
+static int jcs_object(struct jcs_walk *w, const json_t *v, int depth)
 {
     size_t n = json_object_size(v), i = 0;
-    struct jcs_member stack[16], *m = n <= 16 ? stack : bf_xcalloc(n, sizeof *m);
+    struct ocds_jcs_member stack[16], *m = n <= 16 ? stack : bf_xcalloc(n, sizeof *m);
     void *it;
     int rc = 0;
 
@@ -325,14 +457,16 @@ static int jcs_object(const json_t *v, struct bf_buf *out, int depth, struct bf_
         m[i].key = json_object_iter_key(it);
         m[i].len = json_object_iter_key_len(it);
         m[i].value = json_object_iter_value(it);
-        m[i].pre = ocds_jcs_key_prefix(m[i].key, m[i].len);
+        m[i].pre = jcs_key_prefix(m[i].key, m[i].len);
     }
     n = i;
+    if (w->visit && (rc = w->visit(w->arg, v, m, n)) != 0)
+        goto out;
     for (i = 1; i < n && jcs_member_order(&m[i - 1], &m[i]) < 0; i++)
         ;
     if (i < n && n <= 16) { /* small and not in order: insertion sort beats qsort's setup */
         for (; i < n; i++) {
-            struct jcs_member x = m[i];
+            struct ocds_jcs_member x = m[i];
             size_t j = i;
             for (; j > 0 && jcs_member_order(&m[j - 1], &x) > 0; j--)
                 m[j] = m[j - 1];
@@ -341,99 +475,125 @@ static int jcs_object(const json_t *v, struct bf_buf *out, int depth, struct bf_
     } else if (i < n) {
         qsort(m, n, sizeof *m, jcs_member_cmp);
     }
-    if (bf_buf_putc_fast(out, '{') < 0)
+    if (jw_putc(w, '{') < 0)
         goto limit;
     for (i = 0; i < n; i++) {
-        if ((i && bf_buf_putc_fast(out, ',') < 0) || jcs_string(out, m[i].key, m[i].len) < 0 || bf_buf_putc_fast(out, ':') < 0)
+        if ((i && jw_putc(w, ',') < 0) || jcs_string(w, m[i].key, m[i].len) < 0 || jw_putc(w, ':') < 0)
             goto limit;
-        if ((rc = jcs_value(m[i].value, out, depth + 1, err)) < 0)
+        if ((rc = jcs_value(w, m[i].value, depth + 1)) != 0)
             goto out;
     }
-    if (bf_buf_putc_fast(out, '}') < 0)
+    if (jw_putc(w, '}') < 0)
         goto limit;
     goto out;
 limit:
-    rc = bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
+    rc = jcs_limit(w);
 out:
     if (m != stack)
         free(m);
     return rc;
 }
 
-static int jcs_array(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err)
+static int jcs_array(struct jcs_walk *w, const json_t *v, int depth)
 {
     size_t i, n = json_array_size(v);
     int rc;
 
-    if (bf_buf_putc_fast(out, '[') < 0)
-        return bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
+    if (jw_putc(w, '[') < 0)
+        return jcs_limit(w);
     for (i = 0; i < n; i++) {
-        if (i && bf_buf_putc_fast(out, ',') < 0)
-            return bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
-        if ((rc = jcs_value(json_array_get(v, i), out, depth + 1, err)) < 0)
+        if (i && jw_putc(w, ',') < 0)
+            return jcs_limit(w);
+        if ((rc = jcs_value(w, json_array_get(v, i), depth + 1)) != 0)
             return rc;
     }
-    return bf_buf_putc_fast(out, ']') < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit") : 0;
+    return jw_putc(w, ']') < 0 ? jcs_limit(w) : 0;
 }
 
-static int jcs_value(const json_t *v, struct bf_buf *out, int depth, struct bf_err *err)
+static int jcs_value(struct jcs_walk *w, const json_t *v, int depth)
 {
     char num[32];
     int rc = 0;
 
     if (depth > OCDS_JSON_MAX_DEPTH)
-        return bf_err_set(err, BF_ELIMIT, "JSON nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
+        return bf_err_set(w->err, BF_ELIMIT, "JSON nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
     switch (json_typeof(v)) {
     case JSON_OBJECT:
-        return jcs_object(v, out, depth, err);
+        return jcs_object(w, v, depth);
     case JSON_ARRAY:
-        return jcs_array(v, out, depth, err);
+        return jcs_array(w, v, depth);
     case JSON_STRING:
-        rc = jcs_string(out, json_string_value(v), json_string_length(v));
+        rc = jcs_string(w, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        return jcs_integer(json_integer_value(v), out, err);
+        return jcs_integer(w, json_integer_value(v));
     case JSON_REAL:
         if (ocds_jcs_number(json_real_value(v), num) < 0)
-            return bf_err_set(err, BF_EINVAL, "number %g cannot be represented in JSON", json_real_value(v));
-        rc = bf_buf_append_fast(out, num, strlen(num));
+            return bf_err_set(w->err, BF_EINVAL, "number %g cannot be represented in JSON", json_real_value(v));
+        rc = jw_put(w, num, strlen(num));
         break;
     case JSON_TRUE:
-        rc = bf_buf_puts(out, "true");
+        rc = jw_put(w, "true", 4);
         break;
     case JSON_FALSE:
-        rc = bf_buf_puts(out, "false");
+        rc = jw_put(w, "false", 5);
         break;
     case JSON_NULL:
-        rc = bf_buf_puts(out, "null");
+        rc = jw_put(w, "null", 4);
         break;
     }
-    return rc < 0 ? bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit") : 0;
+    return rc < 0 ? jcs_limit(w) : 0;
 }
 
 int ocds_jcs_at(const json_t *v, int depth, struct bf_buf *out, struct bf_err *err)
 {
-    return jcs_value(v, out, depth, err);
+    struct jcs_walk w;
+    int rc;
+
+    if (jw_start(&w, out, err) < 0)
+        return bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
+    rc = jcs_value(&w, v, depth);
+    jw_commit(&w);
+    return rc;
 }
 
 int ocds_jcs_string(struct bf_buf *out, const char *s, size_t n)
 {
-    return jcs_string(out, s, n) < 0 ? BF_ELIMIT : 0;
+    struct jcs_walk w;
+    int rc;
+
+    if (jw_start(&w, out, NULL) < 0)
+        return BF_ELIMIT;
+    rc = jcs_string(&w, s, n);
+    jw_commit(&w);
+    return rc < 0 ? BF_ELIMIT : 0;
 }
 
-int ocds_jcs(const json_t *v, struct bf_buf *out, struct bf_err *err)
+int ocds_jcs_visit(const json_t *v, struct bf_buf *out,
+                   int (*visit)(void *arg, const json_t *obj, const struct ocds_jcs_member *m, size_t n), void *arg,
+                   struct bf_err *err)
 {
+    struct jcs_walk w;
     size_t mark = out->len;
     int rc;
 
     if (!v)
         return bf_err_set(err, BF_EINVAL, "no JSON value to canonicalize");
-    rc = jcs_value(v, out, 0, err);
-    if (rc < 0 && out->data) { /* leave the buffer as it was */
+    if (jw_start(&w, out, err) < 0)
+        return bf_err_set(err, BF_ELIMIT, "canonical form exceeds the output limit");
+    w.visit = visit, w.arg = arg;
+    rc = jcs_value(&w, v, 0);
+    jw_commit(&w);
+    if (rc != 0) { /* leave the buffer as it was */
         out->len = mark;
         out->data[mark] = '\0';
     }
     return rc;
+}
+
+int ocds_jcs(const json_t *v, struct bf_buf *out, struct bf_err *err)
+{
+    return ocds_jcs_visit(v, out, NULL, NULL, err);
 }
 
 int ocds_digest(const json_t *v, char hex[65], struct bf_err *err)

@@ -7,6 +7,14 @@
  * and the tag array's JSON text. ocds_publish_batch runs it on its
  * workers; bench_ocds_prepare times it alone.
  *
+ * Most releases take the fast path: ocds_release_check_jcs checks the
+ * release and writes its canonical text in one walk, and what the walk
+ * found (the top-level members, whether a contact point is there) spares
+ * the later steps their own lookups and walks. Anything it does not
+ * vouch for takes the long way (prepare_full), step by step, which is
+ * also where the errors of an invalid release come from; both give the
+ * same bytes.
+ *
  * Invariants: the input release is never modified (the public release
  * shares the subtrees off the withheld paths with it); on error the
  * struct holds nothing the caller must keep (ocds_prepared_clear frees
@@ -34,22 +42,18 @@ static int has_withheld(const json_t *release)
     return json_is_array(w) && json_array_size(w) > 0;
 }
 
-/* Contact points withheld as personal data, then the withheld fields
- * split into the public release and the sidecar. */
-static int split_withheld(const json_t *submitted, const uint8_t *key, struct ocds_prepared *x, struct bf_err *err)
+/* The withheld fields of a release that has them split into the public
+ * release and the sidecar; checked when the release passed
+ * ocds_release_check as it is (not so after ocds_withhold_personal added
+ * entries). */
+static int split_keyed(const json_t *release, const uint8_t *key, int checked, struct ocds_prepared *x,
+                       struct bf_err *err)
 {
-    json_t *side = NULL, *release = NULL;
+    json_t *side = NULL;
     struct bf_buf sb = BF_BUF_INIT;
-    int rc = ocds_withhold_personal(submitted, &release, err);
+    int rc = checked ? ocds_withhold_keyed_checked(release, key, &x->pub, &side, err)
+                     : ocds_withhold_keyed(release, key, &x->pub, &side, err);
 
-    if (rc)
-        return rc;
-    if (!has_withheld(release)) {
-        x->pub = release;
-        return 0;
-    }
-    rc = ocds_withhold_keyed(release, key, &x->pub, &side, err);
-    json_decref(release);
     if (rc)
         return rc;
     rc = ocds_jcs(side, &sb, err);
@@ -60,6 +64,24 @@ static int split_withheld(const json_t *submitted, const uint8_t *key, struct oc
     }
     x->sidecar = bf_buf_take(&sb, &x->sidecar_len);
     return 0;
+}
+
+/* Contact points withheld as personal data, then the withheld fields
+ * split into the public release and the sidecar. */
+static int split_withheld(const json_t *submitted, const uint8_t *key, struct ocds_prepared *x, struct bf_err *err)
+{
+    json_t *release = NULL;
+    int rc = ocds_withhold_personal(submitted, &release, err);
+
+    if (rc)
+        return rc;
+    if (!has_withheld(release)) {
+        x->pub = release;
+        return 0;
+    }
+    rc = split_keyed(release, key, 0, x, err);
+    json_decref(release);
+    return rc;
 }
 
 /* The tags' compact JSON as json_dumps writes it, without its stdio
@@ -89,18 +111,27 @@ static char *tags_text(const json_t *tag)
     return r;
 }
 
-int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
-                 struct bf_err *err)
+/* The entry line and the identity of the public release. */
+static int prepare_end(struct ocds_prepared *x, const char *actor, struct bf_err *err)
 {
-    int rc;
+    int rc = ocds_entry_line_digest(x->pub, x->sha, actor, &x->entry, err);
 
-    memset(x, 0, sizeof *x);
-    bf_buf_init(&x->body, (size_t)256 << 20);
-    bf_buf_init(&x->entry, 1 << 16);
-    /* room for most releases, so the writers do not regrow (far below the limits) */
-    if (bf_buf_reserve(&x->body, 2048) < 0 || bf_buf_reserve(&x->entry, 512) < 0)
-        return bf_err_set(err, BF_ELIMIT, "release buffers exceed their limits");
-    rc = ocds_release_check(release, err);
+    if (rc)
+        return rc;
+    x->ocid = json_string_value(json_object_get(x->pub, "ocid"));
+    x->id = json_string_value(json_object_get(x->pub, "id"));
+    x->date = json_string_value(json_object_get(x->pub, "date"));
+    x->tags = tags_text(json_object_get(x->pub, "tag"));
+    return 0;
+}
+
+/* The long way: the check, then each step on its own (contact points
+ * looked for, the release canonicalized again for its digest), and the
+ * errors of each as they come. */
+static int prepare_full(const json_t *release, const uint8_t *key, struct ocds_prepared *x, struct bf_err *err)
+{
+    int rc = ocds_release_check(release, err);
+
     if (!rc)
         rc = split_withheld(release, key, x, err);
     if (!rc)
@@ -109,18 +140,70 @@ int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, s
         return rc;
     bf_sha256_hex(x->body.data, x->body.len, x->sha);
     if (x->sidecar)
-        rc = ocds_digest(release, x->src, err);
-    else
-        memcpy(x->src, x->sha, sizeof x->src);
-    if (!rc)
-        rc = ocds_entry_line_digest(x->pub, x->sha, actor, &x->entry, err);
-    if (rc)
-        return rc;
-    x->ocid = json_string_value(json_object_get(x->pub, "ocid"));
-    x->id = json_string_value(json_object_get(x->pub, "id"));
-    x->date = json_string_value(json_object_get(x->pub, "date"));
-    x->tags = tags_text(json_object_get(x->pub, "tag"));
-    if (!x->ocid || !x->id || !x->date || !x->tags)
-        return bf_err_set(err, BF_EINVAL, "release lacks ocid, id, date or tag");
+        return ocds_digest(release, x->src, err);
+    memcpy(x->src, x->sha, sizeof x->src);
     return 0;
+}
+
+/* The same for a release that ocds_release_check_jcs passed, with its
+ * JCS text in body and its top members in top. The text is the submitted
+ * one's, for its digest. Without a contact point (!top->personal)
+ * ocds_withhold_personal would hand the release back as it is, so the
+ * public release is the release itself unless it withholds fields (its
+ * list checked with it); with one, the withholding runs as in
+ * prepare_full. Errors come in the order prepare_full meets them (the
+ * check and the canonical text of the release cannot fail any more). */
+static int prepare_fast(const json_t *release, const struct ocds_release_top *top, const uint8_t *key,
+                        const char *actor, struct ocds_prepared *x, struct bf_err *err)
+{
+    int rc;
+
+    bf_sha256_hex(x->body.data, x->body.len, x->src);
+    if (top->personal) {
+        x->body.len = 0;
+        x->body.data[0] = '\0';
+        if ((rc = split_withheld(release, key, x, err)) < 0 || (rc = ocds_jcs(x->pub, &x->body, err)) < 0)
+            return rc;
+        bf_sha256_hex(x->body.data, x->body.len, x->sha);
+        return prepare_end(x, actor, err);
+    }
+    if (!json_is_array(top->withheld) || json_array_size(top->withheld) == 0) {
+        x->pub = json_incref((json_t *)release);
+        memcpy(x->sha, x->src, sizeof x->sha);
+        if ((rc = ocds_entry_line_members(top->ocid, top->id, top->date, top->tag, x->sha, actor, &x->entry,
+                                          err)) < 0)
+            return rc;
+        x->ocid = json_string_value(top->ocid);
+        x->id = json_string_value(top->id);
+        x->date = json_string_value(top->date);
+        x->tags = tags_text(top->tag);
+        return 0;
+    }
+    x->body.len = 0;
+    x->body.data[0] = '\0';
+    if ((rc = split_keyed(release, key, 1, x, err)) < 0 || (rc = ocds_jcs(x->pub, &x->body, err)) < 0)
+        return rc;
+    bf_sha256_hex(x->body.data, x->body.len, x->sha);
+    return prepare_end(x, actor, err);
+}
+
+int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
+                 struct bf_err *err)
+{
+    struct ocds_release_top top;
+    int rc;
+
+    memset(x, 0, sizeof *x);
+    bf_buf_init(&x->body, (size_t)256 << 20);
+    bf_buf_init(&x->entry, 1 << 16);
+    /* room for most releases, so the writers do not regrow (far below the limits) */
+    if (bf_buf_reserve(&x->body, 2048) < 0 || bf_buf_reserve(&x->entry, 512) < 0)
+        return bf_err_set(err, BF_ELIMIT, "release buffers exceed their limits");
+    if (ocds_release_check_jcs(release, &x->body, &top))
+        rc = prepare_fast(release, &top, key, actor, x, err);
+    else if ((rc = prepare_full(release, key, x, err)) == 0)
+        rc = prepare_end(x, actor, err);
+    if (!rc && (!x->ocid || !x->id || !x->date || !x->tags))
+        return bf_err_set(err, BF_EINVAL, "release lacks ocid, id, date or tag");
+    return rc;
 }

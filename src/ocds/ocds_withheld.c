@@ -241,20 +241,56 @@ static int pointer_replace(json_t *doc, const char *p, json_t *v, struct bf_err 
  * still shared with release (the same node at the same pointer) is
  * replaced by a shallow copy, so replacing the value at p changes pub
  * only. Overlapping paths are refused by the check, so no path leads
- * through a marker. */
+ * through a marker. The two documents are walked down together, token
+ * by token, as ocds_json_pointer_get reads them (p is shorter than 256
+ * bytes: longer paths take the deep copy). */
 static int unshare_path(json_t *pub, const json_t *release, const char *p, struct bf_err *err)
 {
-    const char *s;
-    int rc = 0;
+    json_t *mine = pub;
+    const json_t *theirs = release;
+    const char *s = p, *end;
+    char tok[512];
 
-    for (s = strchr(p + 1, '/'); s && rc == 0; s = strchr(s + 1, '/')) {
-        char *q = bf_xstrndup(p, (size_t)(s - p));
-        json_t *mine = ocds_json_pointer_get(pub, q);
-        if (mine && (json_is_object(mine) || json_is_array(mine)) && mine == ocds_json_pointer_get(release, q))
-            rc = pointer_replace(pub, q, json_copy(mine), err);
-        free(q);
+    (void)err;
+    while (*s == '/' && (end = strchr(s + 1, '/')) != NULL) { /* every token but the last */
+        size_t i, o = 0, idx = 0;
+        json_t *m, *t;
+        for (i = 1; s + i < end; i++) {
+            char ch = s[i];
+            if (ch == '~') {
+                if (s + i + 1 >= end || (s[i + 1] != '0' && s[i + 1] != '1'))
+                    return 0; /* not a pointer ocds_json_pointer_get resolves: nothing shared on it */
+                ch = s[++i] == '0' ? '~' : '/';
+            }
+            if (o + 1 >= sizeof tok)
+                return 0; /* a token ocds_json_pointer_get refuses too */
+            tok[o++] = ch;
+        }
+        tok[o] = '\0';
+        if (json_is_object(mine) && json_is_object(theirs)) {
+            m = json_object_getn(mine, tok, o);
+            t = json_object_getn(theirs, tok, o);
+        } else if (json_is_array(mine) && json_is_array(theirs) && o > 0 && o <= 9 && (o == 1 || tok[0] != '0') &&
+                   strspn(tok, "0123456789") == o) {
+            idx = strtoul(tok, NULL, 10);
+            m = json_array_get(mine, idx);
+            t = json_array_get(theirs, idx);
+        } else {
+            return 0;
+        }
+        if (!m)
+            return 0;
+        if ((json_is_object(m) || json_is_array(m)) && m == t) {
+            m = json_copy(m);
+            if (json_is_object(mine))
+                json_object_set_new(mine, tok, m);
+            else
+                json_array_set_new(mine, idx, m);
+        }
+        mine = m, theirs = t;
+        s = end;
     }
-    return rc;
+    return 0;
 }
 
 static json_t *make_marker(const json_t *entry, const char *commitment)
@@ -292,23 +328,27 @@ out:
     return rc;
 }
 
-int ocds_withhold_keyed(const json_t *release, const uint8_t *key, json_t **public_release, json_t **sidecar,
-                        struct bf_err *err)
+/* ocds_withhold_keyed; checked when the release passed
+ * ocds_release_check, whose rules include ocds_check_withheld's. */
+static int withhold_keyed(const json_t *release, const uint8_t *key, int checked, json_t **public_release,
+                          json_t **sidecar, struct bf_err *err)
 {
-    struct bf_buf ptr = BF_BUF_INIT;
-    struct ocds_chk c = {&ptr, err};
     json_t *pub = NULL, *side = NULL, *list, *e;
     const char *ocid;
     size_t i;
-    int rc, deep = 0;
+    int rc = 0, deep = 0;
 
     *public_release = *sidecar = NULL;
     if (!json_is_object(release))
         return bf_err_set(err, BF_EINVAL, "a release must be a JSON object");
-    rc = ocds_check_withheld(release, &c);
-    bf_buf_free(&ptr);
-    if (rc < 0)
-        return rc;
+    if (!checked) {
+        struct bf_buf ptr = BF_BUF_INIT;
+        struct ocds_chk c = {&ptr, err};
+        rc = ocds_check_withheld(release, &c);
+        bf_buf_free(&ptr);
+        if (rc < 0)
+            return rc;
+    }
     ocid = json_string_value(json_object_get(release, "ocid"));
     list = json_object_get(release, "withheld");
     /* Copy only what changes: the root and the containers on each path
@@ -336,6 +376,18 @@ out:
     json_decref(pub);
     json_decref(side);
     return rc;
+}
+
+int ocds_withhold_keyed(const json_t *release, const uint8_t *key, json_t **public_release, json_t **sidecar,
+                        struct bf_err *err)
+{
+    return withhold_keyed(release, key, 0, public_release, sidecar, err);
+}
+
+int ocds_withhold_keyed_checked(const json_t *release, const uint8_t *key, json_t **public_release,
+                                json_t **sidecar, struct bf_err *err)
+{
+    return withhold_keyed(release, key, 1, public_release, sidecar, err);
 }
 
 int ocds_withhold(const json_t *release, json_t **public_release, json_t **sidecar, struct bf_err *err)
