@@ -149,6 +149,59 @@ static struct pnode *trie_find(const struct mtext *m, const struct pnode *p, cha
     return NULL;
 }
 
+/* Reads member k's name once for both merges' writes: its sort prefix,
+ * whether JCS writes it as it is (no control, '"' or '\\'; 8 bytes at a
+ * time, the last 8 overlapping, a short name as its prefix with the pad
+ * bytes set to 'a' so only its own bytes count) and whether it is "id". */
+static void key_info(struct pnode *k)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    size_t i, n = k->len;
+    uint64_t w, q, bs, esc = 0;
+
+    k->kpre = ocds_jcs_key_prefix(k->name, n);
+    for (i = 0; i < n || i == 0; i += 8) {
+        if (n >= 8)
+            memcpy(&w, k->name + (i + 8 <= n ? i : n - 8), 8);
+        else /* big-endian, the pad bytes low: fill them with 'a' */
+            w = k->kpre | (ones * 'a' & (n ? ~(~0ull << (64 - 8 * n)) : ~0ull));
+        q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+        esc |= ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs);
+    }
+    k->key_clean = (esc & high) == 0;
+    k->is_id = n == 2 && k->name[0] == 'i' && k->name[1] == 'd';
+}
+
+/* ocds_jcs_key_cmp of two member names, from their prefixes where they
+ * decide it. */
+static int key_order(const struct pnode *a, const struct pnode *b)
+{
+    int c = ocds_jcs_prefix_order(a->kpre, b->kpre);
+    return c ? c : ocds_jcs_key_cmp(a->name, a->len, b->name, b->len);
+}
+
+/* A new member child c of p joins p's members in JCS order: both merges'
+ * writers then go through them without sorting. An object with very many
+ * members (beyond OCDS, and quadratic here) is left to the writer's sort. */
+static void skids_add(struct pnode *p, struct pnode *c)
+{
+    struct pnode **at = &p->skids;
+
+    key_info(c);
+    if (p->unsorted)
+        return;
+    if (++p->nkeys > 64) {
+        p->unsorted = 1;
+        return;
+    }
+    while (*at && key_order(*at, c) < 0)
+        at = &(*at)->snext;
+    c->snext = *at;
+    *at = c;
+    if (c->is_id)
+        p->has_id = 1;
+}
+
 /* The child of p for a component, created if new. The name is borrowed
  * (it points into a release) unless copy is set. */
 static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, const char *name, size_t len, int copy)
@@ -168,6 +221,8 @@ static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, cons
     m->slots[i] = c;
     m->count++;
     p->in_trie = 1;
+    if (tag == TK_KEY)
+        skids_add(p, c);
     return c;
 }
 

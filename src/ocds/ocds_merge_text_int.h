@@ -54,9 +54,15 @@ struct pnode {
     uint32_t plen[2]; /* ocds_merge.c's path length in bytes, per merge (saturated) */
     char tag;
     unsigned sticky : 1, c_entry : 1, c_deleted : 1, v_entry : 1, v_plain : 1, rule_set : 1;
-    unsigned key_chk : 1, key_clean : 1; /* the writer's: name scanned, and written without escapes */
-    unsigned in_trie : 1;                 /* some child of this node is in the trie */
-    uint64_t kpre;                        /* the writer's: name's first 8 bytes, big-endian (once key_chk) */
+    unsigned key_clean : 1; /* members: the name is written without escapes */
+    unsigned in_trie : 1;   /* some child of this node is in the trie */
+    unsigned is_id : 1;     /* a member named "id" */
+    unsigned has_id : 1;    /* a member named "id" is among skids */
+    unsigned unsorted : 1;  /* too many members to keep skids: the writer sorts */
+    uint32_t nkeys;         /* members among skids */
+    uint64_t kpre;          /* members: the name's first 8 bytes, big-endian (ocds_jcs_key_prefix) */
+    struct pnode *skids;    /* the member children in JCS order, both merges' */
+    struct pnode *snext;    /* the next member in the parent's skids */
     const struct ocds_rnode *rule; /* member names: the rule of the path (once rule_set) */
     struct pnode *hint_first;      /* the first member met last time in the object at this path */
     struct pnode *hint_next;       /* the member met after this one last time */

@@ -110,32 +110,6 @@ static void wmem_sort(struct wmem *w, size_t n)
 
 static int w_slot(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out);
 
-/* Scans k's name once for both merges' writes: its prefix, and whether
- * JCS writes it as is (no control, '"' or '\\'). */
-static void key_check(struct pnode *k)
-{
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    size_t i, n = k->len;
-    uint64_t w, q, bs, esc = 0;
-
-    if (n >= 8) { /* 8 bytes at a time, as ocds_jcs.c's jcs_word_esc; the last 8 overlap */
-        for (i = 0; i < n; i += 8) {
-            memcpy(&w, k->name + (i + 8 <= n ? i : n - 8), 8);
-            q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-            esc |= ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs);
-        }
-    } else {
-        for (i = 0; i < n; i++) {
-            unsigned char c = (unsigned char)k->name[i];
-            if (c < 0x20 || c == '"' || c == '\\')
-                esc = high;
-        }
-    }
-    k->key_clean = (esc & high) == 0;
-    k->kpre = ocds_jcs_key_prefix(k->name, k->len);
-    k->key_chk = 1;
-}
-
 static size_t gather(const struct pnode *p, int md, struct wmem *w)
 {
     const struct oslot *s = &p->o[md];
@@ -145,8 +119,6 @@ static size_t gather(const struct pnode *p, int md, struct wmem *w)
     json_t *v;
 
     for (k = s->first; k; k = k->o[md].next) {
-        if (!k->key_chk)
-            key_check(k);
         w[n].k = k->name, w[n].n = k->len, w[n].pre = k->kpre, w[n].kid = k, w[n++].json = NULL;
     }
     if (item_id(p))
@@ -176,14 +148,46 @@ static inline int w_key(struct bf_buf *out, const struct wmem *w, int first)
     return (!first && bf_buf_putc_fast(out, ',') < 0) || ocds_jcs_string(out, w->k, n) < 0 || bf_buf_putc_fast(out, ':') < 0 ? -1 : 0;
 }
 
+/* The object at p from its members kept in order (ocds_merge_text.c's
+ * skids): those this merge placed, and in the place of an unplaced "id"
+ * the item's id. */
+static int w_object_sorted(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
+{
+    const json_t *id = item_id(p);
+    struct wmem w;
+    struct pnode *k;
+    int rc, first = 1;
+
+    if (bf_buf_putc_fast(out, '{') < 0)
+        return limit(m);
+    for (k = p->skids; k; k = k->snext) {
+        int placed = k->o[md].kind != K_NONE;
+        if (!placed && !(k->is_id && id))
+            continue;
+        w.k = k->name, w.n = k->len, w.kid = k;
+        if (w_key(out, &w, first) < 0)
+            return limit(m);
+        first = 0;
+        if ((rc = placed ? w_slot(m, md, k, depth + 1, out) : ocds_jcs_at(id, depth + 1, out, m->err)) < 0)
+            return rc;
+    }
+    return bf_buf_putc_fast(out, '}') < 0 ? limit(m) : 0;
+}
+
 static int w_object(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
 {
     const struct oslot *s = &p->o[md];
-    size_t cap = s->nkids + (item_id(p) ? 1 : 0) + (s->base && json_is_object(s->base) ? json_object_size(s->base) : 0);
-    struct wmem stack[32], *w = cap <= 32 ? stack : bf_xcalloc(cap, sizeof *w);
-    size_t n = gather(p, md, w), i;
+    size_t cap;
+    struct wmem stack[32], *w;
+    size_t n, i;
     int rc = 0, first = 1;
 
+    if (!p->unsorted && (!item_id(p) || p->has_id) && !(s->base && json_is_object(s->base)))
+        return w_object_sorted(m, md, p, depth, out);
+    /* a member of the value the object grew from, or very many members: gather and sort */
+    cap = s->nkids + (item_id(p) ? 1 : 0) + (s->base && json_is_object(s->base) ? json_object_size(s->base) : 0);
+    w = cap <= 32 ? stack : bf_xcalloc(cap, sizeof *w);
+    n = gather(p, md, w);
     wmem_sort(w, n);
     if (bf_buf_putc_fast(out, '{') < 0)
         goto limit;
