@@ -45,6 +45,8 @@
 #define COMP_HDR 5                   /* bytes ocds_merge.c spends per path component */
 #define PATH_MAX_BYTES ((size_t)1 << 20) /* and its path buffer's bound */
 #define MUL 0x9E3779B97F4A7C15ull
+#define NODE_BLOCK 64                /* nodes per arena allocation */
+#define MEMBERS_MAX 64               /* members kept in order per object (member_child) */
 
 enum { A_NONE = 0, A_EMIT, A_OBJ, A_ARR }; /* what a merge does with a member */
 
@@ -103,7 +105,7 @@ static uint32_t comp_hash(const struct pnode *p, char tag, const char *name, siz
 
 static void trie_grow(struct mtext *m)
 {
-    size_t i, ns = m->nslots ? m->nslots * 2 : 1024;
+    size_t i, ns = m->nslots ? m->nslots * 2 : 256;
     struct pnode **old = m->slots;
     size_t on = m->nslots;
 
@@ -127,9 +129,19 @@ static uint32_t plen_add(uint32_t parent, size_t len)
     return s > PATH_MAX_BYTES ? (uint32_t)PATH_MAX_BYTES + 1 : (uint32_t)s;
 }
 
+/* A zeroed node, cut from a block of the arena: a record makes a few
+ * hundred, so one arena call per block instead of one per node. */
 static struct pnode *node_new(struct mtext *m, struct pnode *p, char tag, const char *name, size_t len)
 {
-    struct pnode *c = bf_arena_zalloc(&m->arena, sizeof *c);
+    struct pnode *c;
+
+    if (!m->npool) {
+        m->pool = bf_arena_alloc(&m->arena, NODE_BLOCK * sizeof *c);
+        m->npool = NODE_BLOCK;
+    }
+    c = m->pool++;
+    m->npool--;
+    memset(c, 0, sizeof *c);
     c->parent = p, c->tag = tag, c->name = name, c->len = len;
     c->depth = p->depth + 1;
     c->plen[MC] = plen_add(p->plen[MC], len);
@@ -149,17 +161,45 @@ static struct pnode *trie_find(const struct mtext *m, const struct pnode *p, cha
     return NULL;
 }
 
-/* Reads member k's name once for both merges' writes: its sort prefix,
- * whether JCS writes it as it is (no control, '"' or '\\'; 8 bytes at a
- * time, the last 8 overlapping, a short name as its prefix with the pad
- * bytes set to 'a' so only its own bytes count) and whether it is "id". */
+static void trie_insert(struct mtext *m, struct pnode *c)
+{
+    size_t i;
+
+    if ((m->count + 1) * 2 > m->nslots)
+        trie_grow(m);
+    c->h = comp_hash(c->parent, c->tag, c->name, c->len);
+    for (i = c->h & (m->nslots - 1); m->slots[i]; i = (i + 1) & (m->nslots - 1))
+        ;
+    m->slots[i] = c;
+    m->count++;
+    c->parent->in_trie = 1;
+}
+
+/* The child of p for an item component, created if new; the name is
+ * borrowed (it points into a release) unless copy is set. Members are
+ * found in their parent's ordered list instead (member_child). */
+static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, const char *name, size_t len, int copy)
+{
+    struct pnode *c = p->in_trie ? trie_find(m, p, tag, name, len, comp_hash(p, tag, name, len)) : NULL;
+
+    if (c)
+        return c;
+    c = node_new(m, p, tag, copy ? bf_arena_strndup(&m->arena, name, len) : name, len);
+    trie_insert(m, c);
+    return c;
+}
+
+/* Reads member k's name once for both merges' writes (its sort prefix,
+ * already in k->kpre): whether JCS writes it as it is (no control, '"' or
+ * '\\'; 8 bytes at a time, the last 8 overlapping, a short name as its
+ * prefix with the pad bytes set to 'a' so only its own bytes count) and
+ * whether it is "id". */
 static void key_info(struct pnode *k)
 {
     const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
     size_t i, n = k->len;
     uint64_t w, q, bs, esc = 0;
 
-    k->kpre = ocds_jcs_key_prefix(k->name, n);
     for (i = 0; i < n || i == 0; i += 8) {
         if (n >= 8)
             memcpy(&w, k->name + (i + 8 <= n ? i : n - 8), 8);
@@ -172,58 +212,75 @@ static void key_info(struct pnode *k)
     k->is_id = n == 2 && k->name[0] == 'i' && k->name[1] == 'd';
 }
 
-/* ocds_jcs_key_cmp of two member names, from their prefixes where they
- * decide it. */
-static int key_order(const struct pnode *a, const struct pnode *b)
+/* Members are kept per parent in JCS order (skids): the order both
+ * merges' writers go through without sorting, and the list a member is
+ * looked up in, the scan that misses also finding where a new one goes.
+ * An object with very many members (beyond OCDS: the scan is linear) has
+ * them in the trie's hash instead, and the writer sorts it. So has one
+ * whose names tie in JCS order without being the same bytes (not UTF-8),
+ * as the sort keeps such names in their placement order. */
+static void members_to_trie(struct mtext *m, struct pnode *p)
 {
-    int c = ocds_jcs_prefix_order(a->kpre, b->kpre);
-    return c ? c : ocds_jcs_key_cmp(a->name, a->len, b->name, b->len);
+    struct pnode *k;
+
+    p->unsorted = 1;
+    for (k = p->skids; k; k = k->snext)
+        trie_insert(m, k);
 }
 
-/* A new member child c of p joins p's members in JCS order: both merges'
- * writers then go through them without sorting. An object with very many
- * members (beyond OCDS, and quadratic here) is left to the writer's sort. */
-static void skids_add(struct pnode *p, struct pnode *c)
+static struct pnode *member_new(struct mtext *m, struct pnode *p, const char *name, size_t len, uint64_t pre)
 {
-    struct pnode **at = &p->skids;
+    struct pnode *c = node_new(m, p, TK_KEY, name, len);
 
+    c->kpre = pre;
     key_info(c);
-    if (p->unsorted)
-        return;
-    if (++p->nkeys > 64) {
-        p->unsorted = 1;
-        return;
+    return c;
+}
+
+/* The member child of p named name[0..len) (borrowed), made if new. */
+static struct pnode *member_child(struct mtext *m, struct pnode *p, const char *name, size_t len)
+{
+    uint64_t pre = ocds_jcs_key_prefix(name, len);
+    struct pnode **at = &p->skids, *x, *c;
+    int o;
+
+    if (p->unsorted) {
+        if ((c = p->in_trie ? trie_find(m, p, TK_KEY, name, len, comp_hash(p, TK_KEY, name, len)) : NULL) != NULL)
+            return c;
+        c = member_new(m, p, name, len, pre);
+        trie_insert(m, c);
+        return c;
     }
-    while (*at && key_order(*at, c) < 0)
-        at = &(*at)->snext;
+    for (; (x = *at) != NULL; at = &x->snext) {
+        if (x->kpre == pre && x->len == len && name_eq(x->name, name, len))
+            return x;
+        if ((o = ocds_jcs_prefix_order(x->kpre, pre)) == 0 && (o = ocds_jcs_key_cmp(x->name, x->len, name, len)) == 0) {
+            members_to_trie(m, p); /* a tie of different bytes */
+            return member_child(m, p, name, len);
+        }
+        if (o > 0)
+            break;
+    }
+    c = member_new(m, p, name, len, pre);
     c->snext = *at;
     *at = c;
-    if (c->is_id)
-        p->has_id = 1;
+    p->has_id |= c->is_id;
+    if (++p->nkeys > MEMBERS_MAX)
+        members_to_trie(m, p);
+    return c;
 }
 
-/* The child of p for a component, created if new. The name is borrowed
- * (it points into a release) unless copy is set. */
-static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, const char *name, size_t len, int copy)
+/* The member p/name[0..len) if it exists. */
+static struct pnode *member_find(const struct mtext *m, const struct pnode *p, const char *name, size_t len)
 {
-    uint32_t h = comp_hash(p, tag, name, len);
-    struct pnode *c = p->in_trie ? trie_find(m, p, tag, name, len, h) : NULL; /* a new parent has none */
-    size_t i;
+    struct pnode *x;
 
-    if (c)
-        return c;
-    if ((m->count + 1) * 2 > m->nslots)
-        trie_grow(m);
-    c = node_new(m, p, tag, copy ? bf_arena_strndup(&m->arena, name, len) : name, len);
-    c->h = h;
-    for (i = h & (m->nslots - 1); m->slots[i]; i = (i + 1) & (m->nslots - 1))
-        ;
-    m->slots[i] = c;
-    m->count++;
-    p->in_trie = 1;
-    if (tag == TK_KEY)
-        skids_add(p, c);
-    return c;
+    if (p->unsorted)
+        return p->in_trie ? trie_find(m, p, TK_KEY, name, len, comp_hash(p, TK_KEY, name, len)) : NULL;
+    for (x = p->skids; x; x = x->snext)
+        if (x->len == len && name_eq(x->name, name, len))
+            return x;
+    return NULL;
 }
 
 /* 1 if a merge that is on (c, v) would push a component of len bytes
@@ -434,7 +491,7 @@ static int v_unmark(struct mtext *m, struct pnode *p, const json_t *v)
             continue;
         if (path_too_long(p, n, 0, 1))
             return too_long(m);
-        e = p->in_trie ? trie_find(m, p, TK_KEY, k, n, comp_hash(p, TK_KEY, k, n)) : NULL;
+        e = member_find(m, p, k, n);
         if (e && e->v_entry)
             v_emit(m, e, json_null());
     }
@@ -502,7 +559,7 @@ static struct pnode *member_node(struct mtext *m, struct pnode *p, struct pnode 
     struct pnode *k = prev ? prev->hint_next : p->hint_first;
 
     if (!k || k->len != klen || !name_eq(k->name, key, klen))
-        k = trie_child(m, p, TK_KEY, key, klen, 0);
+        k = member_child(m, p, key, klen);
     if (prev)
         prev->hint_next = k;
     else
@@ -599,7 +656,7 @@ static void rel_prefix(struct mtext *m, struct mrel *r, const struct rtop *t)
 static struct pnode *root_member(struct mtext *m, int which, const char *name, size_t len)
 {
     if (!m->hdr[which])
-        m->hdr[which] = trie_child(m, &m->root, TK_KEY, name, len, 0);
+        m->hdr[which] = member_child(m, &m->root, name, len);
     return m->hdr[which];
 }
 
@@ -816,7 +873,6 @@ static int texts_direct(const struct ocds_merge_rules *rules, json_t *const *rel
     if ((rc = ocds_merge_sort_releases(releases, n, &d, err)) < 0 || (!compiled && !versioned))
         goto out;
     m.rels = bf_xcalloc(n ? n : 1, sizeof *m.rels);
-    trie_grow(&m);
     if ((rc = walk_releases(&m, ocds_merge_rules_root(rules), d, n)) < 0)
         goto out;
     if (compiled) {

@@ -58,7 +58,7 @@ struct pnode {
     unsigned in_trie : 1;   /* some child of this node is in the trie */
     unsigned is_id : 1;     /* a member named "id" */
     unsigned has_id : 1;    /* a member named "id" is among skids */
-    unsigned unsorted : 1;  /* too many members to keep skids: the writer sorts */
+    unsigned unsorted : 1;  /* members in the trie's hash, not skids: the writer sorts */
     uint32_t nkeys;         /* members among skids */
     uint64_t kpre;          /* members: the name's first 8 bytes, big-endian (ocds_jcs_key_prefix) */
     struct pnode *skids;    /* the member children in JCS order, both merges' */
@@ -88,7 +88,9 @@ enum { H_ID, H_DATE, H_OCID, H_TAG, H_N }; /* the root members every release set
 struct mtext {
     int want[2]; /* compiled, versioned asked for */
     struct pnode root;
-    struct pnode **slots; /* trie: (parent, tag, name) -> node */
+    struct pnode **slots; /* trie: (parent, tag, name) -> node, for items and the members of wide objects */
+    struct pnode *pool;   /* the rest of the current block of nodes */
+    size_t npool;
     struct pnode *hdr[H_N]; /* the root's H_* members, once looked up */
     size_t nslots, count;
     struct pnode **ent[2]; /* each merge's paths in first-emitted order */
