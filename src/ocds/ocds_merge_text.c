@@ -189,27 +189,37 @@ static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, cons
     return c;
 }
 
-/* Reads member k's name once for both merges' writes (its sort prefix,
- * already in k->kpre): whether JCS writes it as it is (no control, '"' or
- * '\\'; 8 bytes at a time, the last 8 overlapping, a short name as its
- * prefix with the pad bytes set to 'a' so only its own bytes count) and
- * whether it is "id". */
+/* 1 in the high bit of each byte of w that JCS escapes (a control, '"'
+ * or '\\'), and maybe of bytes above one that it escapes. */
+static inline uint64_t word_esc(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & (ones * 0x80);
+}
+
+/* Reads member k's name once for both merges' writes (its sort prefix is
+ * already in k->kpre): whether JCS writes it as it is, 8 bytes at a time
+ * (the last 8 overlapping; a short name as its prefix with the pad bytes
+ * set to 'a', so that only its own bytes count), and whether it is "id". */
 static void key_info(struct pnode *k)
 {
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    const uint64_t ones = 0x0101010101010101ull;
     size_t i, n = k->len;
-    uint64_t w, q, bs, esc = 0;
+    uint64_t w, esc;
 
-    for (i = 0; i < n || i == 0; i += 8) {
-        if (n >= 8)
-            memcpy(&w, k->name + (i + 8 <= n ? i : n - 8), 8);
-        else /* big-endian, the pad bytes low: fill them with 'a' */
-            w = k->kpre | (ones * 'a' & (n ? ~(~0ull << (64 - 8 * n)) : ~0ull));
-        q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-        esc |= ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs);
+    if (n < 8) { /* big-endian, the pad bytes low */
+        esc = word_esc(k->kpre | (ones * 'a' & (~0ull >> (8 * n))));
+    } else {
+        for (esc = 0, i = 0; i + 8 < n; i += 8) {
+            memcpy(&w, k->name + i, 8);
+            esc |= word_esc(w);
+        }
+        memcpy(&w, k->name + n - 8, 8);
+        esc |= word_esc(w);
     }
-    k->key_clean = (esc & high) == 0;
-    k->is_id = n == 2 && k->name[0] == 'i' && k->name[1] == 'd';
+    k->key_clean = esc == 0;
+    k->is_id = n == 2 && k->kpre >> 48 == ((uint64_t)'i' << 8 | 'd');
 }
 
 /* Members are kept per parent in JCS order (skids): the order both
@@ -737,13 +747,13 @@ static void kid_add(struct oslot *parent, struct pnode *k, int md)
     parent->nkids++;
 }
 
-/* A member of parent q (in merge md) named like p that p's own slot does
- * not hold: the item's id or a member of the value q grew from. */
-static const json_t *member_of(const struct pnode *q, int md, const struct pnode *p)
+/* A member of parent q (in merge md) named like member p that p's own
+ * slot does not hold: the item's id or a member of the value q grew from. */
+static inline const json_t *member_of(const struct pnode *q, int md, const struct pnode *p)
 {
     const json_t *base = q->o[md].base;
 
-    if (p->len == 2 && memcmp(p->name, "id", 2) == 0 && item_id(q))
+    if (p->is_id && item_id(q))
         return item_id(q);
     if (base && json_is_object(base))
         return json_object_getn(base, p->name, p->len);
@@ -789,9 +799,12 @@ static struct pnode *container(struct mtext *m, int md, struct pnode *p, int wan
 static void place(struct mtext *m, int md, struct pnode *e)
 {
     struct oslot *s = &e->o[md];
-    struct pnode *cur = container(m, md, e->parent, K_OBJ);
+    struct pnode *cur = e->parent;
     int vers;
     const json_t *v;
+
+    if (cur != &m->root && !cur->o[md].registered) /* most paths' parents are placed by a sibling */
+        cur = container(m, md, cur, K_OBJ);
 
     if (!cur || cur->o[md].kind != K_OBJ || s->kind != K_NONE || member_of(cur, md, e))
         return;
