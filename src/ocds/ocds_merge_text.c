@@ -319,10 +319,13 @@ static void c_emit(struct mtext *m, struct pnode *p, const json_t *v)
     }
     p->cval = v;
     p->c_deleted = 0;
+    p->vc_same = 0;
 }
 
-/* ocds_json_equal, with its commonest case (two strings: most leaves of a
- * release, each compared with the version before) without its calls. */
+/* ocds_json_equal(a, b), with its commonest case (two strings: most
+ * leaves of a release, each compared with the version before) without its
+ * calls: 1 when equal as strings or the same value (so their JCS texts are
+ * the same), 2 when equal as ocds_json_equal has it, 0 when different. */
 static int same_value(const json_t *a, const json_t *b)
 {
     size_t n;
@@ -330,19 +333,22 @@ static int same_value(const json_t *a, const json_t *b)
     if (a == b)
         return 1;
     if (!json_is_string(a) || !json_is_string(b))
-        return ocds_json_equal(a, b);
+        return ocds_json_equal(a, b) ? 2 : 0;
     n = json_string_length(a);
     return n == json_string_length(b) && memcmp(json_string_value(a), json_string_value(b), n) == 0;
 }
 
-static void v_emit(struct mtext *m, struct pnode *p, const json_t *v)
+/* Returns 1 when p's last version is now written as v is. */
+static int v_emit(struct mtext *m, struct pnode *p, const json_t *v)
 {
     struct ver *x;
+    int same;
 
+    p->vc_same = 0;
     if (p->v_plain)
-        return;
-    if (p->vlast && same_value(p->vlast->value, v))
-        return;
+        return 0;
+    if (p->vlast && (same = same_value(p->vlast->value, v)) != 0)
+        return same == 1;
     if (!p->v_entry) {
         p->v_entry = 1;
         entry_add(m, MV, p);
@@ -354,6 +360,7 @@ static void v_emit(struct mtext *m, struct pnode *p, const json_t *v)
     else
         p->vfirst = x;
     p->vlast = x;
+    return 1;
 }
 
 /* Compiled: a marker at p replaces what was merged below it. */
@@ -549,8 +556,8 @@ static int walk_member(struct mtext *m, const json_t *x, const struct ocds_rnode
             c_drop_below(m, k);
         c_emit(m, k, x);
     }
-    if (va == A_EMIT)
-        v_emit(m, k, x);
+    if (va == A_EMIT && v_emit(m, k, x) && ca == A_EMIT)
+        k->vc_same = 1; /* the versioned writer may copy the compiled text */
     if (ca == A_OBJ || va == A_OBJ)
         rc = walk_object(m, x, &mb, child, depth + 1, k, ca == A_OBJ, va == A_OBJ);
     else if (ca == A_ARR || va == A_ARR)
@@ -892,6 +899,7 @@ static int texts_direct(const struct ocds_merge_rules *rules, json_t *const *rel
         unflatten(&m, MC);
         if ((rc = ocds_merge_text_write(&m, MC, compiled)) < 0)
             goto out;
+        m.cout = compiled;
     }
     if (versioned) {
         unflatten(&m, MV);

@@ -59,6 +59,9 @@ struct pnode {
     unsigned is_id : 1;     /* a member named "id" */
     unsigned has_id : 1;    /* a member named "id" is among skids */
     unsigned unsorted : 1;  /* members in the trie's hash, not skids: the writer sorts */
+    unsigned vc_same : 1;   /* the last version is the compiled value (same JCS text) */
+    unsigned c_text : 1;    /* the compiled value was written as text c_off[0..c_len) */
+    uint32_t c_off, c_len;  /* in mtext.cout, for the versioned writer to copy */
     uint32_t nkeys;         /* members among skids */
     uint64_t kpre;          /* members: the name's first 8 bytes, big-endian (ocds_jcs_key_prefix) */
     struct pnode *skids;    /* the member children in JCS order, both merges' */
@@ -104,6 +107,7 @@ struct mtext {
     struct bf_err *err;
     const json_t *ocid; /* versioned: the root's "ocid", not versioned (v_plain) */
     int vpack;          /* versions written as references to their prefix (ocds_vpack_int.h) */
+    const struct bf_buf *cout; /* the compiled text, once written (c_text) */
     uint64_t vsaved;    /* bytes the references save: unpacked length = written + vsaved */
 };
 

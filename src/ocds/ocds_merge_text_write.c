@@ -29,8 +29,8 @@ static int too_deep(struct mtext *m)
     return bf_err_set(m->err, BF_ELIMIT, "JSON nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
 }
 
-/* One version object at nesting depth `depth`. */
-static int w_version(struct mtext *m, const struct ver *x, int depth, struct bf_buf *out)
+/* One version of p, an object at nesting depth `depth`. */
+static int w_version(struct mtext *m, const struct pnode *p, const struct ver *x, int depth, struct bf_buf *out)
 {
     const struct mrel *r = &m->rels[x->rel];
     int rc;
@@ -45,8 +45,12 @@ static int w_version(struct mtext *m, const struct ver *x, int depth, struct bf_
     } else if (bf_buf_append_fast(out, r->prefix, r->plen) < 0) {
         return limit(m);
     }
-    if ((rc = ocds_jcs_at(x->value, depth + 1, out, m->err)) < 0)
+    if (x == p->vlast && p->c_text) { /* the compiled value's text, written already */
+        if (bf_buf_append_fast(out, m->cout->data + p->c_off, p->c_len) < 0)
+            return limit(m);
+    } else if ((rc = ocds_jcs_at(x->value, depth + 1, out, m->err)) < 0) {
         return rc;
+    }
     return bf_buf_putc_fast(out, '}') < 0 ? limit(m) : 0;
 }
 
@@ -60,7 +64,7 @@ static int w_versions(struct mtext *m, const struct pnode *p, int depth, struct 
     for (x = p->vfirst; x; x = x->next) {
         if (x != p->vfirst && bf_buf_putc_fast(out, ',') < 0)
             return limit(m);
-        if ((rc = w_version(m, x, depth + 1, out)) < 0)
+        if ((rc = w_version(m, p, x, depth + 1, out)) < 0)
             return rc;
     }
     return open && bf_buf_putc_fast(out, ']') < 0 ? limit(m) : 0;
@@ -256,7 +260,19 @@ static int w_slot(struct mtext *m, int md, struct pnode *p, int depth, struct bf
         return w_array(m, md, p, depth, out);
     default:
         v = leaf_value(m, p, md, &vers);
-        return vers ? w_versions(m, p, depth, out, 1) : ocds_jcs_at(v, depth, out, m->err);
+        if (vers)
+            return w_versions(m, p, depth, out, 1);
+        if (md == MC && p->vc_same && !json_is_object(v) && !json_is_array(v) && out->len <= UINT32_MAX / 2) {
+            /* a scalar (no nesting to check again) the versioned writer can copy */
+            size_t start = out->len;
+            int rc = ocds_jcs_at(v, depth, out, m->err);
+            if (rc == 0 && out->len - start <= UINT32_MAX / 2) {
+                p->c_off = (uint32_t)start, p->c_len = (uint32_t)(out->len - start);
+                p->c_text = 1;
+            }
+            return rc;
+        }
+        return ocds_jcs_at(v, depth, out, m->err);
     }
 }
 
