@@ -42,6 +42,10 @@
 #include "ocds_merge_text_int.h"
 #include "ocds_vpack_int.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define COMP_HDR 5                   /* bytes ocds_merge.c spends per path component */
 #define PATH_MAX_BYTES ((size_t)1 << 20) /* and its path buffer's bound */
 #define MUL 0x9E3779B97F4A7C15ull
@@ -129,6 +133,23 @@ static uint32_t plen_add(uint32_t parent, size_t len)
     return s > PATH_MAX_BYTES ? (uint32_t)PATH_MAX_BYTES + 1 : (uint32_t)s;
 }
 
+/* Zeroes a node with vector stores, written out: the compiler makes a
+ * memset of a node (or a loop of stores) a "rep stos", slow to start for
+ * so few bytes. */
+static inline void node_zero(struct pnode *c)
+{
+#if defined(__SSE2__)
+    char *p = (char *)c;
+#define Z(i) if ((i) * 16 + 16 <= sizeof *c) _mm_storeu_si128((__m128i *)(void *)(p + (i) * 16), _mm_setzero_si128())
+    Z(0); Z(1); Z(2); Z(3); Z(4); Z(5); Z(6); Z(7); Z(8); Z(9); Z(10); Z(11); Z(12); Z(13); Z(14); Z(15);
+#undef Z
+    _mm_storeu_si128((__m128i *)(void *)(p + sizeof *c - 16), _mm_setzero_si128()); /* the tail, overlapping */
+    _Static_assert(sizeof *c <= 256, "node_zero covers a node");
+#else
+    memset(c, 0, sizeof *c);
+#endif
+}
+
 /* A zeroed node, cut from a block of the arena: a record makes a few
  * hundred, so one arena call per block instead of one per node. */
 static struct pnode *node_new(struct mtext *m, struct pnode *p, char tag, const char *name, size_t len)
@@ -141,7 +162,7 @@ static struct pnode *node_new(struct mtext *m, struct pnode *p, char tag, const 
     }
     c = m->pool++;
     m->npool--;
-    memset(c, 0, sizeof *c);
+    node_zero(c);
     c->parent = p, c->tag = tag, c->name = name, c->len = len;
     c->depth = p->depth + 1;
     c->plen[MC] = plen_add(p->plen[MC], len);
@@ -262,6 +283,11 @@ static struct pnode *member_child(struct mtext *m, struct pnode *p, const char *
         return c;
     }
     for (; (x = *at) != NULL; at = &x->snext) {
+        if (x->kpre != pre && ((x->kpre | pre) & 0x8080808080808080ull) == 0) {
+            if (x->kpre > pre) /* ASCII prefixes that differ: their order is the names' */
+                break;
+            continue;
+        }
         if (x->kpre == pre && x->len == len && name_eq(x->name, name, len))
             return x;
         if ((o = ocds_jcs_prefix_order(x->kpre, pre)) == 0 && (o = ocds_jcs_key_cmp(x->name, x->len, name, len)) == 0) {
