@@ -608,7 +608,7 @@ static struct pnode *member_node(struct mtext *m, struct pnode *p, struct pnode 
     else
         p->hint_first = k;
     if (!k->rule_set) { /* the rule of a path never changes */
-        k->rule = ocds_rnode_child(rn, key, klen);
+        k->rule = ocds_rnode_may_have(rn, key, klen) ? ocds_rnode_child(rn, key, klen) : NULL;
         k->rule_set = 1;
     }
     return k;
