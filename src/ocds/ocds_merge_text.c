@@ -379,7 +379,12 @@ static int v_emit(struct mtext *m, struct pnode *p, const json_t *v)
         p->v_entry = 1;
         entry_add(m, MV, p);
     }
-    x = bf_arena_alloc(&m->arena, sizeof *x);
+    if (!m->nvpool) { /* versions, like nodes, come from blocks */
+        m->vpool = bf_arena_alloc(&m->arena, NODE_BLOCK * sizeof *x);
+        m->nvpool = NODE_BLOCK;
+    }
+    x = m->vpool++;
+    m->nvpool--;
     x->value = v, x->next = NULL, x->rel = m->cur;
     if (p->vlast)
         p->vlast->next = x;

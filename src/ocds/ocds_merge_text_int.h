@@ -94,6 +94,8 @@ struct mtext {
     struct pnode **slots; /* trie: (parent, tag, name) -> node, for items and the members of wide objects */
     struct pnode *pool;   /* the rest of the current block of nodes */
     size_t npool;
+    struct ver *vpool;    /* and of versions */
+    size_t nvpool;
     struct pnode *hdr[H_N]; /* the root's H_* members, once looked up */
     size_t nslots, count;
     struct pnode **ent[2]; /* each merge's paths in first-emitted order */
