@@ -19,10 +19,12 @@
  * order ocds_merge.c unflattens them, with the same rules for conflicts
  * (an earlier container wins over a later leaf, a leaf is grown into a
  * container, a versions list takes array items ...), and the tree is
- * written as JCS by ocds_merge_text_write.c: object members sorted by
- * ocds_jcs_key_cmp at write time, leaves with ocds_jcs_at, versions from
- * a per-release text prefix. The shared structures are in
- * ocds_merge_text_int.h.
+ * written as JCS by ocds_merge_text_write.c: object members in
+ * ocds_jcs_key_cmp order (each node keeps its members in that order as
+ * they are made, for both merges: member_child), leaves with ocds_jcs_at,
+ * a path's last version as the compiled value's text when it is the same
+ * scalar, versions from a per-release text prefix. The shared structures
+ * are in ocds_merge_text_int.h.
  *
  * Invariants: inputs are never modified and only borrowed (names and
  * values point into the releases, which outlive the call); everything

@@ -4,11 +4,15 @@
  * ocds_merge_text.c) as RFC 8785 text, exactly as ocds_jcs writes the
  * tree ocds_merge.c builds: object members (placed children, the item's
  * id, the members of the leaf value a container grew from, a child
- * replacing a member of the same name) sorted by ocds_jcs_key_cmp,
- * array elements in placement order after the elements of the leaf value
+ * replacing a member of the same name) in ocds_jcs_key_cmp order (taken
+ * from the node's ordered members, skids, or sorted here when the object
+ * grew from a leaf value or is too wide to have them), array elements in placement order after the elements of the leaf value
  * or versions list the array grew from, leaves through ocds_jcs_at at
  * their depth, and each version as its release's prefix text plus the
- * value (or, packed, a reference to that prefix: ocds_vpack_int.h). Invariant: the nesting limit (OCDS_JSON_MAX_DEPTH) and the
+ * value (or, packed, a reference to that prefix: ocds_vpack_int.h); a
+ * last version that is the compiled value's scalar is a copy of the text
+ * the compiled write made of it. Invariant: the nesting limit
+ * (OCDS_JSON_MAX_DEPTH) and the
  * output buffer's limit fail here where ocds_jcs fails on the tree;
  * recursion stops at that limit.
  */
