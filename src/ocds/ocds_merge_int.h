@@ -9,6 +9,7 @@
 #define BELFRY_OCDS_MERGE_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 struct ocds_merge_rules;
@@ -23,7 +24,14 @@ struct ocds_rnode {
     unsigned flags; /* OCDS_MERGE_* */
     struct ocds_rnode **kids;
     size_t nkids, cap;
+    uint64_t kmask; /* bit (first byte & 63) of each kid's name (bit 0 for ""): most lookups miss */
 };
+
+/* 0 when n has no child named name[0..len), without a call. */
+static inline int ocds_rnode_may_have(const struct ocds_rnode *n, const char *name, size_t len)
+{
+    return n && (n->kmask >> (len ? (unsigned char)name[0] & 63 : 0) & 1);
+}
 
 /* Root of a rule tree (NULL for NULL rules); child by name or NULL. */
 const struct ocds_rnode *ocds_merge_rules_root(const struct ocds_merge_rules *r);

@@ -37,13 +37,14 @@ static struct ocds_rnode *rnode_child_add(struct ocds_rnode *n, const char *name
     c->name = bf_xstrndup(name, len);
     c->len = len;
     n->kids[n->nkids++] = c;
+    n->kmask |= 1ull << (len ? (unsigned char)name[0] & 63 : 0);
     return c;
 }
 
 const struct ocds_rnode *ocds_rnode_child(const struct ocds_rnode *n, const char *name, size_t len)
 {
     size_t i;
-    if (!n)
+    if (!ocds_rnode_may_have(n, name, len))
         return NULL;
     /* the merge asks for every new path: the first byte settles most
      * misses without a call to memcmp */

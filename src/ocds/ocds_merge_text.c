@@ -19,10 +19,12 @@
  * order ocds_merge.c unflattens them, with the same rules for conflicts
  * (an earlier container wins over a later leaf, a leaf is grown into a
  * container, a versions list takes array items ...), and the tree is
- * written as JCS by ocds_merge_text_write.c: object members sorted by
- * ocds_jcs_key_cmp at write time, leaves with ocds_jcs_at, versions from
- * a per-release text prefix. The shared structures are in
- * ocds_merge_text_int.h.
+ * written as JCS by ocds_merge_text_write.c: object members in
+ * ocds_jcs_key_cmp order (each node keeps its members in that order as
+ * they are made, for both merges: member_child), leaves with ocds_jcs_at,
+ * a path's last version as the compiled value's text when it is the same
+ * scalar, versions from a per-release text prefix. The shared structures
+ * are in ocds_merge_text_int.h.
  *
  * Invariants: inputs are never modified and only borrowed (names and
  * values point into the releases, which outlive the call); everything
@@ -42,9 +44,15 @@
 #include "ocds_merge_text_int.h"
 #include "ocds_vpack_int.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define COMP_HDR 5                   /* bytes ocds_merge.c spends per path component */
 #define PATH_MAX_BYTES ((size_t)1 << 20) /* and its path buffer's bound */
 #define MUL 0x9E3779B97F4A7C15ull
+#define NODE_BLOCK 64                /* nodes per arena allocation */
+#define MEMBERS_MAX 64               /* members kept in order per object (member_child) */
 
 enum { A_NONE = 0, A_EMIT, A_OBJ, A_ARR }; /* what a merge does with a member */
 
@@ -103,7 +111,7 @@ static uint32_t comp_hash(const struct pnode *p, char tag, const char *name, siz
 
 static void trie_grow(struct mtext *m)
 {
-    size_t i, ns = m->nslots ? m->nslots * 2 : 1024;
+    size_t i, ns = m->nslots ? m->nslots * 2 : 256;
     struct pnode **old = m->slots;
     size_t on = m->nslots;
 
@@ -127,9 +135,36 @@ static uint32_t plen_add(uint32_t parent, size_t len)
     return s > PATH_MAX_BYTES ? (uint32_t)PATH_MAX_BYTES + 1 : (uint32_t)s;
 }
 
+/* Zeroes a node with vector stores, written out: the compiler makes a
+ * memset of a node (or a loop of stores) a "rep stos", slow to start for
+ * so few bytes. */
+static inline void node_zero(struct pnode *c)
+{
+#if defined(__SSE2__)
+    char *p = (char *)c;
+#define Z(i) if ((i) * 16 + 16 <= sizeof *c) _mm_storeu_si128((__m128i *)(void *)(p + (i) * 16), _mm_setzero_si128())
+    Z(0); Z(1); Z(2); Z(3); Z(4); Z(5); Z(6); Z(7); Z(8); Z(9); Z(10); Z(11); Z(12); Z(13); Z(14); Z(15);
+#undef Z
+    _mm_storeu_si128((__m128i *)(void *)(p + sizeof *c - 16), _mm_setzero_si128()); /* the tail, overlapping */
+    _Static_assert(sizeof *c <= 256, "node_zero covers a node");
+#else
+    memset(c, 0, sizeof *c);
+#endif
+}
+
+/* A zeroed node, cut from a block of the arena: a record makes a few
+ * hundred, so one arena call per block instead of one per node. */
 static struct pnode *node_new(struct mtext *m, struct pnode *p, char tag, const char *name, size_t len)
 {
-    struct pnode *c = bf_arena_zalloc(&m->arena, sizeof *c);
+    struct pnode *c;
+
+    if (!m->npool) {
+        m->pool = bf_arena_alloc(&m->arena, NODE_BLOCK * sizeof *c);
+        m->npool = NODE_BLOCK;
+    }
+    c = m->pool++;
+    m->npool--;
+    node_zero(c);
     c->parent = p, c->tag = tag, c->name = name, c->len = len;
     c->depth = p->depth + 1;
     c->plen[MC] = plen_add(p->plen[MC], len);
@@ -149,26 +184,141 @@ static struct pnode *trie_find(const struct mtext *m, const struct pnode *p, cha
     return NULL;
 }
 
-/* The child of p for a component, created if new. The name is borrowed
- * (it points into a release) unless copy is set. */
-static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, const char *name, size_t len, int copy)
+static void trie_insert(struct mtext *m, struct pnode *c)
 {
-    uint32_t h = comp_hash(p, tag, name, len);
-    struct pnode *c = p->in_trie ? trie_find(m, p, tag, name, len, h) : NULL; /* a new parent has none */
     size_t i;
 
-    if (c)
-        return c;
     if ((m->count + 1) * 2 > m->nslots)
         trie_grow(m);
-    c = node_new(m, p, tag, copy ? bf_arena_strndup(&m->arena, name, len) : name, len);
-    c->h = h;
-    for (i = h & (m->nslots - 1); m->slots[i]; i = (i + 1) & (m->nslots - 1))
+    c->h = comp_hash(c->parent, c->tag, c->name, c->len);
+    for (i = c->h & (m->nslots - 1); m->slots[i]; i = (i + 1) & (m->nslots - 1))
         ;
     m->slots[i] = c;
     m->count++;
-    p->in_trie = 1;
+    c->parent->in_trie = 1;
+}
+
+/* The child of p for an item component, created if new; the name is
+ * borrowed (it points into a release) unless copy is set. Members are
+ * found in their parent's ordered list instead (member_child). */
+static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, const char *name, size_t len, int copy)
+{
+    struct pnode *c = p->in_trie ? trie_find(m, p, tag, name, len, comp_hash(p, tag, name, len)) : NULL;
+
+    if (c)
+        return c;
+    c = node_new(m, p, tag, copy ? bf_arena_strndup(&m->arena, name, len) : name, len);
+    trie_insert(m, c);
     return c;
+}
+
+/* 1 in the high bit of each byte of w that JCS escapes (a control, '"'
+ * or '\\'), and maybe of bytes above one that it escapes. */
+static inline uint64_t word_esc(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & (ones * 0x80);
+}
+
+/* Reads member k's name once for both merges' writes (its sort prefix is
+ * already in k->kpre): whether JCS writes it as it is, 8 bytes at a time
+ * (the last 8 overlapping; a short name as its prefix with the pad bytes
+ * set to 'a', so that only its own bytes count), and whether it is "id". */
+static void key_info(struct pnode *k)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    size_t i, n = k->len;
+    uint64_t w, esc;
+
+    if (n < 8) { /* big-endian, the pad bytes low */
+        esc = word_esc(k->kpre | (ones * 'a' & (~0ull >> (8 * n))));
+    } else {
+        for (esc = 0, i = 0; i + 8 < n; i += 8) {
+            memcpy(&w, k->name + i, 8);
+            esc |= word_esc(w);
+        }
+        memcpy(&w, k->name + n - 8, 8);
+        esc |= word_esc(w);
+    }
+    k->key_clean = esc == 0;
+    k->is_id = n == 2 && k->kpre >> 48 == ((uint64_t)'i' << 8 | 'd');
+}
+
+/* Members are kept per parent in JCS order (skids): the order both
+ * merges' writers go through without sorting, and the list a member is
+ * looked up in, the scan that misses also finding where a new one goes.
+ * An object with very many members (beyond OCDS: the scan is linear) has
+ * them in the trie's hash instead, and the writer sorts it. So has one
+ * whose names tie in JCS order without being the same bytes (not UTF-8),
+ * as the sort keeps such names in their placement order. */
+static void members_to_trie(struct mtext *m, struct pnode *p)
+{
+    struct pnode *k;
+
+    p->unsorted = 1;
+    for (k = p->skids; k; k = k->snext)
+        trie_insert(m, k);
+}
+
+static struct pnode *member_new(struct mtext *m, struct pnode *p, const char *name, size_t len, uint64_t pre)
+{
+    struct pnode *c = node_new(m, p, TK_KEY, name, len);
+
+    c->kpre = pre;
+    key_info(c);
+    return c;
+}
+
+/* The member child of p named name[0..len) (borrowed), made if new. */
+static struct pnode *member_child(struct mtext *m, struct pnode *p, const char *name, size_t len)
+{
+    uint64_t pre = ocds_jcs_key_prefix(name, len);
+    struct pnode **at = &p->skids, *x, *c;
+    int o;
+
+    if (p->unsorted) {
+        if ((c = p->in_trie ? trie_find(m, p, TK_KEY, name, len, comp_hash(p, TK_KEY, name, len)) : NULL) != NULL)
+            return c;
+        c = member_new(m, p, name, len, pre);
+        trie_insert(m, c);
+        return c;
+    }
+    for (; (x = *at) != NULL; at = &x->snext) {
+        if (x->kpre != pre && ((x->kpre | pre) & 0x8080808080808080ull) == 0) {
+            if (x->kpre > pre) /* ASCII prefixes that differ: their order is the names' */
+                break;
+            continue;
+        }
+        if (x->kpre == pre && x->len == len && name_eq(x->name, name, len))
+            return x;
+        if ((o = ocds_jcs_prefix_order(x->kpre, pre)) == 0 && (o = ocds_jcs_key_cmp(x->name, x->len, name, len)) == 0) {
+            members_to_trie(m, p); /* a tie of different bytes */
+            return member_child(m, p, name, len);
+        }
+        if (o > 0)
+            break;
+    }
+    c = member_new(m, p, name, len, pre);
+    c->snext = *at;
+    *at = c;
+    p->has_id |= c->is_id;
+    if (++p->nkeys > MEMBERS_MAX)
+        members_to_trie(m, p);
+    return c;
+}
+
+/* The member p/name[0..len) if it exists. */
+static struct pnode *member_find(const struct mtext *m, const struct pnode *p, const char *name, size_t len)
+{
+    struct pnode *x;
+
+    if (p->unsorted)
+        return p->in_trie ? trie_find(m, p, TK_KEY, name, len, comp_hash(p, TK_KEY, name, len)) : NULL;
+    for (x = p->skids; x; x = x->snext)
+        if (x->len == len && name_eq(x->name, name, len))
+            return x;
+    return NULL;
 }
 
 /* 1 if a merge that is on (c, v) would push a component of len bytes
@@ -197,10 +347,13 @@ static void c_emit(struct mtext *m, struct pnode *p, const json_t *v)
     }
     p->cval = v;
     p->c_deleted = 0;
+    p->vc_same = 0;
 }
 
-/* ocds_json_equal, with its commonest case (two strings: most leaves of a
- * release, each compared with the version before) without its calls. */
+/* ocds_json_equal(a, b), with its commonest case (two strings: most
+ * leaves of a release, each compared with the version before) without its
+ * calls: 1 when equal as strings or the same value (so their JCS texts are
+ * the same), 2 when equal as ocds_json_equal has it, 0 when different. */
 static int same_value(const json_t *a, const json_t *b)
 {
     size_t n;
@@ -208,30 +361,39 @@ static int same_value(const json_t *a, const json_t *b)
     if (a == b)
         return 1;
     if (!json_is_string(a) || !json_is_string(b))
-        return ocds_json_equal(a, b);
+        return ocds_json_equal(a, b) ? 2 : 0;
     n = json_string_length(a);
     return n == json_string_length(b) && memcmp(json_string_value(a), json_string_value(b), n) == 0;
 }
 
-static void v_emit(struct mtext *m, struct pnode *p, const json_t *v)
+/* Returns 1 when p's last version is now written as v is. */
+static int v_emit(struct mtext *m, struct pnode *p, const json_t *v)
 {
     struct ver *x;
+    int same;
 
+    p->vc_same = 0;
     if (p->v_plain)
-        return;
-    if (p->vlast && same_value(p->vlast->value, v))
-        return;
+        return 0;
+    if (p->vlast && (same = same_value(p->vlast->value, v)) != 0)
+        return same == 1;
     if (!p->v_entry) {
         p->v_entry = 1;
         entry_add(m, MV, p);
     }
-    x = bf_arena_alloc(&m->arena, sizeof *x);
+    if (!m->nvpool) { /* versions, like nodes, come from blocks */
+        m->vpool = bf_arena_alloc(&m->arena, NODE_BLOCK * sizeof *x);
+        m->nvpool = NODE_BLOCK;
+    }
+    x = m->vpool++;
+    m->nvpool--;
     x->value = v, x->next = NULL, x->rel = m->cur;
     if (p->vlast)
         p->vlast->next = x;
     else
         p->vfirst = x;
     p->vlast = x;
+    return 1;
 }
 
 /* Compiled: a marker at p replaces what was merged below it. */
@@ -379,7 +541,7 @@ static int v_unmark(struct mtext *m, struct pnode *p, const json_t *v)
             continue;
         if (path_too_long(p, n, 0, 1))
             return too_long(m);
-        e = p->in_trie ? trie_find(m, p, TK_KEY, k, n, comp_hash(p, TK_KEY, k, n)) : NULL;
+        e = member_find(m, p, k, n);
         if (e && e->v_entry)
             v_emit(m, e, json_null());
     }
@@ -427,8 +589,8 @@ static int walk_member(struct mtext *m, const json_t *x, const struct ocds_rnode
             c_drop_below(m, k);
         c_emit(m, k, x);
     }
-    if (va == A_EMIT)
-        v_emit(m, k, x);
+    if (va == A_EMIT && v_emit(m, k, x) && ca == A_EMIT)
+        k->vc_same = 1; /* the versioned writer may copy the compiled text */
     if (ca == A_OBJ || va == A_OBJ)
         rc = walk_object(m, x, &mb, child, depth + 1, k, ca == A_OBJ, va == A_OBJ);
     else if (ca == A_ARR || va == A_ARR)
@@ -447,13 +609,13 @@ static struct pnode *member_node(struct mtext *m, struct pnode *p, struct pnode 
     struct pnode *k = prev ? prev->hint_next : p->hint_first;
 
     if (!k || k->len != klen || !name_eq(k->name, key, klen))
-        k = trie_child(m, p, TK_KEY, key, klen, 0);
+        k = member_child(m, p, key, klen);
     if (prev)
         prev->hint_next = k;
     else
         p->hint_first = k;
     if (!k->rule_set) { /* the rule of a path never changes */
-        k->rule = ocds_rnode_child(rn, key, klen);
+        k->rule = ocds_rnode_may_have(rn, key, klen) ? ocds_rnode_child(rn, key, klen) : NULL;
         k->rule_set = 1;
     }
     return k;
@@ -544,7 +706,7 @@ static void rel_prefix(struct mtext *m, struct mrel *r, const struct rtop *t)
 static struct pnode *root_member(struct mtext *m, int which, const char *name, size_t len)
 {
     if (!m->hdr[which])
-        m->hdr[which] = trie_child(m, &m->root, TK_KEY, name, len, 0);
+        m->hdr[which] = member_child(m, &m->root, name, len);
     return m->hdr[which];
 }
 
@@ -625,13 +787,13 @@ static void kid_add(struct oslot *parent, struct pnode *k, int md)
     parent->nkids++;
 }
 
-/* A member of parent q (in merge md) named like p that p's own slot does
- * not hold: the item's id or a member of the value q grew from. */
-static const json_t *member_of(const struct pnode *q, int md, const struct pnode *p)
+/* A member of parent q (in merge md) named like member p that p's own
+ * slot does not hold: the item's id or a member of the value q grew from. */
+static inline const json_t *member_of(const struct pnode *q, int md, const struct pnode *p)
 {
     const json_t *base = q->o[md].base;
 
-    if (p->len == 2 && memcmp(p->name, "id", 2) == 0 && item_id(q))
+    if (p->is_id && item_id(q))
         return item_id(q);
     if (base && json_is_object(base))
         return json_object_getn(base, p->name, p->len);
@@ -677,9 +839,12 @@ static struct pnode *container(struct mtext *m, int md, struct pnode *p, int wan
 static void place(struct mtext *m, int md, struct pnode *e)
 {
     struct oslot *s = &e->o[md];
-    struct pnode *cur = container(m, md, e->parent, K_OBJ);
+    struct pnode *cur = e->parent;
     int vers;
     const json_t *v;
+
+    if (cur != &m->root && !cur->o[md].registered) /* most paths' parents are placed by a sibling */
+        cur = container(m, md, cur, K_OBJ);
 
     if (!cur || cur->o[md].kind != K_OBJ || s->kind != K_NONE || member_of(cur, md, e))
         return;
@@ -761,13 +926,13 @@ static int texts_direct(const struct ocds_merge_rules *rules, json_t *const *rel
     if ((rc = ocds_merge_sort_releases(releases, n, &d, err)) < 0 || (!compiled && !versioned))
         goto out;
     m.rels = bf_xcalloc(n ? n : 1, sizeof *m.rels);
-    trie_grow(&m);
     if ((rc = walk_releases(&m, ocds_merge_rules_root(rules), d, n)) < 0)
         goto out;
     if (compiled) {
         unflatten(&m, MC);
         if ((rc = ocds_merge_text_write(&m, MC, compiled)) < 0)
             goto out;
+        m.cout = compiled;
     }
     if (versioned) {
         unflatten(&m, MV);

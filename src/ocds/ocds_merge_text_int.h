@@ -54,9 +54,18 @@ struct pnode {
     uint32_t plen[2]; /* ocds_merge.c's path length in bytes, per merge (saturated) */
     char tag;
     unsigned sticky : 1, c_entry : 1, c_deleted : 1, v_entry : 1, v_plain : 1, rule_set : 1;
-    unsigned key_chk : 1, key_clean : 1; /* the writer's: name scanned, and written without escapes */
-    unsigned in_trie : 1;                 /* some child of this node is in the trie */
-    uint64_t kpre;                        /* the writer's: name's first 8 bytes, big-endian (once key_chk) */
+    unsigned key_clean : 1; /* members: the name is written without escapes */
+    unsigned in_trie : 1;   /* some child of this node is in the trie */
+    unsigned is_id : 1;     /* a member named "id" */
+    unsigned has_id : 1;    /* a member named "id" is among skids */
+    unsigned unsorted : 1;  /* members in the trie's hash, not skids: the writer sorts */
+    unsigned vc_same : 1;   /* the last version is the compiled value (same JCS text) */
+    unsigned c_text : 1;    /* the compiled value was written as text c_off[0..c_len) */
+    uint32_t c_off, c_len;  /* in mtext.cout, for the versioned writer to copy */
+    uint32_t nkeys;         /* members among skids */
+    uint64_t kpre;          /* members: the name's first 8 bytes, big-endian (ocds_jcs_key_prefix) */
+    struct pnode *skids;    /* the member children in JCS order, both merges' */
+    struct pnode *snext;    /* the next member in the parent's skids */
     const struct ocds_rnode *rule; /* member names: the rule of the path (once rule_set) */
     struct pnode *hint_first;      /* the first member met last time in the object at this path */
     struct pnode *hint_next;       /* the member met after this one last time */
@@ -82,7 +91,11 @@ enum { H_ID, H_DATE, H_OCID, H_TAG, H_N }; /* the root members every release set
 struct mtext {
     int want[2]; /* compiled, versioned asked for */
     struct pnode root;
-    struct pnode **slots; /* trie: (parent, tag, name) -> node */
+    struct pnode **slots; /* trie: (parent, tag, name) -> node, for items and the members of wide objects */
+    struct pnode *pool;   /* the rest of the current block of nodes */
+    size_t npool;
+    struct ver *vpool;    /* and of versions */
+    size_t nvpool;
     struct pnode *hdr[H_N]; /* the root's H_* members, once looked up */
     size_t nslots, count;
     struct pnode **ent[2]; /* each merge's paths in first-emitted order */
@@ -96,6 +109,7 @@ struct mtext {
     struct bf_err *err;
     const json_t *ocid; /* versioned: the root's "ocid", not versioned (v_plain) */
     int vpack;          /* versions written as references to their prefix (ocds_vpack_int.h) */
+    const struct bf_buf *cout; /* the compiled text, once written (c_text) */
     uint64_t vsaved;    /* bytes the references save: unpacked length = written + vsaved */
 };
 

@@ -4,11 +4,15 @@
  * ocds_merge_text.c) as RFC 8785 text, exactly as ocds_jcs writes the
  * tree ocds_merge.c builds: object members (placed children, the item's
  * id, the members of the leaf value a container grew from, a child
- * replacing a member of the same name) sorted by ocds_jcs_key_cmp,
- * array elements in placement order after the elements of the leaf value
+ * replacing a member of the same name) in ocds_jcs_key_cmp order (taken
+ * from the node's ordered members, skids, or sorted here when the object
+ * grew from a leaf value or is too wide to have them), array elements in placement order after the elements of the leaf value
  * or versions list the array grew from, leaves through ocds_jcs_at at
  * their depth, and each version as its release's prefix text plus the
- * value (or, packed, a reference to that prefix: ocds_vpack_int.h). Invariant: the nesting limit (OCDS_JSON_MAX_DEPTH) and the
+ * value (or, packed, a reference to that prefix: ocds_vpack_int.h); a
+ * last version that is the compiled value's scalar is a copy of the text
+ * the compiled write made of it. Invariant: the nesting limit
+ * (OCDS_JSON_MAX_DEPTH) and the
  * output buffer's limit fail here where ocds_jcs fails on the tree;
  * recursion stops at that limit.
  */
@@ -29,8 +33,8 @@ static int too_deep(struct mtext *m)
     return bf_err_set(m->err, BF_ELIMIT, "JSON nested deeper than %d levels", OCDS_JSON_MAX_DEPTH);
 }
 
-/* One version object at nesting depth `depth`. */
-static int w_version(struct mtext *m, const struct ver *x, int depth, struct bf_buf *out)
+/* One version of p, an object at nesting depth `depth`. */
+static int w_version(struct mtext *m, const struct pnode *p, const struct ver *x, int depth, struct bf_buf *out)
 {
     const struct mrel *r = &m->rels[x->rel];
     int rc;
@@ -45,8 +49,12 @@ static int w_version(struct mtext *m, const struct ver *x, int depth, struct bf_
     } else if (bf_buf_append_fast(out, r->prefix, r->plen) < 0) {
         return limit(m);
     }
-    if ((rc = ocds_jcs_at(x->value, depth + 1, out, m->err)) < 0)
+    if (x == p->vlast && p->c_text) { /* the compiled value's text, written already */
+        if (bf_buf_append_fast(out, m->cout->data + p->c_off, p->c_len) < 0)
+            return limit(m);
+    } else if ((rc = ocds_jcs_at(x->value, depth + 1, out, m->err)) < 0) {
         return rc;
+    }
     return bf_buf_putc_fast(out, '}') < 0 ? limit(m) : 0;
 }
 
@@ -60,7 +68,7 @@ static int w_versions(struct mtext *m, const struct pnode *p, int depth, struct 
     for (x = p->vfirst; x; x = x->next) {
         if (x != p->vfirst && bf_buf_putc_fast(out, ',') < 0)
             return limit(m);
-        if ((rc = w_version(m, x, depth + 1, out)) < 0)
+        if ((rc = w_version(m, p, x, depth + 1, out)) < 0)
             return rc;
     }
     return open && bf_buf_putc_fast(out, ']') < 0 ? limit(m) : 0;
@@ -110,32 +118,6 @@ static void wmem_sort(struct wmem *w, size_t n)
 
 static int w_slot(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out);
 
-/* Scans k's name once for both merges' writes: its prefix, and whether
- * JCS writes it as is (no control, '"' or '\\'). */
-static void key_check(struct pnode *k)
-{
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    size_t i, n = k->len;
-    uint64_t w, q, bs, esc = 0;
-
-    if (n >= 8) { /* 8 bytes at a time, as ocds_jcs.c's jcs_word_esc; the last 8 overlap */
-        for (i = 0; i < n; i += 8) {
-            memcpy(&w, k->name + (i + 8 <= n ? i : n - 8), 8);
-            q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-            esc |= ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs);
-        }
-    } else {
-        for (i = 0; i < n; i++) {
-            unsigned char c = (unsigned char)k->name[i];
-            if (c < 0x20 || c == '"' || c == '\\')
-                esc = high;
-        }
-    }
-    k->key_clean = (esc & high) == 0;
-    k->kpre = ocds_jcs_key_prefix(k->name, k->len);
-    k->key_chk = 1;
-}
-
 static size_t gather(const struct pnode *p, int md, struct wmem *w)
 {
     const struct oslot *s = &p->o[md];
@@ -145,8 +127,6 @@ static size_t gather(const struct pnode *p, int md, struct wmem *w)
     json_t *v;
 
     for (k = s->first; k; k = k->o[md].next) {
-        if (!k->key_chk)
-            key_check(k);
         w[n].k = k->name, w[n].n = k->len, w[n].pre = k->kpre, w[n].kid = k, w[n++].json = NULL;
     }
     if (item_id(p))
@@ -176,14 +156,46 @@ static inline int w_key(struct bf_buf *out, const struct wmem *w, int first)
     return (!first && bf_buf_putc_fast(out, ',') < 0) || ocds_jcs_string(out, w->k, n) < 0 || bf_buf_putc_fast(out, ':') < 0 ? -1 : 0;
 }
 
+/* The object at p from its members kept in order (ocds_merge_text.c's
+ * skids): those this merge placed, and in the place of an unplaced "id"
+ * the item's id. */
+static int w_object_sorted(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
+{
+    const json_t *id = item_id(p);
+    struct wmem w;
+    struct pnode *k;
+    int rc, first = 1;
+
+    if (bf_buf_putc_fast(out, '{') < 0)
+        return limit(m);
+    for (k = p->skids; k; k = k->snext) {
+        int placed = k->o[md].kind != K_NONE;
+        if (!placed && !(k->is_id && id))
+            continue;
+        w.k = k->name, w.n = k->len, w.kid = k;
+        if (w_key(out, &w, first) < 0)
+            return limit(m);
+        first = 0;
+        if ((rc = placed ? w_slot(m, md, k, depth + 1, out) : ocds_jcs_at(id, depth + 1, out, m->err)) < 0)
+            return rc;
+    }
+    return bf_buf_putc_fast(out, '}') < 0 ? limit(m) : 0;
+}
+
 static int w_object(struct mtext *m, int md, struct pnode *p, int depth, struct bf_buf *out)
 {
     const struct oslot *s = &p->o[md];
-    size_t cap = s->nkids + (item_id(p) ? 1 : 0) + (s->base && json_is_object(s->base) ? json_object_size(s->base) : 0);
-    struct wmem stack[32], *w = cap <= 32 ? stack : bf_xcalloc(cap, sizeof *w);
-    size_t n = gather(p, md, w), i;
+    size_t cap;
+    struct wmem stack[32], *w;
+    size_t n, i;
     int rc = 0, first = 1;
 
+    if (!p->unsorted && (!item_id(p) || p->has_id) && !(s->base && json_is_object(s->base)))
+        return w_object_sorted(m, md, p, depth, out);
+    /* a member of the value the object grew from, or very many members: gather and sort */
+    cap = s->nkids + (item_id(p) ? 1 : 0) + (s->base && json_is_object(s->base) ? json_object_size(s->base) : 0);
+    w = cap <= 32 ? stack : bf_xcalloc(cap, sizeof *w);
+    n = gather(p, md, w);
     wmem_sort(w, n);
     if (bf_buf_putc_fast(out, '{') < 0)
         goto limit;
@@ -252,7 +264,19 @@ static int w_slot(struct mtext *m, int md, struct pnode *p, int depth, struct bf
         return w_array(m, md, p, depth, out);
     default:
         v = leaf_value(m, p, md, &vers);
-        return vers ? w_versions(m, p, depth, out, 1) : ocds_jcs_at(v, depth, out, m->err);
+        if (vers)
+            return w_versions(m, p, depth, out, 1);
+        if (md == MC && p->vc_same && !json_is_object(v) && !json_is_array(v) && out->len <= UINT32_MAX / 2) {
+            /* a scalar (no nesting to check again) the versioned writer can copy */
+            size_t start = out->len;
+            int rc = ocds_jcs_at(v, depth, out, m->err);
+            if (rc == 0 && out->len - start <= UINT32_MAX / 2) {
+                p->c_off = (uint32_t)start, p->c_len = (uint32_t)(out->len - start);
+                p->c_text = 1;
+            }
+            return rc;
+        }
+        return ocds_jcs_at(v, depth, out, m->err);
     }
 }
 
