@@ -34,6 +34,9 @@ struct app;
  * that a double cannot hold exactly are formatted as the double would be
  * — see ocds_jcs.c for the exact policy). */
 int ocds_jcs(const json_t *v, struct bf_buf *out, struct bf_err *err);
+/* Writes the JCS escape of byte c (a control character, '"' or '\\') at
+ * p, at most six bytes, and returns the end. */
+char *ocds_jcs_escape(char *p, unsigned char c);
 /* Lower-case hex SHA-256 of the JCS form into hex[65]. */
 int ocds_digest(const json_t *v, char hex[65], struct bf_err *err);
 

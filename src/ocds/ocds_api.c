@@ -252,28 +252,14 @@ static char *raw_pct(char *p, const char *s, size_t n)
 /* The bytes bf_buf_json_str writes (RFC 8785 escaping). */
 static char *raw_jstr(char *p, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t i;
     *p++ = '"';
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
+        if (c >= 0x20 && c != '"' && c != '\\')
             *p++ = (char)c;
-            continue;
-        }
-        *p++ = '\\';
-        switch (c) {
-        case '"': *p++ = '"'; break;
-        case '\\': *p++ = '\\'; break;
-        case '\b': *p++ = 'b'; break;
-        case '\f': *p++ = 'f'; break;
-        case '\n': *p++ = 'n'; break;
-        case '\r': *p++ = 'r'; break;
-        case '\t': *p++ = 't'; break;
-        default:
-            *p++ = 'u'; *p++ = '0'; *p++ = '0';
-            *p++ = hex[c >> 4]; *p++ = hex[c & 15];
-        }
+        else
+            p = ocds_jcs_escape(p, c);
     }
     *p++ = '"';
     return p;

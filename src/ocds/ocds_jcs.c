@@ -49,7 +49,7 @@ static inline int jcs_word_esc(uint64_t w)
 
 /* The escape of a byte that needs one, at p: the six short forms, \u00xx
  * for other controls. Returns the end. */
-static char *jcs_escape(char *p, unsigned char c)
+char *ocds_jcs_escape(char *p, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
 
@@ -421,7 +421,7 @@ escaped:
         memcpy(p, s + start, i - start);
         p += i - start;
         if (i < n)
-            p = jcs_escape(p, (unsigned char)s[i++]);
+            p = ocds_jcs_escape(p, (unsigned char)s[i++]);
     }
     *p++ = '"';
     w->p = p;
