@@ -470,11 +470,32 @@ static void dispatch(struct scan *sc, json_t *v, size_t off, const char *ptr)
 
 static int walk_members(struct scan *sc, size_t s, size_t e);
 
+/* The rejection of an item jansson could not parse; line and byte: where
+ * the item starts (the scanner's items and raw lines word it alike). */
+static void invalid_json(char *why, size_t cap, uint64_t line, uint64_t byte, const json_error_t *je)
+{
+    snprintf(why, cap, "invalid JSON at line %" PRIu64 ", byte %" PRIu64 ": %s",
+             line + (uint64_t)(je->line > 0 ? je->line - 1 : 0), byte + (uint64_t)je->position, je->text);
+}
+
+/* 1, with why, if v nests deeper than the import's limit; nest is what
+ * the fast parser counted, or < 0 when it did not parse v. */
+static int too_deep(const json_t *v, int nest, char *why, size_t cap)
+{
+    if (nest < 0)
+        nest = json_depth(v, OCDS_IMPORT_MAX_DEPTH + 1);
+    if (nest <= OCDS_IMPORT_MAX_DEPTH)
+        return 0;
+    snprintf(why, cap, "nesting deeper than %d levels", OCDS_IMPORT_MAX_DEPTH);
+    return 1;
+}
+
 /* Parses d[s..e) and dispatches it. kind: 0 any, 1 release, 2 record. */
 static void parse_item(struct scan *sc, size_t s, size_t e, const char *ptr, int kind)
 {
     json_error_t je;
     json_t *v;
+    char why[640];
     int nest = -1; /* -1: not counted by the fast parser */
 
     if (e - s > sc->max_item) {
@@ -504,14 +525,12 @@ static void parse_item(struct scan *sc, size_t s, size_t e, const char *ptr, int
     if (!v && kind == 0 && !*ptr && sc->d[s] == '{' && walk_members(sc, s, e))
         return;
     if (!v) {
-        reject(sc, s, ptr, "invalid JSON at line %" PRIu64 ", byte %zu: %s",
-               line_at(sc, s) + (uint64_t)(je.line > 0 ? je.line - 1 : 0), s + (size_t)je.position, je.text);
+        invalid_json(why, sizeof why, line_at(sc, s), s, &je);
+        reject(sc, s, ptr, "%s", why);
         return;
     }
-    if (nest < 0)
-        nest = json_depth(v, OCDS_IMPORT_MAX_DEPTH + 1);
-    if (nest > OCDS_IMPORT_MAX_DEPTH)
-        reject(sc, s, ptr, "nesting deeper than %d levels", OCDS_IMPORT_MAX_DEPTH);
+    if (too_deep(v, nest, why, sizeof why))
+        reject(sc, s, ptr, "%s", why);
     else if (kind == 1)
         put_release(sc, v, s, ptr);
     else if (kind == 2)
@@ -690,18 +709,13 @@ int ocds_import_parse_raw(const char *raw, size_t len, uint64_t line, uint64_t b
         v = json_loadb(raw, len, JSON_REJECT_DUPLICATES, &je);
     }
     if (!v) {
-        snprintf(why, whycap, "invalid JSON at line %" PRIu64 ", byte %" PRIu64 ": %s",
-                 line + (uint64_t)(je.line > 0 ? je.line - 1 : 0), byte + (uint64_t)je.position, je.text);
+        invalid_json(why, whycap, line, byte, &je);
         return 1;
     }
-    if (nest < 0)
-        nest = json_depth(v, OCDS_IMPORT_MAX_DEPTH + 1);
-    if (nest > OCDS_IMPORT_MAX_DEPTH || !json_is_object(v)) {
+    if (!json_is_object(v)) /* raw_eligible saw a '{', but put_release's rule holds here too */
+        snprintf(why, whycap, "a release must be a JSON object");
+    if (!json_is_object(v) || too_deep(v, nest, why, whycap)) {
         json_decref(v);
-        if (nest > OCDS_IMPORT_MAX_DEPTH)
-            snprintf(why, whycap, "nesting deeper than %d levels", OCDS_IMPORT_MAX_DEPTH);
-        else
-            snprintf(why, whycap, "a release must be a JSON object");
         return 1;
     }
     *release = v;
