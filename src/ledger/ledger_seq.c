@@ -33,7 +33,7 @@
 #include "store/store.h"
 #include "store/store_log.h"
 
-#include <semaphore.h>
+#include "waiter.h"
 
 struct ledger_req {
     struct ledger_item *items;
@@ -443,25 +443,20 @@ int ledger_append_async(struct ledger *l, struct ledger_item *items, size_t n, l
     return 0;
 }
 
-static void post_sem(void *arg)
-{
-    sem_post(arg);
-}
-
 int ledger_append(struct ledger *l, struct ledger_item *items, size_t n, struct bf_err *err)
 {
-    sem_t done;
+    struct bf_waiter done;
     size_t i;
     int rc;
 
-    sem_init(&done, 0, 0);
-    rc = ledger_append_async(l, items, n, post_sem, &done, err);
-    if (rc == 0)
-        while (sem_wait(&done) < 0 && errno == EINTR)
-            ;
-    sem_destroy(&done);
-    if (rc < 0)
+    bf_waiter_init(&done);
+    rc = ledger_append_async(l, items, n, bf_waiter_done, &done, err);
+    if (rc < 0) {
+        bf_waiter_done(&done); /* done is not called when nothing was queued */
+        bf_waiter_wait(&done);
         return rc;
+    }
+    bf_waiter_wait(&done);
     for (i = 0; i < n; i++)
         if (items[i].rc < 0) {
             if (err)

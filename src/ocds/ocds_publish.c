@@ -49,7 +49,7 @@
 #include "store/store.h"
 #include "store/store_ocds.h"
 
-#include <semaphore.h>
+#include "waiter.h"
 
 struct ocds_ctx {
     struct store *s;
@@ -675,25 +675,16 @@ int ocds_publish_end(struct ocds_pub_job *j, struct bf_err *err)
     return first;
 }
 
-static void post_done(void *arg)
-{
-    sem_post(arg);
-}
-
 int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n, const char *actor,
                        struct bf_err *err)
 {
     struct ocds_pub_job *j;
-    sem_t done;
-    int rc;
+    struct bf_waiter done;
 
-    sem_init(&done, 0, 0);
-    ocds_publish_begin(c, items, n, actor, post_done, &done, &j);
-    while (sem_wait(&done) < 0 && errno == EINTR)
-        ;
-    sem_destroy(&done);
-    rc = ocds_publish_end(j, err);
-    return rc;
+    bf_waiter_init(&done);
+    ocds_publish_begin(c, items, n, actor, bf_waiter_done, &done, &j); /* always calls done */
+    bf_waiter_wait(&done);
+    return ocds_publish_end(j, err);
 }
 
 int ocds_publish(struct ocds_ctx *c, const json_t *release, const char *actor, uint64_t *index, int *dup,
