@@ -80,14 +80,19 @@ port_of() {
 }
 
 start_bg() {
-    "${@:3}" >"$1" 2>>"$2" &
+    : >"$1" # as start_serve
+    "${@:3}" >>"$1" 2>>"$2" &
     PID=$!
     PIDS+=("$PID")
     BPORT=$(port_of "$1")
 }
 
+# The output file is emptied here, before the server starts: left to the
+# background job's redirection, port_of could read a previous server's
+# port from it first (seen on a loaded machine after a restart).
 start_serve() {
-    "$B" serve --data "$1" --listen 127.0.0.1:0 "${@:4}" >"$2" 2>>"$3" &
+    : >"$2"
+    "$B" serve --data "$1" --listen 127.0.0.1:0 "${@:4}" >>"$2" 2>>"$3" &
     SPID=$!
     PORT=$(port_of "$2")
     U=http://127.0.0.1:$PORT
