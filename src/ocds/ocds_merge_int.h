@@ -64,6 +64,16 @@ int ocds_merge_texts_direct(const struct ocds_merge_rules *rules, json_t *const 
  * literal of s[0..n) (0 or BF_ELIMIT). On error out may hold partial text. */
 int ocds_jcs_at(const json_t *v, int depth, struct bf_buf *out, struct bf_err *err);
 
+/* 1 if any byte of w is a control (< 0x20), '"' or '\\', the bytes a JCS
+ * string escapes (SWAR: a byte b has (b - k) & ~b & 0x80 set iff b < k,
+ * for the zero test b ^ c < 1). */
+static inline int ocds_jcs_word_esc(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high ? 1 : 0;
+}
+
 /* Member names in JCS order, fast: a name's first 8 bytes, big-endian,
  * zero-padded (ocds_jcs_key_prefix), decide ocds_jcs_key_cmp when two
  * prefixes differ at a byte below 0x80 in both (up to it the names are
