@@ -121,6 +121,16 @@ static double cpu_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The parse and xparse modes' last line: min and median of reps runs'
+ * parse and free times per line (tp, tf sorted in place). */
+static void summary(const char *mode, double *tp, double *tf, size_t reps)
+{
+    qsort(tp, reps, sizeof *tp, bench_cmp_double);
+    qsort(tf, reps, sizeof *tf, bench_cmp_double);
+    printf("%s: min %.0f median %.0f ns/line; free: min %.0f median %.0f ns/line; sum of medians %.0f\n", mode, tp[0],
+           tp[reps / 2], tf[0], tf[reps / 2], tp[reps / 2] + tf[reps / 2]);
+}
+
 #define PARSE_BATCH 1024
 
 /* The parse mode: min and median of parse and of free, per line. */
@@ -165,10 +175,7 @@ static int bench_parse(const char *data, size_t len, size_t reps)
         printf("run %zu: parse %.0f ns/line, free %.0f ns/line (%zu lines, %zu declined)\n", r + 1, tp[r], tf[r], lines,
                declined);
     }
-    qsort(tp, reps, sizeof *tp, bench_cmp_double);
-    qsort(tf, reps, sizeof *tf, bench_cmp_double);
-    printf("parse: min %.0f median %.0f ns/line; free: min %.0f median %.0f ns/line; sum of medians %.0f\n", tp[0],
-           tp[reps / 2], tf[0], tf[reps / 2], tp[reps / 2] + tf[reps / 2]);
+    summary("parse", tp, tf, reps);
     free(tp);
     free(tf);
     free(v);
@@ -261,10 +268,7 @@ static int bench_xparse(const char *data, size_t len, size_t reps)
         pthread_mutex_destroy(&x.mu);
         pthread_cond_destroy(&x.cv);
     }
-    qsort(tp, reps, sizeof *tp, bench_cmp_double);
-    qsort(tf, reps, sizeof *tf, bench_cmp_double);
-    printf("xparse: min %.0f median %.0f ns/line; free: min %.0f median %.0f ns/line; sum of medians %.0f\n", tp[0],
-           tp[reps / 2], tf[0], tf[reps / 2], tp[reps / 2] + tf[reps / 2]);
+    summary("xparse", tp, tf, reps);
     free(tp);
     free(tf);
     return 0;

@@ -38,15 +38,6 @@ static const unsigned char jcs_esc[256] = {
     0, 0, 1, ['\\'] = 1,
 };
 
-/* 1 if any byte of w is a control (< 0x20), '"' or '\\' (SWAR: a byte
- * b has (b - k) & ~b & 0x80 set iff b < k, for the zero test b ^ c < 1). */
-static inline int jcs_word_esc(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-    return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high ? 1 : 0;
-}
-
 /* The escape of a byte that needs one, at p: the six short forms, \u00xx
  * for other controls. Returns the end. */
 char *ocds_jcs_escape(char *p, unsigned char c)
@@ -145,27 +136,6 @@ int ocds_jcs_key_cmp(const char *a, size_t an, const char *b, size_t bn)
     if (i < an)
         return 1;
     return j < bn ? -1 : 0;
-}
-
-/* ocds_jcs_key_prefix, from loads of the name's own bytes: building the
- * word in a buffer byte by byte and reading it back whole stalls the load
- * until the stores retire, on every member. */
-static inline uint64_t jcs_key_prefix(const char *k, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)k;
-    uint64_t w;
-    uint32_t a, b;
-
-    if (n >= 8) {
-        memcpy(&w, k, 8);
-        return __builtin_bswap64(w);
-    }
-    if (n >= 4) { /* the first and the last four bytes, overlapping */
-        memcpy(&a, k, 4);
-        memcpy(&b, k + n - 4, 4);
-        return (uint64_t)__builtin_bswap32(a) << 32 | (uint64_t)__builtin_bswap32(b) << (64 - 8 * n);
-    }
-    return n == 0 ? 0 : (uint64_t)u[0] << 56 | (n > 1 ? (uint64_t)u[1] << 48 : 0) | (n > 2 ? (uint64_t)u[2] << 40 : 0);
 }
 
 /* ocds_jcs_key_cmp, decided from the prefixes where it can be: at once
@@ -380,20 +350,20 @@ static int jcs_string(struct jcs_walk *w, const char *s, size_t n)
     if (n >= 8) {
         for (; i + 8 <= n; i += 8) {
             memcpy(&x, s + i, 8);
-            if (jcs_word_esc(x))
+            if (ocds_jcs_word_esc(x))
                 goto escaped;
             memcpy(o + i, &x, 8);
         }
         if (i < n) { /* the last 8 bytes, overlapping the ones done */
             memcpy(&x, s + n - 8, 8);
-            if (jcs_word_esc(x))
+            if (ocds_jcs_word_esc(x))
                 goto escaped;
             memcpy(o + n - 8, &x, 8);
         }
     } else if (n >= 4) { /* the first and the last 4, overlapping */
         memcpy(&lo, s, 4);
         memcpy(&hi, s + n - 4, 4);
-        if (jcs_word_esc((uint64_t)hi << 32 | lo))
+        if (ocds_jcs_word_esc((uint64_t)hi << 32 | lo))
             goto escaped;
         memcpy(o, &lo, 4);
         memcpy(o + n - 4, &hi, 4);
@@ -414,7 +384,7 @@ escaped:
     *p++ = '"';
     for (i = 0; i < n;) {
         start = i;
-        while (i + 8 <= n && (memcpy(&x, s + i, 8), !jcs_word_esc(x)))
+        while (i + 8 <= n && (memcpy(&x, s + i, 8), !ocds_jcs_word_esc(x)))
             i += 8;
         while (i < n && !jcs_esc[(unsigned char)s[i]])
             i++;
@@ -457,7 +427,7 @@ static int jcs_object(struct jcs_walk *w, const json_t *v, int depth)
         m[i].key = json_object_iter_key(it);
         m[i].len = json_object_iter_key_len(it);
         m[i].value = json_object_iter_value(it);
-        m[i].pre = jcs_key_prefix(m[i].key, m[i].len);
+        m[i].pre = ocds_jcs_key_prefix(m[i].key, m[i].len);
     }
     n = i;
     if (w->visit && (rc = w->visit(w->arg, v, m, n)) != 0)

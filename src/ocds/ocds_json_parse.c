@@ -527,6 +527,17 @@ static inline __attribute__((always_inline)) const unsigned char *expect(const u
     return p < end && *p == c ? p : NULL;
 }
 
+/* After a member or element: p at the ',' or the closing byte c that
+ * follows, past whitespace only when there is some; NULL at the end of
+ * the input. */
+static inline __attribute__((always_inline)) const unsigned char *after_item(const unsigned char *p,
+                                                                             const unsigned char *end, unsigned char c)
+{
+    if (!(p < end && (*p == ',' || *p == c)))
+        p = ws(p, end);
+    return p < end ? p : NULL;
+}
+
 /* An object at p (after its '{'). Duplicate keys: jansson replaces the
  * value, so the object ends up with fewer members than were read; that
  * is checked once at its end (JSON_REJECT_DUPLICATES: give up). */
@@ -578,9 +589,7 @@ static const unsigned char *object(struct fp *f, const unsigned char *p, int dep
         if (!p)
             goto fail;
         members++;
-        if (!(p < end && (*p == ',' || *p == '}')))
-            p = ws(p, end);
-        if (p == end)
+        if (!(p = after_item(p, end, '}')))
             goto fail;
         if (*p == ',') {
             p++;
@@ -614,9 +623,7 @@ static const unsigned char *array(struct fp *f, const unsigned char *p, int dept
     for (;;) {
         if (!(p = member(f, p, depth + 1, &v)) || json_array_append_new(a, v) < 0)
             goto fail;
-        if (!(p < end && (*p == ',' || *p == ']')))
-            p = ws(p, end);
-        if (p == end)
+        if (!(p = after_item(p, end, ']')))
             goto fail;
         if (*p == ',') {
             p++;

@@ -64,18 +64,41 @@ int ocds_merge_texts_direct(const struct ocds_merge_rules *rules, json_t *const 
  * literal of s[0..n) (0 or BF_ELIMIT). On error out may hold partial text. */
 int ocds_jcs_at(const json_t *v, int depth, struct bf_buf *out, struct bf_err *err);
 
+/* 1 if any byte of w is a control (< 0x20), '"' or '\\', the bytes a JCS
+ * string escapes (SWAR: a byte b has (b - k) & ~b & 0x80 set iff b < k,
+ * for the zero test b ^ c < 1). */
+static inline int ocds_jcs_word_esc(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high ? 1 : 0;
+}
+
 /* Member names in JCS order, fast: a name's first 8 bytes, big-endian,
  * zero-padded (ocds_jcs_key_prefix), decide ocds_jcs_key_cmp when two
  * prefixes differ at a byte below 0x80 in both (up to it the names are
  * equal, so byte order is UTF-16 order there; a zero pad byte sorts a
  * proper prefix first in both orders). ocds_jcs_prefix_order returns -1
  * or 1 then, and 0 when ocds_jcs_key_cmp must decide. */
+/* From loads of the name's own bytes: building the word in a buffer byte
+ * by byte and reading it back whole stalls the load until the stores
+ * retire, on every member. */
 static inline uint64_t ocds_jcs_key_prefix(const char *k, size_t n)
 {
-    unsigned char p[8] = {0};
-    memcpy(p, k, n < 8 ? n : 8);
-    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
-           (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | p[7];
+    const unsigned char *u = (const unsigned char *)k;
+    uint64_t w;
+    uint32_t a, b;
+
+    if (n >= 8) {
+        memcpy(&w, k, 8);
+        return __builtin_bswap64(w);
+    }
+    if (n >= 4) { /* the first and the last four bytes, overlapping */
+        memcpy(&a, k, 4);
+        memcpy(&b, k + n - 4, 4);
+        return (uint64_t)__builtin_bswap32(a) << 32 | (uint64_t)__builtin_bswap32(b) << (64 - 8 * n);
+    }
+    return n == 0 ? 0 : (uint64_t)u[0] << 56 | (n > 1 ? (uint64_t)u[1] << 48 : 0) | (n > 2 ? (uint64_t)u[2] << 40 : 0);
 }
 
 static inline int ocds_jcs_prefix_order(uint64_t a, uint64_t b)

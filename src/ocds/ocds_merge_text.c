@@ -212,15 +212,6 @@ static struct pnode *trie_child(struct mtext *m, struct pnode *p, char tag, cons
     return c;
 }
 
-/* 1 in the high bit of each byte of w that JCS escapes (a control, '"'
- * or '\\'), and maybe of bytes above one that it escapes. */
-static inline uint64_t word_esc(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ull;
-    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-    return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & (ones * 0x80);
-}
-
 /* Reads member k's name once for both merges' writes (its sort prefix is
  * already in k->kpre): whether JCS writes it as it is, 8 bytes at a time
  * (the last 8 overlapping; a short name as its prefix with the pad bytes
@@ -229,17 +220,18 @@ static void key_info(struct pnode *k)
 {
     const uint64_t ones = 0x0101010101010101ull;
     size_t i, n = k->len;
-    uint64_t w, esc;
+    uint64_t w;
+    int esc;
 
     if (n < 8) { /* big-endian, the pad bytes low */
-        esc = word_esc(k->kpre | (ones * 'a' & (~0ull >> (8 * n))));
+        esc = ocds_jcs_word_esc(k->kpre | (ones * 'a' & (~0ull >> (8 * n))));
     } else {
         for (esc = 0, i = 0; i + 8 < n; i += 8) {
             memcpy(&w, k->name + i, 8);
-            esc |= word_esc(w);
+            esc |= ocds_jcs_word_esc(w);
         }
         memcpy(&w, k->name + n - 8, 8);
-        esc |= word_esc(w);
+        esc |= ocds_jcs_word_esc(w);
     }
     k->key_clean = esc == 0;
     k->is_id = n == 2 && k->kpre >> 48 == ((uint64_t)'i' << 8 | 'd');

@@ -55,12 +55,7 @@ struct vp_dict {
 static int put_varint(struct bf_buf *b, uint64_t v)
 {
     char tmp[13];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)((v > 0x1f ? 0x60 : 0x40) | (v & 0x1f));
-        v >>= 5;
-    } while (v);
-    return bf_buf_append(b, tmp, n);
+    return bf_buf_append(b, tmp, ocds_vpack_varint(tmp, v));
 }
 
 /* Reads a number at *i (< len); 0, or -1 if truncated, too long or not

@@ -21,24 +21,32 @@ struct ocds_vpack_entry {
 /* Appends a reference to table entry k (0-based) to a body; returns its
  * length in *n (for the unpacked length) and BF_ELIMIT if body is full. */
 int ocds_vpack_put_ref(struct bf_buf *body, size_t k, size_t *n);
-/* The same, inline for the merge writer's one reference per version: the
- * bytes go straight into body when it has room (the format is
- * ocds_vpack.c's: 0x01, then k + 1 in 5-bit groups, low first, 0x60 | bits
- * while more follow, 0x40 | bits for the last). */
+
+/* The varint of v into o (room for 13 bytes); returns its length. The
+ * format's one encoder (ocds_vpack.c): v in 5-bit groups, low first,
+ * 0x60 | bits while more follow, 0x40 | bits for the last. */
+static inline size_t ocds_vpack_varint(char *o, uint64_t v)
+{
+    size_t i = 0;
+    do {
+        o[i++] = (char)((v > 0x1f ? 0x60 : 0x40) | (v & 0x1f));
+        v >>= 5;
+    } while (v);
+    return i;
+}
+
+/* ocds_vpack_put_ref, inline for the merge writer's one reference per
+ * version: the bytes go straight into body when it has room. */
 static inline int ocds_vpack_put_ref_fast(struct bf_buf *body, size_t k, size_t *n)
 {
-    uint64_t v = (uint64_t)k + 1;
     char *o;
-    size_t i = 1;
+    size_t i;
 
     if (!bf_buf_room(body, 14))
         return ocds_vpack_put_ref(body, k, n);
     o = body->data + body->len;
     o[0] = 0x01;
-    do {
-        o[i++] = (char)((v > 0x1f ? 0x60 : 0x40) | (v & 0x1f));
-        v >>= 5;
-    } while (v);
+    i = 1 + ocds_vpack_varint(o + 1, (uint64_t)k + 1);
     o[i] = '\0';
     body->len += i;
     *n = i;
