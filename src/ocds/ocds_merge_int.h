@@ -80,6 +80,16 @@ static inline int ocds_jcs_word_esc(uint64_t w)
  * equal, so byte order is UTF-16 order there; a zero pad byte sorts a
  * proper prefix first in both orders). ocds_jcs_prefix_order returns -1
  * or 1 then, and 0 when ocds_jcs_key_cmp must decide. */
+/* Words loaded from memory in big-endian order, so that comparing them
+ * as integers compares their bytes in order. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define OCDS_BE64(x) (x)
+#define OCDS_BE32(x) (x)
+#else
+#define OCDS_BE64(x) __builtin_bswap64(x)
+#define OCDS_BE32(x) __builtin_bswap32(x)
+#endif
+
 /* From loads of the name's own bytes: building the word in a buffer byte
  * by byte and reading it back whole stalls the load until the stores
  * retire, on every member. */
@@ -91,12 +101,12 @@ static inline uint64_t ocds_jcs_key_prefix(const char *k, size_t n)
 
     if (n >= 8) {
         memcpy(&w, k, 8);
-        return __builtin_bswap64(w);
+        return OCDS_BE64(w);
     }
     if (n >= 4) { /* the first and the last four bytes, overlapping */
         memcpy(&a, k, 4);
         memcpy(&b, k + n - 4, 4);
-        return (uint64_t)__builtin_bswap32(a) << 32 | (uint64_t)__builtin_bswap32(b) << (64 - 8 * n);
+        return (uint64_t)OCDS_BE32(a) << 32 | (uint64_t)OCDS_BE32(b) << (64 - 8 * n);
     }
     return n == 0 ? 0 : (uint64_t)u[0] << 56 | (n > 1 ? (uint64_t)u[1] << 48 : 0) | (n > 2 ? (uint64_t)u[2] << 40 : 0);
 }
