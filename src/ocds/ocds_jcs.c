@@ -147,37 +147,10 @@ int ocds_jcs_key_cmp(const char *a, size_t an, const char *b, size_t bn)
     return j < bn ? -1 : 0;
 }
 
-/* ocds_jcs_key_prefix, from loads of the name's own bytes: building the
- * word in a buffer byte by byte and reading it back whole stalls the load
- * until the stores retire, on every member. */
-static inline uint64_t jcs_key_prefix(const char *k, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)k;
-    uint64_t w;
-    uint32_t a, b;
-
-    if (n >= 8) {
-        memcpy(&w, k, 8);
-        return __builtin_bswap64(w);
-    }
-    if (n >= 4) { /* the first and the last four bytes, overlapping */
-        memcpy(&a, k, 4);
-        memcpy(&b, k + n - 4, 4);
-        return (uint64_t)__builtin_bswap32(a) << 32 | (uint64_t)__builtin_bswap32(b) << (64 - 8 * n);
-    }
-    return n == 0 ? 0 : (uint64_t)u[0] << 56 | (n > 1 ? (uint64_t)u[1] << 48 : 0) | (n > 2 ? (uint64_t)u[2] << 40 : 0);
-}
-
-/* ocds_jcs_key_cmp, decided from the prefixes where it can be: at once
- * when both are ASCII (most names; then the first byte that differs is
- * ASCII in both), else by ocds_jcs_prefix_order. */
+/* ocds_jcs_key_cmp, decided from the prefixes where it can be. */
 static inline int jcs_member_order(const struct ocds_jcs_member *a, const struct ocds_jcs_member *b)
 {
-    int c;
-
-    if (a->pre != b->pre && !((a->pre | b->pre) & 0x8080808080808080ull))
-        return a->pre < b->pre ? -1 : 1;
-    c = ocds_jcs_prefix_order(a->pre, b->pre);
+    int c = ocds_jcs_prefix_order(a->pre, b->pre);
     return c ? c : ocds_jcs_key_cmp(a->key, a->len, b->key, b->len);
 }
 
@@ -457,7 +430,7 @@ static int jcs_object(struct jcs_walk *w, const json_t *v, int depth)
         m[i].key = json_object_iter_key(it);
         m[i].len = json_object_iter_key_len(it);
         m[i].value = json_object_iter_value(it);
-        m[i].pre = jcs_key_prefix(m[i].key, m[i].len);
+        m[i].pre = ocds_jcs_key_prefix(m[i].key, m[i].len);
     }
     n = i;
     if (w->visit && (rc = w->visit(w->arg, v, m, n)) != 0)

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <jansson.h>
 
 struct ocds_merge_rules;
@@ -72,17 +73,33 @@ int ocds_jcs_at(const json_t *v, int depth, struct bf_buf *out, struct bf_err *e
  * or 1 then, and 0 when ocds_jcs_key_cmp must decide. */
 static inline uint64_t ocds_jcs_key_prefix(const char *k, size_t n)
 {
-    unsigned char p[8] = {0};
-    memcpy(p, k, n < 8 ? n : 8);
-    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
-           (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | p[7];
+    /* from loads of the name's own bytes: building the word in a buffer
+     * byte by byte and reading it back whole stalls the load until the
+     * stores retire, on every member */
+    const unsigned char *u = (const unsigned char *)k;
+    uint64_t w;
+    uint32_t a, b;
+
+    if (n >= 8) {
+        memcpy(&w, k, 8);
+        return __builtin_bswap64(w);
+    }
+    if (n >= 4) { /* the first and the last four bytes, overlapping */
+        memcpy(&a, k, 4);
+        memcpy(&b, k + n - 4, 4);
+        return (uint64_t)__builtin_bswap32(a) << 32 | (uint64_t)__builtin_bswap32(b) << (64 - 8 * n);
+    }
+    return n == 0 ? 0 : (uint64_t)u[0] << 56 | (n > 1 ? (uint64_t)u[1] << 48 : 0) | (n > 2 ? (uint64_t)u[2] << 40 : 0);
 }
 
 static inline int ocds_jcs_prefix_order(uint64_t a, uint64_t b)
 {
     uint64_t x = a ^ b;
     if (x) {
-        int sh = 56 - (__builtin_clzll(x) & ~7);
+        int sh;
+        if (!((a | b) & 0x8080808080808080ull)) /* both ASCII (most names): no byte to find */
+            return a < b ? -1 : 1;
+        sh = 56 - (__builtin_clzll(x) & ~7);
         if (((a >> sh) & 0x80) == 0 && ((b >> sh) & 0x80) == 0)
             return a < b ? -1 : 1;
     }
