@@ -28,6 +28,7 @@
 #include "sha256.h"
 #include "ocds.h"
 #include "ocds_merge_int.h"
+#include "ocds_check_int.h"
 
 #include <float.h>
 #include <math.h>

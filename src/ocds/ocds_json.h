@@ -58,6 +58,10 @@ void ocds_chk_pop(struct ocds_chk *c, size_t mark);
 int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const char *list_name,
                   const char *const *codes);
 
+/* The check files' member lookup: json_object_getn, answered from the
+ * members the walk of ocds_release_check_jcs collected while it checks. */
+json_t *ocds_chk_get(const json_t *obj, const char *name, size_t len);
+
 /* Checks the defence extension (tender/defence, awards/N/defence) and the
  * withheld list and markers of a release. */
 int ocds_check_defence(const json_t *release, struct ocds_chk *c);

@@ -50,6 +50,7 @@
 #include "sha256.h"
 #include "ocds.h"
 #include "ocds_json.h"
+#include "ocds_check_int.h"
 
 #define SALT_LEN 32
 
