@@ -40,21 +40,6 @@ char *ocds_jcs_escape(char *p, unsigned char c);
 /* Lower-case hex SHA-256 of the JCS form into hex[65]. */
 int ocds_digest(const json_t *v, char hex[65], struct bf_err *err);
 
-/* ocds_jcs with a look at every object on the way (for ocds_prepare,
- * which checks a release in the same walk that writes it): visit gets
- * each object and its members in the object's own order, before they are
- * sorted (pre is the writer's own), and a non-zero return ends the walk
- * with that value, out left as it was. */
-struct ocds_jcs_member {
-    const char *key;
-    size_t len;
-    uint64_t pre;
-    json_t *value;
-};
-int ocds_jcs_visit(const json_t *v, struct bf_buf *out,
-                   int (*visit)(void *arg, const json_t *obj, const struct ocds_jcs_member *m, size_t n), void *arg,
-                   struct bf_err *err);
-
 /* ---- checks --------------------------------------------------------- */
 
 /* Checks a release against OCDS 1.1.5 rules that matter for safe storage:
@@ -63,22 +48,6 @@ int ocds_jcs_visit(const json_t *v, struct bf_buf *out,
  * date format, local ids, and the defence extension. On failure err says
  * which JSON pointer and why. */
 int ocds_release_check(const json_t *release, struct bf_err *err);
-/* ocds_prepare's fast path: 1 when the release passes ocds_release_check
- * and holds no withheld marker, and out got its JCS text, all in one
- * walk, and top its members that publishing reads next (NULL when
- * absent; the check guarantees ocid, id and date non-empty strings and
- * tag a non-empty array of strings) and personal, 0 when
- * ocds_withhold_personal would certainly leave the release as it is (no
- * contact point); 0 otherwise, out left as it was, and the caller takes
- * the long way (which also finds the error message). */
-struct ocds_release_top {
-    json_t *ocid, *id, *date, *tag, *withheld;
-    int personal;
-};
-int ocds_release_check_jcs(const json_t *release, struct bf_buf *out, struct ocds_release_top *top);
-/* The check files' member lookup: json_object_getn, answered from the
- * members the walk of ocds_release_check_jcs collected while it checks. */
-json_t *ocds_chk_get(const json_t *obj, const char *name, size_t len);
 
 /* ---- merge ---------------------------------------------------------- */
 
@@ -123,11 +92,6 @@ int ocds_withhold(const json_t *release, json_t **public_release, json_t **sidec
  * no string ocid. The key is only read. */
 int ocds_withhold_keyed(const json_t *release, const uint8_t *key, json_t **public_release, json_t **sidecar,
                         struct bf_err *err);
-/* The same for a release that passed ocds_release_check (which checks
- * its withheld list as ocds_withhold_keyed would, so it is not checked
- * again). */
-int ocds_withhold_keyed_checked(const json_t *release, const uint8_t *key, json_t **public_release,
-                                json_t **sidecar, struct bf_err *err);
 /* Loads the key from <data_dir>/ocds/withheld.key (exactly 32 bytes). If
  * the file is absent and create is set, creates it first: 32 random bytes,
  * mode 0600 in a 0700 directory, written with bf_fs_write_atomic and
@@ -161,11 +125,6 @@ int ocds_entry_line(const json_t *release, const char *actor, struct bf_buf *out
  * ocds_digest (so the release is not canonicalized twice). */
 int ocds_entry_line_digest(const json_t *release, const char hex[65], const char *actor, struct bf_buf *out,
                            struct bf_err *err);
-/* The same line from the release's members, already found and checked
- * (strings ocid, id and date, not empty; tag a non-empty array of
- * strings): what ocds_prepare has after ocds_release_check_jcs. */
-int ocds_entry_line_members(const json_t *ocid, const json_t *id, const json_t *date, const json_t *tag,
-                            const char hex[65], const char *actor, struct bf_buf *out, struct bf_err *err);
 
 /* ---- publishing (store + ledger) ------------------------------------ */
 

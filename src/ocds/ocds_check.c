@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "ocds.h"
 #include "ocds_json.h"
+#include "ocds_check_int.h"
 
 static const char *const release_tags[] = {"planning", "planningUpdate", "tender", "tenderAmendment",
     "tenderUpdate", "tenderCancellation", "award", "awardUpdate", "awardCancellation", "contract",

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "ocds.h"
 #include "ocds_merge_int.h"
+#include "ocds_check_int.h"
 
 /* The line is written as text, not built as a jansson object and
  * canonicalized: its members are fixed, so their JCS order is too (actor,

@@ -28,6 +28,7 @@
 #include "sha256.h"
 #include "ocds.h"
 #include "ocds_merge_int.h"
+#include "ocds_check_int.h"
 
 #include <float.h>
 #include <math.h>
@@ -138,16 +139,10 @@ int ocds_jcs_key_cmp(const char *a, size_t an, const char *b, size_t bn)
     return j < bn ? -1 : 0;
 }
 
-/* ocds_jcs_key_cmp, decided from the prefixes where it can be: at once
- * when both are ASCII (most names; then the first byte that differs is
- * ASCII in both), else by ocds_jcs_prefix_order. */
+/* ocds_jcs_key_cmp, decided from the prefixes where it can be. */
 static inline int jcs_member_order(const struct ocds_jcs_member *a, const struct ocds_jcs_member *b)
 {
-    int c;
-
-    if (a->pre != b->pre && !((a->pre | b->pre) & 0x8080808080808080ull))
-        return a->pre < b->pre ? -1 : 1;
-    c = ocds_jcs_prefix_order(a->pre, b->pre);
+    int c = ocds_jcs_prefix_order(a->pre, b->pre);
     return c ? c : ocds_jcs_key_cmp(a->key, a->len, b->key, b->len);
 }
 

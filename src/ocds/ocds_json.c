@@ -90,8 +90,7 @@ int ocds_json_pointer_push(struct bf_buf *out, const char *s, size_t n)
     return bf_buf_append(out, s + start, n - start);
 }
 
-/* Unescapes one reference token tok[0..n) into buf (cap bytes). */
-static long pointer_token(const char *tok, size_t n, char *buf, size_t cap)
+long ocds_json_pointer_token(const char *tok, size_t n, char *buf, size_t cap)
 {
     size_t i, o = 0;
     for (i = 0; i < n; i++) {
@@ -109,7 +108,7 @@ static long pointer_token(const char *tok, size_t n, char *buf, size_t cap)
     return (long)o;
 }
 
-static int pointer_index(const char *s, size_t n, size_t *idx)
+int ocds_json_pointer_index(const char *s, size_t n, size_t *idx)
 {
     size_t i, v = 0;
     if (n == 0 || n > 9 || (n > 1 && s[0] == '0'))
@@ -133,14 +132,14 @@ json_t *ocds_json_pointer_get(const json_t *doc, const char *ptr)
     while (*p) {
         const char *end = strchr(p + 1, '/');
         size_t n = end ? (size_t)(end - p - 1) : strlen(p + 1);
-        long len = pointer_token(p + 1, n, tok, sizeof tok);
+        long len = ocds_json_pointer_token(p + 1, n, tok, sizeof tok);
         size_t idx;
 
         if (len < 0)
             return NULL;
         if (json_is_object(doc))
             doc = json_object_getn(doc, tok, (size_t)len);
-        else if (json_is_array(doc) && pointer_index(tok, (size_t)len, &idx))
+        else if (json_is_array(doc) && ocds_json_pointer_index(tok, (size_t)len, &idx))
             doc = json_array_get(doc, idx);
         else
             return NULL;

@@ -30,6 +30,14 @@ int ocds_all_objects(const json_t *arr);
 /* 1 if s is in a NULL-terminated list. */
 int ocds_code_in(const char *s, const char *const *list);
 
+/* One JSON pointer reference token tok[0..n), unescaped ("~0", "~1")
+ * into buf (cap bytes, NUL-terminated): its length, or -1 for a bad
+ * escape or a token that does not fit. And the array index a token
+ * names (decimal, no leading zero, at most 9 digits): 1 and *idx, or 0.
+ * As ocds_json_pointer_get reads a pointer. */
+long ocds_json_pointer_token(const char *tok, size_t n, char *buf, size_t cap);
+int ocds_json_pointer_index(const char *s, size_t n, size_t *idx);
+
 /* RFC 3339 date-time (YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm)); with
  * allow_date also a plain YYYY-MM-DD. 1 if valid. */
 int ocds_datetime_valid(const char *s, size_t n, int allow_date);
@@ -49,6 +57,10 @@ void ocds_chk_pop(struct ocds_chk *c, size_t mark);
 /* Closed-codelist check of an optional string member. */
 int ocds_chk_code(struct ocds_chk *c, const json_t *obj, const char *name, const char *list_name,
                   const char *const *codes);
+
+/* The check files' member lookup: json_object_getn, answered from the
+ * members the walk of ocds_release_check_jcs collected while it checks. */
+json_t *ocds_chk_get(const json_t *obj, const char *name, size_t len);
 
 /* Checks the defence extension (tender/defence, awards/N/defence) and the
  * withheld list and markers of a release. */

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <jansson.h>
 
 struct ocds_merge_rules;
@@ -74,12 +75,6 @@ static inline int ocds_jcs_word_esc(uint64_t w)
     return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high ? 1 : 0;
 }
 
-/* Member names in JCS order, fast: a name's first 8 bytes, big-endian,
- * zero-padded (ocds_jcs_key_prefix), decide ocds_jcs_key_cmp when two
- * prefixes differ at a byte below 0x80 in both (up to it the names are
- * equal, so byte order is UTF-16 order there; a zero pad byte sorts a
- * proper prefix first in both orders). ocds_jcs_prefix_order returns -1
- * or 1 then, and 0 when ocds_jcs_key_cmp must decide. */
 /* Words loaded from memory in big-endian order, so that comparing them
  * as integers compares their bytes in order. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -90,7 +85,13 @@ static inline int ocds_jcs_word_esc(uint64_t w)
 #define OCDS_BE32(x) __builtin_bswap32(x)
 #endif
 
-/* From loads of the name's own bytes: building the word in a buffer byte
+/* Member names in JCS order, fast: a name's first 8 bytes, big-endian,
+ * zero-padded (ocds_jcs_key_prefix), decide ocds_jcs_key_cmp when two
+ * prefixes differ at a byte below 0x80 in both (up to it the names are
+ * equal, so byte order is UTF-16 order there; a zero pad byte sorts a
+ * proper prefix first in both orders). ocds_jcs_prefix_order returns -1
+ * or 1 then, and 0 when ocds_jcs_key_cmp must decide. The prefix comes
+ * from loads of the name's own bytes: building the word in a buffer byte
  * by byte and reading it back whole stalls the load until the stores
  * retire, on every member. */
 static inline uint64_t ocds_jcs_key_prefix(const char *k, size_t n)
@@ -115,7 +116,10 @@ static inline int ocds_jcs_prefix_order(uint64_t a, uint64_t b)
 {
     uint64_t x = a ^ b;
     if (x) {
-        int sh = 56 - (__builtin_clzll(x) & ~7);
+        int sh;
+        if (!((a | b) & 0x8080808080808080ull)) /* both ASCII (most names): no byte to find */
+            return a < b ? -1 : 1;
+        sh = 56 - (__builtin_clzll(x) & ~7);
         if (((a >> sh) & 0x80) == 0 && ((b >> sh) & 0x80) == 0)
             return a < b ? -1 : 1;
     }

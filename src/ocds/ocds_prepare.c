@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "sha256.h"
 #include "ocds.h"
+#include "ocds_check_int.h"
 #include "ocds_import.h"
 
 void ocds_prepared_clear(struct ocds_prepared *x)

@@ -50,6 +50,7 @@
 #include "sha256.h"
 #include "ocds.h"
 #include "ocds_json.h"
+#include "ocds_check_int.h"
 
 #define SALT_LEN 32
 
@@ -253,26 +254,16 @@ static int unshare_path(json_t *pub, const json_t *release, const char *p, struc
 
     (void)err;
     while (*s == '/' && (end = strchr(s + 1, '/')) != NULL) { /* every token but the last */
-        size_t i, o = 0, idx = 0;
+        long o = ocds_json_pointer_token(s + 1, (size_t)(end - s - 1), tok, sizeof tok);
+        size_t idx = 0;
         json_t *m, *t;
-        for (i = 1; s + i < end; i++) {
-            char ch = s[i];
-            if (ch == '~') {
-                if (s + i + 1 >= end || (s[i + 1] != '0' && s[i + 1] != '1'))
-                    return 0; /* not a pointer ocds_json_pointer_get resolves: nothing shared on it */
-                ch = s[++i] == '0' ? '~' : '/';
-            }
-            if (o + 1 >= sizeof tok)
-                return 0; /* a token ocds_json_pointer_get refuses too */
-            tok[o++] = ch;
-        }
-        tok[o] = '\0';
+
+        if (o < 0)
+            return 0; /* a token ocds_json_pointer_get refuses too: nothing shared on it */
         if (json_is_object(mine) && json_is_object(theirs)) {
-            m = json_object_getn(mine, tok, o);
-            t = json_object_getn(theirs, tok, o);
-        } else if (json_is_array(mine) && json_is_array(theirs) && o > 0 && o <= 9 && (o == 1 || tok[0] != '0') &&
-                   strspn(tok, "0123456789") == o) {
-            idx = strtoul(tok, NULL, 10);
+            m = json_object_getn(mine, tok, (size_t)o);
+            t = json_object_getn(theirs, tok, (size_t)o);
+        } else if (json_is_array(mine) && json_is_array(theirs) && ocds_json_pointer_index(tok, (size_t)o, &idx)) {
             m = json_array_get(mine, idx);
             t = json_array_get(theirs, idx);
         } else {
