@@ -10,6 +10,7 @@
 #include "store.h"
 
 #define DOMAIN(name) extern const struct store_domain store_##name##_domain __attribute__((weak));
+DOMAIN(pack)
 DOMAIN(log)
 DOMAIN(auth)
 DOMAIN(ocds)
@@ -27,7 +28,7 @@ const struct store_domain *const *store_domain_list(void)
     static const struct store_domain *list[16];
     static int built;
     const struct store_domain *all[] = {
-        &store_log_domain, &store_auth_domain, &store_ocds_domain, &store_proc_domain,
+        &store_pack_domain, &store_log_domain, &store_auth_domain, &store_ocds_domain, &store_proc_domain,
         &store_portal_domain, &store_drone_domain, &store_budget_domain, &store_witness_domain,
     };
     size_t i;

@@ -42,6 +42,9 @@ struct store {
     pthread_mutex_t rlock; /* guards readers[] */
     struct store_conn **readers;
     int nreaders, capreaders;
+    struct store_packer *pack; /* packed values' dictionaries (sqlite_pack.c) */
+    pthread_t wowner;          /* holds wlock, while wheld */
+    int wheld;
 };
 
 struct store_txn {
@@ -208,6 +211,7 @@ int store_open(const char *dir, unsigned flags, struct store **out, struct bf_er
     }
     pthread_mutex_init(&s->wlock, NULL);
     pthread_mutex_init(&s->rlock, NULL);
+    s->pack = store_packer_new();
     rc = conn_open(s, 1, &s->writer, err);
     if (rc)
         goto fail;
@@ -235,6 +239,7 @@ void store_close(struct store *s)
     conn_close(s->writer);
     if (s->walfd >= 0)
         close(s->walfd);
+    store_packer_free(s->pack);
     pthread_mutex_destroy(&s->synclock);
     free(s->dbpath);
     free(s->dir);
@@ -244,6 +249,17 @@ void store_close(struct store *s)
 struct store_ckpt *store_sqlite_ckpt(struct store *s)
 {
     return s->ckpt;
+}
+
+struct store_packer *store_sqlite_packer(struct store *s)
+{
+    return s->pack;
+}
+
+int store_sqlite_holds_writer(struct store *s)
+{
+    return __atomic_load_n(&s->wheld, __ATOMIC_ACQUIRE) &&
+           pthread_equal(__atomic_load_n(&s->wowner, __ATOMIC_RELAXED), pthread_self());
 }
 
 const char *store_dir(const struct store *s)
@@ -274,6 +290,8 @@ static int txn_begin(struct store *s, int nowait, struct store_txn **out, struct
         pthread_mutex_unlock(&s->wlock);
         return rc;
     }
+    __atomic_store_n(&s->wowner, pthread_self(), __ATOMIC_RELAXED);
+    __atomic_store_n(&s->wheld, 1, __ATOMIC_RELEASE);
     t = bf_xmalloc(sizeof *t);
     t->s = s;
     t->nowait = nowait;
@@ -303,6 +321,7 @@ static int txn_end(struct store_txn *t, struct bf_err *err)
         rc = store_sqlite_exec(s->writer, "PRAGMA synchronous=FULL;", err);
     if (!rc)
         store_ckpt_after_commit(s->ckpt, s->writer->db);
+    __atomic_store_n(&s->wheld, 0, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&s->wlock);
     free(t);
     return rc;

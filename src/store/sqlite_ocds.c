@@ -14,7 +14,11 @@
 #include "common.h"
 #include "store.h"
 #include "store_ocds.h"
+#include "store_pack.h"
+#include "buf.h"
 
+/* body, compiled and versioned are ANY: text, or a packed value (a blob,
+ * store_pack.h). Stores created when they were TEXT keep them plain. */
 static int ocds_migrate(struct store *s, struct store_txn *t, struct bf_err *err)
 {
     (void)s;
@@ -22,7 +26,7 @@ static int ocds_migrate(struct store *s, struct store_txn *t, struct bf_err *err
                              "CREATE TABLE IF NOT EXISTS ocds_release("
                              " idx INTEGER PRIMARY KEY,"
                              " ocid TEXT NOT NULL, rid TEXT NOT NULL, date TEXT NOT NULL, tags TEXT NOT NULL,"
-                             " sha256 TEXT NOT NULL, src_sha256 TEXT NOT NULL, body TEXT NOT NULL,"
+                             " sha256 TEXT NOT NULL, src_sha256 TEXT NOT NULL, body ANY NOT NULL,"
                              " UNIQUE(ocid, rid)) STRICT;"
                              /* a record's releases in date order come from the (ocid, rid)
                               * index and a sort of its few rows; an index of its own cost
@@ -34,7 +38,7 @@ static int ocds_migrate(struct store *s, struct store_txn *t, struct bf_err *err
                              " ocid TEXT PRIMARY KEY, nrel INTEGER NOT NULL,"
                              " first_idx INTEGER NOT NULL, last_idx INTEGER NOT NULL, last_date TEXT NOT NULL,"
                              " compiled_n INTEGER NOT NULL, compiled_idx INTEGER NOT NULL, compiled_date TEXT NOT NULL,"
-                             " compiled TEXT NOT NULL, versioned TEXT NOT NULL) STRICT;",
+                             " compiled ANY NOT NULL, versioned ANY NOT NULL) STRICT;",
                              err);
 }
 
@@ -56,6 +60,53 @@ static char *col_dup(sqlite3_stmt *st, int i, size_t *len)
     if (len)
         *len = n;
     return bf_xstrndup(p ? (const char *)p : "", n);
+}
+
+/* Binds a value to store: a packed one as a blob, text as text. */
+static void bind_value(sqlite3_stmt *st, int i, const char *v, size_t n)
+{
+    if (store_pack_is_packed(v, n))
+        sqlite3_bind_blob(st, i, v, (int)n, SQLITE_STATIC);
+    else
+        sqlite3_bind_text(st, i, v, (int)n, SQLITE_STATIC);
+}
+
+/* Column i's text, unpacked into scratch if it was packed; borrowed
+ * (valid until st moves or scratch changes). NULL with err set if a
+ * packed value does not unpack. */
+static const char *col_value(struct store *s, struct store_conn *c, sqlite3_stmt *st, int i, struct bf_buf *scratch,
+                             size_t *len, struct bf_err *err)
+{
+    const void *v = sqlite3_column_type(st, i) == SQLITE_BLOB ? sqlite3_column_blob(st, i)
+                                                                : (const void *)sqlite3_column_text(st, i);
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
+    int rc = store_sqlite_unpack(s, c, v ? v : "", n, scratch, err);
+
+    if (rc < 0)
+        return NULL;
+    if (rc == 0) {
+        *len = n;
+        return v ? v : "";
+    }
+    *len = scratch->len;
+    return scratch->data;
+}
+
+/* col_value, malloc'ed. */
+static char *col_value_dup(struct store *s, struct store_conn *c, sqlite3_stmt *st, int i, size_t *len,
+                           struct bf_err *err)
+{
+    struct bf_buf b = BF_BUF_INIT;
+    size_t n = 0;
+    const char *v = col_value(s, c, st, i, &b, &n, err);
+    char *out = NULL;
+
+    if (v == b.data && v)
+        out = bf_buf_take(&b, len);
+    else if (v)
+        out = bf_xstrndup(v, n), *len = n;
+    bf_buf_free(&b);
+    return out;
 }
 
 static void col_hex(sqlite3_stmt *st, int i, char out[65])
@@ -92,7 +143,7 @@ int store_ocds_release_insert(struct store_txn *t, const struct store_ocds_relea
     sqlite3_bind_text(st, 5, r->tags, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, r->sha256, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, r->src_sha256 ? r->src_sha256 : r->sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, r->body, (int)r->body_len, SQLITE_STATIC);
+    bind_value(st, 8, r->body, r->body_len);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
@@ -121,7 +172,7 @@ static const char SQL_REC_GET_FULL[] = "SELECT nrel, first_idx, last_idx, last_d
 static const char SQL_REC_GET_META[] = "SELECT nrel, first_idx, last_idx, last_date, compiled_n, compiled_idx,"
                                        " compiled_date FROM ocds_record WHERE ocid = ?";
 
-static int record_read(struct store_conn *c, const char *sql, const char *ocid, int want_compiled,
+static int record_read(struct store *s, struct store_conn *c, const char *sql, const char *ocid, int want_compiled,
                        struct store_ocds_record *r, struct bf_err *err)
 {
     sqlite3_stmt *st = store_sqlite_stmt(c, sql, err);
@@ -140,12 +191,14 @@ static int record_read(struct store_conn *c, const char *sql, const char *ocid, 
         r->compiled_n = (uint64_t)sqlite3_column_int64(st, 4);
         r->compiled_index = (uint64_t)sqlite3_column_int64(st, 5);
         snprintf(r->compiled_date, sizeof r->compiled_date, "%s", (const char *)sqlite3_column_text(st, 6));
-        if (want_compiled) {
-            r->compiled = col_dup(st, 7, &r->compiled_len);
-            r->versioned = col_dup(st, 8, &r->versioned_len);
+        rc = 0;
+        if (want_compiled && (!(r->compiled = col_value_dup(s, c, st, 7, &r->compiled_len, err)) ||
+                              !(r->versioned = col_value_dup(s, c, st, 8, &r->versioned_len, err)))) {
+            store_ocds_record_clear(r);
+            rc = err && err->code ? err->code : BF_ECORRUPT;
         }
         sqlite3_reset(st);
-        return 0;
+        return rc;
     }
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
@@ -156,7 +209,7 @@ static int record_read(struct store_conn *c, const char *sql, const char *ocid, 
 int store_ocds_record_get_w(struct store_txn *t, const char *ocid, int want_compiled, struct store_ocds_record *r,
                             struct bf_err *err)
 {
-    return record_read(store_sqlite_writer(t), want_compiled ? SQL_REC_GET_FULL : SQL_REC_GET_META, ocid,
+    return record_read(store_txn_store(t), store_sqlite_writer(t), want_compiled ? SQL_REC_GET_FULL : SQL_REC_GET_META, ocid,
                        want_compiled, r, err);
 }
 
@@ -234,16 +287,16 @@ int store_ocds_record_put(struct store_txn *t, const struct store_ocds_added *a,
     if (!st)
         return err ? err->code : BF_EIO;
     sqlite3_bind_int64(st, 6, (sqlite3_int64)before);
-    sqlite3_bind_text(st, 7, compiled, (int)compiled_len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, versioned, (int)versioned_len, SQLITE_STATIC);
+    bind_value(st, 7, compiled, compiled_len);
+    bind_value(st, 8, versioned, versioned_len);
     if ((rc = step_done(c, st, err, "storing a merged record")) < 0 || sqlite3_changes(c->db) == 1)
         return rc;
     if (before != 0) /* the row counts other releases than the merge was made from */
         return bf_err_set(err, BF_ECONFLICT, "record %s changed since its merge", a->ocid);
     if (!(st = rec_bind(c, SQL_REC_PUT_NEW, a, err)))
         return err ? err->code : BF_EIO;
-    sqlite3_bind_text(st, 7, compiled, (int)compiled_len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, versioned, (int)versioned_len, SQLITE_STATIC);
+    bind_value(st, 7, compiled, compiled_len);
+    bind_value(st, 8, versioned, versioned_len);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
@@ -267,17 +320,19 @@ int store_ocds_record_set_merged(struct store_txn *t, const char *ocid, uint64_t
     sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)compiled_n);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)index);
-    sqlite3_bind_text(st, 4, compiled, (int)compiled_len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, versioned, (int)versioned_len, SQLITE_STATIC);
+    bind_value(st, 4, compiled, compiled_len);
+    bind_value(st, 5, versioned, versioned_len);
     return step_done(c, st, err, "storing the merged record");
 }
 
 /* ---- row walks ----------------------------------------------------------- */
 
 /* Columns: idx, ocid, rid, date, tags, sha256[, body[, src_sha256]]. */
-static int walk_rows(struct store_conn *c, sqlite3_stmt *st, store_ocds_row_fn fn, void *arg, struct bf_err *err)
+static int walk_rows(struct store *s, struct store_conn *c, sqlite3_stmt *st, store_ocds_row_fn fn, void *arg,
+                     struct bf_err *err)
 {
     struct store_ocds_release r;
+    struct bf_buf scratch = BF_BUF_INIT; /* a packed body's text */
     int rc, stop = 0;
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -289,8 +344,10 @@ static int walk_rows(struct store_conn *c, sqlite3_stmt *st, store_ocds_row_fn f
         r.tags = (const char *)sqlite3_column_text(st, 4);
         r.sha256 = (const char *)sqlite3_column_text(st, 5);
         if (sqlite3_column_count(st) > 6) { /* link walks leave the body (overflow pages) unread */
-            r.body = (const char *)sqlite3_column_text(st, 6);
-            r.body_len = (size_t)sqlite3_column_bytes(st, 6);
+            if (!(r.body = col_value(s, c, st, 6, &scratch, &r.body_len, err))) {
+                stop = err && err->code ? err->code : BF_ECORRUPT;
+                break;
+            }
         }
         if (sqlite3_column_count(st) > 7)
             r.src_sha256 = (const char *)sqlite3_column_text(st, 7);
@@ -299,6 +356,7 @@ static int walk_rows(struct store_conn *c, sqlite3_stmt *st, store_ocds_row_fn f
             break;
     }
     sqlite3_reset(st);
+    bf_buf_free(&scratch);
     if (stop)
         return stop;
     if (rc != SQLITE_DONE)
@@ -309,19 +367,20 @@ static int walk_rows(struct store_conn *c, sqlite3_stmt *st, store_ocds_row_fn f
 static const char SQL_REL_OF[] = "SELECT idx, ocid, rid, date, tags, sha256, body, src_sha256 FROM ocds_release"
                                  " WHERE ocid = ? ORDER BY date, idx";
 
-static int releases_of(struct store_conn *c, const char *ocid, store_ocds_row_fn fn, void *arg, struct bf_err *err)
+static int releases_of(struct store *s, struct store_conn *c, const char *ocid, store_ocds_row_fn fn, void *arg,
+                       struct bf_err *err)
 {
     sqlite3_stmt *st = store_sqlite_stmt(c, SQL_REL_OF, err);
     if (!st)
         return err ? err->code : BF_EIO;
     sqlite3_bind_text(st, 1, ocid, -1, SQLITE_STATIC);
-    return walk_rows(c, st, fn, arg, err);
+    return walk_rows(s, c, st, fn, arg, err);
 }
 
 int store_ocds_releases_of_w(struct store_txn *t, const char *ocid, store_ocds_row_fn fn, void *arg,
                              struct bf_err *err)
 {
-    return releases_of(store_sqlite_writer(t), ocid, fn, arg, err);
+    return releases_of(store_txn_store(t), store_sqlite_writer(t), ocid, fn, arg, err);
 }
 
 int store_ocds_releases_of(struct store *s, const char *ocid, store_ocds_row_fn fn, void *arg, struct bf_err *err)
@@ -329,7 +388,7 @@ int store_ocds_releases_of(struct store *s, const char *ocid, store_ocds_row_fn 
     struct store_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return err ? err->code : BF_EIO;
-    return releases_of(c, ocid, fn, arg, err);
+    return releases_of(s, c, ocid, fn, arg, err);
 }
 
 static const char SQL_FEED[] = "SELECT idx, ocid, rid, date, tags, sha256, body FROM ocds_release"
@@ -348,7 +407,7 @@ int store_ocds_feed(struct store *s, int64_t after, uint64_t limit, store_ocds_r
         return err ? err->code : BF_EIO;
     sqlite3_bind_int64(st, 1, after < -1 ? -1 : (sqlite3_int64)after);
     sqlite3_bind_int64(st, 2, limit == 0 || limit > INT64_MAX ? -1 : (sqlite3_int64)limit);
-    return walk_rows(c, st, fn, arg, err);
+    return walk_rows(s, c, st, fn, arg, err);
 }
 
 /* ---- point reads ------------------------------------------------------------ */
@@ -406,9 +465,9 @@ int store_ocds_release_body(struct store *s, const char *ocid, const char *id, c
     if (rc == SQLITE_ROW) {
         if (index)
             *index = (uint64_t)sqlite3_column_int64(st, 0);
-        *body = col_dup(st, 1, len);
+        *body = col_value_dup(s, c, st, 1, len, err);
         sqlite3_reset(st);
-        return 0;
+        return *body ? 0 : err && err->code ? err->code : BF_ECORRUPT;
     }
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
@@ -447,7 +506,7 @@ int store_ocds_record_get(struct store *s, const char *ocid, struct store_ocds_r
     struct store_conn *c = store_sqlite_reader(s, err);
     if (!c)
         return err ? err->code : BF_EIO;
-    return record_read(c, SQL_REC_GET_FULL, ocid, 1, r, err);
+    return record_read(s, c, SQL_REC_GET_FULL, ocid, 1, r, err);
 }
 
 static const char SQL_OCIDS_ALL[] = "SELECT ocid FROM ocds_record ORDER BY ocid LIMIT ?";
@@ -520,6 +579,7 @@ int store_ocds_record_serve(struct store *s, const char *ocid, store_ocds_record
 {
     struct store_conn *c = store_sqlite_reader(s, err);
     struct store_ocds_record r;
+    struct bf_buf ctext = BF_BUF_INIT, vtext = BF_BUF_INIT; /* packed texts, unpacked */
     sqlite3_stmt *st, *rs;
     const unsigned char *p;
     int rc;
@@ -547,13 +607,15 @@ int store_ocds_record_serve(struct store *s, const char *ocid, store_ocds_record
     r.compiled_index = (uint64_t)sqlite3_column_int64(st, 5);
     p = sqlite3_column_text(st, 6);
     snprintf(r.compiled_date, sizeof r.compiled_date, "%s", p ? (const char *)p : "");
-    /* Borrowed, not copied: the texts stay valid until st is reset, and
-     * the open statement keeps the read transaction (one snapshot) while
-     * the release rows are walked. */
-    r.compiled = (char *)sqlite3_column_text(st, 7);
-    r.compiled_len = (size_t)sqlite3_column_bytes(st, 7);
-    r.versioned = (char *)sqlite3_column_text(st, 8);
-    r.versioned_len = (size_t)sqlite3_column_bytes(st, 8);
+    /* Borrowed, not copied (unless packed: then unpacked into ctext and
+     * vtext): the texts stay valid until st is reset, and the open
+     * statement keeps the read transaction (one snapshot) while the
+     * release rows are walked. */
+    if (!(r.compiled = (char *)col_value(s, c, st, 7, &ctext, &r.compiled_len, err)) ||
+        !(r.versioned = (char *)col_value(s, c, st, 8, &vtext, &r.versioned_len, err))) {
+        rc = err && err->code ? err->code : BF_ECORRUPT;
+        goto out;
+    }
     rc = head ? head(arg, &r) : 0;
     if (!rc) {
         rs = store_sqlite_stmt(c, r.compiled_n == r.nrel ? SQL_LINKS_OF : SQL_REL_OF, err);
@@ -561,11 +623,14 @@ int store_ocds_record_serve(struct store *s, const char *ocid, store_ocds_record
             rc = err ? err->code : BF_EIO;
         } else {
             sqlite3_bind_text(rs, 1, ocid, -1, SQLITE_STATIC);
-            rc = walk_rows(c, rs, row, arg, err);
+            rc = walk_rows(s, c, rs, row, arg, err);
         }
     }
     if (!rc && tail)
         rc = tail(arg, &r);
+out:
     sqlite3_reset(st);
+    bf_buf_free(&ctext);
+    bf_buf_free(&vtext);
     return rc;
 }

@@ -135,6 +135,21 @@ void store_ckpt_stats(struct store_ckpt *k, unsigned long *runs, unsigned long *
 void store_ckpt_after_commit(struct store_ckpt *k, sqlite3 *writer);
 /* The store's checkpointer, NULL for a read-only store. */
 struct store_ckpt *store_sqlite_ckpt(struct store *s);
+/* 1 when the calling thread holds the store's write transaction. */
+int store_sqlite_holds_writer(struct store *s);
+
+/* Packed values (sqlite_pack.c, store_pack.h). The packer lives as long
+ * as the store. */
+struct bf_buf;
+struct store_packer;
+struct store_packer *store_packer_new(void);
+void store_packer_free(struct store_packer *p);
+struct store_packer *store_sqlite_packer(struct store *s);
+/* A stored value v[0..n) read through c: 0 when it is plain (use v as
+ * it is), 1 when it was packed and out holds its text (NUL-terminated),
+ * or BF_ECORRUPT / BF_ELIMIT / BF_EIO with err set. */
+int store_sqlite_unpack(struct store *s, struct store_conn *c, const void *v, size_t n, struct bf_buf *out,
+                        struct bf_err *err);
 #endif
 
 #endif

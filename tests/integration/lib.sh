@@ -135,3 +135,4 @@ http_req() {
 api_status() {
     curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $1" -H 'Content-Type: application/json' "${@:2}"
 }
+

@@ -11,6 +11,7 @@
 # disclosure date; an auditor (?full=1) still reads them; and the key in
 # <data>/ocds/withheld.key is mode 0600, never served and in no response.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_store.sh"
 REAL=$SHARED/ocds/real
 [ -d "$REAL" ] || skip_all "no $REAL"
 EMAIL='[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}'
@@ -30,8 +31,15 @@ nall=$(sqlite3 "$D/belfry.db" 'select count(*) from ocds_release')
 [ "$nall" -gt 80 ]; ok $? "60 generated releases and the real samples: $nall releases ($(tail -1 "$T/import.out"))"
 npriv=$(sqlite3 "$D/belfry.db" "select count(*) from ocds_sidecar where body like '%@%'")
 [ "$npriv" -gt 0 ]; ok $? "contact points are kept privately ($npriv sidecars hold e-mail addresses)"
-npub=$(sqlite3 "$D/belfry.db" "select count(*) from ocds_release where body like '%@%'")
-nrec=$(sqlite3 "$D/belfry.db" "select count(*) from ocds_record where compiled like '%@%' or versioned like '%@%'")
+# the rows as stored, packed ones unpacked by the zstd program
+store_texts "$D/belfry.db" ocds_release body >"$T/rows.rel"
+store_texts "$D/belfry.db" ocds_record compiled >"$T/rows.rec"
+store_texts "$D/belfry.db" ocds_record versioned >>"$T/rows.rec"
+npacked=$(sqlite3 "$D/belfry.db" "select count(*) from ocds_release where typeof(body) = 'blob'")
+[ "$(wc -l <"$T/rows.rel")" = "$nall" ] && ! grep -q UNPACK-FAILED "$T/rows.rel" "$T/rows.rec"
+ok $? "every public row reads back ($npacked of $nall release bodies packed, unpacked by zstd)"
+npub=$(grep -c '@' "$T/rows.rel")
+nrec=$(grep -c '@' "$T/rows.rec")
 [ "$npub" = 0 ] && [ "$nrec" = 0 ]; ok $? "no public release or record row holds an '@' ($npub, $nrec)"
 KEY=$D/ocds/withheld.key
 [ "$(stat -c %a "$KEY")" = 600 ] && [ "$(stat -c %s "$KEY")" = 32 ]; ok $? "withheld.key: 32 bytes, mode 0600"

@@ -1,0 +1,317 @@
+/*
+ * test_store_pack.c - packed row values (store_pack.h):
+ *  - the codec: plain texts pass, a packed value round-trips, and every
+ *    truncation and every flipped byte of one is an error or the exact
+ *    text, never anything else;
+ *  - a kind stays plain while it samples, trains one dictionary once it
+ *    has about a megabyte, commits it, then packs; a reopened store packs
+ *    at once with the same dictionary;
+ *  - a thread that holds the write transaction never trains;
+ *  - a store whose columns are TEXT (made before packing) stays plain;
+ *  - release and record rows written packed read back as their texts
+ *    through every read, and a damaged or orphaned packed row is
+ *    BF_ECORRUPT with a message, not a wrong text.
+ */
+#define STORE_SQLITE_INTERNAL
+#include "common.h"
+#include "tap.h"
+#include "testutil.h"
+#include "buf.h"
+#include "store/store.h"
+#include "store/store_ocds.h"
+#include "store/store_pack.h"
+#include "store/store_pack_int.h"
+
+static const char *const words[] = {
+    "tender", "award", "contract", "planning", "Ministry of Defence", "Brussels", "Leuven", "EUR", "drone",
+    "ammunition", "open", "restricted", "negotiatedWithPublication", "complete", "active", "supplier",
+    "buyer", "items", "classification", "CPV", "35613000", "value", "amount", "currency", "description",
+};
+
+static uint64_t rng = 88172645463325252ULL;
+static unsigned next_rand(void)
+{
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (unsigned)(rng >> 11);
+}
+
+/* A release-like JSON text, about 1.3 KB, different every call. */
+static void make_text(struct bf_buf *b, int i)
+{
+    int k, rc = 0;
+    bf_buf_reset(b);
+    rc |= bf_buf_printf(b, "{\"ocid\":\"ocds-b3lfry-T-%06d\",\"id\":\"r-%d\",\"parties\":[", i / 7, i);
+    for (k = 0; k < 12; k++)
+        rc |= bf_buf_printf(b, "%s{\"id\":\"p-%u\",\"name\":\"%s %s\",\"roles\":[\"%s\"],\"amount\":%u}", k ? "," : "",
+                            next_rand() % 5000, words[next_rand() % BF_ARRAY_LEN(words)],
+                            words[next_rand() % BF_ARRAY_LEN(words)], words[next_rand() % BF_ARRAY_LEN(words)],
+                            next_rand() % 1000000);
+    rc |= bf_buf_puts(b, "]}");
+    if (rc)
+        abort();
+}
+
+/* ---- the codec ------------------------------------------------------------ */
+
+static void test_codec(void)
+{
+    struct bf_buf text = BF_BUF_INIT, packed = BF_BUF_INIT, back = BF_BUF_INIT, dictsrc = BF_BUF_INIT;
+    struct bf_err err = { 0 };
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    ZSTD_DCtx *dc = ZSTD_createDCtx();
+    ZSTD_CDict *cd;
+    ZSTD_DDict *dd;
+    uint32_t id = 0;
+    size_t hlen = 0, i;
+    int bad = 0, wrong = 0, k;
+    unsigned char two[2] = { STORE_PACK_MAGIC0, STORE_PACK_MAGIC1 };
+
+    for (k = 0; k < 20; k++) { /* a raw-content dictionary: the codec does not care how it was made */
+        make_text(&text, k);
+        if (bf_buf_append(&dictsrc, text.data, text.len) < 0)
+            abort();
+    }
+    cd = ZSTD_createCDict(dictsrc.data, dictsrc.len, 1);
+    dd = ZSTD_createDDict(dictsrc.data, dictsrc.len);
+    ok(store_pack_header("{\"a\":1}", 7, &id, &hlen) == 0, "JSON text is plain");
+    ok(store_pack_header("\001VP1xyz", 7, &id, &hlen) == 0, "the vpack form is plain");
+    ok(store_pack_header(two, 2, &id, &hlen) == BF_ECORRUPT, "the prefix without a dictionary number is damaged");
+    ok(store_pack_header("\002Z\000", 3, &id, &hlen) == BF_ECORRUPT, "dictionary 0 is damaged");
+    ok(store_pack_header("\002Z\377\377\377\377\377\001", 8, &id, &hlen) == BF_ECORRUPT, "an overlong number is damaged");
+
+    make_text(&text, 1000);
+    k = store_pack_encode(cc, cd, 300, text.data, text.len, &packed);
+    ok(k == 1 && packed.len < text.len / 2, "a 1 KB text packs to less than half (%zu -> %zu bytes)", text.len,
+       packed.len);
+    ok(store_pack_is_packed(packed.data, packed.len) && store_pack_header(packed.data, packed.len, &id, &hlen) == 1 &&
+           id == 300 && hlen == 4,
+       "the prefix names dictionary 300 in a two-byte varint");
+    ok(store_pack_decode(dc, dd, packed.data, packed.len, hlen, &back, &err) == 0 && back.len == text.len &&
+           !memcmp(back.data, text.data, text.len) && back.data[back.len] == '\0',
+       "it unpacks to the same text, NUL-terminated");
+    ok(store_pack_encode(cc, cd, 1, "{\"x\":\"\\u0001\"}", 14, &packed) == 0, "a text that would not shrink stays plain");
+
+    ok(store_pack_encode(cc, cd, 300, text.data, text.len, &packed) == 1, "packed again");
+    for (i = hlen; i < packed.len; i++) { /* every truncation */
+        int rc = store_pack_decode(dc, dd, packed.data, i, hlen, &back, &err);
+        bad += rc == 0 && (back.len != text.len || memcmp(back.data, text.data, text.len));
+    }
+    ok(bad == 0, "no truncation unpacks to a different text");
+    for (i = hlen; i < packed.len; i++) { /* every byte flipped */
+        int rc;
+        packed.data[i] ^= 0x5a;
+        rc = store_pack_decode(dc, dd, packed.data, packed.len, hlen, &back, &err);
+        wrong += rc == 0 && (back.len != text.len || memcmp(back.data, text.data, text.len));
+        bad += rc != 0 && rc != BF_ECORRUPT && rc != BF_ELIMIT;
+        packed.data[i] ^= 0x5a;
+    }
+    ok(bad == 0, "a damaged frame is BF_ECORRUPT or BF_ELIMIT");
+    ok(wrong == 0, "no damaged frame unpacks to a different text (the frame's checksum)");
+    back.max = 100;
+    ok(store_pack_decode(dc, dd, packed.data, packed.len, hlen, &back, &err) == BF_ELIMIT,
+       "a text longer than the output's limit is BF_ELIMIT: %s", err.msg);
+    bf_buf_free(&text), bf_buf_free(&packed), bf_buf_free(&back), bf_buf_free(&dictsrc);
+    ZSTD_freeCDict(cd), ZSTD_freeDDict(dd), ZSTD_freeCCtx(cc), ZSTD_freeDCtx(dc);
+}
+
+/* ---- dictionaries in a store ------------------------------------------- */
+
+/* Packs generated texts of kind k until one packs; how many stayed plain. */
+static int feed_until_packed(struct store *s, enum store_pack_kind k, int *from, int limit)
+{
+    struct bf_buf text = BF_BUF_INIT, out = BF_BUF_INIT;
+    int plain = 0;
+    for (; plain < limit; (*from)++) {
+        make_text(&text, *from);
+        if (store_pack(s, k, text.data, text.len, &out) == 1)
+            break;
+        plain++;
+    }
+    bf_buf_free(&text), bf_buf_free(&out);
+    return plain;
+}
+
+static int unpacks_to(struct store *s, const struct bf_buf *packed, const struct bf_buf *text)
+{
+    struct bf_buf out = BF_BUF_INIT;
+    struct bf_err err = { 0 };
+    struct store_conn *c = store_sqlite_reader(s, &err);
+    int rc = c ? store_sqlite_unpack(s, c, packed->data, packed->len, &out, &err) : -1;
+    int same = rc == 1 && out.len == text->len && !memcmp(out.data, text->data, text->len);
+    if (!same)
+        diag("unpack: %d %s", rc, err.msg);
+    bf_buf_free(&out);
+    return same;
+}
+
+static void test_training(const char *dir)
+{
+    struct store *s = NULL;
+    struct store_txn *t = NULL;
+    struct bf_buf text = BF_BUF_INIT, packed = BF_BUF_INIT;
+    struct bf_err err = { 0 };
+    uint32_t id;
+    int from = 0, plain;
+
+    if (store_open(dir, STORE_CREATE | STORE_NOSYNC, &s, &err) < 0) {
+        ok(0, "open: %s", err.msg);
+        return;
+    }
+    ok(store_pack_dict_id(s, STORE_PACK_RELEASE) == 0, "a new store has no dictionary");
+    make_text(&text, 0);
+    ok(store_pack(s, STORE_PACK_RELEASE, "{}", 2, &packed) == 0, "a short text stays plain");
+
+    /* holding the write transaction: sampling goes on, training waits */
+    ok(store_txn_begin(s, &t, &err) == 0, "a write transaction");
+    plain = feed_until_packed(s, STORE_PACK_RELEASE, &from, 1500);
+    ok(plain == 1500 && store_pack_dict_id(s, STORE_PACK_RELEASE) == 0,
+       "the thread holding the write transaction does not train (%d texts plain)", plain);
+    store_txn_rollback(t);
+
+    plain = feed_until_packed(s, STORE_PACK_RELEASE, &from, 5000);
+    id = store_pack_dict_id(s, STORE_PACK_RELEASE);
+    ok(plain == 0 && id > 0, "once the transaction ends, the next text trains dictionary %u and is packed with it", id);
+    ok(store_pack_dict_id(s, STORE_PACK_RECORD) == 0, "each kind has its own dictionary");
+    make_text(&text, 99999);
+    plain = store_pack(s, STORE_PACK_RELEASE, text.data, text.len, &packed);
+    ok(plain == 1 && packed.len * 4 < text.len, "a new text packs to under a quarter (%zu -> %zu bytes)", text.len,
+       packed.len);
+    ok(unpacks_to(s, &packed, &text), "and unpacks to itself");
+    store_close(s);
+
+    s = NULL;
+    if (store_open(dir, 0, &s, &err) < 0) {
+        ok(0, "reopen: %s", err.msg);
+        return;
+    }
+    ok(unpacks_to(s, &packed, &text), "after reopening, the value unpacks (dictionary read from the store)");
+    ok(store_pack(s, STORE_PACK_RELEASE, text.data, text.len, &packed) == 1 &&
+           store_pack_dict_id(s, STORE_PACK_RELEASE) == id,
+       "a reopened store packs at once, with the same dictionary");
+    store_close(s);
+    bf_buf_free(&text), bf_buf_free(&packed);
+}
+
+/* A store made before packing: its ocds columns are TEXT. */
+static void test_text_columns(const char *dir)
+{
+    struct store *s = NULL;
+    struct store_txn *t = NULL;
+    struct bf_err err = { 0 };
+    int from = 0, plain;
+
+    if (store_open(dir, STORE_CREATE | STORE_NOSYNC, &s, &err) < 0 || store_txn_begin(s, &t, &err) < 0 ||
+        store_sqlite_exec(store_sqlite_writer(t),
+                          "DROP TABLE ocds_release; CREATE TABLE ocds_release(idx INTEGER PRIMARY KEY,"
+                          " ocid TEXT NOT NULL, rid TEXT NOT NULL, date TEXT NOT NULL, tags TEXT NOT NULL,"
+                          " sha256 TEXT NOT NULL, src_sha256 TEXT NOT NULL, body TEXT NOT NULL,"
+                          " UNIQUE(ocid, rid)) STRICT;",
+                          &err) < 0 ||
+        store_txn_commit(t, &err) < 0) {
+        ok(0, "old schema: %s", err.msg);
+        store_close(s);
+        return;
+    }
+    plain = feed_until_packed(s, STORE_PACK_RELEASE, &from, 3000);
+    ok(plain == 3000 && store_pack_dict_id(s, STORE_PACK_RELEASE) == 0,
+       "with a TEXT body column nothing packs and nothing trains");
+    store_close(s);
+}
+
+/* ---- rows through the ocds store --------------------------------------- */
+
+static int count_row(void *arg, const struct store_ocds_release *r)
+{
+    const struct bf_buf *want = arg;
+    return r->body_len == want->len && !memcmp(r->body, want->data, want->len) ? 0 : 1;
+}
+
+static void test_rows(const char *dir)
+{
+    struct store *s = NULL;
+    struct store_txn *t = NULL;
+    struct store_ocds_record rec = { 0 };
+    struct bf_buf text = BF_BUF_INIT, packed = BF_BUF_INIT, ptext = BF_BUF_INIT;
+    struct bf_err err = { 0 };
+    char *body = NULL, sha[65];
+    size_t len = 0;
+    int from = 0;
+
+    memset(sha, 'a', 64), sha[64] = '\0';
+    if (store_open(dir, STORE_CREATE | STORE_NOSYNC, &s, &err) < 0) {
+        ok(0, "open: %s", err.msg);
+        return;
+    }
+    feed_until_packed(s, STORE_PACK_RELEASE, &from, 5000);
+    feed_until_packed(s, STORE_PACK_RECORD, &from, 5000);
+    make_text(&text, 424242);
+    ok(store_pack(s, STORE_PACK_RELEASE, text.data, text.len, &packed) == 1, "a release body packs");
+    ok(store_pack(s, STORE_PACK_RECORD, text.data, text.len, &ptext) == 1, "a record text packs");
+    {
+        struct store_ocds_release r = { 7, "ocds-x-1", "r1", "2024-01-01T00:00:00Z", "tender", sha, sha,
+                                        packed.data, packed.len };
+        struct store_ocds_release r2 = { 8, "ocds-x-1", "r2", "2024-02-01T00:00:00Z", "award", sha, sha,
+                                         text.data, text.len };
+        struct store_ocds_added a = { "ocds-x-1", 2, 7, 8, "2024-02-01T00:00:00Z" };
+        ok(store_txn_begin(s, &t, &err) == 0 && store_ocds_release_insert(t, &r, &err) == 0 &&
+               store_ocds_release_insert(t, &r2, &err) == 0 &&
+               store_ocds_record_put(t, &a, 0, ptext.data, ptext.len, ptext.data, ptext.len, &err) == 0 &&
+               store_txn_commit(t, &err) == 0,
+           "a packed and a plain release, and a packed record, are stored: %s", err.msg);
+    }
+    ok(store_ocds_release_body(s, "ocds-x-1", "r1", &body, &len, NULL, &err) == 0 && len == text.len &&
+           !memcmp(body, text.data, len),
+       "the packed body reads back as its text");
+    free(body);
+    body = NULL;
+    ok(store_ocds_release_body(s, "ocds-x-1", "r2", &body, &len, NULL, &err) == 0 && len == text.len &&
+           !memcmp(body, text.data, len),
+       "the plain body reads back as it is");
+    free(body);
+    ok(store_ocds_releases_of(s, "ocds-x-1", count_row, &text, &err) == 0, "a walk of the record's releases gives both texts");
+    ok(store_ocds_feed(s, -1, 10, count_row, &text, &err) == 0, "so does the change feed");
+    ok(store_ocds_record_get(s, "ocds-x-1", &rec, &err) == 0 && rec.compiled_len == text.len &&
+           !memcmp(rec.compiled, text.data, text.len) && rec.versioned_len == text.len &&
+           !memcmp(rec.versioned, text.data, text.len),
+       "the record's compiled and versioned texts read back unpacked");
+    store_ocds_record_clear(&rec);
+
+    /* damage: a frame byte, then a dictionary that does not exist */
+    ok(store_txn_begin(s, &t, &err) == 0 &&
+           store_sqlite_exec(store_sqlite_writer(t),
+                             "UPDATE ocds_release SET body = substr(body, 1, 20) || x'00' || substr(body, 22)"
+                             " WHERE rid = 'r1';"
+                             "UPDATE ocds_record SET versioned = x'025a7f28b52ffd';",
+                             &err) == 0 &&
+           store_txn_commit(t, &err) == 0,
+       "two rows damaged");
+    body = NULL;
+    memset(&err, 0, sizeof err);
+    ok(store_ocds_release_body(s, "ocds-x-1", "r1", &body, &len, NULL, &err) == BF_ECORRUPT && !body && err.msg[0],
+       "a damaged packed body is BF_ECORRUPT: %s", err.msg);
+    memset(&err, 0, sizeof err);
+    ok(store_ocds_releases_of(s, "ocds-x-1", count_row, &text, &err) == BF_ECORRUPT, "so is a walk over it: %s",
+       err.msg);
+    memset(&err, 0, sizeof err);
+    ok(store_ocds_record_get(s, "ocds-x-1", &rec, &err) == BF_ECORRUPT && !rec.compiled && !rec.versioned,
+       "a packed value naming a missing dictionary is BF_ECORRUPT: %s", err.msg);
+    store_close(s);
+    bf_buf_free(&text), bf_buf_free(&packed), bf_buf_free(&ptext);
+}
+
+int main(void)
+{
+    char d1[256], d2[256], d3[256];
+
+    test_codec();
+    if (tu_mkdtemp(d1, sizeof d1, "pack") < 0 || tu_mkdtemp(d2, sizeof d2, "pack-text") < 0 ||
+        tu_mkdtemp(d3, sizeof d3, "pack-rows") < 0) {
+        ok(0, "temporary directories");
+        return tap_done();
+    }
+    test_training(d1);
+    test_text_columns(d2);
+    test_rows(d3);
+    tu_rm_rf(d1), tu_rm_rf(d2), tu_rm_rf(d3);
+    return tap_done();
+}
