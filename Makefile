@@ -6,7 +6,7 @@
 # the tests link against.
 
 CC      ?= cc
-PKGS    := libcrypto sqlite3 libmicrohttpd jansson zlib libzstd libcurl
+PKGS    := libcrypto sqlite3 libmicrohttpd jansson zlib libzstd liblz4 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 # The release binary and the benchmarks allocate through mimalloc (Debian's

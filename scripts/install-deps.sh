@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 PKGS=(
   build-essential pkg-config clang libclang-rt-14-dev
   libssl-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev libmimalloc-dev
-  zlib1g-dev libzstd-dev zstd libcurl4-openssl-dev curl jq
-  python3 python3-cryptography bc gzip
+  zlib1g-dev libzstd-dev zstd liblz4-dev libcurl4-openssl-dev curl jq
+  python3 python3-cryptography python3-lz4 bc gzip
   golang-go golang-golang-x-mod-dev
   chromium fonts-liberation nginx-light wrk hyperfine
 )

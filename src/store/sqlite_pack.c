@@ -13,8 +13,8 @@
  *    OFF (no packing in this process). Once ON, its id and CDict never
  *    change, so packing reads them without a lock (the state is published
  *    with release order after them).
- *  - Compression and decompression contexts come from small pools, so
- *    threads share them without a context per thread.
+ *  - A kind's dictionary is loaded into LZ4's state once; each value
+ *    compresses from a copy of that state.
  */
 #define STORE_SQLITE_INTERNAL
 #include "common.h"
@@ -26,32 +26,35 @@
 #include <pthread.h>
 #include <zdict.h>
 
-#define PACK_LEVEL 1                     /* zstd level: with a dictionary, 1 is as fast as -1 and packs tighter */
-#define PACK_DICT_CAP ((size_t)64 << 10)
+#define PACK_DICT_CAP ((size_t)64 << 10) /* LZ4 looks back 64 KB at most */
 #define PACK_SAMPLE_BYTES ((size_t)1 << 20) /* train once this much is sampled */
 #define PACK_SAMPLE_MAX ((size_t)64 << 10)  /* of one value */
-#define PACK_POOL 8
 
 enum { KIND_UNKNOWN, KIND_SAMPLING, KIND_ON, KIND_OFF };
 
 struct pack_kind {
     pthread_mutex_t mu;  /* guards the sampling state; trylock: packing never waits */
     int state;           /* atomic; see the header */
-    uint32_t id;         /* the dictionary, once ON */
-    ZSTD_CDict *cd;
+    uint32_t id;         /* the dictionary, once ON ... */
+    char *dict;          /* ... its bytes ... */
+    size_t dictlen;
+    LZ4_stream_t *base;  /* ... and their loaded state (copied for each value) */
     struct bf_buf samples;
     size_t *sizes, nsizes, capsizes;
 };
 
+/* A dictionary for reading, by id. */
+struct pack_dict {
+    uint32_t id;
+    char *bytes;
+    size_t len;
+};
+
 struct store_packer {
     struct pack_kind k[STORE_PACK_NKIND];
-    pthread_mutex_t dmu; /* guards dd[] */
-    struct { uint32_t id; ZSTD_DDict *dd; } *dd;
+    pthread_mutex_t dmu; /* guards dd[] (entries never move: an array of pointers) */
+    struct pack_dict **dd;
     size_t ndd, capdd;
-    pthread_mutex_t pmu; /* guards the pools */
-    ZSTD_CCtx *cpool[PACK_POOL];
-    ZSTD_DCtx *dpool[PACK_POOL];
-    int ncpool, ndpool;
 };
 
 /* Which column a kind's values live in: its type says whether it packs. */
@@ -82,7 +85,6 @@ struct store_packer *store_packer_new(void)
         bf_buf_init(&p->k[i].samples, 2 * PACK_SAMPLE_BYTES);
     }
     pthread_mutex_init(&p->dmu, NULL);
-    pthread_mutex_init(&p->pmu, NULL);
     return p;
 }
 
@@ -93,106 +95,63 @@ void store_packer_free(struct store_packer *p)
     if (!p)
         return;
     for (i = 0; i < STORE_PACK_NKIND; i++) {
-        ZSTD_freeCDict(p->k[i].cd);
+        free(p->k[i].dict);
+        free(p->k[i].base);
         bf_buf_free(&p->k[i].samples);
         free(p->k[i].sizes);
         pthread_mutex_destroy(&p->k[i].mu);
     }
-    for (i = 0; i < p->ndd; i++)
-        ZSTD_freeDDict(p->dd[i].dd);
+    for (i = 0; i < p->ndd; i++) {
+        free(p->dd[i]->bytes);
+        free(p->dd[i]);
+    }
     free(p->dd);
-    for (i = 0; i < (size_t)p->ncpool; i++)
-        ZSTD_freeCCtx(p->cpool[i]);
-    for (i = 0; i < (size_t)p->ndpool; i++)
-        ZSTD_freeDCtx(p->dpool[i]);
     pthread_mutex_destroy(&p->dmu);
-    pthread_mutex_destroy(&p->pmu);
     free(p);
-}
-
-/* ---- context pools ------------------------------------------------------- */
-
-static ZSTD_CCtx *cctx_get(struct store_packer *p)
-{
-    ZSTD_CCtx *c = NULL;
-    pthread_mutex_lock(&p->pmu);
-    if (p->ncpool)
-        c = p->cpool[--p->ncpool];
-    pthread_mutex_unlock(&p->pmu);
-    return c ? c : ZSTD_createCCtx();
-}
-
-static void cctx_put(struct store_packer *p, ZSTD_CCtx *c)
-{
-    pthread_mutex_lock(&p->pmu);
-    if (p->ncpool < PACK_POOL)
-        p->cpool[p->ncpool++] = c, c = NULL;
-    pthread_mutex_unlock(&p->pmu);
-    ZSTD_freeCCtx(c);
-}
-
-static ZSTD_DCtx *dctx_get(struct store_packer *p)
-{
-    ZSTD_DCtx *d = NULL;
-    pthread_mutex_lock(&p->pmu);
-    if (p->ndpool)
-        d = p->dpool[--p->ndpool];
-    pthread_mutex_unlock(&p->pmu);
-    return d ? d : ZSTD_createDCtx();
-}
-
-static void dctx_put(struct store_packer *p, ZSTD_DCtx *d)
-{
-    pthread_mutex_lock(&p->pmu);
-    if (p->ndpool < PACK_POOL)
-        p->dpool[p->ndpool++] = d, d = NULL;
-    pthread_mutex_unlock(&p->pmu);
-    ZSTD_freeDCtx(d);
 }
 
 /* ---- dictionaries for reading -------------------------------------------- */
 
-static void ddict_add(struct store_packer *p, uint32_t id, ZSTD_DDict *dd)
+static const struct pack_dict *dict_add(struct store_packer *p, uint32_t id, const void *bytes, size_t len)
 {
+    struct pack_dict *d = bf_xmalloc(sizeof *d);
+
+    d->id = id;
+    d->bytes = bf_xmalloc(len ? len : 1);
+    memcpy(d->bytes, bytes, len);
+    d->len = len;
     if (p->ndd == p->capdd) {
         p->capdd = p->capdd ? 2 * p->capdd : 4;
         p->dd = bf_xrealloc(p->dd, p->capdd * sizeof *p->dd);
     }
-    p->dd[p->ndd].id = id;
-    p->dd[p->ndd].dd = dd;
-    p->ndd++;
+    p->dd[p->ndd++] = d;
+    return d;
 }
 
 static const char SQL_DICT_GET[] = "SELECT dict FROM store_dict WHERE id = ?";
 
-/* The decompression dictionary id, loaded through c on first use. */
-static const ZSTD_DDict *ddict_get(struct store_packer *p, struct store_conn *c, uint32_t id, struct bf_err *err)
+/* Dictionary id, loaded through c on first use. */
+static const struct pack_dict *dict_get(struct store_packer *p, struct store_conn *c, uint32_t id, struct bf_err *err)
 {
-    const ZSTD_DDict *found = NULL;
+    const struct pack_dict *found = NULL;
     sqlite3_stmt *st;
     size_t i;
     int rc;
 
     pthread_mutex_lock(&p->dmu);
     for (i = 0; i < p->ndd && !found; i++)
-        if (p->dd[i].id == id)
-            found = p->dd[i].dd;
+        if (p->dd[i]->id == id)
+            found = p->dd[i];
     if (found || !(st = store_sqlite_stmt(c, SQL_DICT_GET, err)))
         goto out;
     sqlite3_bind_int64(st, 1, id);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        ZSTD_DDict *dd = ZSTD_createDDict(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
-        if (dd)
-            ddict_add(p, id, dd);
-        else
-            bf_err_set(err, BF_ECORRUPT, "packing dictionary %u is damaged", (unsigned)id);
-        found = dd;
-    } else if (rc == SQLITE_DONE) {
+    if (rc == SQLITE_ROW)
+        found = dict_add(p, id, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    else if (rc == SQLITE_DONE)
         bf_err_set(err, BF_ECORRUPT, "a value needs packing dictionary %u, which the store lacks", (unsigned)id);
-    } else {
+    else
         store_sqlite_error(c->db, rc, err, "reading a packing dictionary");
-    }
     sqlite3_reset(st);
 out:
     pthread_mutex_unlock(&p->dmu);
@@ -203,20 +162,17 @@ int store_sqlite_unpack(struct store *s, struct store_conn *c, const void *v, si
                         struct bf_err *err)
 {
     struct store_packer *p = store_sqlite_packer(s);
-    const ZSTD_DDict *dd;
-    ZSTD_DCtx *dc;
+    const struct pack_dict *d;
     uint32_t id;
+    uint64_t len;
     size_t hlen;
-    int rc = store_pack_header(v, n, &id, &hlen);
+    int rc = store_pack_header(v, n, &id, &len, &hlen);
 
     if (rc <= 0)
         return rc == 0 ? 0 : bf_err_set(err, BF_ECORRUPT, "packed value: damaged header");
-    if (!(dd = ddict_get(p, c, id, err)))
+    if (!(d = dict_get(p, c, id, err)))
         return err && err->code ? err->code : BF_ECORRUPT;
-    if (!(dc = dctx_get(p)))
-        return bf_err_set(err, BF_ENOMEM, "no memory to unpack a value");
-    rc = store_pack_decode(dc, dd, v, n, hlen, out, err);
-    dctx_put(p, dc);
+    rc = store_pack_decode(d->bytes, d->len, v, n, hlen, len, out, err);
     return rc < 0 ? rc : 1;
 }
 
@@ -227,16 +183,16 @@ static const char SQL_DICT_NEWEST[] = "SELECT id, dict FROM store_dict WHERE kin
 
 static void kind_on(struct store_packer *p, struct pack_kind *k, uint32_t id, const void *dict, size_t n)
 {
-    ZSTD_DDict *dd = ZSTD_createDDict(dict, n);
-
-    k->cd = ZSTD_createCDict(dict, n, PACK_LEVEL);
-    if (!k->cd || !dd) {
-        ZSTD_freeDDict(dd);
+    k->dict = bf_xmalloc(n ? n : 1);
+    memcpy(k->dict, dict, n);
+    k->dictlen = n;
+    k->base = bf_xmalloc(sizeof *k->base);
+    if (!LZ4_initStream(k->base, sizeof *k->base) || LZ4_loadDict(k->base, k->dict, (int)n) < 0) {
         __atomic_store_n(&k->state, KIND_OFF, __ATOMIC_RELEASE);
         return;
     }
     pthread_mutex_lock(&p->dmu);
-    ddict_add(p, id, dd);
+    dict_add(p, id, dict, n);
     pthread_mutex_unlock(&p->dmu);
     k->id = id;
     __atomic_store_n(&k->state, KIND_ON, __ATOMIC_RELEASE);
@@ -311,12 +267,15 @@ static void kind_train(struct store *s, struct store_packer *p, enum store_pack_
     struct bf_err err = { 0 };
     char *dict = bf_xmalloc(PACK_DICT_CAP);
     size_t n = ZDICT_trainFromBuffer(dict, PACK_DICT_CAP, k->samples.data, k->sizes, (unsigned)k->nsizes);
+    size_t h = ZDICT_isError(n) ? n : ZDICT_getDictHeaderSize(dict, n);
     uint32_t id = 0;
 
-    if (ZDICT_isError(n) || dict_save(s, ki, dict, n, &id, &err) < 0)
+    /* zstd's dictionary builder picks the segments; LZ4 needs only them,
+     * not the zstd header and entropy tables in front */
+    if (ZDICT_isError(h) || dict_save(s, ki, dict + h, n - h, &id, &err) < 0)
         __atomic_store_n(&k->state, KIND_OFF, __ATOMIC_RELEASE);
     else
-        kind_on(p, k, id, dict, n);
+        kind_on(p, k, id, dict + h, n - h);
     free(dict);
     bf_buf_free(&k->samples);
     free(k->sizes);
@@ -354,8 +313,6 @@ int store_pack(struct store *s, enum store_pack_kind ki, const char *text, size_
 {
     struct store_packer *p = store_sqlite_packer(s);
     struct pack_kind *k;
-    ZSTD_CCtx *cc;
-    int rc;
 
     if ((unsigned)ki >= STORE_PACK_NKIND || len < STORE_PACK_MIN)
         return 0;
@@ -374,9 +331,5 @@ int store_pack(struct store *s, enum store_pack_kind ki, const char *text, size_
         if (__atomic_load_n(&k->state, __ATOMIC_ACQUIRE) != KIND_ON)
             return 0;
     }
-    if (!(cc = cctx_get(p)))
-        return 0;
-    rc = store_pack_encode(cc, k->cd, k->id, text, len, out);
-    cctx_put(p, cc);
-    return rc;
+    return store_pack_encode(k->base, k->id, text, len, out);
 }

@@ -1,16 +1,17 @@
 /*
  * store_pack.h - compressed row values: the large texts a domain stores
  * (a release's body, a record's compiled and versioned releases) are
- * kept as zstd frames made with a dictionary trained on the store's own
- * first values of that kind.
+ * kept as LZ4 blocks compressed against a dictionary built (by zstd's
+ * dictionary builder) from the store's own first values of that kind.
  *
  * Why: JSON of one kind repeats the same member names and codes; small
- * values compress 2x on their own but 6-10x against a dictionary, and
- * every byte a row does not take is a byte the WAL, the checkpoint and
- * the B-tree do not copy. The import wrote 4.2 KB of store per release;
- * packed, about 1 KB.
+ * values compress 1.5-2x on their own but about 6x against a dictionary,
+ * and every byte a row does not take is a byte the WAL, the checkpoint
+ * and the B-tree do not copy. The import wrote 4.2 KB of store per
+ * release; packed, about 1.1 KB.
  *
- * A packed value is "\x02Z" varint(dictionary id) zstd-frame. JSON text
+ * A packed value is "\x02L" varint(dictionary id) varint(length) and an
+ * LZ4 block (store_pack_codec.c). JSON text
  * never starts with 0x02 (and the vpack form starts with 0x01), so a
  * value without the prefix is plain text and reads as it is: rows stored
  * before a dictionary existed, short values, values that would not

@@ -1,87 +1,110 @@
 /*
  * store_pack_codec.c - the packed form of a stored value: the prefix
- * "\x02Z", the dictionary's number as a little-endian base-128 varint
- * (1 to 5 bytes, never 0), then one zstd frame that records its content
- * size and ends with its checksum. See store_pack.h for what is packed and why.
+ * "\x02L", the dictionary's number and the text's length as
+ * little-endian base-128 varints, then one LZ4 block compressed against
+ * the dictionary. See store_pack.h for what is packed and why.
  *
- * Invariants: decode never reads outside p[0..n) nor writes past the
- * frame's declared size, and accepts a frame only if it decodes to
- * exactly that size; anything else is BF_ECORRUPT, so a damaged row
- * is an error, never a wrong text.
+ * Why LZ4 blocks: the workers pack every row of an import, so packing
+ * is on the critical path. Against the same trained dictionary, zstd
+ * level 1 packed releases 8.7x at 3-4 us and LZ4 6x at 1.7 us (records:
+ * 28 us against 14 us); the store is CPU-bound, not disk-bound, once rows
+ * are a fifth of their size. LZ4 frames (with a checksum) cost a third
+ * more again.
+ *
+ * Invariants: decode never reads outside p[0..n) or the dictionary, never
+ * writes past len, and accepts a block only if it decodes to exactly len
+ * bytes; a malformed block is BF_ECORRUPT. There is no checksum: as with a
+ * plain row, a changed literal byte reads as a changed text (a release's
+ * text is proved by its digest in the log: `belfry check`).
  */
 #include "common.h"
 #include "buf.h"
 #include "store_pack_int.h"
 
-int store_pack_header(const void *p, size_t n, uint32_t *id, size_t *hlen)
+static size_t put_varint(unsigned char *p, uint64_t v)
 {
-    const unsigned char *b = p;
-    uint64_t v = 0;
-    size_t i;
+    size_t n = 0;
+    do {
+        p[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return n;
+}
 
-    if (n < 2 || b[0] != STORE_PACK_MAGIC0 || b[1] != STORE_PACK_MAGIC1)
-        return 0;
-    for (i = 2; i < n && i < 7; i++) {
-        v |= (uint64_t)(b[i] & 0x7f) << (7 * (i - 2));
-        if (!(b[i] & 0x80)) {
-            if (v == 0 || v > UINT32_MAX)
-                return BF_ECORRUPT;
-            *id = (uint32_t)v;
-            *hlen = i + 1;
-            return 1;
-        }
+/* A varint of at most max bytes at b[*i..n): 0, or BF_ECORRUPT. */
+static int get_varint(const unsigned char *b, size_t n, size_t *i, size_t max, uint64_t *v)
+{
+    size_t k;
+    *v = 0;
+    for (k = 0; k < max && *i < n; k++) {
+        unsigned char c = b[(*i)++];
+        *v |= (uint64_t)(c & 0x7f) << (7 * k);
+        if (!(c & 0x80))
+            return 0;
     }
     return BF_ECORRUPT;
 }
 
-int store_pack_encode(ZSTD_CCtx *cc, const ZSTD_CDict *cd, uint32_t id, const char *text, size_t len,
-                      struct bf_buf *out)
+int store_pack_header(const void *p, size_t n, uint32_t *id, uint64_t *len, size_t *hlen)
 {
-    unsigned char hdr[8];
-    size_t h = 2, bound = ZSTD_compressBound(len), got;
+    const unsigned char *b = p;
+    uint64_t v, l;
+    size_t i = 2;
 
-    hdr[0] = STORE_PACK_MAGIC0, hdr[1] = STORE_PACK_MAGIC1;
-    do {
-        hdr[h++] = (unsigned char)((id & 0x7f) | (id > 0x7f ? 0x80 : 0));
-        id >>= 7;
-    } while (id);
+    if (n < 2 || b[0] != STORE_PACK_MAGIC0 || b[1] != STORE_PACK_MAGIC1)
+        return 0;
+    if (get_varint(b, n, &i, 5, &v) < 0 || v == 0 || v > UINT32_MAX || get_varint(b, n, &i, 10, &l) < 0)
+        return BF_ECORRUPT;
+    *id = (uint32_t)v;
+    *len = l;
+    *hlen = i;
+    return 1;
+}
+
+int store_pack_encode(const LZ4_stream_t *base, uint32_t id, const char *text, size_t len, struct bf_buf *out)
+{
+    LZ4_stream_t st;
+    size_t h;
+    int got, bound;
+
+    if (len > (size_t)LZ4_MAX_INPUT_SIZE)
+        return 0;
+    bound = LZ4_compressBound((int)len);
     bf_buf_reset(out);
-    if (bf_buf_reserve(out, h + bound) < 0)
+    if (bf_buf_reserve(out, 2 + 5 + 10 + (size_t)bound) < 0)
         return 0;
-    memcpy(out->data, hdr, h);
-    /* with the frame's checksum: a damaged row is an error, not a wrong text */
-    if (ZSTD_isError(ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters)) ||
-        ZSTD_isError(ZSTD_CCtx_refCDict(cc, cd)) || ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1)))
+    out->data[0] = STORE_PACK_MAGIC0, out->data[1] = STORE_PACK_MAGIC1;
+    h = 2 + put_varint((unsigned char *)out->data + 2, id);
+    h += put_varint((unsigned char *)out->data + h, len);
+    /* a copy of the dictionary's loaded state: loading it again would
+     * hash the whole dictionary for every value */
+    memcpy(&st, base, sizeof st);
+    got = LZ4_compress_fast_continue(&st, text, out->data + h, (int)len, bound, 1);
+    if (got <= 0 || h + (size_t)got >= len)
         return 0;
-    got = ZSTD_compress2(cc, out->data + h, out->cap - 1 - h, text, len);
-    if (ZSTD_isError(got) || h + got >= len)
-        return 0;
-    out->len = h + got;
+    out->len = h + (size_t)got;
     out->data[out->len] = '\0';
     return 1;
 }
 
-int store_pack_decode(ZSTD_DCtx *dc, const ZSTD_DDict *dd, const void *p, size_t n, size_t hlen, struct bf_buf *out,
-                      struct bf_err *err)
+int store_pack_decode(const char *dict, size_t dictlen, const void *p, size_t n, size_t hlen, uint64_t len,
+                      struct bf_buf *out, struct bf_err *err)
 {
-    const char *frame = (const char *)p + hlen;
-    unsigned long long size = ZSTD_getFrameContentSize(frame, n - hlen);
-    size_t got;
+    int got;
 
-    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)
-        return bf_err_set(err, BF_ECORRUPT, "packed value: damaged frame header");
-    if (size > STORE_PACK_MAX)
-        return bf_err_set(err, BF_ELIMIT, "packed value: %llu bytes unpacked, over the limit", size);
+    if (len > STORE_PACK_MAX || len > (uint64_t)LZ4_MAX_INPUT_SIZE || n - hlen > (size_t)INT32_MAX)
+        return bf_err_set(err, BF_ELIMIT, "packed value: %llu bytes unpacked, over the limit", (unsigned long long)len);
     bf_buf_reset(out);
-    if (bf_buf_reserve(out, (size_t)size) < 0)
-        return bf_err_set(err, BF_ELIMIT, "packed value: %llu bytes unpacked, over the limit", size);
-    got = ZSTD_decompress_usingDDict(dc, out->data, (size_t)size, frame, n - hlen, dd);
-    if (ZSTD_isError(got) || got != size) {
+    if (bf_buf_reserve(out, (size_t)len) < 0)
+        return bf_err_set(err, BF_ELIMIT, "packed value: %llu bytes unpacked, over the limit", (unsigned long long)len);
+    got = LZ4_decompress_safe_usingDict((const char *)p + hlen, out->data, (int)(n - hlen), (int)len, dict,
+                                        (int)dictlen);
+    if (got < 0 || (uint64_t)got != len) {
         out->data[0] = '\0';
         return bf_err_set(err, BF_ECORRUPT, "packed value: %s",
-                          ZSTD_isError(got) ? ZSTD_getErrorName(got) : "size does not match its header");
+                          got < 0 ? "damaged LZ4 block" : "length does not match its header");
     }
-    out->len = got;
+    out->len = (size_t)got;
     out->data[got] = '\0';
     return 0;
 }

@@ -8,23 +8,43 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then # run by tests/run.sh as if it were a te
 fi
 
 # store_texts DB TABLE COLUMN [WHERE]: every value of a text column, one
-# per line, unpacked with the zstd program where the store packed it
-# ("\x02Z" varint(dictionary) frame, store_pack.h), so a test reads the
-# rows as stored, independently of belfry's own reader. Prints
-# "UNPACK-FAILED" for a value zstd cannot unpack.
+# per line, unpacked where the store packed it ("\x02L" varint(dictionary)
+# varint(length) LZ4 block, store_pack.h) by python3-lz4, so a test reads
+# the rows as stored, independently of belfry's own reader. Prints
+# "UNPACK-FAILED" for a value that does not unpack to its length.
 store_texts() {
-    local db=$1 table=$2 col=$3 where=${4:-1} dir hex id
-    dir=$(mktemp -d)
-    sqlite3 "$db" "select writefile('$dir/dict.' || id, dict) from store_dict" >/dev/null 2>&1
-    sqlite3 "$db" "select hex($col) from $table where $where" | while read -r hex; do
-        case $hex in
-        025A*)
-            id=$((16#${hex:4:2}))
-            if [ "$id" -ge 128 ]; then echo UNPACK-FAILED; continue; fi # ids past 127: not in tests
-            echo "${hex:6}" | basenc --base16 -d | zstd -dcq -D "$dir/dict.$id" 2>/dev/null || echo UNPACK-FAILED
-            echo ;;
-        *) echo "$hex" | basenc --base16 -d; echo ;;
-        esac
-    done
-    rm -rf "$dir"
+    local py=python3
+    [ -x /usr/bin/python3 ] && py=/usr/bin/python3 # Debian's, with python3-lz4
+    "$py" - "$@" <<'PY'
+import sqlite3, sys
+import lz4.block
+
+db, table, col = sys.argv[1:4]
+where = sys.argv[4] if len(sys.argv) > 4 else "1"
+con = sqlite3.connect("file:" + db + "?mode=ro", uri=True)
+dicts = dict(con.execute("select id, dict from store_dict"))
+out = sys.stdout.buffer
+
+def varint(b, i):
+    v = k = 0
+    while True:
+        c = b[i]
+        v |= (c & 0x7F) << (7 * k)
+        i, k = i + 1, k + 1
+        if not c & 0x80:
+            return v, i
+
+for (v,) in con.execute(f"select {col} from {table} where {where}"):
+    b = v.encode() if isinstance(v, str) else bytes(v)
+    if b[:2] == b"\x02L":
+        try:
+            d, i = varint(b, 2)
+            n, i = varint(b, i)
+            b = lz4.block.decompress(b[i:], uncompressed_size=n, dict=dicts[d])
+            if len(b) != n:
+                raise ValueError("length")
+        except Exception:
+            b = b"UNPACK-FAILED"
+    out.write(b + b"\n")
+PY
 }

@@ -35,7 +35,7 @@ out=$("$B" import --data "$T/d" "$T/gen.jsonl" 2>"$T/err")
 out=$(head -50 "$T/gen.jsonl" | "$B" import --data "$T/d" - 2>"$T/err")
 [ "$out" = "0 new, 50 already present, 0 rejected" ]; ok $? "stdin: $out"
 [ "$(count "$T/d")" = 3000 ] && [ "$(entries "$T/d")" = 3000 ]; ok $? "3000 releases, 3000 log entries, check passes"
-# packed rows (store_pack.h), read with the zstd program: every seventh
+# packed rows (store_pack.h), read with python3-lz4: every seventh
 # body hashes to its stored digest
 npacked=$(sqlite3 "$T/d/belfry.db" "select count(*) from ocds_release where typeof(body) = 'blob'")
 nrecp=$(sqlite3 "$T/d/belfry.db" "select count(*) from ocds_record where typeof(versioned) = 'blob'")
@@ -46,7 +46,7 @@ store_texts "$T/d/belfry.db" ocds_release body "idx % 7 = 0 order by idx" | whil
 done >"$T/body.sha"
 sqlite3 "$T/d/belfry.db" "select sha256 from ocds_release where idx % 7 = 0 order by idx" >"$T/col.sha"
 [ -s "$T/col.sha" ] && cmp -s "$T/body.sha" "$T/col.sha"
-ok $? "bodies unpacked by zstd hash to their digests ($(wc -l <"$T/col.sha") rows)"
+ok $? "bodies unpacked by python3-lz4 hash to their digests ($(wc -l <"$T/col.sha") rows)"
 
 # ---- crash in the middle ------------------------------------------------------
 "$B" demo --jsonl "$T/big.jsonl" --count 40000 --seed 9 2>/dev/null

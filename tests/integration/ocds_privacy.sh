@@ -31,13 +31,13 @@ nall=$(sqlite3 "$D/belfry.db" 'select count(*) from ocds_release')
 [ "$nall" -gt 80 ]; ok $? "60 generated releases and the real samples: $nall releases ($(tail -1 "$T/import.out"))"
 npriv=$(sqlite3 "$D/belfry.db" "select count(*) from ocds_sidecar where body like '%@%'")
 [ "$npriv" -gt 0 ]; ok $? "contact points are kept privately ($npriv sidecars hold e-mail addresses)"
-# the rows as stored, packed ones unpacked by the zstd program
+# the rows as stored, packed ones unpacked by python3-lz4
 store_texts "$D/belfry.db" ocds_release body >"$T/rows.rel"
 store_texts "$D/belfry.db" ocds_record compiled >"$T/rows.rec"
 store_texts "$D/belfry.db" ocds_record versioned >>"$T/rows.rec"
 npacked=$(sqlite3 "$D/belfry.db" "select count(*) from ocds_release where typeof(body) = 'blob'")
 [ "$(wc -l <"$T/rows.rel")" = "$nall" ] && ! grep -q UNPACK-FAILED "$T/rows.rel" "$T/rows.rec"
-ok $? "every public row reads back ($npacked of $nall release bodies packed, unpacked by zstd)"
+ok $? "every public row reads back ($npacked of $nall release bodies packed, unpacked by python3-lz4)"
 npub=$(grep -c '@' "$T/rows.rel")
 nrec=$(grep -c '@' "$T/rows.rec")
 [ "$npub" = 0 ] && [ "$nrec" = 0 ]; ok $? "no public release or record row holds an '@' ($npub, $nrec)"
