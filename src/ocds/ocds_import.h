@@ -79,8 +79,9 @@ int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, s
 void ocds_prepared_clear(struct ocds_prepared *x);
 
 struct ocds_pub_item {
-    const json_t *release;     /* in: borrowed; NULL: skipped, rejected with the rc and err the
-                                * caller set (or "no release") */
+    const json_t *release;     /* in: borrowed, only until ocds_publish_begin returns (the
+                                * caller may free it then); NULL: skipped, rejected with the
+                                * rc and err the caller set (or "no release") */
     uint64_t index;            /* out: log index (new or existing) */
     int dup;                   /* out: 1 if it was already published */
     int rc;                    /* out: 0 or BF_E* for this item */
