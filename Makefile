@@ -87,7 +87,7 @@ build/fuzz/%: fuzz/%.c build/fuzzlib/libbelfry.a $(wildcard fuzz/*.h)
 # checkpointer, the search index with its indexer, the witness pool),
 # rebuilt with clang -fsanitize=thread (it cannot share a build with ASan).
 TSAN_TESTS  := test_ledger_concurrent test_ocds_import test_ocds_publish test_portal_feed test_search \
-               test_store_ckpt test_witness_pool
+               test_store_ckpt test_store_pack test_witness_pool
 TSAN_CFLAGS := $(BASE) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=thread
 TSAN_LIB    := $(patsubst %.c,build/tsan/%.o,$(LIB_SRC))
 build/tsan/%.o: %.c

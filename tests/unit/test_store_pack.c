@@ -22,6 +22,8 @@
 #include "store/store_pack.h"
 #include "store/store_pack_int.h"
 
+#include <pthread.h>
+
 static const char *const words[] = {
     "tender", "award", "contract", "planning", "Ministry of Defence", "Brussels", "Leuven", "EUR", "drone",
     "ammunition", "open", "restricted", "negotiatedWithPublication", "complete", "active", "supplier",
@@ -46,6 +48,26 @@ static void make_text(struct bf_buf *b, int i)
                             next_rand() % 5000, words[next_rand() % BF_ARRAY_LEN(words)],
                             words[next_rand() % BF_ARRAY_LEN(words)], words[next_rand() % BF_ARRAY_LEN(words)],
                             next_rand() % 1000000);
+    rc |= bf_buf_puts(b, "]}");
+    if (rc)
+        abort();
+}
+
+/* make_text with its own generator state (for threads). */
+static void make_text_r(struct bf_buf *b, int i, uint64_t seed)
+{
+    int k, rc = 0;
+    uint64_t r = seed | 1;
+#define R() (r ^= r << 13, r ^= r >> 7, r ^= r << 17, (unsigned)(r >> 11))
+    bf_buf_reset(b);
+    rc |= bf_buf_printf(b, "{\"ocid\":\"ocds-b3lfry-T-%06d\",\"id\":\"r-%d\",\"parties\":[", i / 7, i);
+    for (k = 0; k < 12; k++) {
+        unsigned w1 = R() % BF_ARRAY_LEN(words), w2 = R() % BF_ARRAY_LEN(words), w3 = R() % BF_ARRAY_LEN(words);
+        unsigned id = R() % 5000, amount = R() % 1000000;
+        rc |= bf_buf_printf(b, "%s{\"id\":\"p-%u\",\"name\":\"%s %s\",\"roles\":[\"%s\"],\"amount\":%u}", k ? "," : "", id,
+                            words[w1], words[w2], words[w3], amount);
+    }
+#undef R
     rc |= bf_buf_puts(b, "]}");
     if (rc)
         abort();
@@ -306,9 +328,83 @@ static void test_rows(const char *dir)
     bf_buf_free(&text), bf_buf_free(&packed), bf_buf_free(&ptext);
 }
 
+/* ---- threads -------------------------------------------------------------- */
+
+#define NTHREADS 4
+#define PER_THREAD 1200
+
+struct packer_arg {
+    struct store *s;
+    int id, packed, wrong;
+};
+
+/* Packs PER_THREAD texts of both kinds and unpacks each packed one. */
+static void *packer(void *arg)
+{
+    struct packer_arg *a = arg;
+    struct bf_buf text = BF_BUF_INIT, out = BF_BUF_INIT;
+    int i;
+
+    for (i = 0; i < PER_THREAD; i++) {
+        enum store_pack_kind k = i % 3 ? STORE_PACK_RELEASE : STORE_PACK_RECORD;
+        make_text_r(&text, a->id * 100000 + i, (uint64_t)(a->id + 1) * 7919 + (uint64_t)i);
+        if (store_pack(a->s, k, text.data, text.len, &out) == 1) {
+            a->packed++;
+            a->wrong += !unpacks_to(a->s, &out, &text);
+        }
+    }
+    bf_buf_free(&text), bf_buf_free(&out);
+    return NULL;
+}
+
+/* Threads sample, train (one of them, once per kind) and pack at once
+ * (ThreadSanitizer runs this test too). */
+static void test_threads(const char *dir)
+{
+    struct store *s = NULL;
+    struct bf_err err = { 0 };
+    struct packer_arg a[NTHREADS];
+    pthread_t th[NTHREADS];
+    int i, packed = 0, wrong = 0;
+
+    if (store_open(dir, STORE_CREATE | STORE_NOSYNC, &s, &err) < 0) {
+        ok(0, "open: %s", err.msg);
+        return;
+    }
+    for (i = 0; i < NTHREADS; i++) {
+        a[i] = (struct packer_arg){ s, i, 0, 0 };
+        if (pthread_create(&th[i], NULL, packer, &a[i]) != 0)
+            abort();
+    }
+    for (i = 0; i < NTHREADS; i++) {
+        pthread_join(th[i], NULL);
+        packed += a[i].packed;
+        wrong += a[i].wrong;
+    }
+    ok(store_pack_dict_id(s, STORE_PACK_RELEASE) > 0 && store_pack_dict_id(s, STORE_PACK_RECORD) > 0,
+       "%d threads packing at once trained one dictionary per kind", NTHREADS);
+    ok(packed > 0 && wrong == 0, "%d values packed by the threads (the rest went by while one trained), each unpacks",
+       packed);
+    {
+        struct store_txn *t = NULL;
+        sqlite3_stmt *st;
+        int n = -1;
+        if (store_txn_begin(s, &t, &err) == 0) {
+            st = store_sqlite_stmt(store_sqlite_writer(t), "SELECT count(*) FROM store_dict", &err);
+            if (st && sqlite3_step(st) == SQLITE_ROW)
+                n = sqlite3_column_int(st, 0);
+            if (st)
+                sqlite3_reset(st);
+            store_txn_rollback(t);
+        }
+        ok(n == 2, "the store holds exactly two dictionaries (%d)", n);
+    }
+    store_close(s);
+}
+
 int main(void)
 {
-    char d1[256], d2[256], d3[256];
+    char d1[256], d2[256], d3[256], d4[256];
 
     test_codec();
     if (tu_mkdtemp(d1, sizeof d1, "pack") < 0 || tu_mkdtemp(d2, sizeof d2, "pack-text") < 0 ||
@@ -319,6 +415,10 @@ int main(void)
     test_training(d1);
     test_text_columns(d2);
     test_rows(d3);
+    if (tu_mkdtemp(d4, sizeof d4, "pack-threads") == 0) {
+        test_threads(d4);
+        tu_rm_rf(d4);
+    }
     tu_rm_rf(d1), tu_rm_rf(d2), tu_rm_rf(d3);
     return tap_done();
 }
