@@ -76,7 +76,7 @@ say "belfry import: $(cat "$T/import.out")"
 say "belfry import: $WALL s wall, $USR s user, $SYS s sys, max RSS $((RSS / 1024)) MB"
 say "belfry import: $MBS MB/s, $RPS releases/s end to end (wall clock); $(echo "scale=1; $BYTES / $CPU / 1000000" | bc) MB/s per CPU second"
 say "ratio to node JSON.parse (MB/s): ${RATIO}x (target >= 0.5x)"
-say "store: $(du -sh "$T/d" | cut -f1), $(sqlite3 "$T/d/belfry.db" 'select count(*) from ocds_record') records; $("$B" check --data "$T/d" 2>/dev/null | tail -1)"
+say "store: $(du -sh "$T/d" | cut -f1), $(sqlite3 "$T/d/belfry.db" 'select count(*) from ocds_record') records; $("$B" check --data "$T/d" 2>/dev/null | grep '^ok:' | paste -sd ';')"
 
 # ---- record fetch latency --------------------------------------------------------------
 sqlite3 "$T/d/belfry.db" "select ocid from ocds_record order by random() limit 2000" >"$T/ocids"

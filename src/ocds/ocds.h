@@ -233,6 +233,17 @@ int ocds_merge_texts(const struct ocds_merge_rules *rules, json_t *const *releas
 int ocds_merge_texts_vpacked(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n,
                              struct bf_buf *compiled, struct bf_buf *vpacked, struct bf_err *err);
 
+/* ---- audit (belfry check) --------------------------------------------- */
+
+/* Every stored release against the log, in index order: its stored text
+ * (unpacked if packed) hashes to its row's digest, and the log entry at
+ * its index is an "ocds-release" entry with the same ocid, id and digest.
+ * Read-only. *checked (if not NULL) counts the releases that passed. The
+ * first mismatch is BF_ECORRUPT with err naming the release; store
+ * errors are returned as they come. */
+struct store;
+int ocds_audit_releases(struct store *s, uint64_t *checked, struct bf_err *err);
+
 /* Packed versioned releases (ocds_vpack.c): the form a record row keeps
  * its versioned release in. The ~110-byte {"releaseDate", "releaseID",
  * "releaseTag", "value"} prefix that wraps every value is kept once per

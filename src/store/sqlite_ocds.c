@@ -346,6 +346,7 @@ static int walk_rows(struct store *s, struct store_conn *c, sqlite3_stmt *st, st
         if (sqlite3_column_count(st) > 6) { /* link walks leave the body (overflow pages) unread */
             if (!(r.body = col_value(s, c, st, 6, &scratch, &r.body_len, err))) {
                 stop = err && err->code ? err->code : BF_ECORRUPT;
+                bf_err_wrap(err, "release %s/%s (index %" PRIu64 ")", r.ocid, r.id, r.index);
                 break;
             }
         }

@@ -14,8 +14,9 @@
  * Invariants: decode never reads outside p[0..n) or the dictionary, never
  * writes past len, and accepts a block only if it decodes to exactly len
  * bytes; a malformed block is BF_ECORRUPT. There is no checksum: as with a
- * plain row, a changed literal byte reads as a changed text (a release's
- * text is proved by its digest in the log: `belfry check`).
+ * plain row, a changed literal byte reads as a changed text. A release's
+ * text is proved by its digest in the log: `belfry check` reads every
+ * release back against its entry (ocds_audit_releases).
  */
 #include "common.h"
 #include "buf.h"

@@ -47,6 +47,23 @@ done >"$T/body.sha"
 sqlite3 "$T/d/belfry.db" "select sha256 from ocds_release where idx % 7 = 0 order by idx" >"$T/col.sha"
 [ -s "$T/col.sha" ] && cmp -s "$T/body.sha" "$T/col.sha"
 ok $? "bodies unpacked by python3-lz4 hash to their digests ($(wc -l <"$T/col.sha") rows)"
+"$B" check --data "$T/d" 2>/dev/null | grep -q '^ok: 3000 releases: each stored text hashes to its digest'
+ok $? "belfry check reads every release back against its log entry"
+# a store whose rows were changed behind the log's back
+tamper() { # NAME SQL: a copy of the store with SQL applied; prints check's exit status and message
+    rm -rf "$T/t.$1" && cp -r "$T/d" "$T/t.$1" && sqlite3 "$T/t.$1/belfry.db" "$2" &&
+        "$B" check --data "$T/t.$1" --quiet 2>"$T/t.$1.err"
+    echo "$? $(cat "$T/t.$1.err")"
+}
+pidx=$(sqlite3 "$T/d/belfry.db" "select idx from ocds_release where typeof(body) = 'blob' order by idx desc limit 1")
+prid=$(sqlite3 "$T/d/belfry.db" "select rid from ocds_release where idx = $pidx")
+out=$(tamper packed "update ocds_release set body = substr(body, 1, length(body) - 40) || x'41' || substr(body, length(body) - 38) where idx = $pidx")
+case $out in "1 "*"$prid"*) true ;; *) false ;; esac; ok $? "a changed byte in a packed body: check fails naming it (${out:0:170})"
+out=$(tamper plain "update ocds_release set body = replace(body, '\"tender\"', '\"Tender\"') where idx = 1")
+case $out in "1 "*"hashes to"*) true ;; *) false ;; esac; ok $? "a changed plain body: check fails (${out:0:170})"
+new=$(sqlite3 "$T/d/belfry.db" "select body from ocds_release where idx = 1" | sed 's/"tender"/"Tender"/g' | tr -d '\n' | sha256sum | cut -d' ' -f1)
+out=$(tamper both "update ocds_release set body = replace(body, '\"tender\"', '\"Tender\"'), sha256 = '$new' where idx = 1")
+case $out in "1 "*"is not the log's"*) true ;; *) false ;; esac; ok $? "a changed body with its digest changed to match: the log entry disagrees (${out:0:170})"
 
 # ---- crash in the middle ------------------------------------------------------
 "$B" demo --jsonl "$T/big.jsonl" --count 40000 --seed 9 2>/dev/null

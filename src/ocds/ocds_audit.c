@@ -1,0 +1,102 @@
+/*
+ * ocds_audit.c - `belfry check`'s part for procurement records: every
+ * stored release against the log. The log proves its entries were never
+ * rewritten; this proves the store serves what the entries name: the
+ * stored text of each release (unpacked if packed) hashes to its row's
+ * digest, and the log entry at the row's index is an "ocds-release"
+ * entry with the same ocid, id and digest.
+ *
+ * Invariants: read-only (one reader connection, any time, also while a
+ * server writes: rows come in index order, each with its own entry).
+ * The first mismatch stops the walk and names the release.
+ */
+#include "common.h"
+#include "buf.h"
+#include "sha256.h"
+#include "ocds.h"
+#include "store/store.h"
+#include "store/store_log.h"
+#include "store/store_ocds.h"
+
+#define AUDIT_PAGE 10000
+
+struct audit {
+    struct store *s;
+    uint64_t checked;
+    int64_t last;            /* index of the last row read */
+    struct bf_buf entry;
+    struct bf_err *err;
+    int rc;
+};
+
+/* 0 when the entry line names r exactly as its row does. */
+static int entry_matches(struct audit *a, const struct store_ocds_release *r)
+{
+    json_error_t je;
+    json_t *e = json_loadb(a->entry.data, a->entry.len, 0, &je);
+    const char *type = json_string_value(json_object_get(e, "type"));
+    const char *ocid = json_string_value(json_object_get(e, "ocid"));
+    const char *id = json_string_value(json_object_get(e, "id"));
+    const char *sha = json_string_value(json_object_get(e, "sha256"));
+    int rc = 0;
+
+    if (!e || !type || strcmp(type, "ocds-release"))
+        rc = bf_err_set(a->err, BF_ECORRUPT, "release %s/%s: the log entry at %" PRIu64 " is not an ocds-release entry",
+                        r->ocid, r->id, r->index);
+    else if (!ocid || !id || strcmp(ocid, r->ocid) || strcmp(id, r->id))
+        rc = bf_err_set(a->err, BF_ECORRUPT, "release %s/%s: the log entry at %" PRIu64 " names %s/%s", r->ocid, r->id,
+                        r->index, ocid ? ocid : "?", id ? id : "?");
+    else if (!sha || strcmp(sha, r->sha256))
+        rc = bf_err_set(a->err, BF_ECORRUPT, "release %s/%s: its row's digest %s is not the log's %s (entry %" PRIu64 ")",
+                        r->ocid, r->id, r->sha256, sha ? sha : "?", r->index);
+    json_decref(e);
+    return rc;
+}
+
+static int audit_row(void *arg, const struct store_ocds_release *r)
+{
+    struct audit *a = arg;
+    char sha[65];
+    int rc;
+
+    a->last = (int64_t)r->index;
+    bf_sha256_hex(r->body, r->body_len, sha);
+    if (strcmp(sha, r->sha256) != 0) {
+        a->rc = bf_err_set(a->err, BF_ECORRUPT, "release %s/%s (entry %" PRIu64 "): its stored text hashes to %s, not %s",
+                           r->ocid, r->id, r->index, sha, r->sha256);
+        return 1;
+    }
+    bf_buf_reset(&a->entry);
+    if ((rc = store_log_entry(a->s, r->index, &a->entry, NULL, a->err)) < 0) {
+        a->rc = rc == BF_ENOTFOUND ? bf_err_set(a->err, BF_ECORRUPT, "release %s/%s: no log entry at %" PRIu64,
+                                                r->ocid, r->id, r->index)
+                                   : rc;
+        return 1;
+    }
+    if ((a->rc = entry_matches(a, r)) < 0)
+        return 1;
+    a->checked++;
+    return 0;
+}
+
+int ocds_audit_releases(struct store *s, uint64_t *checked, struct bf_err *err)
+{
+    struct audit a = { s, 0, -1, BF_BUF_INIT, err, 0 };
+    int rc = 0;
+
+    for (;;) {
+        uint64_t before = a.checked;
+        int64_t from = a.last;
+        rc = store_ocds_feed(s, from, AUDIT_PAGE, audit_row, &a, err);
+        if (a.rc < 0) {
+            rc = a.rc;
+            break;
+        }
+        if (rc < 0 || a.last == from || a.checked - before < AUDIT_PAGE)
+            break;
+    }
+    bf_buf_free(&a.entry);
+    if (checked)
+        *checked = a.checked;
+    return rc < 0 ? rc : 0;
+}
