@@ -317,7 +317,7 @@ static void *worker(void *arg)
             pthread_mutex_unlock(&im->mu);
             parse_raw(sl);
             ocds_publish_begin(im->c, sl->items, sl->n, im->o.actor, slot_durable, sl, &sl->job);
-            release_trees(sl); /* publishing is done with them: freed while still in cache */
+            release_trees(sl); /* publishing is done with them */
             pthread_mutex_lock(&im->mu);
             sl->state = SLOT_SUBMITTED; /* durable may already be set */
             continue;

@@ -620,9 +620,10 @@ static void job_prepare(struct ocds_pub_job *j, const char *actor)
 
 /* After the merges nothing reads a release's tree: the hooks and the
  * results need its texts and three strings, copied here, so the trees
- * (ours now, the caller's once we return) are freed while they are still
- * in cache, not after the batch is durable. Six batches of trees in
- * flight were hundreds of megabytes that every stage walked cold. */
+ * (ours now, the caller's once we return) are freed by the thread that
+ * made them as soon as they are done with, not after the batch is
+ * durable (an import's peak memory: 770 -> 686 MB for 200 000 releases;
+ * its speed did not change measurably). */
 static void job_drop_trees(struct ocds_pub_job *j)
 {
     size_t i;

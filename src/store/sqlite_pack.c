@@ -10,9 +10,9 @@
  *  - A kind packs only when its columns take blobs (type ANY): stores
  *    created before packing have TEXT columns and stay plain.
  *  - A kind's state only moves forward: UNKNOWN -> SAMPLING -> ON, or to
- *    OFF (no packing in this process). Once ON, its id and CDict never
- *    change, so packing reads them without a lock (the state is published
- *    with release order after them).
+ *    OFF (no packing in this process). Once ON, its id and loaded
+ *    dictionary never change, so packing reads them without a lock (the
+ *    state is published with release order after them).
  *  - A kind's dictionary is loaded into LZ4's state once; each value
  *    compresses from a copy of that state.
  */
@@ -313,12 +313,14 @@ int store_pack(struct store *s, enum store_pack_kind ki, const char *text, size_
 {
     struct store_packer *p = store_sqlite_packer(s);
     struct pack_kind *k;
+    int state;
 
     if ((unsigned)ki >= STORE_PACK_NKIND || len < STORE_PACK_MIN)
         return 0;
     k = &p->k[ki];
-    if (__atomic_load_n(&k->state, __ATOMIC_ACQUIRE) != KIND_ON) {
-        if (k->state == KIND_OFF || pthread_mutex_trylock(&k->mu) != 0)
+    state = __atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
+    if (state != KIND_ON) {
+        if (state == KIND_OFF || pthread_mutex_trylock(&k->mu) != 0)
             return 0; /* another thread is looking or training: this value stays plain */
         if (k->state == KIND_UNKNOWN)
             kind_look(s, p, ki);
