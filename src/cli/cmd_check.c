@@ -67,8 +67,9 @@ int cmd_check(int argc, char **argv)
         free(have);
     }
     rc = ledger_check(s, quiet ? NULL : stdout, &err);
-    if (rc >= 0 && (rc = ocds_audit_releases(s, &nrel, &err)) >= 0 && !quiet)
-        printf("ok: %" PRIu64 " releases: each stored text hashes to its digest, as its log entry says\n", nrel);
+    if (rc >= 0 && (rc = ocds_audit_releases(s, &nrel, &err)) >= 0 && !quiet && nrel > 0)
+        printf("ok: %" PRIu64 " releases: each stored text hashes to its digest, as its log entry says;"
+               " every release entry has its row\n", nrel);
     store_close(s);
     if (rc < 0)
         return cmd_fail("check failed: %s", err.msg);

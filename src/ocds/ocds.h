@@ -237,8 +237,8 @@ int ocds_merge_texts_vpacked(const struct ocds_merge_rules *rules, json_t *const
 
 /* Every stored release against the log, in index order: its stored text
  * (unpacked if packed) hashes to its row's digest, and the log entry at
- * its index is an "ocds-release" entry with the same ocid, id and digest.
- * Read-only. *checked (if not NULL) counts the releases that passed. The
+ * its index is an "ocds-release" entry with the same ocid, id and digest;
+ * and every "ocds-release" entry has its release row. Read-only. *checked (if not NULL) counts the releases that passed. The
  * first mismatch is BF_ECORRUPT with err naming the release; store
  * errors are returned as they come. */
 struct store;

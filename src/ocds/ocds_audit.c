@@ -4,10 +4,14 @@
  * rewritten; this proves the store serves what the entries name: the
  * stored text of each release (unpacked if packed) hashes to its row's
  * digest, and the log entry at the row's index is an "ocds-release"
- * entry with the same ocid, id and digest.
+ * entry with the same ocid, id and digest; and every "ocds-release"
+ * entry of the log has its row (the entries between and after the rows
+ * are read: none in a store of releases only).
  *
  * Invariants: read-only (one reader connection, any time, also while a
- * server writes: rows come in index order, each with its own entry).
+ * server writes: rows come in index order, each with its own entry; an
+ * entry found without a row before it is looked up again by its ocid
+ * and id, as its batch may have committed after the rows were read).
  * The first mismatch stops the walk and names the release.
  */
 #include "common.h"
@@ -24,6 +28,7 @@ struct audit {
     struct store *s;
     uint64_t checked;
     int64_t last;            /* index of the last row read */
+    uint64_t next;           /* the first entry not yet accounted for */
     struct bf_buf entry;
     struct bf_err *err;
     int rc;
@@ -53,6 +58,45 @@ static int entry_matches(struct audit *a, const struct store_ocds_release *r)
     return rc;
 }
 
+/* Entry idx has no row in the walk: 0 unless it is an "ocds-release"
+ * entry whose release the store does not hold at idx. */
+static int entry_orphan(struct audit *a, uint64_t idx)
+{
+    json_t *e;
+    const char *type, *ocid, *id;
+    uint64_t at = 0;
+    int rc;
+
+    bf_buf_reset(&a->entry);
+    if ((rc = store_log_entry(a->s, idx, &a->entry, NULL, a->err)) < 0)
+        return rc == BF_ENOTFOUND ? 0 : rc; /* past the end while a server appends */
+    if (a->entry.len == 0 || a->entry.data[0] != '{' || !(e = json_loadb(a->entry.data, a->entry.len, 0, NULL)))
+        return 0; /* not a JSON entry: another kind of record */
+    type = json_string_value(json_object_get(e, "type"));
+    ocid = json_string_value(json_object_get(e, "ocid"));
+    id = json_string_value(json_object_get(e, "id"));
+    rc = 0;
+    if (type && !strcmp(type, "ocds-release")) {
+        if (!ocid || !id)
+            rc = bf_err_set(a->err, BF_ECORRUPT, "log entry %" PRIu64 " is an ocds-release entry without ocid or id", idx);
+        else if ((rc = store_ocds_release_find(a->s, NULL, ocid, id, &at, NULL, NULL, a->err)) == BF_ENOTFOUND ||
+                 (rc == 0 && at != idx))
+            rc = bf_err_set(a->err, BF_ECORRUPT,
+                            "log entry %" PRIu64 " is release %s/%s, which the store does not hold there", idx, ocid, id);
+    }
+    json_decref(e);
+    return rc;
+}
+
+/* Entries [a->next, upto) came without rows. */
+static int audit_gap(struct audit *a, uint64_t upto)
+{
+    int rc = 0;
+    for (; a->next < upto && rc == 0; a->next++)
+        rc = entry_orphan(a, a->next);
+    return rc;
+}
+
 static int audit_row(void *arg, const struct store_ocds_release *r)
 {
     struct audit *a = arg;
@@ -60,6 +104,9 @@ static int audit_row(void *arg, const struct store_ocds_release *r)
     int rc;
 
     a->last = (int64_t)r->index;
+    if ((a->rc = audit_gap(a, r->index)) < 0)
+        return 1;
+    a->next = r->index + 1;
     bf_sha256_hex(r->body, r->body_len, sha);
     if (strcmp(sha, r->sha256) != 0) {
         a->rc = bf_err_set(a->err, BF_ECORRUPT, "release %s/%s (entry %" PRIu64 "): its stored text hashes to %s, not %s",
@@ -81,7 +128,8 @@ static int audit_row(void *arg, const struct store_ocds_release *r)
 
 int ocds_audit_releases(struct store *s, uint64_t *checked, struct bf_err *err)
 {
-    struct audit a = { s, 0, -1, BF_BUF_INIT, err, 0 };
+    struct audit a = { s, 0, -1, 0, BF_BUF_INIT, err, 0 };
+    uint64_t size = 0;
     int rc = 0;
 
     for (;;) {
@@ -95,6 +143,8 @@ int ocds_audit_releases(struct store *s, uint64_t *checked, struct bf_err *err)
         if (rc < 0 || a.last == from || a.checked - before < AUDIT_PAGE)
             break;
     }
+    if (rc >= 0 && (rc = store_log_count(s, &size, err)) >= 0)
+        rc = audit_gap(&a, size);
     bf_buf_free(&a.entry);
     if (checked)
         *checked = a.checked;

@@ -64,6 +64,10 @@ case $out in "1 "*"hashes to"*) true ;; *) false ;; esac; ok $? "a changed plain
 new=$(sqlite3 "$T/d/belfry.db" "select body from ocds_release where idx = 1" | sed 's/"tender"/"Tender"/g' | tr -d '\n' | sha256sum | cut -d' ' -f1)
 out=$(tamper both "update ocds_release set body = replace(body, '\"tender\"', '\"Tender\"'), sha256 = '$new' where idx = 1")
 case $out in "1 "*"is not the log's"*) true ;; *) false ;; esac; ok $? "a changed body with its digest changed to match: the log entry disagrees (${out:0:170})"
+out=$(tamper gone "delete from ocds_release where idx = 1500")
+case $out in "1 "*"log entry 1500 is release"*"does not hold"*) true ;; *) false ;; esac; ok $? "a release row deleted: its log entry is found without it (${out:0:170})"
+out=$(tamper last "delete from ocds_release where idx = (select max(idx) from ocds_release)")
+case $out in "1 "*"does not hold"*) true ;; *) false ;; esac; ok $? "the last release row deleted: found too (${out:0:120})"
 
 # ---- crash in the middle ------------------------------------------------------
 "$B" demo --jsonl "$T/big.jsonl" --count 40000 --seed 9 2>/dev/null
