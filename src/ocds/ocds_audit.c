@@ -34,27 +34,56 @@ struct audit {
     int rc;
 };
 
-/* 0 when the entry line names r exactly as its row does. */
+/* What an entry line says about itself (members NULL when absent; all
+ * NULL for an entry that is not a JSON object). */
+struct entry_id {
+    json_t *e;               /* the parsed line: json_decref when done */
+    const char *type, *ocid, *id, *sha256;
+};
+
+/* Reads entry idx into a->entry and *x. Store errors as they come. */
+static int entry_read(struct audit *a, uint64_t idx, struct entry_id *x)
+{
+    int rc;
+
+    memset(x, 0, sizeof *x);
+    bf_buf_reset(&a->entry);
+    if ((rc = store_log_entry(a->s, idx, &a->entry, NULL, a->err)) < 0)
+        return rc;
+    if (a->entry.len == 0 || a->entry.data[0] != '{' || !(x->e = json_loadb(a->entry.data, a->entry.len, 0, NULL)))
+        return 0; /* not a JSON entry: another kind of record */
+    x->type = json_string_value(json_object_get(x->e, "type"));
+    x->ocid = json_string_value(json_object_get(x->e, "ocid"));
+    x->id = json_string_value(json_object_get(x->e, "id"));
+    x->sha256 = json_string_value(json_object_get(x->e, "sha256"));
+    return 0;
+}
+
+static int is_release_entry(const struct entry_id *x)
+{
+    return x->type && !strcmp(x->type, "ocds-release");
+}
+
+/* 0 when the entry at r's index names r exactly as its row does. */
 static int entry_matches(struct audit *a, const struct store_ocds_release *r)
 {
-    json_error_t je;
-    json_t *e = json_loadb(a->entry.data, a->entry.len, 0, &je);
-    const char *type = json_string_value(json_object_get(e, "type"));
-    const char *ocid = json_string_value(json_object_get(e, "ocid"));
-    const char *id = json_string_value(json_object_get(e, "id"));
-    const char *sha = json_string_value(json_object_get(e, "sha256"));
-    int rc = 0;
+    struct entry_id x;
+    int rc = entry_read(a, r->index, &x);
 
-    if (!e || !type || strcmp(type, "ocds-release"))
+    if (rc == BF_ENOTFOUND)
+        return bf_err_set(a->err, BF_ECORRUPT, "release %s/%s: no log entry at %" PRIu64, r->ocid, r->id, r->index);
+    if (rc < 0)
+        return rc;
+    if (!is_release_entry(&x))
         rc = bf_err_set(a->err, BF_ECORRUPT, "release %s/%s: the log entry at %" PRIu64 " is not an ocds-release entry",
                         r->ocid, r->id, r->index);
-    else if (!ocid || !id || strcmp(ocid, r->ocid) || strcmp(id, r->id))
+    else if (!x.ocid || !x.id || strcmp(x.ocid, r->ocid) || strcmp(x.id, r->id))
         rc = bf_err_set(a->err, BF_ECORRUPT, "release %s/%s: the log entry at %" PRIu64 " names %s/%s", r->ocid, r->id,
-                        r->index, ocid ? ocid : "?", id ? id : "?");
-    else if (!sha || strcmp(sha, r->sha256))
+                        r->index, x.ocid ? x.ocid : "?", x.id ? x.id : "?");
+    else if (!x.sha256 || strcmp(x.sha256, r->sha256))
         rc = bf_err_set(a->err, BF_ECORRUPT, "release %s/%s: its row's digest %s is not the log's %s (entry %" PRIu64 ")",
-                        r->ocid, r->id, r->sha256, sha ? sha : "?", r->index);
-    json_decref(e);
+                        r->ocid, r->id, r->sha256, x.sha256 ? x.sha256 : "?", r->index);
+    json_decref(x.e);
     return rc;
 }
 
@@ -62,29 +91,21 @@ static int entry_matches(struct audit *a, const struct store_ocds_release *r)
  * entry whose release the store does not hold at idx. */
 static int entry_orphan(struct audit *a, uint64_t idx)
 {
-    json_t *e;
-    const char *type, *ocid, *id;
+    struct entry_id x;
     uint64_t at = 0;
-    int rc;
+    int rc = entry_read(a, idx, &x);
 
-    bf_buf_reset(&a->entry);
-    if ((rc = store_log_entry(a->s, idx, &a->entry, NULL, a->err)) < 0)
+    if (rc < 0)
         return rc == BF_ENOTFOUND ? 0 : rc; /* past the end while a server appends */
-    if (a->entry.len == 0 || a->entry.data[0] != '{' || !(e = json_loadb(a->entry.data, a->entry.len, 0, NULL)))
-        return 0; /* not a JSON entry: another kind of record */
-    type = json_string_value(json_object_get(e, "type"));
-    ocid = json_string_value(json_object_get(e, "ocid"));
-    id = json_string_value(json_object_get(e, "id"));
-    rc = 0;
-    if (type && !strcmp(type, "ocds-release")) {
-        if (!ocid || !id)
-            rc = bf_err_set(a->err, BF_ECORRUPT, "log entry %" PRIu64 " is an ocds-release entry without ocid or id", idx);
-        else if ((rc = store_ocds_release_find(a->s, NULL, ocid, id, &at, NULL, NULL, a->err)) == BF_ENOTFOUND ||
-                 (rc == 0 && at != idx))
-            rc = bf_err_set(a->err, BF_ECORRUPT,
-                            "log entry %" PRIu64 " is release %s/%s, which the store does not hold there", idx, ocid, id);
-    }
-    json_decref(e);
+    if (!is_release_entry(&x))
+        rc = 0;
+    else if (!x.ocid || !x.id)
+        rc = bf_err_set(a->err, BF_ECORRUPT, "log entry %" PRIu64 " is an ocds-release entry without ocid or id", idx);
+    else if ((rc = store_ocds_release_find(a->s, NULL, x.ocid, x.id, &at, NULL, NULL, a->err)) == BF_ENOTFOUND ||
+             (rc == 0 && at != idx))
+        rc = bf_err_set(a->err, BF_ECORRUPT, "log entry %" PRIu64 " is release %s/%s, which the store does not hold there",
+                        idx, x.ocid, x.id);
+    json_decref(x.e);
     return rc;
 }
 
@@ -101,7 +122,6 @@ static int audit_row(void *arg, const struct store_ocds_release *r)
 {
     struct audit *a = arg;
     char sha[65];
-    int rc;
 
     a->last = (int64_t)r->index;
     if ((a->rc = audit_gap(a, r->index)) < 0)
@@ -111,13 +131,6 @@ static int audit_row(void *arg, const struct store_ocds_release *r)
     if (strcmp(sha, r->sha256) != 0) {
         a->rc = bf_err_set(a->err, BF_ECORRUPT, "release %s/%s (entry %" PRIu64 "): its stored text hashes to %s, not %s",
                            r->ocid, r->id, r->index, sha, r->sha256);
-        return 1;
-    }
-    bf_buf_reset(&a->entry);
-    if ((rc = store_log_entry(a->s, r->index, &a->entry, NULL, a->err)) < 0) {
-        a->rc = rc == BF_ENOTFOUND ? bf_err_set(a->err, BF_ECORRUPT, "release %s/%s: no log entry at %" PRIu64,
-                                                r->ocid, r->id, r->index)
-                                   : rc;
         return 1;
     }
     if ((a->rc = entry_matches(a, r)) < 0)

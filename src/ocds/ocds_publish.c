@@ -77,7 +77,6 @@ struct pub {
     uint64_t base_nrel;      /* ... this many committed releases of the ocid ... */
     size_t *prior, nprior;   /* ... plus these earlier items of the batch (positions) and p */
     struct bf_buf ctext, vtext; /* JCS of that compiled and versioned release (packed: store_pack.h) */
-    struct bf_buf stored;    /* x.body packed, when that shrinks it (else empty) */
 };
 
 int ocds_ctx_new(struct store *s, struct ledger *l, struct ocds_ctx **out, struct bf_err *err)
@@ -130,14 +129,15 @@ static void pub_clear(struct pub *p)
     ocds_prepared_clear(&p->x);
     bf_buf_free(&p->ctext);
     bf_buf_free(&p->vtext);
-    bf_buf_free(&p->stored);
     free(p->prior);
     memset(p, 0, sizeof *p);
 }
 
-/* A text to store, packed where that shrinks it. Done here, on the
- * publishing threads, so the ledger's one commit thread only copies the
- * smaller rows (the rows were 4.2 KB of store per imported release). */
+/* A text to store, packed in place where that shrinks it (the release's
+ * x.body and the record's texts are only stored after this). Done here,
+ * on the publishing threads, so the ledger's one commit thread only
+ * copies the smaller rows (the rows were 4.2 KB of store per imported
+ * release). */
 static void pack_text(struct store *s, enum store_pack_kind k, struct bf_buf *text)
 {
     struct bf_buf packed = BF_BUF_INIT;
@@ -158,8 +158,8 @@ static int pub_prepare(struct ocds_ctx *c, const json_t *release, const char *ac
     memset(p, 0, sizeof *p);
     p->c = c;
     rc = ocds_prepare(release, c->has_key ? c->key : NULL, actor, &p->x, err);
-    if (rc == 0 && store_pack(c->s, STORE_PACK_RELEASE, p->x.body.data, p->x.body.len, &p->stored) != 1)
-        bf_buf_free(&p->stored);
+    if (rc == 0)
+        pack_text(c->s, STORE_PACK_RELEASE, &p->x.body);
     return rc;
 }
 
@@ -504,9 +504,8 @@ static int publish_hook(struct store_txn *t, uint64_t index, void *arg, struct b
 {
     struct pub *p = arg;
     p->index = index;
-    const struct bf_buf *body = p->stored.len ? &p->stored : &p->x.body;
     struct store_ocds_release r = { index, p->x.ocid, p->x.id, p->x.date, p->x.tags, p->x.sha, p->x.src,
-                                    body->data, body->len };
+                                    p->x.body.data, p->x.body.len };
     int rc = store_ocds_release_insert(t, &r, err);
     if (!rc && p->x.sidecar)
         rc = store_ocds_sidecar_insert(t, index, p->x.sidecar, p->x.sidecar_len, err);

@@ -303,12 +303,6 @@ uint32_t store_pack_dict_id(struct store *s, enum store_pack_kind ki)
     return __atomic_load_n(&k->state, __ATOMIC_ACQUIRE) == KIND_ON ? k->id : 0;
 }
 
-int store_pack_is_packed(const void *v, size_t n)
-{
-    const unsigned char *b = v;
-    return n >= 2 && b[0] == STORE_PACK_MAGIC0 && b[1] == STORE_PACK_MAGIC1;
-}
-
 int store_pack(struct store *s, enum store_pack_kind ki, const char *text, size_t len, struct bf_buf *out)
 {
     struct store_packer *p = store_sqlite_packer(s);

@@ -20,6 +20,7 @@
  */
 #include "common.h"
 #include "buf.h"
+#include "store_pack.h"
 #include "store_pack_int.h"
 
 static size_t put_varint(unsigned char *p, uint64_t v)
@@ -46,13 +47,19 @@ static int get_varint(const unsigned char *b, size_t n, size_t *i, size_t max, u
     return BF_ECORRUPT;
 }
 
+int store_pack_is_packed(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    return n >= 2 && b[0] == STORE_PACK_MAGIC0 && b[1] == STORE_PACK_MAGIC1;
+}
+
 int store_pack_header(const void *p, size_t n, uint32_t *id, uint64_t *len, size_t *hlen)
 {
     const unsigned char *b = p;
     uint64_t v, l;
     size_t i = 2;
 
-    if (n < 2 || b[0] != STORE_PACK_MAGIC0 || b[1] != STORE_PACK_MAGIC1)
+    if (!store_pack_is_packed(p, n))
         return 0;
     if (get_varint(b, n, &i, 5, &v) < 0 || v == 0 || v > UINT32_MAX || get_varint(b, n, &i, 10, &l) < 0)
         return BF_ECORRUPT;
