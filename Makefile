@@ -26,11 +26,19 @@ TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 
-REL_OBJ  := $(patsubst %.c,build/rel/%.o,$(SRC))
-REL_LIB  := $(patsubst %.c,build/rel/%.o,$(LIB_SRC))
-ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(SRC))
-ASAN_LIB := $(patsubst %.c,build/asan/%.o,$(LIB_SRC))
-FUZZ_LIB := $(patsubst %.c,build/fuzzlib/%.o,$(LIB_SRC))
+# The OCDS core files the importer runs on jv trees are built a second
+# time against src/ocds/ocds_jv_compat.h (see there why); their objects
+# go under build/*/jv/.
+JV_SRC   := $(addprefix src/ocds/,ocds_jcs.c ocds_check.c ocds_check_ext.c ocds_json.c ocds_entry.c \
+                                  ocds_merge_text.c ocds_merge_text_write.c ocds_prepare.c)
+JV_FLAGS := -DOCDS_JV -include src/ocds/ocds_jv_compat.h
+jv_objs   = $(patsubst %.c,build/$(1)/jv/%.o,$(JV_SRC))
+
+REL_OBJ  := $(patsubst %.c,build/rel/%.o,$(SRC)) $(call jv_objs,rel)
+REL_LIB  := $(patsubst %.c,build/rel/%.o,$(LIB_SRC)) $(call jv_objs,rel)
+ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(SRC)) $(call jv_objs,asan)
+ASAN_LIB := $(patsubst %.c,build/asan/%.o,$(LIB_SRC)) $(call jv_objs,asan)
+FUZZ_LIB := $(patsubst %.c,build/fuzzlib/%.o,$(LIB_SRC)) $(call jv_objs,fuzzlib)
 TESTS    := $(patsubst tests/unit/%.c,build/asan/tests/%,$(TEST_SRC))
 FUZZERS  := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 BENCHES  := $(patsubst bench/%.c,build/rel/bench/%,$(BENCH_SRC))
@@ -41,9 +49,17 @@ all: belfry
 belfry: $(REL_OBJ)
 	$(CC) $(CFLAGS_REL) -o $@ $^ $(REL_LIBS)
 
+build/rel/jv/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_REL) $(JV_FLAGS) -MMD -MP -c -o $@ $<
+
 build/rel/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_REL) -MMD -MP -c -o $@ $<
+
+build/asan/jv/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) $(JV_FLAGS) -MMD -MP -c -o $@ $<
 
 build/asan/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -74,6 +90,10 @@ build/rel/bench/%: bench/%.c build/rel/libbelfry.a $(wildcard bench/*.h)
 # libFuzzer targets: the library is rebuilt with clang and coverage hooks.
 FUZZ_CC     := clang
 FUZZ_CFLAGS := $(BASE) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+build/fuzzlib/jv/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(JV_FLAGS) -MMD -MP -c -o $@ $<
+
 build/fuzzlib/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
@@ -89,7 +109,11 @@ build/fuzz/%: fuzz/%.c build/fuzzlib/libbelfry.a $(wildcard fuzz/*.h)
 TSAN_TESTS  := test_ledger_concurrent test_ocds_import test_ocds_publish test_portal_feed test_search \
                test_store_ckpt test_store_pack test_witness_pool
 TSAN_CFLAGS := $(BASE) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=thread
-TSAN_LIB    := $(patsubst %.c,build/tsan/%.o,$(LIB_SRC))
+TSAN_LIB    := $(patsubst %.c,build/tsan/%.o,$(LIB_SRC)) $(call jv_objs,tsan)
+build/tsan/jv/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(TSAN_CFLAGS) $(JV_FLAGS) -MMD -MP -c -o $@ $<
+
 build/tsan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(TSAN_CFLAGS) -MMD -MP -c -o $@ $<

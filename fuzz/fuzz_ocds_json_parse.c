@@ -6,11 +6,20 @@
  * value: same types (integer vs real), same numbers, same strings and the
  * same member order; and ocds_json_parse_fast_nest must report the value's
  * exact nesting and only take valid UTF-8 without NUL bytes (the scanner
- * skips its own checks on its word). Aborts on any difference.
+ * skips its own checks on its word). The jv parser
+ * (ocds_json_parse_jv, the importer's workers) must agree with the fast
+ * one: a value exactly when it gives one (unless some object has more
+ * than 64 members, which the jv parser leaves to jansson), the same value
+ * (through jv_to_json), the same nesting and the same JCS text from the
+ * jv build of the writer (ocds_jcs_jv). Aborts on any difference.
  */
 #include "common.h"
 #include "enc.h"
+#include "buf.h"
+#include "jv.h"
+#include "ocds/ocds.h"
 #include "ocds/ocds_json.h"
+#include "ocds/ocds_jv.h"
 
 static int same(const json_t *a, const json_t *b)
 {
@@ -78,12 +87,69 @@ static int exact_depth(const json_t *v)
     return 0;
 }
 
+static int widest(const json_t *v)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+    int best = json_is_object(v) ? (int)json_object_size(v) : 0, d;
+
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x)
+            if ((d = widest(x)) > best)
+                best = d;
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, x)
+            if ((d = widest(x)) > best)
+                best = d;
+    }
+    return best;
+}
+
+/* The jv parser and writer against the fast parser and jansson's writer. */
+static void check_jv(const uint8_t *data, size_t size, const json_t *fast)
+{
+    struct bf_arena a = BF_ARENA_INIT;
+    struct bf_buf x = BF_BUF_INIT, y = BF_BUF_INIT;
+    struct bf_err e1 = { 0 }, e2 = { 0 };
+    int nest = -1, nest2 = -1, r1, r2;
+    const jv_t *jv = ocds_json_parse_jv(&a, (const char *)data, size, &nest);
+    json_t *back, *f2;
+
+    if (!jv) {
+        if (fast && widest(fast) <= 64) {
+            fprintf(stderr, "jv parser refuses what the fast parser takes\n");
+            abort();
+        }
+        bf_arena_free(&a);
+        return;
+    }
+    f2 = ocds_json_parse_fast_nest((const char *)data, size, &nest2);
+    back = jv_to_json(jv, 1 << 20);
+    if (!fast || !f2 || !back || !same(back, fast) || nest != nest2) {
+        fprintf(stderr, "jv parser disagrees with the fast parser (nest %d vs %d)\n", nest, nest2);
+        abort();
+    }
+    r1 = ocds_jcs_jv(jv, &x, &e1);
+    r2 = ocds_jcs(fast, &y, &e2);
+    if (r1 != r2 || (r1 == 0 && (x.len != y.len || memcmp(x.data, y.data, x.len))) || strcmp(e1.msg, e2.msg)) {
+        fprintf(stderr, "jv JCS differs: %d vs %d\n", r1, r2);
+        abort();
+    }
+    json_decref(back);
+    json_decref(f2);
+    bf_buf_free(&x);
+    bf_buf_free(&y);
+    bf_arena_free(&a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *fast = ocds_json_parse_fast((const char *)data, size), *ref;
 
+    check_jv(data, size, fast);
     if (!fast)
         return 0;
     ref = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "jv.h"
+
 struct bf_err;
 struct bf_buf;
 struct store;
@@ -145,7 +147,7 @@ void ocds_ctx_free(struct ocds_ctx *c);
  * and the same digest returns the existing index with *dup = 1; same ocid
  * and id with a different digest is BF_ECONFLICT (releases are
  * immutable). actor is recorded in the ledger entry. */
-int ocds_publish(struct ocds_ctx *c, const json_t *release, const char *actor, uint64_t *index, int *dup,
+int ocds_publish(struct ocds_ctx *c, const jansson_t *release, const char *actor, uint64_t *index, int *dup,
                  struct bf_err *err);
 
 /* Reads: public release text (JCS) of ocid/id, or all releases of ocid in

@@ -28,6 +28,7 @@
 #include "common.h"
 #include "buf.h"
 #include "ocds.h"
+#include "ocds_jv.h"
 #include "ocds_json.h"
 #include "ocds_check_int.h"
 

@@ -10,6 +10,7 @@
  * server).
  */
 #include "common.h"
+#include "enc.h"
 #include "buf.h"
 #include "ocds.h"
 #include "ocds_merge_int.h"
@@ -52,16 +53,12 @@ static int entry_tag(const json_t *release, const json_t **tag, struct bf_err *e
 static int entry_write(const json_t *ocid, const json_t *id, const json_t *date, const json_t *tag, const char *hex,
                        const char *actor, struct bf_buf *out, struct bf_err *err)
 {
-    json_t *a;
     size_t i, mark = out->len;
 
-    if (!actor) {
+    if (!actor)
         actor = "operator";
-    } else if (!(a = json_string(actor))) { /* jansson's UTF-8 check, as when the entry was a jansson object */
+    else if (!bf_utf8_valid(actor, strlen(actor)))
         return bf_err_set(err, BF_EINVAL, "actor is not valid UTF-8");
-    } else {
-        json_decref(a);
-    }
     if (PUT("{\"actor\":") || PUT_STR(actor, strlen(actor)) || PUT(",\"date\":") || PUT_JSTR(date) ||
         PUT(",\"id\":") || PUT_JSTR(id) || PUT(",\"ocid\":") || PUT_JSTR(ocid) || PUT(",\"sha256\":") ||
         PUT_STR(hex, strlen(hex)) || PUT(",\"tag\":["))

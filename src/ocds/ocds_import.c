@@ -62,6 +62,7 @@ struct slot {
     char **files;        /* names of files with items in this batch */
     size_t nfiles;
     struct bf_buf raw;   /* the raw lines' bytes */
+    struct bf_arena trees; /* the jv trees of the raw lines (worker-made, reset once published) */
     int submitted;       /* handed to a worker, results not yet counted */
     enum slot_state state; /* guarded by mu */
     int durable;         /* the ledger is done with it (guarded by mu) */
@@ -233,7 +234,9 @@ static void release_trees(struct slot *sl)
         json_decref(sl->p[i].release);
         sl->p[i].release = NULL;
         sl->items[i].release = NULL;
+        sl->items[i].tree = NULL;
     }
+    bf_arena_reset(&sl->trees);
 }
 
 /* Parses the slot's raw lines here, on the worker, so that parsing runs
@@ -247,6 +250,8 @@ static void parse_raw(struct slot *sl)
         struct ocds_pub_item *it = &sl->items[i];
         char why[sizeof it->err.msg];
         if (p->release || !p->raw_len)
+            continue;
+        if (ocds_import_parse_raw_jv(&sl->trees, sl->raw.data + p->raw_off, p->raw_len, &it->tree))
             continue;
         if (ocds_import_parse_raw(sl->raw.data + p->raw_off, p->raw_len, p->line, p->byte, &p->release, why,
                                   sizeof why))
@@ -867,6 +872,7 @@ static void ocds_importer_free_slots(struct ocds_importer *im)
     for (k = 0; k < NSLOT; k++) {
         clear_slot(&im->slot[k]);
         bf_buf_free(&im->slot[k].raw);
+        bf_arena_free(&im->slot[k].trees);
         free(im->slot[k].p);
         free(im->slot[k].items);
     }

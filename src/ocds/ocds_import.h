@@ -48,6 +48,7 @@
 #include "util/err.h"
 #include "util/buf.h"
 #include "ocds/ocds.h"
+#include "util/jv.h"
 
 #define OCDS_IMPORT_MAX_DEPTH 64
 
@@ -57,7 +58,10 @@
  * publishing needs before it writes. Owned by the struct; free with
  * ocds_prepared_clear. */
 struct ocds_prepared {
-    json_t *pub;               /* the public release (shares subtrees with the input: read-only) */
+    jansson_t *pub;            /* the public release (shares subtrees with the input: read-only);
+                                * NULL when ocds_prepare_jv took its fast path */
+    const jv_t *tree;          /* ocds_prepare_jv's fast path: the public release, which is its
+                                * input (borrowed); NULL otherwise */
     char *sidecar;             /* JCS of the private sidecar, or NULL */
     size_t sidecar_len;
     struct bf_buf body;        /* JCS of pub */
@@ -77,11 +81,20 @@ struct ocds_prepared {
 int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
                  struct bf_err *err);
 void ocds_prepared_clear(struct ocds_prepared *x);
+/* ocds_prepare on a jv tree (ocds_prepare.c built against
+ * ocds_jv_compat.h): a release the one-walk check vouches for, without
+ * contact points or withheld fields, is prepared from the tree itself
+ * (x->tree = release, pub NULL); any other goes through ocds_prepare on
+ * a jansson copy (x->pub set, x->tree NULL), with its errors. */
+int ocds_prepare_jv(const jv_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
+                    struct bf_err *err);
 
 struct ocds_pub_item {
-    const json_t *release;     /* in: borrowed, only until ocds_publish_begin returns (the
-                                * caller may free it then); NULL: skipped, rejected with the
-                                * rc and err the caller set (or "no release") */
+    const jansson_t *release;  /* in: borrowed, only until ocds_publish_begin returns (the
+                                * caller may free it then); NULL and no tree: skipped, rejected
+                                * with the rc and err the caller set (or "no release") */
+    const jv_t *tree;          /* in, instead of release: the release as a jv tree (the
+                                * importer's), borrowed likewise */
     uint64_t index;            /* out: log index (new or existing) */
     int dup;                   /* out: 1 if it was already published */
     int rc;                    /* out: 0 or BF_E* for this item */
@@ -161,6 +174,10 @@ int ocds_import_scan_flags(const char *file, const char *data, size_t len, size_
 /* Parses a RAW item's bytes (line and byte: the item's). Returns 0 with
  * *release (the caller's reference), or 1 with why (the rejection's
  * text, as the scanner words it). */
+/* The same for a RAW item the jv parser takes whole (an object, nested
+ * within the import's limit): 1 and *tree, made in a; else 0, and the
+ * item goes through ocds_import_parse_raw (the release or its rejection). */
+int ocds_import_parse_raw_jv(struct bf_arena *a, const char *raw, size_t len, const jv_t **tree);
 int ocds_import_parse_raw(const char *raw, size_t len, uint64_t line, uint64_t byte, json_t **release, char *why,
                           size_t whycap);
 

@@ -696,6 +696,17 @@ static int raw_eligible(const char *d, size_t s, size_t e)
     return !high || bf_utf8_valid(d + s, e - s);
 }
 
+int ocds_import_parse_raw_jv(struct bf_arena *a, const char *raw, size_t len, const jv_t **tree)
+{
+    int nest = -1;
+    const jv_t *v = ocds_json_parse_jv(a, raw, len, &nest);
+
+    if (!v || v->type != JSON_OBJECT || nest > OCDS_IMPORT_MAX_DEPTH)
+        return 0;
+    *tree = v;
+    return 1;
+}
+
 int ocds_import_parse_raw(const char *raw, size_t len, uint64_t line, uint64_t byte, json_t **release, char *why,
                           size_t whycap)
 {

@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "sha256.h"
 #include "ocds.h"
+#include "ocds_jv.h"
 #include "ocds_merge_int.h"
 #include "ocds_check_int.h"
 

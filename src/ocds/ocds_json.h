@@ -78,5 +78,12 @@ json_t *ocds_json_parse_fast(const char *data, size_t len);
  * of containers (an empty one counts; a scalar would be 0) and data was
  * valid UTF-8 without NUL bytes. */
 json_t *ocds_json_parse_fast_nest(const char *data, size_t len, int *nest);
+/* The same grammar and refusals into a jv tree made in a (jv.h): NULL
+ * when ocds_json_parse_fast_nest would return NULL, and also for objects
+ * of more than 64 members (whatever the arena got then stays in it until
+ * it is reset). *nest as there. */
+struct bf_arena;
+struct jv;
+struct jv *ocds_json_parse_jv(struct bf_arena *a, const char *data, size_t len, int *nest);
 
 #endif

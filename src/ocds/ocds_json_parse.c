@@ -45,6 +45,7 @@
  */
 #include "common.h"
 #include "ocds_json.h"
+#include "jv.h"
 
 #include <locale.h>
 #include <math.h>
@@ -60,6 +61,21 @@ struct fp {
     char *tmp;      /* decoded strings with escapes */
     size_t tmpcap;
     int nest;       /* deepest container level seen (the top one is 1) */
+};
+
+/* The jv builder's state (ocds_json_parse_jv): the arena, the input's
+ * copy in it (strings without escapes are read in place there, their
+ * closing '"' overwritten with a NUL) and the stacks of the members and
+ * elements of the containers being read. */
+struct fpj {
+    struct fp f;
+    struct bf_arena *arena;
+    const unsigned char *start;
+    char *copy;
+    struct jv_member *ms;
+    size_t nms, capms;
+    jv_t *vs;
+    size_t nvs, capvs;
 };
 
 /* The parser passes its position as a value and returns the next one
@@ -283,8 +299,9 @@ static inline __attribute__((always_inline)) const unsigned char *string(struct 
     return string_rest(f, p, q, s, n);
 }
 
-/* A number token at p, as jansson's lexer reads it, in *out. */
-static const unsigned char *number(const unsigned char *p, const unsigned char *end, json_t **out)
+/* A number token at p, as jansson's lexer reads it: its type and value
+ * in *out (JSON_INTEGER, u.i or JSON_REAL, u.d). */
+static const unsigned char *number_token(const unsigned char *p, const unsigned char *end, jv_t *out)
 {
     const unsigned char *s = p, *q = s;
     char buf[64];
@@ -328,8 +345,9 @@ static const unsigned char *number(const unsigned char *p, const unsigned char *
         long long v = 0;
         while (d < q)
             v = v * 10 + (*d++ - '0');
-        *out = json_integer((json_int_t)(*s == '-' ? -v : v));
-        return *out ? q : NULL;
+        out->type = JSON_INTEGER;
+        out->u.i = (json_int_t)(*s == '-' ? -v : v);
+        return q;
     }
     if (n >= sizeof buf)
         return NULL; /* long numbers: jansson's business */
@@ -341,7 +359,8 @@ static const unsigned char *number(const unsigned char *p, const unsigned char *
         long long v = strtoll(buf, &endp, 10);
         if (errno == ERANGE || *endp)
             return NULL;
-        *out = json_integer((json_int_t)v);
+        out->type = JSON_INTEGER;
+        out->u.i = (json_int_t)v;
     } else {
         /* asked here, not per item: most items have no real */
         const struct lconv *lc = localeconv();
@@ -353,9 +372,20 @@ static const unsigned char *number(const unsigned char *p, const unsigned char *
         d = strtod(buf, &endp);
         if (*endp || ((d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE))
             return NULL;
-        *out = json_real(d);
+        out->type = JSON_REAL;
+        out->u.d = d;
     }
-    return *out ? q : NULL;
+    return q;
+}
+
+/* The same as a jansson value. */
+static const unsigned char *number(const unsigned char *p, const unsigned char *end, json_t **out)
+{
+    jv_t v;
+    if (!(p = number_token(p, end, &v)))
+        return NULL;
+    *out = v.type == JSON_INTEGER ? json_integer(v.u.i) : json_real(v.u.d);
+    return *out ? p : NULL;
 }
 
 /* ---- shared string values (see the top of the file) ----------------------- */
@@ -702,5 +732,209 @@ json_t *ocds_json_parse_fast_nest(const char *data, size_t len, int *nest)
     }
     free(f.tmp);
     *nest = f.nest;
+    return p ? v : NULL;
+}
+
+/* ---- the same grammar into a jv tree (jv.h) ---------------------------------- */
+
+#define JV_MAX_MEMBERS 64 /* wider objects go to jansson (the duplicate check is quadratic) */
+
+/* A string read by string() as a NUL-terminated string the tree keeps:
+ * in place in the copy, or (escapes decoded into tmp) copied. */
+static const char *jv_str(struct fpj *j, const char *s, size_t n)
+{
+    if ((const unsigned char *)s >= j->start && (const unsigned char *)s < j->f.end) {
+        char *c = j->copy + ((const unsigned char *)s - j->start);
+        c[n] = '\0'; /* the closing '"' in the copy */
+        return c;
+    }
+    return bf_arena_strndup(j->arena, s, n);
+}
+
+static const unsigned char *jv_value(struct fpj *j, const unsigned char *p, int depth, jv_t *out);
+
+static const unsigned char *jv_string(struct fpj *j, const unsigned char *p, jv_t *out)
+{
+    const char *s;
+    size_t n;
+
+    if (!(p = string(&j->f, p, &s, &n)) || n > UINT32_MAX)
+        return NULL;
+    out->type = JSON_STRING;
+    out->n = (uint32_t)n;
+    out->u.s = jv_str(j, s, n);
+    return p;
+}
+
+static int jv_dup_key(const struct jv_member *m, size_t n)
+{
+    size_t a, b;
+    for (a = 1; a < n; a++)
+        for (b = 0; b < a; b++)
+            if (m[a].klen == m[b].klen && m[a].key[0] == m[b].key[0] && !memcmp(m[a].key, m[b].key, m[a].klen))
+                return 1;
+    return 0;
+}
+
+static const unsigned char *jv_object(struct fpj *j, const unsigned char *p, int depth, jv_t *out)
+{
+    const unsigned char *end = j->f.end;
+    size_t base = j->nms, n;
+
+    if (depth >= j->f.nest)
+        j->f.nest = depth + 1;
+    out->type = JSON_OBJECT;
+    out->n = 0;
+    out->u.m = NULL;
+    if (!(p < end && *p == '"')) {
+        p = ws(p, end);
+        if (p < end && *p == '}')
+            return p + 1;
+    }
+    for (;;) {
+        struct jv_member m;
+        const char *k;
+        size_t kn;
+
+        if (!(p = expect(p, end, '"')) || !(p = string(&j->f, p + 1, &k, &kn)))
+            goto fail;
+        m.key = jv_str(j, k, kn);
+        m.klen = kn;
+        if (!(p = expect(p, end, ':')) || !(p = jv_value(j, p + 1, depth + 1, &m.v)))
+            goto fail;
+        if (j->nms == j->capms) {
+            j->capms = j->capms ? 2 * j->capms : 64;
+            j->ms = bf_xrealloc(j->ms, j->capms * sizeof *j->ms);
+        }
+        j->ms[j->nms++] = m;
+        if (j->nms - base > JV_MAX_MEMBERS || !(p = after_item(p, end, '}')))
+            goto fail;
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p != '}')
+            goto fail;
+        n = j->nms - base;
+        if (jv_dup_key(j->ms + base, n))
+            goto fail; /* JSON_REJECT_DUPLICATES */
+        out->n = (uint32_t)n;
+        out->u.m = bf_arena_alloc(j->arena, n * sizeof *out->u.m);
+        memcpy(out->u.m, j->ms + base, n * sizeof *out->u.m);
+        j->nms = base;
+        return p + 1;
+    }
+fail:
+    j->nms = base;
+    return NULL;
+}
+
+static const unsigned char *jv_array(struct fpj *j, const unsigned char *p, int depth, jv_t *out)
+{
+    const unsigned char *end = j->f.end;
+    size_t base = j->nvs, n;
+
+    if (depth >= j->f.nest)
+        j->f.nest = depth + 1;
+    out->type = JSON_ARRAY;
+    out->n = 0;
+    out->u.a = NULL;
+    if (p < end && *p <= ' ')
+        p = ws(p, end);
+    if (p < end && *p == ']')
+        return p + 1;
+    for (;;) {
+        jv_t v;
+        if (!(p = jv_value(j, p, depth + 1, &v)))
+            goto fail;
+        if (j->nvs == j->capvs) {
+            j->capvs = j->capvs ? 2 * j->capvs : 64;
+            j->vs = bf_xrealloc(j->vs, j->capvs * sizeof *j->vs);
+        }
+        j->vs[j->nvs++] = v;
+        if (j->nvs - base > UINT32_MAX || !(p = after_item(p, end, ']')))
+            goto fail;
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p != ']')
+            goto fail;
+        n = j->nvs - base;
+        out->n = (uint32_t)n;
+        out->u.a = bf_arena_alloc(j->arena, n * sizeof *out->u.a);
+        memcpy(out->u.a, j->vs + base, n * sizeof *out->u.a);
+        j->nvs = base;
+        return p + 1;
+    }
+fail:
+    j->nvs = base;
+    return NULL;
+}
+
+static const unsigned char *jv_literal(const unsigned char *p, const unsigned char *end, const char *word,
+                                       size_t n, json_type t, jv_t *out)
+{
+    if ((size_t)(end - p) < n || memcmp(p, word, n))
+        return NULL;
+    out->type = t;
+    out->n = 0;
+    out->u.i = 0;
+    return p + n;
+}
+
+static const unsigned char *jv_value(struct fpj *j, const unsigned char *p, int depth, jv_t *out)
+{
+    const unsigned char *end = j->f.end;
+
+    if (p < end && *p <= ' ')
+        p = ws(p, end);
+    if (p == end)
+        return NULL;
+    out->n = 0;
+    switch (*p) {
+    case '"':
+        return jv_string(j, p + 1, out);
+    case '{':
+        return depth > FAST_MAX_DEPTH ? NULL : jv_object(j, p + 1, depth, out);
+    case '[':
+        return depth > FAST_MAX_DEPTH ? NULL : jv_array(j, p + 1, depth, out);
+    case 't':
+        return jv_literal(p, end, "true", 4, JSON_TRUE, out);
+    case 'f':
+        return jv_literal(p, end, "false", 5, JSON_FALSE, out);
+    case 'n':
+        return jv_literal(p, end, "null", 4, JSON_NULL, out);
+    default:
+        return number_token(p, end, out);
+    }
+}
+
+jv_t *ocds_json_parse_jv(struct bf_arena *a, const char *data, size_t len, int *nest)
+{
+    struct fpj j;
+    const unsigned char *p = (const unsigned char *)data;
+    size_t mark = a->used;
+    jv_t *v = NULL;
+
+    memset(&j, 0, sizeof j);
+    j.f.end = p + len;
+    j.arena = a;
+    j.start = p;
+    p = ws(p, j.f.end);
+    if (p == j.f.end || (*p != '{' && *p != '['))
+        return NULL; /* without JSON_DECODE_ANY jansson wants an object or array */
+    j.copy = bf_arena_alloc(a, len + 1);
+    memcpy(j.copy, data, len);
+    j.copy[len] = '\0';
+    v = bf_arena_alloc(a, sizeof *v);
+    p = jv_value(&j, p, 0, v);
+    if (p && ws(p, j.f.end) != j.f.end) /* jansson's EOF check: only whitespace may follow */
+        p = NULL;
+    free(j.f.tmp);
+    free(j.ms);
+    free(j.vs);
+    *nest = j.f.nest;
+    (void)mark;
     return p ? v : NULL;
 }

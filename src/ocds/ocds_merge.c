@@ -524,45 +524,6 @@ static json_t *unflatten(struct merge *m)
     return root;
 }
 
-/* ---- releases in date order ----------------------------------------- */
-
-static int dated_cmp(const void *pa, const void *pb)
-{
-    const struct ocds_dated *a = pa, *b = pb;
-    int c = strcmp(a->date, b->date);
-    return c ? c : (a->i < b->i ? -1 : 1);
-}
-
-int ocds_merge_sort_releases(json_t *const *rels, size_t n, struct ocds_dated **out, struct bf_err *err)
-{
-    struct ocds_dated *d = bf_xcalloc(n ? n : 1, sizeof *d);
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        json_t *date = json_object_get(rels[i], "date");
-        if (!json_is_object(rels[i])) {
-            free(d);
-            return bf_err_set(err, BF_EINVAL, "release %zu is not a JSON object", i);
-        }
-        if (!date || json_is_null(date)) {
-            free(d);
-            return bf_err_set(err, BF_EINVAL, "release %zu has no date: releases cannot be ordered", i);
-        }
-        if (!json_is_string(date)) {
-            free(d);
-            return bf_err_set(err, BF_EINVAL, "release %zu: date is not a string", i);
-        }
-        if (!json_is_string(json_object_get(rels[i], "ocid"))) {
-            free(d);
-            return bf_err_set(err, BF_EINVAL, "release %zu has no ocid string", i);
-        }
-        d[i].r = rels[i], d[i].date = json_string_value(date), d[i].i = i;
-    }
-    qsort(d, n, sizeof *d, dated_cmp);
-    *out = d;
-    return 0;
-}
-
 static void release_versions(struct merge *m, const json_t *r)
 {
     json_decref(m->ver_id), json_decref(m->ver_date), json_decref(m->ver_tag);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <jansson.h>
 
+#include "jv.h"
+
 struct ocds_merge_rules;
 struct bf_buf;
 struct bf_err;
@@ -52,6 +54,11 @@ struct ocds_dated {
  * by date, stable for equal dates; *out (caller frees) has n entries. The
  * errors are those of ocds_merge_compiled/versioned. */
 int ocds_merge_sort_releases(json_t *const *rels, size_t n, struct ocds_dated **out, struct bf_err *err);
+
+/* ocds_merge_texts' fallback (the tree merges and ocds_jcs, for exact
+ * errors) on jansson trees, whichever build calls it. */
+int ocds_merge_texts_by_trees(const struct ocds_merge_rules *rules, jansson_t *const *releases, size_t n,
+                              struct bf_buf *compiled, struct bf_buf *versioned, struct bf_err *err);
 
 /* ocds_merge_texts without its error fallback: the direct writer alone
  * (ocds_merge_text.c). On error it reports its own message, and the

@@ -39,6 +39,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "ocds.h"
+#include "ocds_jv.h"
 #include "ocds_json.h"
 #include "ocds_merge_int.h"
 #include "ocds_merge_text_int.h"
@@ -669,6 +670,7 @@ static int json_depth(const json_t *v, int cap)
             if ((x = json_depth(e, cap - 1) + 1) > d)
                 d = x;
         }
+        (void)k;
     }
     return d;
 }
@@ -705,6 +707,28 @@ static struct pnode *root_member(struct mtext *m, int which, const char *name, s
 /* Compiled: "id", "date" and "ocid" from the release. Only the last
  * release's values are ever read (a compiled value is read when the tree
  * is placed), so only its "id" string is made. */
+/* Values the merge makes, freed in mtext_free: jansson's, or in the
+ * merge's arena for jv trees. */
+static json_t *mtext_string(struct mtext *m, const char *s)
+{
+#ifdef OCDS_JV
+    return jv_stringn(&m->arena, s, strlen(s));
+#else
+    (void)m;
+    return json_string(s);
+#endif
+}
+
+static json_t *compiled_tag(struct mtext *m)
+{
+#ifdef OCDS_JV
+    return jv_array_of(&m->arena, jv_stringn(&m->arena, "compiled", 8), 1);
+#else
+    (void)m;
+    return json_pack("[s]", "compiled");
+#endif
+}
+
 static void compiled_header(struct mtext *m, struct mrel *r, const struct rtop *t, int last)
 {
     if (last) {
@@ -716,7 +740,7 @@ static void compiled_header(struct mtext *m, struct mrel *r, const struct rtop *
         id[on] = '-';
         memcpy(id + on + 1, d, dn);
         id[on + 1 + dn] = '\0';
-        r->hdr_id = json_string(id);
+        r->hdr_id = mtext_string(m, id);
     }
     c_emit(m, root_member(m, H_ID, "id", 2), r->hdr_id);
     c_emit(m, root_member(m, H_DATE, "date", 4), t->date);
@@ -741,7 +765,7 @@ static int walk_releases(struct mtext *m, const struct ocds_rnode *rules, const 
     int rc;
 
     if (m->want[MC]) {
-        m->ctag = json_pack("[s]", "compiled");
+        m->ctag = compiled_tag(m);
         c_emit(m, root_member(m, H_TAG, "tag", 3), m->ctag);
     }
     for (i = 0; i < n; i++) {
@@ -942,6 +966,7 @@ int ocds_merge_texts_direct(const struct ocds_merge_rules *rules, json_t *const 
     return texts_direct(rules, releases, n, compiled, versioned, 0, err);
 }
 
+#ifndef OCDS_JV
 /* The tree merges and ocds_jcs: the definition, for exact errors. */
 static int texts_by_trees(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n,
                           struct bf_buf *compiled, struct bf_buf *versioned, struct bf_err *err)
@@ -969,6 +994,32 @@ static int texts_by_trees(const struct ocds_merge_rules *rules, json_t *const *r
     json_decref(v);
     return rc;
 }
+
+int ocds_merge_texts_by_trees(const struct ocds_merge_rules *rules, jansson_t *const *releases, size_t n,
+                              struct bf_buf *compiled, struct bf_buf *versioned, struct bf_err *err)
+{
+    return texts_by_trees(rules, releases, n, compiled, versioned, err);
+}
+#else
+/* The same on jansson copies of the jv trees. */
+static int texts_by_trees(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n,
+                          struct bf_buf *compiled, struct bf_buf *versioned, struct bf_err *err)
+{
+    jansson_t **j = bf_xcalloc(n ? n : 1, sizeof *j);
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < n && !rc; i++)
+        if (!(j[i] = jv_to_json(releases[i], OCDS_JSON_MAX_DEPTH + 1)))
+            rc = bf_err_set(err, BF_ENOMEM, "out of memory copying a release");
+    if (!rc)
+        rc = ocds_merge_texts_by_trees(rules, j, n, compiled, versioned, err);
+    for (i = 0; i < n; i++)
+        jansson_decref(j[i]);
+    free(j);
+    return rc;
+}
+#endif
 
 static void buf_restore(struct bf_buf *b, size_t mark)
 {

@@ -27,16 +27,59 @@
 #include "ocds_check_int.h"
 #include "ocds_import.h"
 
+#ifndef OCDS_JV
 void ocds_prepared_clear(struct ocds_prepared *x)
 {
-    json_decref(x->pub);
+    jansson_decref(x->pub);
     free(x->sidecar);
     bf_buf_free(&x->body);
     bf_buf_free(&x->entry);
     free(x->tags);
     memset(x, 0, sizeof *x);
 }
+#endif
 
+/* json_dumps(tag, JSON_COMPACT) */
+static char *tags_dumps(const json_t *tag)
+{
+#ifdef OCDS_JV
+    jansson_t *j = jv_to_json(tag, OCDS_JSON_MAX_DEPTH);
+    char *r = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    jansson_decref(j);
+    return r;
+#else
+    return json_dumps(tag, JSON_COMPACT);
+#endif
+}
+
+/* The tags' compact JSON as json_dumps writes it, without its stdio
+ * machinery: codes are plain ASCII, written as is; anything that would
+ * need an escape or a UTF-8 check goes to json_dumps. */
+static char *tags_text(const json_t *tag)
+{
+    struct bf_buf tb = BF_BUF_INIT;
+    json_t *t;
+    size_t i, j;
+    char *r;
+
+    json_array_foreach(tag, i, t) {
+        const char *s = json_string_value(t);
+        size_t n = json_string_length(t);
+        for (j = 0; s && j < n && s[j] >= 0x20 && s[j] < 0x7F && s[j] != '"' && s[j] != '\\'; j++)
+            ;
+        if (!s || j < n || bf_buf_append(&tb, i ? ",\"" : "[\"", 2) < 0 || bf_buf_append(&tb, s, n) < 0 ||
+            bf_buf_putc(&tb, '"') < 0)
+            break;
+    }
+    if (tb.data && i == json_array_size(tag) && bf_buf_putc(&tb, ']') == 0)
+        r = bf_buf_take(&tb, NULL);
+    else
+        r = tags_dumps(tag);
+    bf_buf_free(&tb);
+    return r;
+}
+
+#ifndef OCDS_JV
 static int has_withheld(const json_t *release)
 {
     const json_t *w = json_object_get(release, "withheld");
@@ -83,33 +126,6 @@ static int split_withheld(const json_t *submitted, const uint8_t *key, struct oc
     rc = split_keyed(release, key, 0, x, err);
     json_decref(release);
     return rc;
-}
-
-/* The tags' compact JSON as json_dumps writes it, without its stdio
- * machinery: codes are plain ASCII, written as is; anything that would
- * need an escape or a UTF-8 check goes to json_dumps. */
-static char *tags_text(const json_t *tag)
-{
-    struct bf_buf tb = BF_BUF_INIT;
-    json_t *t;
-    size_t i, j;
-    char *r;
-
-    json_array_foreach(tag, i, t) {
-        const char *s = json_string_value(t);
-        size_t n = json_string_length(t);
-        for (j = 0; s && j < n && s[j] >= 0x20 && s[j] < 0x7F && s[j] != '"' && s[j] != '\\'; j++)
-            ;
-        if (!s || j < n || bf_buf_append(&tb, i ? ",\"" : "[\"", 2) < 0 || bf_buf_append(&tb, s, n) < 0 ||
-            bf_buf_putc(&tb, '"') < 0)
-            break;
-    }
-    if (tb.data && i == json_array_size(tag) && bf_buf_putc(&tb, ']') == 0)
-        r = bf_buf_take(&tb, NULL);
-    else
-        r = json_dumps(tag, JSON_COMPACT);
-    bf_buf_free(&tb);
-    return r;
 }
 
 /* The entry line and the identity of the public release. */
@@ -208,3 +224,53 @@ int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, s
         return bf_err_set(err, BF_EINVAL, "release lacks ocid, id, date or tag");
     return rc;
 }
+#else /* OCDS_JV: the importer's path on jv trees */
+
+#undef ocds_prepare
+int ocds_prepare(const jansson_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
+                 struct bf_err *err);
+
+/* The jansson ocds_prepare on a copy: for everything the fast path does
+ * not vouch for (its errors, contact points, withheld fields). */
+static int prepare_copy(const jv_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
+                        struct bf_err *err)
+{
+    jansson_t *j = jv_to_json(release, OCDS_JSON_MAX_DEPTH + 1);
+    int rc;
+
+    ocds_prepared_clear(x);
+    if (!j)
+        return bf_err_set(err, BF_ENOMEM, "out of memory copying a release");
+    rc = ocds_prepare(j, key, actor, x, err);
+    jansson_decref(j);
+    return rc;
+}
+
+int ocds_prepare_jv(const jv_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
+                    struct bf_err *err)
+{
+    struct ocds_release_top top;
+    int rc;
+
+    memset(x, 0, sizeof *x);
+    bf_buf_init(&x->body, (size_t)256 << 20);
+    bf_buf_init(&x->entry, 1 << 16);
+    if (bf_buf_reserve(&x->body, 2048) < 0 || bf_buf_reserve(&x->entry, 512) < 0)
+        return bf_err_set(err, BF_ELIMIT, "release buffers exceed their limits");
+    if (!ocds_release_check_jcs(release, &x->body, &top) || top.personal ||
+        (json_is_array(top.withheld) && json_array_size(top.withheld) > 0))
+        return prepare_copy(release, key, actor, x, err);
+    bf_sha256_hex(x->body.data, x->body.len, x->src);
+    memcpy(x->sha, x->src, sizeof x->sha);
+    x->tree = release;
+    if ((rc = ocds_entry_line_members(top.ocid, top.id, top.date, top.tag, x->sha, actor, &x->entry, err)) < 0)
+        return rc;
+    x->ocid = json_string_value(top.ocid);
+    x->id = json_string_value(top.id);
+    x->date = json_string_value(top.date);
+    x->tags = tags_text(top.tag);
+    if (!x->tags)
+        return bf_err_set(err, BF_EINVAL, "release lacks ocid, id, date or tag");
+    return 0;
+}
+#endif

@@ -42,6 +42,7 @@
 #include "ocds.h"
 #include "ocds_import.h"
 #include "ocds_json.h"
+#include "ocds_jv.h"
 #include "arena.h"
 #include "buf.h"
 #include "hash.h"
@@ -72,6 +73,8 @@ struct pub {
     int inserted;            /* set by a successful hook */
     uint64_t index;          /* log index, set by the hook */
     struct ocds_prepared x;  /* the release made ready: public form, texts, digests */
+    const jv_t *tree;        /* the public release as a jv tree, for the merges (until the
+                              * merges are done: x.tree, or a copy of x.pub in the job's arena) */
     struct known *known;     /* committed releases of the ocid (batch-owned) */
     int premerged;           /* ctext/vtext hold the record merged from ... */
     uint64_t base_nrel;      /* ... this many committed releases of the ocid ... */
@@ -150,17 +153,24 @@ static void pack_text(struct store *s, enum store_pack_kind k, struct bf_buf *te
     }
 }
 
-static int pub_prepare(struct ocds_ctx *c, const json_t *release, const char *actor, struct pub *p,
-                       struct bf_err *err)
+/* The item made ready, and its public release as a jv tree (a jansson
+ * one copied into trees). */
+static int pub_prepare(struct ocds_ctx *c, const struct ocds_pub_item *it, struct bf_arena *trees, const char *actor,
+                       struct pub *p, struct bf_err *err)
 {
+    const uint8_t *key = c->has_key ? c->key : NULL;
     int rc;
 
     memset(p, 0, sizeof *p);
     p->c = c;
-    rc = ocds_prepare(release, c->has_key ? c->key : NULL, actor, &p->x, err);
-    if (rc == 0)
-        pack_text(c->s, STORE_PACK_RELEASE, &p->x.body);
-    return rc;
+    rc = it->tree ? ocds_prepare_jv(it->tree, key, actor, &p->x, err) : ocds_prepare(it->release, key, actor, &p->x, err);
+    if (rc)
+        return rc;
+    p->tree = p->x.tree ? p->x.tree : jv_from_json(trees, p->x.pub, OCDS_JSON_MAX_DEPTH + 1);
+    if (!p->tree)
+        return bf_err_set(err, BF_ENOMEM, "out of memory copying a release");
+    pack_text(c->s, STORE_PACK_RELEASE, &p->x.body);
+    return 0;
 }
 
 /* p against the release stored at idx with source digest src: the same
@@ -295,27 +305,39 @@ static int existing_known(struct ocds_ctx *c, struct pub *p, uint64_t *index, in
 
 /* ---- the hook ------------------------------------------------------------- */
 
+/* The releases of one merge, as jv trees in arena (or borrowed from the
+ * batch's items). */
 struct merge_acc {
-    json_t **v;
+    const jv_t **v;
     size_t n, cap;
     int rc;
     struct bf_err *err;
-    const struct pub *p;     /* the merging release: its batch holds parsed releases */
+    struct bf_arena *arena;
 };
 
-/* The parsed public release of log index idx if this batch inserted it. */
-static json_t *batch_release(const struct pub *p, uint64_t idx)
+/* A stored release's text as a jv tree in a's arena, or NULL (a's rc and
+ * err set). */
+static const jv_t *acc_parse(struct merge_acc *a, const char *body, size_t len, const char *ocid, const char *id)
 {
-    size_t i;
-    for (i = p->pos + 1; i-- > 0;) {
-        const struct pub *q = &p->batch[i];
-        if ((q == p || q->inserted) && q->index == idx && !strcmp(q->x.ocid, p->x.ocid))
-            return json_incref(q->x.pub);
+    json_error_t je;
+    jansson_t *j;
+    const jv_t *v;
+    int nest;
+
+    if ((v = ocds_json_parse_jv(a->arena, body, len, &nest)))
+        return v;
+    if (!(j = json_loadb(body, len, 0, &je))) {
+        a->rc = bf_err_set(a->err, BF_ECORRUPT, "stored release %s/%s does not parse: %s", ocid, id, je.text);
+        return NULL;
     }
-    return NULL;
+    v = jv_from_json(a->arena, j, OCDS_JSON_MAX_DEPTH + 1);
+    json_decref(j);
+    if (!v)
+        a->rc = bf_err_set(a->err, BF_ECORRUPT, "stored release %s/%s is nested too deep", ocid, id);
+    return v;
 }
 
-static void acc_push(struct merge_acc *a, json_t *v)
+static void acc_push(struct merge_acc *a, const jv_t *v)
 {
     if (a->n == a->cap) {
         a->cap = a->cap ? 2 * a->cap : 16;
@@ -327,25 +349,15 @@ static void acc_push(struct merge_acc *a, json_t *v)
 static int acc_row(void *arg, const struct store_ocds_release *r)
 {
     struct merge_acc *a = arg;
-    json_error_t je;
-    json_t *v = a->p ? batch_release(a->p, r->index) : NULL;
+    const jv_t *v = acc_parse(a, r->body, r->body_len, r->ocid, r->id);
     if (!v)
-        v = ocds_json_parse_fast(r->body, r->body_len);
-    if (!v)
-        v = json_loadb(r->body, r->body_len, 0, &je);
-    if (!v) {
-        a->rc = bf_err_set(a->err, BF_ECORRUPT, "stored release %s/%s does not parse: %s", r->ocid, r->id, je.text);
         return a->rc;
-    }
     acc_push(a, v);
     return 0;
 }
 
 static void acc_free(struct merge_acc *a)
 {
-    size_t i;
-    for (i = 0; i < a->n; i++)
-        json_decref(a->v[i]);
     free(a->v);
 }
 
@@ -355,7 +367,7 @@ static int merge_texts(const struct merge_acc *a, struct bf_buf *ctext, struct b
 {
     /* one walk for both merges, text written without jansson trees; the
      * row keeps the versioned release packed (a third of the bytes) */
-    return ocds_merge_texts_vpacked(NULL, a->v, a->n, ctext, vpacked, err);
+    return ocds_merge_texts_vpacked_jv(NULL, (jv_t *const *)a->v, a->n, ctext, vpacked, err);
 }
 
 /* Compiled and versioned releases of every stored release of ocid
@@ -363,11 +375,13 @@ static int merge_texts(const struct merge_acc *a, struct bf_buf *ctext, struct b
 static int merge_all(struct store_txn *t, const struct pub *p, struct bf_buf *ctext, struct bf_buf *vtext,
                      struct bf_err *err)
 {
-    struct merge_acc a = { NULL, 0, 0, 0, err, p };
+    struct bf_arena arena = BF_ARENA_INIT;
+    struct merge_acc a = { NULL, 0, 0, 0, err, &arena };
     int rc = store_ocds_releases_of_w(t, p->x.ocid, acc_row, &a, err);
     if (!rc)
         rc = merge_texts(&a, ctext, vtext, err);
     acc_free(&a);
+    bf_arena_free(&arena);
     return rc;
 }
 
@@ -377,32 +391,31 @@ static int merge_all(struct store_txn *t, const struct pub *p, struct bf_buf *ct
  * the committed releases cannot be read, p is left without a premerge
  * (records_hook merges); a merge that fails is returned (p is rejected:
  * its record would not merge). */
-static int premerge(struct pub *p, const size_t *map, size_t at, struct bf_err *err)
+static int premerge(struct pub *p, const size_t *map, size_t at, struct bf_arena *trees, struct bf_err *err)
 {
     struct pub *batch = p->batch;
-    struct merge_acc a = { NULL, 0, 0, 0, NULL, NULL };
+    struct bf_err perr = { 0 };
+    struct merge_acc a = { NULL, 0, 0, 0, &perr, trees };
     const struct known *k = p->known;
     size_t j;
     int rc = 0;
 
-    a.err = err;
     if (k->rc)
         goto out;
     for (j = 0; j < k->n; j++) {
-        json_error_t je;
-        json_t *v = ocds_json_parse_fast(k->r[j].body, k->r[j].body_len);
-        if (!v && !(v = json_loadb(k->r[j].body, k->r[j].body_len, 0, &je)))
-            goto out;
+        const jv_t *v = acc_parse(&a, k->r[j].body, k->r[j].body_len, p->x.ocid, k->r[j].rid);
+        if (!v)
+            goto out; /* left to records_hook, which reports it */
         acc_push(&a, v);
     }
     p->base_nrel = k->n;
     p->prior = bf_xcalloc(k->nitems, sizeof *p->prior);
     for (j = 0; j < k->nitems && k->items[j] < at; j++) { /* the ocid's earlier items, not the whole batch */
         struct pub *q = &batch[map[k->items[j]]];
-        acc_push(&a, json_incref(q->x.pub));
+        acc_push(&a, q->tree);
         p->prior[p->nprior++] = map[k->items[j]];
     }
-    acc_push(&a, json_incref(p->x.pub));
+    acc_push(&a, p->tree);
     bf_buf_init(&p->ctext, (size_t)256 << 20);
     bf_buf_init(&p->vtext, (size_t)256 << 20);
     rc = merge_texts(&a, &p->ctext, &p->vtext, err);
@@ -546,12 +559,13 @@ static void mark_deferred(struct pub *p, const size_t *map, size_t m)
 
 /* Premerges each run's last item; one whose merge fails is rejected and
  * taken out of the append (li, map: compacted). Returns the new count. */
-static size_t premerge_all(struct pub *p, struct ocds_pub_item *items, struct ledger_item *li, size_t *map, size_t m)
+static size_t premerge_all(struct pub *p, struct ocds_pub_item *items, struct ledger_item *li, size_t *map, size_t m,
+                           struct bf_arena *trees)
 {
     size_t i, w = 0;
     for (i = 0; i < m; i++) {
         struct ocds_pub_item *it = &items[map[i]];
-        if (!p[map[i]].defer && (it->rc = premerge(&p[map[i]], map, i, &it->err)) < 0)
+        if (!p[map[i]].defer && (it->rc = premerge(&p[map[i]], map, i, trees, &it->err)) < 0)
             continue;
         li[w] = li[i];
         map[w++] = map[i];
@@ -570,6 +584,7 @@ struct ocds_pub_job {
     size_t *map;             /* li[k] is items[map[k]] */
     struct known_set ks;
     struct bf_arena strs;    /* the items' ocid, id and date once their trees are gone */
+    struct bf_arena trees;   /* jv trees the merges read: copies of jansson releases, stored releases */
     int rc;                  /* nothing could be appended (no ledger, the append refused) */
     struct bf_err err;
 };
@@ -584,7 +599,7 @@ static void job_prepare(struct ocds_pub_job *j, const char *actor)
 
     for (i = 0; i < j->n; i++) {
         struct ocds_pub_item *it = &j->items[i];
-        if (!it->release) { /* the caller's rejection stands */
+        if (!it->release && !it->tree) { /* the caller's rejection stands */
             if (!it->rc)
                 it->rc = bf_err_set(&it->err, BF_EINVAL, "no release");
             continue;
@@ -592,7 +607,7 @@ static void job_prepare(struct ocds_pub_job *j, const char *actor)
         it->index = 0;
         it->dup = 0;
         memset(&it->err, 0, sizeof it->err);
-        it->rc = pub_prepare(c, it->release, actor, &p[i], &it->err);
+        it->rc = pub_prepare(c, it, &j->trees, actor, &p[i], &it->err);
         p[i].batch = p;
         p[i].pos = i;
         if (!it->rc) {
@@ -614,7 +629,7 @@ static void job_prepare(struct ocds_pub_job *j, const char *actor)
         }
     }
     mark_deferred(p, j->map, m);
-    j->m = premerge_all(p, j->items, j->li, j->map, m);
+    j->m = premerge_all(p, j->items, j->li, j->map, m, &j->trees);
 }
 
 /* After the merges nothing reads a release's tree: the hooks and the
@@ -628,14 +643,17 @@ static void job_drop_trees(struct ocds_pub_job *j)
     size_t i;
     for (i = 0; i < j->n; i++) {
         struct ocds_prepared *x = &j->p[i].x;
-        if (!x->pub)
+        j->p[i].tree = NULL;
+        if (!x->pub && !x->tree)
             continue;
         x->ocid = x->ocid ? bf_arena_strdup(&j->strs, x->ocid) : NULL;
         x->id = x->id ? bf_arena_strdup(&j->strs, x->id) : NULL;
         x->date = x->date ? bf_arena_strdup(&j->strs, x->date) : NULL;
         json_decref(x->pub);
         x->pub = NULL;
+        x->tree = NULL;
     }
+    bf_arena_free(&j->trees);
 }
 
 int ocds_publish_begin(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n, const char *actor,
@@ -739,7 +757,7 @@ int ocds_publish_batch(struct ocds_ctx *c, struct ocds_pub_item *items, size_t n
     return ocds_publish_end(j, err);
 }
 
-int ocds_publish(struct ocds_ctx *c, const json_t *release, const char *actor, uint64_t *index, int *dup,
+int ocds_publish(struct ocds_ctx *c, const jansson_t *release, const char *actor, uint64_t *index, int *dup,
                  struct bf_err *err)
 {
     struct ocds_pub_item it;
