@@ -50,6 +50,15 @@ int ocds_release_check_jcs(const json_t *release, struct bf_buf *out, struct ocd
 int ocds_withhold_keyed_checked(const json_t *release, const uint8_t *key, json_t **public_release,
                                 json_t **sidecar, struct bf_err *err);
 
+/* The salt (keyed, or random without a key) and the commitment
+ * "sha256:<hex>" of a withheld value whose JCS text is canon, at path of
+ * a release of ocid: what both withholding paths (jansson trees in
+ * ocds_withheld.c, jv trees in ocds_withheld_jv.c) put in the marker and
+ * the sidecar. commitment gets 71 characters and a NUL, salt_hex 64 and a
+ * NUL. Errors: BF_ELIMIT, BF_ECRYPTO, BF_EINVAL (keyed without ocid). */
+int ocds_withheld_commit(const uint8_t *key, const char *ocid, const char *path, const struct bf_buf *canon,
+                         char commitment[72], char salt_hex[65], struct bf_err *err);
+
 /* ocds_entry_line_digest's line from the release's members, already
  * found and checked (strings ocid, id and date, not empty; tag a
  * non-empty array of strings): what ocds_prepare has after

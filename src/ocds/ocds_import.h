@@ -83,11 +83,12 @@ int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, s
 void ocds_prepared_clear(struct ocds_prepared *x);
 /* ocds_prepare on a jv tree (ocds_prepare.c built against
  * ocds_jv_compat.h): a release the one-walk check vouches for, without
- * contact points or withheld fields, is prepared from the tree itself
- * (x->tree = release, pub NULL); any other goes through ocds_prepare on
- * a jansson copy (x->pub set, x->tree NULL), with its errors. */
-int ocds_prepare_jv(const jv_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
-                    struct bf_err *err);
+ * contact points, is prepared from jv trees (x->tree: the release
+ * itself, or its public form made in trees when it withholds fields;
+ * pub NULL); any other goes through ocds_prepare on a jansson copy
+ * (x->pub set, x->tree NULL), with its errors. */
+int ocds_prepare_jv(const jv_t *release, struct bf_arena *trees, const uint8_t *key, const char *actor,
+                    struct ocds_prepared *x, struct bf_err *err);
 
 struct ocds_pub_item {
     const jansson_t *release;  /* in: borrowed, only until ocds_publish_begin returns (the

@@ -26,6 +26,7 @@
 #include "ocds.h"
 #include "ocds_check_int.h"
 #include "ocds_import.h"
+#include "ocds_jv.h"
 
 #ifndef OCDS_JV
 void ocds_prepared_clear(struct ocds_prepared *x)
@@ -246,8 +247,31 @@ static int prepare_copy(const jv_t *release, const uint8_t *key, const char *act
     return rc;
 }
 
-int ocds_prepare_jv(const jv_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
-                    struct bf_err *err)
+/* The withholding release's public form and sidecar from jv trees: 0,
+ * or 1 to take the jansson way. */
+static int withhold_jv(const jv_t *release, struct bf_arena *trees, const uint8_t *key, struct ocds_prepared *x,
+                       struct bf_err *err)
+{
+    struct bf_buf side = BF_BUF_INIT;
+    const jv_t *pub = NULL;
+    int rc = ocds_withhold_keyed_jv(trees, release, key, &pub, &side, err);
+
+    if (rc == 0) {
+        x->body.len = 0;
+        x->body.data[0] = '\0';
+        if (ocds_jcs_jv(pub, &x->body, err) < 0)
+            rc = 1;
+    }
+    if (rc == 0) {
+        x->sidecar = bf_buf_take(&side, &x->sidecar_len);
+        x->tree = pub;
+    }
+    bf_buf_free(&side);
+    return rc;
+}
+
+int ocds_prepare_jv(const jv_t *release, struct bf_arena *trees, const uint8_t *key, const char *actor,
+                    struct ocds_prepared *x, struct bf_err *err)
 {
     struct ocds_release_top top;
     int rc;
@@ -257,12 +281,18 @@ int ocds_prepare_jv(const jv_t *release, const uint8_t *key, const char *actor, 
     bf_buf_init(&x->entry, 1 << 16);
     if (bf_buf_reserve(&x->body, 2048) < 0 || bf_buf_reserve(&x->entry, 512) < 0)
         return bf_err_set(err, BF_ELIMIT, "release buffers exceed their limits");
-    if (!ocds_release_check_jcs(release, &x->body, &top) || top.personal ||
-        (json_is_array(top.withheld) && json_array_size(top.withheld) > 0))
+    if (!ocds_release_check_jcs(release, &x->body, &top) || top.personal)
         return prepare_copy(release, key, actor, x, err);
     bf_sha256_hex(x->body.data, x->body.len, x->src);
-    memcpy(x->sha, x->src, sizeof x->sha);
-    x->tree = release;
+    if (json_is_array(top.withheld) && json_array_size(top.withheld) > 0) {
+        if (withhold_jv(release, trees, key, x, err) != 0)
+            return prepare_copy(release, key, actor, x, err);
+        bf_sha256_hex(x->body.data, x->body.len, x->sha);
+    } else {
+        memcpy(x->sha, x->src, sizeof x->sha);
+        x->tree = release;
+    }
+    /* withheld paths never name ocid, id, date or tag: top's are pub's */
     if ((rc = ocds_entry_line_members(top.ocid, top.id, top.date, top.tag, x->sha, actor, &x->entry, err)) < 0)
         return rc;
     x->ocid = json_string_value(top.ocid);

@@ -163,7 +163,8 @@ static int pub_prepare(struct ocds_ctx *c, const struct ocds_pub_item *it, struc
 
     memset(p, 0, sizeof *p);
     p->c = c;
-    rc = it->tree ? ocds_prepare_jv(it->tree, key, actor, &p->x, err) : ocds_prepare(it->release, key, actor, &p->x, err);
+    rc = it->tree ? ocds_prepare_jv(it->tree, trees, key, actor, &p->x, err)
+                  : ocds_prepare(it->release, key, actor, &p->x, err);
     if (rc)
         return rc;
     p->tree = p->x.tree ? p->x.tree : jv_from_json(trees, p->x.pub, OCDS_JSON_MAX_DEPTH + 1);

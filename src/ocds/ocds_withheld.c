@@ -188,6 +188,20 @@ out:
     return rc;
 }
 
+int ocds_withheld_commit(const uint8_t *key, const char *ocid, const char *path, const struct bf_buf *canon,
+                         char commitment[72], char salt_hex[65], struct bf_err *err)
+{
+    uint8_t salt[SALT_LEN];
+    int rc = make_salt(key, ocid, path, canon, salt, err);
+
+    if (rc == 0) {
+        commit_text(canon, salt, commitment);
+        bf_hex_encode(salt, sizeof salt, salt_hex);
+    }
+    OPENSSL_cleanse(salt, sizeof salt);
+    return rc;
+}
+
 int ocds_commitment_check(const json_t *marker, const json_t *value, const char *salt_hex, struct bf_err *err)
 {
     const char *want = json_string_value(json_object_get(marker, "commitment"));
@@ -301,16 +315,13 @@ static int withhold_entry(json_t *pub, const json_t *entry, json_t *sidecar, con
     const char *p = json_string_value(json_object_get(entry, "path"));
     json_t *value = ocds_json_pointer_get(pub, p);
     struct bf_buf canon = BF_BUF_INIT;
-    uint8_t salt[SALT_LEN];
     char com[72], salt_hex[2 * SALT_LEN + 1];
     int rc;
 
     if (json_is_object(value) && json_is_true(json_object_get(value, "withheld")))
         return bf_err_set(err, BF_EINVAL, "%.200s: already a withheld marker; submit the full release", p);
-    if ((rc = ocds_jcs(value, &canon, err)) < 0 || (rc = make_salt(key, ocid, p, &canon, salt, err)) < 0)
+    if ((rc = ocds_jcs(value, &canon, err)) < 0 || (rc = ocds_withheld_commit(key, ocid, p, &canon, com, salt_hex, err)) < 0)
         goto out;
-    commit_text(&canon, salt, com);
-    bf_hex_encode(salt, sizeof salt, salt_hex);
     json_object_set_new(json_object_get(sidecar, "salts"), p, json_string(salt_hex));
     json_object_set(json_object_get(sidecar, "values"), p, value);
     rc = pointer_replace(pub, p, make_marker(entry, com), err);

@@ -132,18 +132,21 @@ static void cmp_check(struct tally *t, const json_t *r, const jv_t *v)
         t->errs++;
 }
 
+static struct bf_arena trees = BF_ARENA_INIT; /* the jv public releases, as publishing keeps them */
+static size_t jv_withheld; /* releases ocds_prepare_jv withheld on jv trees (not through jansson) */
+
 static void cmp_prepare(struct tally *t, const json_t *r, const jv_t *v)
 {
     struct ocds_prepared x, y;
     struct bf_err e1 = { 0 }, e2 = { 0 };
-    int a = ocds_prepare(r, KEY, "officer-7", &x, &e1), b = ocds_prepare_jv(v, KEY, "officer-7", &y, &e2);
+    int a = ocds_prepare(r, KEY, "officer-7", &x, &e1), b = ocds_prepare_jv(v, &trees, KEY, "officer-7", &y, &e2);
 
     t->n++;
     if (a != b || strcmp(e1.msg, e2.msg)) {
         mismatch(t, "prepare", e1.msg[0] ? e1.msg : e2.msg);
     } else if (a) {
         t->errs++;
-    } else if (!same_buf(&x.body, &y.body) || !same_buf(&x.entry, &y.entry) || strcmp(x.sha, y.sha) ||
+    } else if ((jv_withheld += (y.tree && y.sidecar)), !same_buf(&x.body, &y.body) || !same_buf(&x.entry, &y.entry) || strcmp(x.sha, y.sha) ||
                strcmp(x.src, y.src) || !same_str(x.tags, y.tags) || !same_str(x.ocid, y.ocid) ||
                !same_str(x.id, y.id) || !same_str(x.date, y.date) || x.sidecar_len != y.sidecar_len ||
                (x.sidecar_len && memcmp(x.sidecar, y.sidecar, x.sidecar_len))) {
@@ -180,6 +183,45 @@ static void cmp_merge(struct tally *t, json_t **rels, size_t n, struct bf_arena 
     }
     bf_buf_free(&c1), bf_buf_free(&v1), bf_buf_free(&c2), bf_buf_free(&v2);
     free(v);
+}
+
+/* The records publishing writes: the public releases as each path
+ * prepares them (jansson: x.pub; jv: y.tree, or its jansson fallback's
+ * pub copied), merged by the jansson and the jv merge. */
+static void cmp_published(struct tally *t, json_t **rels, size_t n, struct bf_arena *a)
+{
+    json_t **pubs = bf_xcalloc(n, sizeof *pubs);
+    jv_t **trees_of = bf_xcalloc(n, sizeof *trees_of);
+    struct bf_buf c1 = BF_BUF_INIT, v1 = BF_BUF_INIT, c2 = BF_BUF_INIT, v2 = BF_BUF_INIT;
+    struct bf_err e1 = { 0 }, e2 = { 0 };
+    size_t i, k = 0;
+    int x, y;
+
+    for (i = 0; i < n; i++) {
+        struct ocds_prepared px, py;
+        struct bf_err ea = { 0 }, eb = { 0 };
+        jv_t *v = jv_from_json(a, rels[i], 1000);
+        if (ocds_prepare(rels[i], KEY, NULL, &px, &ea) == 0 && ocds_prepare_jv(v, a, KEY, NULL, &py, &eb) == 0) {
+            pubs[k] = json_incref(px.pub);
+            trees_of[k++] = py.tree ? (jv_t *)py.tree : jv_from_json(a, py.pub, 1000);
+        }
+        ocds_prepared_clear(&px);
+        ocds_prepared_clear(&py);
+    }
+    x = ocds_merge_texts_vpacked(NULL, pubs, k, &c1, &v1, &e1);
+    y = ocds_merge_texts_vpacked_jv(NULL, trees_of, k, &c2, &v2, &e2);
+    t->n++;
+    if (x != y || strcmp(e1.msg, e2.msg))
+        mismatch(t, "published merge", e1.msg[0] ? e1.msg : e2.msg);
+    else if (x)
+        t->errs++;
+    else if (!same_buf(&c1, &c2) || !same_buf(&v1, &v2))
+        mismatch(t, "published merge", "texts differ");
+    for (i = 0; i < k; i++)
+        json_decref(pubs[i]);
+    free(pubs);
+    free(trees_of);
+    bf_buf_free(&c1), bf_buf_free(&v1), bf_buf_free(&c2), bf_buf_free(&v2);
 }
 
 /* jv parse of r's compact text against the fast parser's. */
@@ -224,7 +266,7 @@ static void report(const char *what, const struct tally *t)
 static void generated(void)
 {
     struct gen g = { NULL, 0, 0 };
-    struct tally tc = { 0 }, tp = { 0 }, tm = { 0 }, tr = { 0 }, dc = { 0 }, dp = { 0 }, dm = { 0 };
+    struct tally tc = { 0 }, tp = { 0 }, tm = { 0 }, tr = { 0 }, dc = { 0 }, dp = { 0 }, dm = { 0 }, tpm = { 0 };
     struct bf_arena a = BF_ARENA_INIT;
     size_t i, j, withheld = 0;
 
@@ -239,6 +281,7 @@ static void generated(void)
         cmp_prepare(&tp, g.r[i], v);
         free(text);
     }
+    ok(jv_withheld == withheld, "each of the %zu withholding releases took the jv way (%zu)", withheld, jv_withheld);
     /* each ocid's releases merged, as published; and damaged */
     for (i = 0; i < g.n; i = j) {
         const char *ocid = json_string_value(json_object_get(g.r[i], "ocid"));
@@ -246,6 +289,7 @@ static void generated(void)
         for (j = i + 1; j < g.n && !strcmp(ocid, json_string_value(json_object_get(g.r[j], "ocid"))); j++)
             ;
         cmp_merge(&tm, g.r + i, j - i, &a);
+        cmp_published(&tpm, g.r + i, j - i, &a);
         d = bf_xcalloc(j - i, sizeof *d);
         for (size_t k = 0; k < j - i; k++)
             d[k] = next_rand() % 2 ? damaged(g.r[i + k]) : json_incref(g.r[i + k]);
@@ -269,6 +313,7 @@ static void generated(void)
     report("check, generated releases", &tc);
     report("prepare, generated releases", &tp);
     report("merge, generated records", &tm);
+    report("merge, generated records as published (markers in place of withheld values)", &tpm);
     report("check, damaged releases", &dc);
     ok(dc.errs > 1000, "the damage made %zu releases invalid", dc.errs);
     report("prepare, damaged releases", &dp);
@@ -277,6 +322,7 @@ static void generated(void)
         json_decref(g.r[i]);
     free(g.r);
     bf_arena_free(&a);
+    bf_arena_free(&trees);
 }
 
 /* ---- real publishers' files ------------------------------------------- */
