@@ -185,11 +185,22 @@ static int run_migrations(struct store *s, struct bf_err *err)
     return store_txn_commit(t, err);
 }
 
+/* Process-wide SQLite settings, before its first use. Memory statistics
+ * off: with them every allocation takes a global mutex, which the
+ * ledger's sequencer and the import's workers (their own connections)
+ * contend on. */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* SQLITE_MISUSE if SQLite is in use already: harmless */
+}
+
 int store_open(const char *dir, unsigned flags, struct store **out, struct bf_err *err)
 {
     struct store *s;
     int rc;
 
+    pthread_once(&sqlite_once, sqlite_setup);
     if (!(flags & STORE_CREATE) && !bf_fs_exists(dir))
         return bf_err_set(err, BF_ENOTFOUND, "no store at %s (run `belfry init --data %s` first)", dir, dir);
     if ((flags & STORE_CREATE) && (rc = bf_fs_mkdirs(dir, 0700, err)) < 0)
