@@ -281,18 +281,24 @@ int store_ocds_record_put(struct store_txn *t, const struct store_ocds_added *a,
                           struct bf_err *err)
 {
     struct store_conn *c = store_sqlite_writer(t);
-    sqlite3_stmt *st = rec_bind(c, SQL_REC_PUT, a, err);
+    sqlite3_stmt *st;
     int rc;
 
-    if (!st)
-        return err ? err->code : BF_EIO;
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)before);
-    bind_value(st, 7, compiled, compiled_len);
-    bind_value(st, 8, versioned, versioned_len);
-    if ((rc = step_done(c, st, err, "storing a merged record")) < 0 || sqlite3_changes(c->db) == 1)
-        return rc;
-    if (before != 0) /* the row counts other releases than the merge was made from */
+    /* merged from no committed release: the row is new, or another
+     * batch made it and the merge is stale; the UPDATE (guarded by
+     * nrel = 0, which no row has) could only fail, so go straight to the
+     * INSERT (an import's records are mostly new) */
+    if (before != 0) {
+        if (!(st = rec_bind(c, SQL_REC_PUT, a, err)))
+            return err ? err->code : BF_EIO;
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)before);
+        bind_value(st, 7, compiled, compiled_len);
+        bind_value(st, 8, versioned, versioned_len);
+        if ((rc = step_done(c, st, err, "storing a merged record")) < 0 || sqlite3_changes(c->db) == 1)
+            return rc;
+        /* the row counts other releases than the merge was made from */
         return bf_err_set(err, BF_ECONFLICT, "record %s changed since its merge", a->ocid);
+    }
     if (!(st = rec_bind(c, SQL_REC_PUT_NEW, a, err)))
         return err ? err->code : BF_EIO;
     bind_value(st, 7, compiled, compiled_len);
