@@ -14,7 +14,14 @@
  *    dictionary never change, so packing reads them without a lock (the
  *    state is published with release order after them).
  *  - A kind's dictionary is loaded into LZ4's state once; each value
- *    compresses from a copy of that state.
+ *    compresses from a copy of that state. Each packing thread keeps its
+ *    own copy of the dictionary with room for a value right after it
+ *    (struct pack_tls): LZ4 compresses a value that follows its
+ *    dictionary in memory as one with a prefix, about a tenth faster
+ *    than against a dictionary elsewhere (extDict), and the import's
+ *    workers pack every row. The copy is found by the kind's generation,
+ *    unique in the process, so a store closed and another opened never
+ *    pack against a stale copy.
  */
 #define STORE_SQLITE_INTERNAL
 #include "common.h"
@@ -39,6 +46,7 @@ struct pack_kind {
     char *dict;          /* ... its bytes ... */
     size_t dictlen;
     LZ4_stream_t *base;  /* ... and their loaded state (copied for each value) */
+    uint64_t gen;        /* ... and a number no other kind ON in this process has */
     struct bf_buf samples;
     size_t *sizes, nsizes, capsizes;
 };
@@ -181,6 +189,8 @@ int store_sqlite_unpack(struct store *s, struct store_conn *c, const void *v, si
 static const char SQL_COLTYPE[] = "SELECT type FROM pragma_table_info(?1) WHERE name = ?2";
 static const char SQL_DICT_NEWEST[] = "SELECT id, dict FROM store_dict WHERE kind = ? ORDER BY id DESC LIMIT 1";
 
+static uint64_t pack_gen;
+
 static void kind_on(struct store_packer *p, struct pack_kind *k, uint32_t id, const void *dict, size_t n)
 {
     k->dict = bf_xmalloc(n ? n : 1);
@@ -195,6 +205,7 @@ static void kind_on(struct store_packer *p, struct pack_kind *k, uint32_t id, co
     dict_add(p, id, dict, n);
     pthread_mutex_unlock(&p->dmu);
     k->id = id;
+    k->gen = __atomic_add_fetch(&pack_gen, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&k->state, KIND_ON, __ATOMIC_RELEASE);
 }
 
@@ -303,6 +314,73 @@ uint32_t store_pack_dict_id(struct store *s, enum store_pack_kind ki)
     return __atomic_load_n(&k->state, __ATOMIC_ACQUIRE) == KIND_ON ? k->id : 0;
 }
 
+/* ---- packing on a thread's copy of the dictionary ------------------------- */
+
+#define PACK_TLS_ROOM ((size_t)64 << 10) /* larger values pack against the shared copy */
+
+struct pack_tls {
+    uint64_t gen;        /* the kind this copy is of; 0: none yet */
+    size_t dictlen;
+    char *buf;           /* the dictionary, then room for one value */
+    LZ4_stream_t base;   /* loaded over buf */
+};
+
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+static pthread_key_t tls_key;
+
+static void tls_free(void *arg)
+{
+    struct pack_tls *t = arg;
+    int i;
+    for (i = 0; i < STORE_PACK_NKIND; i++)
+        free(t[i].buf);
+    free(t);
+}
+
+static void tls_setup(void)
+{
+    if (pthread_key_create(&tls_key, tls_free) != 0)
+        abort();
+}
+
+/* This thread's copy of k's dictionary, made on first use; NULL when it
+ * cannot be made (the shared copy serves). */
+static struct pack_tls *tls_of(int ki, const struct pack_kind *k)
+{
+    struct pack_tls *t;
+
+    pthread_once(&tls_once, tls_setup);
+    if (!(t = pthread_getspecific(tls_key))) {
+        t = bf_xcalloc(STORE_PACK_NKIND, sizeof *t);
+        if (pthread_setspecific(tls_key, t) != 0) {
+            free(t);
+            return NULL;
+        }
+    }
+    t += ki;
+    if (t->gen != k->gen) {
+        t->gen = 0;
+        free(t->buf);
+        t->buf = bf_xmalloc(k->dictlen + PACK_TLS_ROOM);
+        memcpy(t->buf, k->dict, k->dictlen);
+        t->dictlen = k->dictlen;
+        if (!LZ4_initStream(&t->base, sizeof t->base) || LZ4_loadDict(&t->base, t->buf, (int)k->dictlen) < 0)
+            return NULL;
+        t->gen = k->gen;
+    }
+    return t;
+}
+
+static int pack_encode(int ki, const struct pack_kind *k, const char *text, size_t len, struct bf_buf *out)
+{
+    struct pack_tls *t = len <= PACK_TLS_ROOM ? tls_of(ki, k) : NULL;
+
+    if (!t)
+        return store_pack_encode(k->base, k->id, text, len, out);
+    memcpy(t->buf + t->dictlen, text, len);
+    return store_pack_encode(&t->base, k->id, t->buf + t->dictlen, len, out);
+}
+
 int store_pack(struct store *s, enum store_pack_kind ki, const char *text, size_t len, struct bf_buf *out)
 {
     struct store_packer *p = store_sqlite_packer(s);
@@ -327,5 +405,5 @@ int store_pack(struct store *s, enum store_pack_kind ki, const char *text, size_
         if (__atomic_load_n(&k->state, __ATOMIC_ACQUIRE) != KIND_ON)
             return 0;
     }
-    return store_pack_encode(k->base, k->id, text, len, out);
+    return pack_encode(ki, k, text, len, out);
 }

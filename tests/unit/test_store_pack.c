@@ -204,6 +204,51 @@ static void test_training(const char *dir)
     bf_buf_free(&text), bf_buf_free(&packed);
 }
 
+/* Two stores in one thread, each with its own dictionary (both with the
+ * same number): the thread's copies of the dictionaries (sqlite_pack.c,
+ * struct pack_tls) never pack one store's values against the other's,
+ * nor against a closed store's. */
+static void test_two_stores(const char *da, const char *db)
+{
+    struct store *a = NULL, *b = NULL;
+    struct bf_buf text = BF_BUF_INIT, packed = BF_BUF_INIT;
+    struct bf_err err = { 0 };
+    int from_a = 0, from_b = 700000, i, good = 0;
+
+    if (store_open(da, STORE_CREATE | STORE_NOSYNC, &a, &err) < 0 ||
+        store_open(db, STORE_CREATE | STORE_NOSYNC, &b, &err) < 0) {
+        ok(0, "open: %s", err.msg);
+        store_close(a);
+        return;
+    }
+    feed_until_packed(a, STORE_PACK_RELEASE, &from_a, 5000);
+    feed_until_packed(b, STORE_PACK_RELEASE, &from_b, 5000);
+    ok(store_pack_dict_id(a, STORE_PACK_RELEASE) > 0 && store_pack_dict_id(b, STORE_PACK_RELEASE) > 0,
+       "two stores trained dictionaries %u and %u", store_pack_dict_id(a, STORE_PACK_RELEASE),
+       store_pack_dict_id(b, STORE_PACK_RELEASE));
+    for (i = 0; i < 8; i++) {
+        struct store *s = i % 2 ? b : a;
+        make_text(&text, 900000 + i);
+        good += store_pack(s, STORE_PACK_RELEASE, text.data, text.len, &packed) == 1 && unpacks_to(s, &packed, &text);
+    }
+    ok(good == 8, "values packed alternately in the two stores unpack in their own (%d of 8)", good);
+    store_close(a);
+    a = NULL;
+    if (store_open(da, 0, &a, &err) < 0) {
+        ok(0, "reopen: %s", err.msg);
+    } else {
+        for (good = 0, i = 0; i < 4; i++) {
+            struct store *s = i % 2 ? b : a;
+            make_text(&text, 910000 + i);
+            good += store_pack(s, STORE_PACK_RELEASE, text.data, text.len, &packed) == 1 && unpacks_to(s, &packed, &text);
+        }
+        ok(good == 4, "and after one store is closed and reopened (%d of 4)", good);
+    }
+    store_close(a);
+    store_close(b);
+    bf_buf_free(&text), bf_buf_free(&packed);
+}
+
 /* A store made before packing: its ocds columns are TEXT. */
 static void test_text_columns(const char *dir)
 {
@@ -403,6 +448,13 @@ int main(void)
     test_training(d1);
     test_text_columns(d2);
     test_rows(d3);
+    {
+        char e1[256], e2[256];
+        if (tu_mkdtemp(e1, sizeof e1, "pack-a") == 0 && tu_mkdtemp(e2, sizeof e2, "pack-b") == 0) {
+            test_two_stores(e1, e2);
+            tu_rm_rf(e1), tu_rm_rf(e2);
+        }
+    }
     if (tu_mkdtemp(d4, sizeof d4, "pack-threads") == 0) {
         test_threads(d4);
         tu_rm_rf(d4);
