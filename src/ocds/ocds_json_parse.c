@@ -42,6 +42,13 @@
  * string value of a parsed tree in place (json_string_set*); replacing
  * it in its container is fine. The table is written once per slot (claim,
  * fill, publish with release), so lookups take no lock.
+ *
+ * The same lexer also builds jv trees (jv.h) for the importer's workers
+ * (ocds_json_parse_jv, at the end of the file): the same grammar and the
+ * same refusals, plus objects of more than 64 members (its duplicate
+ * check is quadratic); strings without escapes are read in place in a
+ * copy of the input made in the arena, their closing quote overwritten
+ * with a NUL.
  */
 #include "common.h"
 #include "ocds_json.h"
@@ -914,7 +921,6 @@ jv_t *ocds_json_parse_jv(struct bf_arena *a, const char *data, size_t len, int *
 {
     struct fpj j;
     const unsigned char *p = (const unsigned char *)data;
-    size_t mark = a->used;
     jv_t *v = NULL;
 
     memset(&j, 0, sizeof j);
@@ -935,6 +941,5 @@ jv_t *ocds_json_parse_jv(struct bf_arena *a, const char *data, size_t len, int *
     free(j.ms);
     free(j.vs);
     *nest = j.f.nest;
-    (void)mark;
     return p ? v : NULL;
 }

@@ -27,6 +27,10 @@
  *    in one row write. If the merge cannot be made there, the row counts
  *    them and says its merge is behind (compiled_n < nrel): readers merge
  *    for themselves and the next publish re-merges.
+ *  - Releases are merged as jv trees (jv.h, ocds_jv.h): the importer's
+ *    own, copies of the jansson releases other callers give, and the
+ *    committed releases parsed straight into the job's arena, which is
+ *    freed once the merges are done (job_drop_trees).
  *  - The merge runs in the publishing thread, before the append, from the
  *    committed releases of the ocid plus the batch's (premerge), so the
  *    ledger's single commit thread only writes rows. It is optimistic:
