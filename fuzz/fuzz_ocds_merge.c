@@ -10,7 +10,11 @@
  *    fail, with the same code (and ocds_merge_texts_vpacked a packed
  *    versioned release that unpacks to that text); each release is also checked, digested and
  *    split into public form and sidecar, and every commitment must open;
- *  - if an object, read as a schema (merge rules) and as a release.
+ *  - if an object, read as a schema (merge rules) and as a release;
+ *  - and the jv builds of the core (ocds_jv_compat.h: the importer's path)
+ *    must agree with the jansson ones on all of it: the merges (both
+ *    texts, packed or not), the check and the preparation for the log,
+ *    with the same result, message and bytes.
  * Any crash, sanitizer report or broken invariant (abort) is a bug; errors
  * returned for bad input are fine.
  */
@@ -18,6 +22,8 @@
 #include "buf.h"
 #include "ocds/ocds.h"
 #include "ocds/ocds_merge_int.h"
+#include "ocds/ocds_import.h"
+#include "ocds/ocds_jv.h"
 
 static void check_jcs_idempotent(const json_t *v)
 {
@@ -122,6 +128,66 @@ static void merge_all(json_t *arr, const struct ocds_merge_rules *rules)
     free(rels);
 }
 
+static void same_or_abort(int r1, const struct bf_err *e1, const struct bf_buf *b1, int r2, const struct bf_err *e2,
+                          const struct bf_buf *b2)
+{
+    if (r1 != r2 || strcmp(e1->msg, e2->msg) || (r1 == 0 && !buf_eq(b1, b2)))
+        abort();
+}
+
+static const uint8_t FUZZ_KEY[OCDS_WITHHELD_KEY_LEN] = { 1, 2, 3 };
+
+/* One release, prepared by both builds. */
+static void check_jv_release(const json_t *r, const jv_t *v, struct bf_arena *a)
+{
+    struct ocds_prepared x, y;
+    struct bf_err e1 = { 0 }, e2 = { 0 };
+    int r1 = ocds_release_check(r, &e1), r2 = ocds_release_check_jv(v, &e2);
+
+    if (r1 != r2 || strcmp(e1.msg, e2.msg))
+        abort();
+    memset(&e1, 0, sizeof e1), memset(&e2, 0, sizeof e2);
+    r1 = ocds_prepare(r, FUZZ_KEY, "fuzz", &x, &e1);
+    r2 = ocds_prepare_jv(v, a, FUZZ_KEY, "fuzz", &y, &e2);
+    same_or_abort(r1, &e1, &x.body, r2, &e2, &y.body);
+    if (r1 == 0 && (!buf_eq(&x.entry, &y.entry) || strcmp(x.src, y.src) || x.sidecar_len != y.sidecar_len ||
+                    (x.sidecar_len && memcmp(x.sidecar, y.sidecar, x.sidecar_len))))
+        abort();
+    ocds_prepared_clear(&x);
+    ocds_prepared_clear(&y);
+}
+
+/* The jv builds against the jansson ones on an array of releases. */
+static void check_jv(json_t *arr, const struct ocds_merge_rules *rules)
+{
+    struct bf_arena a = BF_ARENA_INIT;
+    size_t n = json_array_size(arr), i;
+    json_t **rels = calloc(n ? n : 1, sizeof *rels);
+    jv_t **jr = calloc(n ? n : 1, sizeof *jr);
+    struct bf_buf c1 = BF_BUF_INIT, v1 = BF_BUF_INIT, c2 = BF_BUF_INIT, v2 = BF_BUF_INIT;
+    struct bf_err e1 = { 0 }, e2 = { 0 };
+    int r1, r2;
+
+    for (i = 0; i < n; i++)
+        if (!(jr[i] = jv_from_json(&a, rels[i] = json_array_get(arr, i), 4096)))
+            goto out;
+    r1 = ocds_merge_texts(rules, rels, n, &c1, &v1, &e1);
+    r2 = ocds_merge_texts_jv(rules, jr, n, &c2, &v2, &e2);
+    same_or_abort(r1, &e1, &c1, r2, &e2, &c2);
+    same_or_abort(r1, &e1, &v1, r2, &e2, &v2);
+    bf_buf_reset(&v1), bf_buf_reset(&v2), memset(&e1, 0, sizeof e1), memset(&e2, 0, sizeof e2);
+    r1 = ocds_merge_texts_vpacked(rules, rels, n, NULL, &v1, &e1);
+    r2 = ocds_merge_texts_vpacked_jv(rules, jr, n, NULL, &v2, &e2);
+    same_or_abort(r1, &e1, &v1, r2, &e2, &v2);
+    for (i = 0; i < n; i++)
+        check_jv_release(rels[i], jr[i], &a);
+out:
+    bf_buf_free(&c1), bf_buf_free(&v1), bf_buf_free(&c2), bf_buf_free(&v2);
+    free(rels);
+    free(jr);
+    bf_arena_free(&a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *v = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL), *e;
@@ -135,8 +201,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_jcs_idempotent(v);
     if (json_is_array(v)) {
         merge_all(v, NULL);
-        if (ocds_merge_rules_from_schema(json_array_get(v, 0), &rules, NULL) == 0)
+        check_jv(v, NULL);
+        if (ocds_merge_rules_from_schema(json_array_get(v, 0), &rules, NULL) == 0) {
             merge_all(v, rules);
+            check_jv(v, rules);
+        }
         json_array_foreach(v, i, e) {
             if (ocds_release_check(e, NULL) == 0) {
                 if (ocds_digest(e, hex, NULL) < 0 || strlen(hex) != 64)

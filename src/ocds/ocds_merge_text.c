@@ -1010,7 +1010,7 @@ static int texts_by_trees(const struct ocds_merge_rules *rules, json_t *const *r
     int rc = 0;
 
     for (i = 0; i < n && !rc; i++)
-        if (!(j[i] = jv_to_json(releases[i], OCDS_JSON_MAX_DEPTH + 1)))
+        if (!(j[i] = jv_to_json(releases[i], JV_COPY_MAX_DEPTH)))
             rc = bf_err_set(err, BF_ENOMEM, "out of memory copying a release");
     if (!rc)
         rc = ocds_merge_texts_by_trees(rules, j, n, compiled, versioned, err);

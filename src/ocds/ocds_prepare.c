@@ -44,7 +44,7 @@ void ocds_prepared_clear(struct ocds_prepared *x)
 static char *tags_dumps(const json_t *tag)
 {
 #ifdef OCDS_JV
-    jansson_t *j = jv_to_json(tag, OCDS_JSON_MAX_DEPTH);
+    jansson_t *j = jv_to_json(tag, JV_COPY_MAX_DEPTH);
     char *r = j ? json_dumps(j, JSON_COMPACT) : NULL;
     jansson_decref(j);
     return r;
@@ -236,7 +236,7 @@ int ocds_prepare(const jansson_t *release, const uint8_t *key, const char *actor
 static int prepare_copy(const jv_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
                         struct bf_err *err)
 {
-    jansson_t *j = jv_to_json(release, OCDS_JSON_MAX_DEPTH + 1);
+    jansson_t *j = jv_to_json(release, JV_COPY_MAX_DEPTH);
     int rc;
 
     ocds_prepared_clear(x);

@@ -171,7 +171,7 @@ static int pub_prepare(struct ocds_ctx *c, const struct ocds_pub_item *it, struc
                   : ocds_prepare(it->release, key, actor, &p->x, err);
     if (rc)
         return rc;
-    p->tree = p->x.tree ? p->x.tree : jv_from_json(trees, p->x.pub, OCDS_JSON_MAX_DEPTH + 1);
+    p->tree = p->x.tree ? p->x.tree : jv_from_json(trees, p->x.pub, JV_COPY_MAX_DEPTH);
     if (!p->tree)
         return bf_err_set(err, BF_ENOMEM, "out of memory copying a release");
     pack_text(c->s, STORE_PACK_RELEASE, &p->x.body);
@@ -335,7 +335,7 @@ static const jv_t *acc_parse(struct merge_acc *a, const char *body, size_t len, 
         a->rc = bf_err_set(a->err, BF_ECORRUPT, "stored release %s/%s does not parse: %s", ocid, id, je.text);
         return NULL;
     }
-    v = jv_from_json(a->arena, j, OCDS_JSON_MAX_DEPTH + 1);
+    v = jv_from_json(a->arena, j, JV_COPY_MAX_DEPTH);
     json_decref(j);
     if (!v)
         a->rc = bf_err_set(a->err, BF_ECORRUPT, "stored release %s/%s is nested too deep", ocid, id);

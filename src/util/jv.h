@@ -159,6 +159,13 @@ jv_t *jv_stringn(struct bf_arena *a, const char *s, size_t n);
 /* An array of n values made in a (copied). */
 jv_t *jv_array_of(struct bf_arena *a, const jv_t *items, size_t n);
 
+/* A depth bound for the copies below that no tree met in practice
+ * reaches (jansson's parser stops at 2048 levels, ocds_json_parse_jv at
+ * 129), so a copy fails only for want of memory: what the copy is for
+ * then meets the tree's depth itself and says so. It bounds the copies'
+ * recursion (about 100 bytes of stack a level). */
+#define JV_COPY_MAX_DEPTH 4096
+
 /* The jv copy of a jansson tree, made in a. Member order is kept. NULL
  * if v is NULL or nested deeper than max_depth. */
 jv_t *jv_from_json(struct bf_arena *a, const json_t *v, int max_depth);

@@ -403,9 +403,41 @@ static void edges(void)
     bf_arena_free(&a);
 }
 
+/* Trees deeper than the check allows: the jv path hands them to jansson
+ * (copying them there must not fail first) and says what jansson says. */
+static void deep(void)
+{
+    struct tally t = { 0 };
+    struct bf_arena a = BF_ARENA_INIT;
+    json_t *rels[1], *r = json_pack("{s:s,s:s,s:s,s:[s],s:s}", "ocid", "ocds-x-1", "id", "1", "date",
+                                    "2024-01-01T00:00:00Z", "tag", "planning", "initiationType", "tender");
+    json_t *inner = json_array(), *arr = json_array();
+    int i;
+
+    for (i = 0; i < 200; i++) {
+        json_t *o = json_array();
+        json_array_append_new(o, inner);
+        inner = o;
+    }
+    json_object_set_new(r, "deep", json_incref(inner));
+    cmp_check(&t, r, jv_from_json(&a, r, JV_COPY_MAX_DEPTH));
+    cmp_prepare(&t, r, jv_from_json(&a, r, JV_COPY_MAX_DEPTH));
+    rels[0] = r;
+    cmp_merge(&t, rels, 1, &a);
+    json_array_append_new(arr, inner); /* a "release" that is 200 arrays deep */
+    rels[0] = arr;
+    cmp_merge(&t, rels, 1, &a);
+    report("check, prepare and merge of trees 200 levels deep", &t);
+    ok(t.errs == t.n, "each of them an error (%zu of %zu)", t.errs, t.n);
+    json_decref(r);
+    json_decref(arr);
+    bf_arena_free(&a);
+}
+
 int main(void)
 {
     edges();
+    deep();
     generated();
     real_files();
     return tap_done();
