@@ -40,6 +40,18 @@ void ocds_prepared_clear(struct ocds_prepared *x)
 }
 #endif
 
+/* x empty, with room in its text buffers for most releases, so the
+ * writers do not regrow (far below the limits). */
+static int prepared_init(struct ocds_prepared *x, struct bf_err *err)
+{
+    memset(x, 0, sizeof *x);
+    bf_buf_init(&x->body, (size_t)256 << 20);
+    bf_buf_init(&x->entry, 1 << 16);
+    if (bf_buf_reserve(&x->body, 2048) < 0 || bf_buf_reserve(&x->entry, 512) < 0)
+        return bf_err_set(err, BF_ELIMIT, "release buffers exceed their limits");
+    return 0;
+}
+
 /* json_dumps(tag, JSON_COMPACT) */
 static char *tags_dumps(const json_t *tag)
 {
@@ -211,12 +223,8 @@ int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, s
     struct ocds_release_top top;
     int rc;
 
-    memset(x, 0, sizeof *x);
-    bf_buf_init(&x->body, (size_t)256 << 20);
-    bf_buf_init(&x->entry, 1 << 16);
-    /* room for most releases, so the writers do not regrow (far below the limits) */
-    if (bf_buf_reserve(&x->body, 2048) < 0 || bf_buf_reserve(&x->entry, 512) < 0)
-        return bf_err_set(err, BF_ELIMIT, "release buffers exceed their limits");
+    if (prepared_init(x, err) < 0)
+        return BF_ELIMIT;
     if (ocds_release_check_jcs(release, &x->body, &top))
         rc = prepare_fast(release, &top, key, actor, x, err);
     else if ((rc = prepare_full(release, key, x, err)) == 0)
@@ -276,11 +284,8 @@ int ocds_prepare_jv(const jv_t *release, struct bf_arena *trees, const uint8_t *
     struct ocds_release_top top;
     int rc;
 
-    memset(x, 0, sizeof *x);
-    bf_buf_init(&x->body, (size_t)256 << 20);
-    bf_buf_init(&x->entry, 1 << 16);
-    if (bf_buf_reserve(&x->body, 2048) < 0 || bf_buf_reserve(&x->entry, 512) < 0)
-        return bf_err_set(err, BF_ELIMIT, "release buffers exceed their limits");
+    if (prepared_init(x, err) < 0)
+        return BF_ELIMIT;
     if (!ocds_release_check_jcs(release, &x->body, &top) || top.personal)
         return prepare_copy(release, key, actor, x, err);
     bf_sha256_hex(x->body.data, x->body.len, x->src);
