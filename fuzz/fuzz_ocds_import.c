@@ -8,11 +8,14 @@
  * line then parsed by ocds_import_parse_raw as an import worker does.
  * Both must give the same items in the same order (the importer relies
  * on a raw line meaning exactly what the scanner would have made of it);
- * a difference aborts.
+ * a difference aborts. A raw line the jv parser takes
+ * (ocds_import_parse_raw_jv, what the import's workers try first) must
+ * be a release ocds_import_parse_raw accepts, with the same value.
  */
 #include "common.h"
 #include "buf.h"
 #include "ocds/ocds_import.h"
+#include "jv.h"
 
 /* One line per item: kind, position, pointer, reason, release. */
 static int on_item(void *arg, const struct ocds_import_item *it)
@@ -24,9 +27,21 @@ static int on_item(void *arg, const struct ocds_import_item *it)
     char *s = NULL;
 
     if (it->kind == OCDS_ITEM_RAW) {
+        struct bf_arena a = BF_ARENA_INIT;
+        const jv_t *tree = NULL;
+        int took = ocds_import_parse_raw_jv(&a, it->raw, it->raw_len, &tree);
         kind = ocds_import_parse_raw(it->raw, it->raw_len, it->line, it->byte, &rel, why, sizeof why)
                    ? OCDS_ITEM_REJECT
                    : OCDS_ITEM_RELEASE;
+        if (took) {
+            json_t *back = jv_to_json(tree, JV_COPY_MAX_DEPTH);
+            if (kind != OCDS_ITEM_RELEASE || !back || !json_equal(back, rel)) {
+                fprintf(stderr, "the jv parser took a raw line the importer reads otherwise\n");
+                abort();
+            }
+            json_decref(back);
+        }
+        bf_arena_free(&a);
     }
     if (rel)
         s = json_dumps(rel, JSON_COMPACT | JSON_ENCODE_ANY);
