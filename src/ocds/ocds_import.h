@@ -78,7 +78,7 @@ struct ocds_prepared {
  * "operator") and tag text into *x. The input is not modified. Errors:
  * the check's and withholding's (BF_EINVAL, BF_ELIMIT ...); *x must be
  * cleared either way. */
-int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
+int ocds_prepare(const jansson_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
                  struct bf_err *err);
 void ocds_prepared_clear(struct ocds_prepared *x);
 /* ocds_prepare on a jv tree (ocds_prepare.c built against

@@ -760,6 +760,13 @@ static const char *jv_str(struct fpj *j, const char *s, size_t n)
 
 static const unsigned char *jv_value(struct fpj *j, const unsigned char *p, int depth, jv_t *out);
 
+/* A full stack of the members or elements being read, twice as large. */
+static void *stack_grow(void *v, size_t *cap, size_t size)
+{
+    *cap = *cap ? 2 * *cap : 64;
+    return bf_xrealloc(v, *cap * size);
+}
+
 static const unsigned char *jv_string(struct fpj *j, const unsigned char *p, jv_t *out)
 {
     const char *s;
@@ -809,10 +816,8 @@ static const unsigned char *jv_object(struct fpj *j, const unsigned char *p, int
         m.klen = kn;
         if (!(p = expect(p, end, ':')) || !(p = jv_value(j, p + 1, depth + 1, &m.v)))
             goto fail;
-        if (j->nms == j->capms) {
-            j->capms = j->capms ? 2 * j->capms : 64;
-            j->ms = bf_xrealloc(j->ms, j->capms * sizeof *j->ms);
-        }
+        if (j->nms == j->capms)
+            j->ms = stack_grow(j->ms, &j->capms, sizeof *j->ms);
         j->ms[j->nms++] = m;
         if (j->nms - base > JV_MAX_MEMBERS || !(p = after_item(p, end, '}')))
             goto fail;
@@ -854,10 +859,8 @@ static const unsigned char *jv_array(struct fpj *j, const unsigned char *p, int 
         jv_t v;
         if (!(p = jv_value(j, p, depth + 1, &v)))
             goto fail;
-        if (j->nvs == j->capvs) {
-            j->capvs = j->capvs ? 2 * j->capvs : 64;
-            j->vs = bf_xrealloc(j->vs, j->capvs * sizeof *j->vs);
-        }
+        if (j->nvs == j->capvs)
+            j->vs = stack_grow(j->vs, &j->capvs, sizeof *j->vs);
         j->vs[j->nvs++] = v;
         if (j->nvs - base > UINT32_MAX || !(p = after_item(p, end, ']')))
             goto fail;

@@ -95,9 +95,5 @@
 #define ocds_merge_texts_vpacked ocds_merge_texts_vpacked_jv
 #define ocds_merge_text_write ocds_merge_text_write_jv
 #define ocds_merge_sort_releases ocds_merge_sort_releases_jv
-/* ocds_prepare.c defines ocds_prepare_jv by name and calls the jansson
- * ocds_prepare (declared with jansson_t after an #undef); the header's
- * declaration must not clash with either */
-#define ocds_prepare ocds_prepare_not_in_jv_build
 
 #endif

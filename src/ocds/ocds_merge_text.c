@@ -704,9 +704,6 @@ static struct pnode *root_member(struct mtext *m, int which, const char *name, s
     return m->hdr[which];
 }
 
-/* Compiled: "id", "date" and "ocid" from the release. Only the last
- * release's values are ever read (a compiled value is read when the tree
- * is placed), so only its "id" string is made. */
 /* Values the merge makes, freed in mtext_free: jansson's, or in the
  * merge's arena for jv trees. */
 static json_t *mtext_string(struct mtext *m, const char *s)
@@ -729,6 +726,9 @@ static json_t *compiled_tag(struct mtext *m)
 #endif
 }
 
+/* Compiled: "id", "date" and "ocid" from the release. Only the last
+ * release's values are ever read (a compiled value is read when the tree
+ * is placed), so only its "id" string is made. */
 static void compiled_header(struct mtext *m, struct mrel *r, const struct rtop *t, int last)
 {
     if (last) {

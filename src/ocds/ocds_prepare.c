@@ -92,6 +92,23 @@ static char *tags_text(const json_t *tag)
     return r;
 }
 
+/* The entry line and the identity of a public release whose top members
+ * (ocid, id, date, tag) are top's: the release itself, or its form with
+ * withheld fields, which never withholds these. x->sha is set. */
+static int prepare_from_top(struct ocds_prepared *x, const struct ocds_release_top *top, const char *actor,
+                            struct bf_err *err)
+{
+    int rc = ocds_entry_line_members(top->ocid, top->id, top->date, top->tag, x->sha, actor, &x->entry, err);
+
+    if (rc < 0)
+        return rc;
+    x->ocid = json_string_value(top->ocid);
+    x->id = json_string_value(top->id);
+    x->date = json_string_value(top->date);
+    x->tags = tags_text(top->tag);
+    return 0;
+}
+
 #ifndef OCDS_JV
 static int has_withheld(const json_t *release)
 {
@@ -200,14 +217,7 @@ static int prepare_fast(const json_t *release, const struct ocds_release_top *to
     if (!json_is_array(top->withheld) || json_array_size(top->withheld) == 0) {
         x->pub = json_incref((json_t *)release);
         memcpy(x->sha, x->src, sizeof x->sha);
-        if ((rc = ocds_entry_line_members(top->ocid, top->id, top->date, top->tag, x->sha, actor, &x->entry,
-                                          err)) < 0)
-            return rc;
-        x->ocid = json_string_value(top->ocid);
-        x->id = json_string_value(top->id);
-        x->date = json_string_value(top->date);
-        x->tags = tags_text(top->tag);
-        return 0;
+        return prepare_from_top(x, top, actor, err);
     }
     x->body.len = 0;
     x->body.data[0] = '\0';
@@ -233,11 +243,7 @@ int ocds_prepare(const json_t *release, const uint8_t *key, const char *actor, s
         return bf_err_set(err, BF_EINVAL, "release lacks ocid, id, date or tag");
     return rc;
 }
-#else /* OCDS_JV: the importer's path on jv trees */
-
-#undef ocds_prepare
-int ocds_prepare(const jansson_t *release, const uint8_t *key, const char *actor, struct ocds_prepared *x,
-                 struct bf_err *err);
+#else /* OCDS_JV: the importer's path on jv trees (ocds_prepare is the jansson build's) */
 
 /* The jansson ocds_prepare on a copy: for everything the fast path does
  * not vouch for (its errors, contact points, withheld fields). */
@@ -298,12 +304,8 @@ int ocds_prepare_jv(const jv_t *release, struct bf_arena *trees, const uint8_t *
         x->tree = release;
     }
     /* withheld paths never name ocid, id, date or tag: top's are pub's */
-    if ((rc = ocds_entry_line_members(top.ocid, top.id, top.date, top.tag, x->sha, actor, &x->entry, err)) < 0)
+    if ((rc = prepare_from_top(x, &top, actor, err)) < 0)
         return rc;
-    x->ocid = json_string_value(top.ocid);
-    x->id = json_string_value(top.id);
-    x->date = json_string_value(top.date);
-    x->tags = tags_text(top.tag);
     if (!x->tags)
         return bf_err_set(err, BF_EINVAL, "release lacks ocid, id, date or tag");
     return 0;

@@ -126,11 +126,11 @@ int ocds_withhold_keyed_jv(struct bf_arena *a, const jv_t *release, const uint8_
     salts = bf_arena_alloc(a, list->n * sizeof *salts);
     values = bf_arena_alloc(a, list->n * sizeof *values);
     for (i = 0; i < list->n; i++) {
-        const jv_t *e = &list->u.a[i], *value;
+        const jv_t *e = &list->u.a[i], *value, *disclosed = jv_object_get(e, "disclosed");
         const char *p = jv_string_value(jv_object_get(e, "path"));
         char com[72], salt_hex[65];
 
-        if (jv_object_get(e, "disclosed") && jv_object_get(e, "disclosed")->type == JSON_TRUE)
+        if (disclosed && disclosed->type == JSON_TRUE)
             continue;
         if (!p || !(value = ocds_json_pointer_get_jv(release, p)) || value->type != JSON_OBJECT) {
             rc = 1;
