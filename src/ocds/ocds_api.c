@@ -28,6 +28,8 @@
 #include "hash.h"
 #include "ocds.h"
 #include "ocds_import.h"
+#include "ocds_jv.h"
+#include "arena.h"
 #include "cli/app.h"
 #include "buf.h"
 #include "auth/auth.h"
@@ -199,7 +201,9 @@ struct rec_acc {
     struct bf_buf *b;
     const char *base;
     const char *ocid;
-    json_t *all;       /* parsed releases, when the stored merge is behind */
+    struct ocds_trees rel; /* the releases, parsed: the versioned release is merged from them */
+    struct bf_arena arena; /* their trees */
+    int behind;        /* the stored compiled release is behind (compiled_n < nrel): merge it too */
     struct bf_buf pre; /* "<base>/api/v1/releases/<ocid %-encoded>/": the same in every link */
     size_t base_len;
     const char *inm;   /* the request's If-None-Match, or NULL */
@@ -334,12 +338,11 @@ static int rec_head(void *arg, const struct store_ocds_record *rec)
         if (a->inm && http_etag_matches(a->inm, a->etag))
             return REC_NOT_MODIFIED;
     }
-    if (rec->compiled_n != rec->nrel)
-        a->all = json_array(); /* the stored merge is behind: merge here */
+    a->behind = rec->compiled_n != rec->nrel;
     /* One allocation for the whole response instead of doubling from 64
-     * bytes: the stored texts plus a generous link size per release. */
-    rc = bf_buf_reserve(a->b, rec->compiled_len + ocds_vunpacked_len(rec->versioned, rec->versioned_len) +
-                                (size_t)rec->nrel * (a->pre.len + 512) + 256);
+     * bytes: the stored text, a generous link size per release, and about
+     * three times the compiled release for the versioned one. */
+    rc = bf_buf_reserve(a->b, 4 * rec->compiled_len + (size_t)rec->nrel * (a->pre.len + 512) + 256);
     rc = rc ? rc : bf_buf_puts(a->b, "{\"ocid\":");
     rc = rc ? rc : put_str(a->b, a->ocid);
     rc = rc ? rc : bf_buf_puts(a->b, ",\"releases\":[");
@@ -349,43 +352,28 @@ static int rec_head(void *arg, const struct store_ocds_record *rec)
 static int rec_row(void *arg, const struct store_ocds_release *r)
 {
     struct rec_acc *a = arg;
-    json_t *v;
     int rc = put_rec_link(a, r);
-    if (rc || !a->all)
-        return rc;
-    v = json_loadb(r->body, r->body_len, 0, NULL);
-    if (!v)
-        return BF_ECORRUPT;
-    return json_array_append_new(a->all, v) ? BF_ENOMEM : 0;
+    return rc ? rc : ocds_trees_row(&a->rel, r);
 }
 
-/* JCS of the compiled (versioned == 0) or versioned release of all,
- * appended to b (a record whose stored merge is behind). */
-static int merged_text(json_t *all, int versioned, struct bf_buf *b, struct bf_err *err)
+/* JCS of the compiled (versioned == 0) or versioned release of the
+ * record's releases, appended to b. */
+static int merged_text(const struct rec_acc *a, int versioned, struct bf_buf *b)
 {
-    json_t **v = bf_xcalloc(json_array_size(all) + 1, sizeof *v);
-    size_t i;
-    int rc;
-    for (i = 0; i < json_array_size(all); i++)
-        v[i] = json_array_get(all, i);
-    rc = ocds_merge_texts(NULL, v, json_array_size(all), versioned ? NULL : b, versioned ? b : NULL, err);
-    free(v);
-    return rc;
+    jv_t *const *v = (jv_t *const *)a->rel.v;
+    return ocds_merge_texts_jv(NULL, v, a->rel.n, versioned ? NULL : b, versioned ? b : NULL, a->err);
 }
 
 static int rec_tail(void *arg, const struct store_ocds_record *rec)
 {
     struct rec_acc *a = arg;
     int rc = bf_buf_puts(a->b, "],\"compiledRelease\":");
-    if (!rc && !a->all)
+    if (!rc && !a->behind)
         rc = bf_buf_append(a->b, rec->compiled, rec->compiled_len);
     else if (!rc)
-        rc = merged_text(a->all, 0, a->b, a->err);
+        rc = merged_text(a, 0, a->b);
     rc = rc ? rc : bf_buf_puts(a->b, ",\"versionedRelease\":");
-    if (!rc && !a->all)
-        rc = ocds_vunpack(rec->versioned, rec->versioned_len, a->b, a->err); /* stored packed */
-    else if (!rc)
-        rc = merged_text(a->all, 1, a->b, a->err);
+    rc = rc ? rc : merged_text(a, 1, a->b);
     return rc ? rc : bf_buf_putc(a->b, '}');
 }
 
@@ -407,12 +395,15 @@ static int record_build(struct store *s, const char *ocid, const char *base, con
     a.etag = etag;
     a.etag_cap = etag_cap;
     a.err = err;
+    a.rel.arena = &a.arena;
+    a.rel.err = err;
     rc = bf_buf_puts(&a.pre, base);
     rc = rc ? rc : bf_buf_puts(&a.pre, "/api/v1/releases/");
     rc = rc ? rc : put_pct(&a.pre, ocid);
     rc = rc ? rc : bf_buf_putc(&a.pre, '/');
     rc = rc ? rc : store_ocds_record_serve(s, ocid, rec_head, rec_row, rec_tail, &a, err);
-    json_decref(a.all);
+    ocds_trees_free(&a.rel);
+    bf_arena_free(&a.arena);
     bf_buf_free(&a.pre);
     if (rc < 0 && err && !err->code)
         bf_err_set(err, rc, "building record %s", ocid);

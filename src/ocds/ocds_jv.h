@@ -28,6 +28,30 @@ int ocds_merge_texts_jv(const struct ocds_merge_rules *rules, jv_t *const *relea
 int ocds_merge_texts_vpacked_jv(const struct ocds_merge_rules *rules, jv_t *const *releases, size_t n,
                                 struct bf_buf *compiled, struct bf_buf *vpacked, struct bf_err *err);
 
+/* The releases of one merge as jv trees (ocds_trees.c), in the order
+ * given (the merges sort them). arena is the caller's: trees parsed from
+ * text live there, lent trees stay the lender's; v is freed by
+ * ocds_trees_free (not the arena, not the trees). err (may be NULL) is
+ * where ocds_trees_row reports. */
+struct ocds_trees {
+    const jv_t **v;
+    size_t n, cap;
+    struct bf_arena *arena;
+    struct bf_err *err;
+};
+/* Parses body[0..len), a stored release (ocid/id name it in messages),
+ * into t's arena and appends it. 0, or BF_ECORRUPT (not JSON, or nested
+ * deeper than JV_COPY_MAX_DEPTH) with nothing appended. */
+int ocds_trees_parse(struct ocds_trees *t, const char *body, size_t len, const char *ocid, const char *id,
+                     struct bf_err *err);
+/* ocds_trees_parse of a stored release row (a store_ocds_row_fn; arg is
+ * the struct ocds_trees). */
+struct store_ocds_release;
+int ocds_trees_row(void *arg, const struct store_ocds_release *r);
+/* Appends a lent tree. */
+void ocds_trees_push(struct ocds_trees *t, const jv_t *v);
+void ocds_trees_free(struct ocds_trees *t);
+
 /* Withholding for a release ocds_release_check passed (ocds_withheld_jv.c):
  * ocds_withhold_keyed_checked's public release as a jv tree made in a
  * (sharing what it does not change with release), and the JCS text of

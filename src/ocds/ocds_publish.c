@@ -1,7 +1,7 @@
 /*
  * ocds_publish.c - publishing releases: check, withhold, digest, ledger
  * entry, and the ledger hook that writes the release row, its private
- * sidecar and the record (compiled and versioned releases) in the same
+ * sidecar and the record (its compiled release) in the same
  * group-commit transaction as the log entry; and the reads of releases
  * (public, or with withheld values and salts for auditors).
  *
@@ -18,8 +18,12 @@
  *  - With a key (<data>/ocds/withheld.key, loaded by ocds_ctx_new) salts
  *    are keyed, so one value at one path of one ocid has one commitment
  *    in all its releases. The key stays in this struct and that file.
- *  - The record row caches the compiled and versioned releases of every
- *    public release of its ocid, so a record is read without merging.
+ *  - The record row caches the compiled release of every public release
+ *    of its ocid, so the portal, search and a record's compiledRelease
+ *    are read without merging. Versioned releases are not stored: the
+ *    record API merges one from the releases when it is asked (about
+ *    twice a record read's cost; storing it cost the import a seventh of
+ *    its CPU, for a field few readers ask for).
  *    Item hooks write only release rows; one batch hook after them
  *    (records_hook, in the same transaction) writes each record once per
  *    batch: the releases of a run of one ocid (the last of the run merges,
@@ -80,10 +84,10 @@ struct pub {
     const jv_t *tree;        /* the public release as a jv tree, for the merges (until the
                               * merges are done: x.tree, or a copy of x.pub in the job's arena) */
     struct known *known;     /* committed releases of the ocid (batch-owned) */
-    int premerged;           /* ctext/vtext hold the record merged from ... */
+    int premerged;           /* ctext holds the compiled release merged from ... */
     uint64_t base_nrel;      /* ... this many committed releases of the ocid ... */
     size_t *prior, nprior;   /* ... plus these earlier items of the batch (positions) and p */
-    struct bf_buf ctext, vtext; /* JCS of that compiled and versioned release (packed: store_pack.h) */
+    struct bf_buf ctext;     /* JCS of that compiled release (packed: store_pack.h) */
 };
 
 int ocds_ctx_new(struct store *s, struct ledger *l, struct ocds_ctx **out, struct bf_err *err)
@@ -135,7 +139,6 @@ static void pub_clear(struct pub *p)
 {
     ocds_prepared_clear(&p->x);
     bf_buf_free(&p->ctext);
-    bf_buf_free(&p->vtext);
     free(p->prior);
     memset(p, 0, sizeof *p);
 }
@@ -310,82 +313,23 @@ static int existing_known(struct ocds_ctx *c, struct pub *p, uint64_t *index, in
 
 /* ---- the hook ------------------------------------------------------------- */
 
-/* The releases of one merge, as jv trees in arena (or borrowed from the
- * batch's items). */
-struct merge_acc {
-    const jv_t **v;
-    size_t n, cap;
-    int rc;
-    struct bf_err *err;
-    struct bf_arena *arena;
-};
-
-/* A stored release's text as a jv tree in a's arena, or NULL (a's rc and
- * err set). */
-static const jv_t *acc_parse(struct merge_acc *a, const char *body, size_t len, const char *ocid, const char *id)
+/* The canonical text of the compiled release of t's releases. The
+ * versioned release is not stored: readers merge it (ocds_api.c). */
+static int merge_compiled(const struct ocds_trees *t, struct bf_buf *ctext, struct bf_err *err)
 {
-    json_error_t je;
-    jansson_t *j;
-    const jv_t *v;
-    int nest;
-
-    if ((v = ocds_json_parse_jv(a->arena, body, len, &nest)))
-        return v;
-    if (!(j = json_loadb(body, len, 0, &je))) {
-        a->rc = bf_err_set(a->err, BF_ECORRUPT, "stored release %s/%s does not parse: %s", ocid, id, je.text);
-        return NULL;
-    }
-    v = jv_from_json(a->arena, j, JV_COPY_MAX_DEPTH);
-    json_decref(j);
-    if (!v)
-        a->rc = bf_err_set(a->err, BF_ECORRUPT, "stored release %s/%s is nested too deep", ocid, id);
-    return v;
+    return ocds_merge_texts_jv(NULL, (jv_t *const *)t->v, t->n, ctext, NULL, err);
 }
 
-static void acc_push(struct merge_acc *a, const jv_t *v)
-{
-    if (a->n == a->cap) {
-        a->cap = a->cap ? 2 * a->cap : 16;
-        a->v = bf_xrealloc(a->v, a->cap * sizeof *a->v);
-    }
-    a->v[a->n++] = v;
-}
-
-static int acc_row(void *arg, const struct store_ocds_release *r)
-{
-    struct merge_acc *a = arg;
-    const jv_t *v = acc_parse(a, r->body, r->body_len, r->ocid, r->id);
-    if (!v)
-        return a->rc;
-    acc_push(a, v);
-    return 0;
-}
-
-static void acc_free(struct merge_acc *a)
-{
-    free(a->v);
-}
-
-/* The canonical texts of the compiled and (packed) versioned releases of a's
- * releases. */
-static int merge_texts(const struct merge_acc *a, struct bf_buf *ctext, struct bf_buf *vpacked, struct bf_err *err)
-{
-    /* one walk for both merges, text written without jansson trees; the
-     * row keeps the versioned release packed (a third of the bytes) */
-    return ocds_merge_texts_vpacked_jv(NULL, (jv_t *const *)a->v, a->n, ctext, vpacked, err);
-}
-
-/* Compiled and versioned releases of every stored release of ocid
- * (writer view, so this transaction's releases are included). */
-static int merge_all(struct store_txn *t, const struct pub *p, struct bf_buf *ctext, struct bf_buf *vtext,
-                     struct bf_err *err)
+/* The compiled release of every stored release of ocid (writer view, so
+ * this transaction's releases are included). */
+static int merge_all(struct store_txn *t, const struct pub *p, struct bf_buf *ctext, struct bf_err *err)
 {
     struct bf_arena arena = BF_ARENA_INIT;
-    struct merge_acc a = { NULL, 0, 0, 0, err, &arena };
-    int rc = store_ocds_releases_of_w(t, p->x.ocid, acc_row, &a, err);
+    struct ocds_trees tr = { NULL, 0, 0, &arena, err };
+    int rc = store_ocds_releases_of_w(t, p->x.ocid, ocds_trees_row, &tr, err);
     if (!rc)
-        rc = merge_texts(&a, ctext, vtext, err);
-    acc_free(&a);
+        rc = merge_compiled(&tr, ctext, err);
+    ocds_trees_free(&tr);
     bf_arena_free(&arena);
     return rc;
 }
@@ -400,37 +344,31 @@ static int premerge(struct pub *p, const size_t *map, size_t at, struct bf_arena
 {
     struct pub *batch = p->batch;
     struct bf_err perr = { 0 };
-    struct merge_acc a = { NULL, 0, 0, 0, &perr, trees };
+    struct ocds_trees tr = { NULL, 0, 0, trees, &perr };
     const struct known *k = p->known;
     size_t j;
     int rc = 0;
 
     if (k->rc)
         goto out;
-    for (j = 0; j < k->n; j++) {
-        const jv_t *v = acc_parse(&a, k->r[j].body, k->r[j].body_len, p->x.ocid, k->r[j].rid);
-        if (!v)
+    for (j = 0; j < k->n; j++)
+        if (ocds_trees_parse(&tr, k->r[j].body, k->r[j].body_len, p->x.ocid, k->r[j].rid, &perr) < 0)
             goto out; /* left to records_hook, which reports it */
-        acc_push(&a, v);
-    }
     p->base_nrel = k->n;
     p->prior = bf_xcalloc(k->nitems, sizeof *p->prior);
     for (j = 0; j < k->nitems && k->items[j] < at; j++) { /* the ocid's earlier items, not the whole batch */
         struct pub *q = &batch[map[k->items[j]]];
-        acc_push(&a, q->tree);
+        ocds_trees_push(&tr, q->tree);
         p->prior[p->nprior++] = map[k->items[j]];
     }
-    acc_push(&a, p->tree);
+    ocds_trees_push(&tr, p->tree);
     bf_buf_init(&p->ctext, (size_t)256 << 20);
-    bf_buf_init(&p->vtext, (size_t)256 << 20);
-    rc = merge_texts(&a, &p->ctext, &p->vtext, err);
+    rc = merge_compiled(&tr, &p->ctext, err);
     p->premerged = rc == 0;
-    if (p->premerged) {
+    if (p->premerged)
         pack_text(p->c->s, STORE_PACK_RECORD, &p->ctext);
-        pack_text(p->c->s, STORE_PACK_RECORD, &p->vtext);
-    }
 out:
-    acc_free(&a);
+    ocds_trees_free(&tr);
     return rc;
 }
 
@@ -453,16 +391,14 @@ static int premerge_usable(const struct pub *p)
  * that merge fails, the row stays counted with its merge behind. */
 static int record_remerge(struct pub *p, struct store_txn *t, struct bf_err *err)
 {
-    struct bf_buf ctext = BF_BUF_INIT, vtext = BF_BUF_INIT;
+    struct bf_buf ctext = BF_BUF_INIT;
     struct bf_err merr = { 0 };
     uint64_t nrel = 0;
     int rc = store_ocds_record_count(t, &p->run, &nrel, err);
 
-    if (!rc && merge_all(t, p, &ctext, &vtext, &merr) == 0)
-        rc = store_ocds_record_set_merged(t, p->x.ocid, nrel, p->run.last, ctext.data, ctext.len, vtext.data,
-                                          vtext.len, err);
+    if (!rc && merge_all(t, p, &ctext, &merr) == 0)
+        rc = store_ocds_record_set_merged(t, p->x.ocid, nrel, p->run.last, ctext.data, ctext.len, err);
     bf_buf_free(&ctext);
-    bf_buf_free(&vtext);
     return rc;
 }
 
@@ -508,7 +444,7 @@ static int records_hook(struct store_txn *t, uint64_t index, void *arg, struct b
             continue;
         if (premerge_usable(q)) {
             rc = store_ocds_record_put(t, &q->run, q->base_nrel + q->nprior + 1 - q->run.k, q->ctext.data,
-                                       q->ctext.len, q->vtext.data, q->vtext.len, err);
+                                       q->ctext.len, err);
             if (rc != BF_ECONFLICT)
                 continue;
             memset(err, 0, sizeof *err);

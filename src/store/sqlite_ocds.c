@@ -17,8 +17,10 @@
 #include "store_pack.h"
 #include "buf.h"
 
-/* body, compiled and versioned are ANY: text, or a packed value (a blob,
- * store_pack.h). Stores created when they were TEXT keep them plain. */
+/* body and compiled are ANY: text, or a packed value (a blob,
+ * store_pack.h). Stores created when they were TEXT keep them plain.
+ * versioned is written empty: versioned releases are merged by their
+ * readers (what stores made before hold there is not read). */
 static int ocds_migrate(struct store *s, struct store_txn *t, struct bf_err *err)
 {
     (void)s;
@@ -118,9 +120,8 @@ static void col_hex(sqlite3_stmt *st, int i, char out[65])
 void store_ocds_record_clear(struct store_ocds_record *r)
 {
     free(r->compiled);
-    free(r->versioned);
-    r->compiled = r->versioned = NULL;
-    r->compiled_len = r->versioned_len = 0;
+    r->compiled = NULL;
+    r->compiled_len = 0;
 }
 
 /* ---- writes ------------------------------------------------------------ */
@@ -168,7 +169,7 @@ int store_ocds_sidecar_insert(struct store_txn *t, uint64_t index, const char *b
 }
 
 static const char SQL_REC_GET_FULL[] = "SELECT nrel, first_idx, last_idx, last_date, compiled_n, compiled_idx,"
-                                       " compiled_date, compiled, versioned FROM ocds_record WHERE ocid = ?";
+                                       " compiled_date, compiled FROM ocds_record WHERE ocid = ?";
 static const char SQL_REC_GET_META[] = "SELECT nrel, first_idx, last_idx, last_date, compiled_n, compiled_idx,"
                                        " compiled_date FROM ocds_record WHERE ocid = ?";
 
@@ -192,9 +193,7 @@ static int record_read(struct store *s, struct store_conn *c, const char *sql, c
         r->compiled_index = (uint64_t)sqlite3_column_int64(st, 5);
         snprintf(r->compiled_date, sizeof r->compiled_date, "%s", (const char *)sqlite3_column_text(st, 6));
         rc = 0;
-        if (want_compiled && (!(r->compiled = col_value_dup(s, c, st, 7, &r->compiled_len, err)) ||
-                              !(r->versioned = col_value_dup(s, c, st, 8, &r->versioned_len, err)))) {
-            store_ocds_record_clear(r);
+        if (want_compiled && !(r->compiled = col_value_dup(s, c, st, 7, &r->compiled_len, err))) {
             rc = err && err->code ? err->code : BF_ECORRUPT;
         }
         sqlite3_reset(st);
@@ -220,17 +219,17 @@ static const char SQL_REC_BUMP[] = "UPDATE ocds_record SET nrel = nrel + ?4, las
                                    " last_date = max(last_date, ?5) WHERE ocid = ?1";
 static const char SQL_REC_NEW[] = "INSERT INTO ocds_record(ocid, nrel, first_idx, last_idx, last_date, compiled_n,"
                                   " compiled_idx, compiled_date, compiled, versioned)"
-                                  " VALUES(?1, ?4, ?2, ?3, ?5, 0, 0, '', '{}', '{}')";
+                                  " VALUES(?1, ?4, ?2, ?3, ?5, 0, 0, '', '{}', '')";
 static const char SQL_REC_NREL[] = "SELECT nrel FROM ocds_record WHERE ocid = ?1";
 /* The same count with the merged texts, in one write, guarded by the
  * count the merge was made for (every expression sees the old row). */
 static const char SQL_REC_PUT[] = "UPDATE ocds_record SET nrel = nrel + ?4, last_idx = ?3,"
                                   " last_date = max(last_date, ?5), compiled_n = nrel + ?4, compiled_idx = ?3,"
-                                  " compiled_date = max(last_date, ?5), compiled = ?7, versioned = ?8"
+                                  " compiled_date = max(last_date, ?5), compiled = ?7, versioned = ''"
                                   " WHERE ocid = ?1 AND nrel = ?6";
 static const char SQL_REC_PUT_NEW[] = "INSERT INTO ocds_record(ocid, nrel, first_idx, last_idx, last_date, compiled_n,"
                                       " compiled_idx, compiled_date, compiled, versioned)"
-                                      " VALUES(?1, ?4, ?2, ?3, ?5, ?4, ?3, ?5, ?7, ?8)";
+                                      " VALUES(?1, ?4, ?2, ?3, ?5, ?4, ?3, ?5, ?7, '')";
 
 static sqlite3_stmt *rec_bind(struct store_conn *c, const char *sql, const struct store_ocds_added *a,
                               struct bf_err *err)
@@ -277,8 +276,7 @@ int store_ocds_record_count(struct store_txn *t, const struct store_ocds_added *
 }
 
 int store_ocds_record_put(struct store_txn *t, const struct store_ocds_added *a, uint64_t before,
-                          const char *compiled, size_t compiled_len, const char *versioned, size_t versioned_len,
-                          struct bf_err *err)
+                          const char *compiled, size_t compiled_len, struct bf_err *err)
 {
     struct store_conn *c = store_sqlite_writer(t);
     sqlite3_stmt *st;
@@ -293,7 +291,6 @@ int store_ocds_record_put(struct store_txn *t, const struct store_ocds_added *a,
             return err ? err->code : BF_EIO;
         sqlite3_bind_int64(st, 6, (sqlite3_int64)before);
         bind_value(st, 7, compiled, compiled_len);
-        bind_value(st, 8, versioned, versioned_len);
         if ((rc = step_done(c, st, err, "storing a merged record")) < 0 || sqlite3_changes(c->db) == 1)
             return rc;
         /* the row counts other releases than the merge was made from */
@@ -302,7 +299,6 @@ int store_ocds_record_put(struct store_txn *t, const struct store_ocds_added *a,
     if (!(st = rec_bind(c, SQL_REC_PUT_NEW, a, err)))
         return err ? err->code : BF_EIO;
     bind_value(st, 7, compiled, compiled_len);
-    bind_value(st, 8, versioned, versioned_len);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
@@ -313,11 +309,10 @@ int store_ocds_record_put(struct store_txn *t, const struct store_ocds_added *a,
 }
 
 static const char SQL_REC_MERGED[] = "UPDATE ocds_record SET compiled_n = ?2, compiled_idx = ?3,"
-                                     " compiled_date = last_date, compiled = ?4, versioned = ?5 WHERE ocid = ?1";
+                                     " compiled_date = last_date, compiled = ?4, versioned = '' WHERE ocid = ?1";
 
 int store_ocds_record_set_merged(struct store_txn *t, const char *ocid, uint64_t compiled_n, uint64_t index,
-                                 const char *compiled, size_t compiled_len, const char *versioned,
-                                 size_t versioned_len, struct bf_err *err)
+                                 const char *compiled, size_t compiled_len, struct bf_err *err)
 {
     struct store_conn *c = store_sqlite_writer(t);
     sqlite3_stmt *st = store_sqlite_stmt(c, SQL_REC_MERGED, err);
@@ -327,7 +322,6 @@ int store_ocds_record_set_merged(struct store_txn *t, const char *ocid, uint64_t
     sqlite3_bind_int64(st, 2, (sqlite3_int64)compiled_n);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)index);
     bind_value(st, 4, compiled, compiled_len);
-    bind_value(st, 5, versioned, versioned_len);
     return step_done(c, st, err, "storing the merged record");
 }
 
@@ -349,12 +343,10 @@ static int walk_rows(struct store *s, struct store_conn *c, sqlite3_stmt *st, st
         r.date = (const char *)sqlite3_column_text(st, 3);
         r.tags = (const char *)sqlite3_column_text(st, 4);
         r.sha256 = (const char *)sqlite3_column_text(st, 5);
-        if (sqlite3_column_count(st) > 6) { /* link walks leave the body (overflow pages) unread */
-            if (!(r.body = col_value(s, c, st, 6, &scratch, &r.body_len, err))) {
-                stop = err && err->code ? err->code : BF_ECORRUPT;
-                bf_err_wrap(err, "release %s/%s (index %" PRIu64 ")", r.ocid, r.id, r.index);
-                break;
-            }
+        if (!(r.body = col_value(s, c, st, 6, &scratch, &r.body_len, err))) {
+            stop = err && err->code ? err->code : BF_ECORRUPT;
+            bf_err_wrap(err, "release %s/%s (index %" PRIu64 ")", r.ocid, r.id, r.index);
+            break;
         }
         if (sqlite3_column_count(st) > 7)
             r.src_sha256 = (const char *)sqlite3_column_text(st, 7);
@@ -578,7 +570,9 @@ int store_ocds_counts(struct store *s, uint64_t *releases, uint64_t *records, st
 
 /* ---- serving a record ---------------------------------------------------- */
 
-static const char SQL_LINKS_OF[] = "SELECT idx, ocid, rid, date, tags, sha256 FROM ocds_release"
+/* the releases with their bodies (the reader merges the versioned
+ * release), without the private src_sha256 */
+static const char SQL_SERVE_OF[] = "SELECT idx, ocid, rid, date, tags, sha256, body FROM ocds_release"
                                    " WHERE ocid = ? ORDER BY date, idx";
 
 int store_ocds_record_serve(struct store *s, const char *ocid, store_ocds_record_fn head, store_ocds_row_fn row,
@@ -586,7 +580,7 @@ int store_ocds_record_serve(struct store *s, const char *ocid, store_ocds_record
 {
     struct store_conn *c = store_sqlite_reader(s, err);
     struct store_ocds_record r;
-    struct bf_buf ctext = BF_BUF_INIT, vtext = BF_BUF_INIT; /* packed texts, unpacked */
+    struct bf_buf ctext = BF_BUF_INIT; /* a packed text, unpacked */
     sqlite3_stmt *st, *rs;
     const unsigned char *p;
     int rc;
@@ -614,18 +608,17 @@ int store_ocds_record_serve(struct store *s, const char *ocid, store_ocds_record
     r.compiled_index = (uint64_t)sqlite3_column_int64(st, 5);
     p = sqlite3_column_text(st, 6);
     snprintf(r.compiled_date, sizeof r.compiled_date, "%s", p ? (const char *)p : "");
-    /* Borrowed, not copied (unless packed: then unpacked into ctext and
-     * vtext): the texts stay valid until st is reset, and the open
-     * statement keeps the read transaction (one snapshot) while the
-     * release rows are walked. */
-    if (!(r.compiled = (char *)col_value(s, c, st, 7, &ctext, &r.compiled_len, err)) ||
-        !(r.versioned = (char *)col_value(s, c, st, 8, &vtext, &r.versioned_len, err))) {
+    /* Borrowed, not copied (unless packed: then unpacked into ctext):
+     * the text stays valid until st is reset, and the open statement
+     * keeps the read transaction (one snapshot) while the release rows
+     * are walked. */
+    if (!(r.compiled = (char *)col_value(s, c, st, 7, &ctext, &r.compiled_len, err))) {
         rc = err && err->code ? err->code : BF_ECORRUPT;
         goto out;
     }
     rc = head ? head(arg, &r) : 0;
     if (!rc) {
-        rs = store_sqlite_stmt(c, r.compiled_n == r.nrel ? SQL_LINKS_OF : SQL_REL_OF, err);
+        rs = store_sqlite_stmt(c, SQL_SERVE_OF, err);
         if (!rs) {
             rc = err ? err->code : BF_EIO;
         } else {
@@ -638,6 +631,5 @@ int store_ocds_record_serve(struct store *s, const char *ocid, store_ocds_record
 out:
     sqlite3_reset(st);
     bf_buf_free(&ctext);
-    bf_buf_free(&vtext);
     return rc;
 }

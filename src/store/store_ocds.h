@@ -13,11 +13,15 @@
  *                 reads only), keyed by the release's log index.
  *   ocds_record   one row per ocid: the number of releases, the first and
  *                 last log index and the latest release date, and the
- *                 compiled and versioned releases (JCS text) of the
- *                 first compiled_n of them. Updated in the publish hook, in the same
+ *                 compiled release (JCS text) of the first compiled_n of
+ *                 them. Updated in the publish hook, in the same
  *                 transaction as the release row; compiled_n < nrel means
  *                 the compiled text is behind (a batch's last release of
  *                 the ocid was rejected) and readers merge themselves.
+ *                 Versioned releases are not stored: readers merge them
+ *                 from the releases (its column, `versioned`, is written
+ *                 empty; stores made before keep what they held there,
+ *                 unread).
  * The change feed is the ocds_release primary key (log index order).
  *
  * Writers take the open writer transaction; readers use the calling
@@ -49,13 +53,11 @@ struct store_ocds_release {
 struct store_ocds_record {
     char *compiled;         /* JCS compiled release, malloc'ed (NULL if absent) */
     size_t compiled_len;
-    char *versioned;        /* JCS versioned release, malloc'ed (NULL if absent) */
-    size_t versioned_len;
     uint64_t nrel;          /* releases of the ocid */
     uint64_t first_index;
     uint64_t last_index;
     char last_date[64];     /* latest release date */
-    uint64_t compiled_n;    /* releases folded into compiled and versioned (== nrel when current) */
+    uint64_t compiled_n;    /* releases folded into compiled (== nrel when current) */
     uint64_t compiled_index;/* log index of the latest of them */
     char compiled_date[64]; /* latest date among them */
 };
@@ -71,8 +73,8 @@ int store_ocds_release_insert(struct store_txn *t, const struct store_ocds_relea
 int store_ocds_sidecar_insert(struct store_txn *t, uint64_t index, const char *body, size_t len,
                               struct bf_err *err);
 /* Reads the record row of ocid through the writer (sees this transaction's
- * writes). BF_ENOTFOUND if none. With want_compiled == 0 the compiled and
- * versioned texts are not fetched (stay NULL). */
+ * writes). BF_ENOTFOUND if none. With want_compiled == 0 the compiled
+ * text is not fetched (stays NULL). */
 int store_ocds_record_get_w(struct store_txn *t, const char *ocid, int want_compiled, struct store_ocds_record *r,
                             struct bf_err *err);
 /* The k releases of ocid one batch added (log indexes first..last,
@@ -92,13 +94,11 @@ int store_ocds_record_count(struct store_txn *t, const struct store_ocds_added *
  * BF_ECONFLICT (nothing written) if not. compiled_n becomes the new
  * count, compiled_idx a->last. */
 int store_ocds_record_put(struct store_txn *t, const struct store_ocds_added *a, uint64_t before,
-                          const char *compiled, size_t compiled_len, const char *versioned, size_t versioned_len,
-                          struct bf_err *err);
-/* Stores the compiled and versioned texts of the row's first compiled_n
+                          const char *compiled, size_t compiled_len, struct bf_err *err);
+/* Stores the compiled text of the row's first compiled_n
  * releases (compiled_idx = index, compiled_date = the row's last date). */
 int store_ocds_record_set_merged(struct store_txn *t, const char *ocid, uint64_t compiled_n, uint64_t index,
-                                 const char *compiled, size_t compiled_len, const char *versioned,
-                                 size_t versioned_len, struct bf_err *err);
+                                 const char *compiled, size_t compiled_len, struct bf_err *err);
 /* Release bodies of ocid in (date, index) order through the writer. */
 typedef int (*store_ocds_row_fn)(void *arg, const struct store_ocds_release *r);
 int store_ocds_releases_of_w(struct store_txn *t, const char *ocid, store_ocds_row_fn fn, void *arg,
@@ -134,11 +134,11 @@ int store_ocds_counts(struct store *s, uint64_t *releases, uint64_t *records, st
 
 /* One consistent read (one snapshot) of a record for serving it: head(arg,
  * rec) with the record row, then row(arg, rel) for each release of ocid in
- * (date, index) order, then tail(arg, rec). The releases carry their body
- * only when the stored merge is behind (compiled_n < nrel, the caller
- * merges); otherwise body is NULL and left unread. rec->compiled and
- * rec->versioned are borrowed from the store: valid only until this call
- * returns, never to be freed. head or tail may be NULL; a non-zero return
+ * (date, index) order, each with its body (the caller merges the
+ * versioned release, and the compiled one when the stored merge is
+ * behind, compiled_n < nrel), then tail(arg, rec). rec->compiled and the
+ * rows' texts are borrowed from the store: valid only until this call
+ * (rows: their callback) returns, never to be freed. head or tail may be NULL; a non-zero return
  * of a callback stops the read and is returned. BF_ENOTFOUND if no record. */
 typedef int (*store_ocds_record_fn)(void *arg, const struct store_ocds_record *rec);
 int store_ocds_record_serve(struct store *s, const char *ocid, store_ocds_record_fn head, store_ocds_row_fn row,

@@ -312,7 +312,7 @@ static void test_rows(const char *dir)
         struct store_ocds_added a = { "ocds-x-1", 2, 7, 8, "2024-02-01T00:00:00Z" };
         ok(store_txn_begin(s, &t, &err) == 0 && store_ocds_release_insert(t, &r, &err) == 0 &&
                store_ocds_release_insert(t, &r2, &err) == 0 &&
-               store_ocds_record_put(t, &a, 0, ptext.data, ptext.len, ptext.data, ptext.len, &err) == 0 &&
+               store_ocds_record_put(t, &a, 0, ptext.data, ptext.len, &err) == 0 &&
                store_txn_commit(t, &err) == 0,
            "a packed and a plain release, and a packed record, are stored: %s", err.msg);
     }
@@ -328,9 +328,8 @@ static void test_rows(const char *dir)
     ok(store_ocds_releases_of(s, "ocds-x-1", count_row, &text, &err) == 0, "a walk of the record's releases gives both texts");
     ok(store_ocds_feed(s, -1, 10, count_row, &text, &err) == 0, "so does the change feed");
     ok(store_ocds_record_get(s, "ocds-x-1", &rec, &err) == 0 && rec.compiled_len == text.len &&
-           !memcmp(rec.compiled, text.data, text.len) && rec.versioned_len == text.len &&
-           !memcmp(rec.versioned, text.data, text.len),
-       "the record's compiled and versioned texts read back unpacked");
+           !memcmp(rec.compiled, text.data, text.len),
+       "the record's compiled text reads back unpacked");
     store_ocds_record_clear(&rec);
 
     /* damage: a cut block, then a dictionary that does not exist */
@@ -338,7 +337,7 @@ static void test_rows(const char *dir)
            store_sqlite_exec(store_sqlite_writer(t),
                              "UPDATE ocds_release SET body = substr(body, 1, length(body) - 10)"
                              " WHERE rid = 'r1';"
-                             "UPDATE ocds_record SET versioned = x'024c7f0a00112233';",
+                             "UPDATE ocds_record SET compiled = x'024c7f0a00112233';",
                              &err) == 0 &&
            store_txn_commit(t, &err) == 0,
        "two rows damaged");
@@ -350,7 +349,7 @@ static void test_rows(const char *dir)
     ok(store_ocds_releases_of(s, "ocds-x-1", count_row, &text, &err) == BF_ECORRUPT, "so is a walk over it: %s",
        err.msg);
     memset(&err, 0, sizeof err);
-    ok(store_ocds_record_get(s, "ocds-x-1", &rec, &err) == BF_ECORRUPT && !rec.compiled && !rec.versioned,
+    ok(store_ocds_record_get(s, "ocds-x-1", &rec, &err) == BF_ECORRUPT && !rec.compiled,
        "a packed value naming a missing dictionary is BF_ECORRUPT: %s", err.msg);
     store_close(s);
     bf_buf_free(&text), bf_buf_free(&packed), bf_buf_free(&ptext);
