@@ -1,6 +1,7 @@
 /*
  * bench_ocds_merge.c - CPU time of the record merge publishing runs:
- * ocds_merge_texts_vpacked (src/ocds/ocds_merge_text.c) over the records
+ * ocds_merge_texts (src/ocds/ocds_merge_text.c), the compiled release
+ * only (records keep no versioned release since 39d6001), over the records
  * of N generated releases (ocds_demo_generate, about 7 per ocid,
  * consecutive), on one thread.
  *
@@ -10,8 +11,8 @@
  * points withheld as personal data, withheld fields replaced by markers
  * with keyed salts). Each pass merges every record once; the best and the
  * median pass are printed in microseconds per record and per release,
- * with a SHA-256 over every output (compiled text, packed versioned
- * text, return code and error message) so two builds can be compared
+ * with a SHA-256 over every output (compiled text, return code and
+ * error message) so two builds can be compared
  * byte for byte. The key is fixed, so everything is deterministic. A
  * pass goes through far more release trees than the caches hold, so it
  * is timed cold (the releases come from memory); a "warm" figure times
@@ -83,7 +84,7 @@ static void run(const char *form, const struct set *s, int passes)
 {
     size_t *start = bf_xcalloc(s->n + 1, sizeof *start), nrec = 0, i;
     double *t = bf_xcalloc((size_t)passes, sizeof *t), *tw = bf_xcalloc((size_t)passes, sizeof *tw);
-    struct bf_buf c = BF_BUF_INIT, v = BF_BUF_INIT;
+    struct bf_buf c = BF_BUF_INIT;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     unsigned char dg[32];
     unsigned int dlen = 0;
@@ -102,8 +103,7 @@ static void run(const char *form, const struct set *s, int passes)
             struct bf_err err = {0};
             int rc;
             bf_buf_reset(&c);
-            bf_buf_reset(&v);
-            rc = ocds_merge_texts_vpacked(NULL, s->v + start[i], start[i + 1] - start[i], &c, &v, &err);
+            rc = ocds_merge_texts(NULL, s->v + start[i], start[i + 1] - start[i], &c, NULL, &err);
             if (p == 0) {
                 EVP_DigestUpdate(md, &rc, sizeof rc);
                 if (rc < 0) {
@@ -111,8 +111,7 @@ static void run(const char *form, const struct set *s, int passes)
                     EVP_DigestUpdate(md, err.msg, strlen(err.msg) + 1);
                 } else {
                     EVP_DigestUpdate(md, c.data, c.len + 1);
-                    EVP_DigestUpdate(md, v.data, v.len + 1);
-                    outbytes += c.len + v.len;
+                    outbytes += c.len;
                 }
             }
         }
@@ -121,12 +120,10 @@ static void run(const char *form, const struct set *s, int passes)
             struct bf_err err = {0};
             double t1;
             bf_buf_reset(&c);
-            bf_buf_reset(&v);
-            (void)ocds_merge_texts_vpacked(NULL, s->v + start[i], start[i + 1] - start[i], &c, &v, &err);
+            (void)ocds_merge_texts(NULL, s->v + start[i], start[i + 1] - start[i], &c, NULL, &err);
             t1 = bench_cpu_now();
             bf_buf_reset(&c);
-            bf_buf_reset(&v);
-            (void)ocds_merge_texts_vpacked(NULL, s->v + start[i], start[i + 1] - start[i], &c, &v, &err);
+            (void)ocds_merge_texts(NULL, s->v + start[i], start[i + 1] - start[i], &c, NULL, &err);
             tw[p] += bench_cpu_now() - t1;
         }
     }
@@ -144,7 +141,6 @@ static void run(const char *form, const struct set *s, int passes)
            tw[0] * 1e6 / (double)s->n, tw[passes / 2] * 1e6 / (double)nrec);
     printf("%-9s output sha256 %s\n", form, hex);
     bf_buf_free(&c);
-    bf_buf_free(&v);
     free(start);
     free(t);
     free(tw);

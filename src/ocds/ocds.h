@@ -227,13 +227,6 @@ int ocds_merge_versioned_with(const struct ocds_merge_rules *r, json_t *const *r
  * On error both buffers are left as they were. */
 int ocds_merge_texts(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n, struct bf_buf *compiled,
                      struct bf_buf *versioned, struct bf_err *err);
-/* ocds_merge_texts with the versioned release appended packed
- * (ocds_vpack below: ocds_vunpack gives back ocds_merge_texts' text, byte
- * for byte), written so without the full text in between: the record
- * row's form. vpacked must not be NULL; its limit applies to the
- * unpacked length. */
-int ocds_merge_texts_vpacked(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n,
-                             struct bf_buf *compiled, struct bf_buf *vpacked, struct bf_err *err);
 
 /* ---- audit (belfry check) --------------------------------------------- */
 
@@ -246,22 +239,6 @@ int ocds_merge_texts_vpacked(const struct ocds_merge_rules *rules, json_t *const
 struct store;
 int ocds_audit_releases(struct store *s, uint64_t *checked, struct bf_err *err);
 
-/* Packed versioned releases (ocds_vpack.c): the form a record row keeps
- * its versioned release in. The ~110-byte {"releaseDate", "releaseID",
- * "releaseTag", "value"} prefix that wraps every value is kept once per
- * distinct release and referenced elsewhere, which makes the text about
- * three times smaller. ocds_vpack appends the packed form of any text to
- * out (or text itself when packing would not help); ocds_vunpack appends
- * the original text, for
- * packed and plain input alike, and returns BF_ECORRUPT for a damaged
- * packed text (out is then left as it was). Both return BF_ELIMIT when out
- * would pass its maximum. ocds_vpacked says whether data is packed;
- * ocds_vunpacked_len is the length ocds_vunpack will write (for a damaged
- * header, len). */
-int ocds_vpack(const char *text, size_t len, struct bf_buf *out, struct bf_err *err);
-int ocds_vunpack(const char *data, size_t len, struct bf_buf *out, struct bf_err *err);
-int ocds_vpacked(const char *data, size_t len);
-size_t ocds_vunpacked_len(const char *data, size_t len);
 
 /* Withheld-field reason codes: ours are listed in
  * ext/defence/codelists/withheldReason.csv. Maps an eForms BT-197

@@ -25,8 +25,6 @@ int ocds_json_equal_jv(const jv_t *a, const jv_t *b);
 jv_t *ocds_json_pointer_get_jv(const jv_t *doc, const char *ptr);
 int ocds_merge_texts_jv(const struct ocds_merge_rules *rules, jv_t *const *releases, size_t n,
                         struct bf_buf *compiled, struct bf_buf *versioned, struct bf_err *err);
-int ocds_merge_texts_vpacked_jv(const struct ocds_merge_rules *rules, jv_t *const *releases, size_t n,
-                                struct bf_buf *compiled, struct bf_buf *vpacked, struct bf_err *err);
 
 /* The releases of one merge as jv trees (ocds_trees.c), in the order
  * given (the merges sort them). arena is the caller's: trees parsed from

@@ -92,7 +92,6 @@
 #define ocds_entry_line_members ocds_entry_line_members_jv
 #define ocds_merge_texts ocds_merge_texts_jv
 #define ocds_merge_texts_direct ocds_merge_texts_direct_jv
-#define ocds_merge_texts_vpacked ocds_merge_texts_vpacked_jv
 #define ocds_merge_text_write ocds_merge_text_write_jv
 #define ocds_merge_sort_releases ocds_merge_sort_releases_jv
 

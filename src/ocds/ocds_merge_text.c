@@ -43,7 +43,6 @@
 #include "ocds_json.h"
 #include "ocds_merge_int.h"
 #include "ocds_merge_text_int.h"
-#include "ocds_vpack_int.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -898,37 +897,8 @@ static void mtext_free(struct mtext *m, size_t nrels)
     bf_arena_free(&m->arena);
 }
 
-/* The versioned release packed into out: the writer puts references
- * where prefixes go, the releases' prefixes make the table. The limit of
- * out applies to the unpacked length, as it would to the text. */
-static int write_vpacked(struct mtext *m, size_t n, struct bf_buf *out)
-{
-    struct ocds_vpack_entry *ent = bf_xcalloc(n ? n : 1, sizeof *ent);
-    struct bf_buf body = BF_BUF_INIT;
-    size_t i, max = out->max ? out->max : BF_BUF_DEFAULT_MAX;
-    int rc;
-
-    bf_buf_init(&body, max);
-    if (bf_buf_reserve(&body, 8192) < 0)
-        bf_buf_free(&body); /* a low limit: grow as the text needs (and fail where it would) */
-    m->vpack = 1;
-    m->vsaved = 0;
-    rc = ocds_merge_text_write(m, MV, &body);
-    if (!rc && body.len + m->vsaved > max)
-        rc = bf_err_set(m->err, BF_ELIMIT, "canonical form exceeds the output limit");
-    for (i = 0; !rc && i < n; i++) {
-        ent[i].p = m->rels[i].prefix ? m->rels[i].prefix : "";
-        ent[i].n = m->rels[i].prefix ? m->rels[i].plen : 0;
-    }
-    if (!rc && ocds_vpack_frame(out, body.len + m->vsaved, ent, n, body.data, body.len) < 0)
-        rc = bf_err_set(m->err, BF_ELIMIT, "canonical form exceeds the output limit");
-    bf_buf_free(&body);
-    free(ent);
-    return rc;
-}
-
-static int texts_direct(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n,
-                        struct bf_buf *compiled, struct bf_buf *versioned, int vpack, struct bf_err *err)
+int ocds_merge_texts_direct(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n,
+                            struct bf_buf *compiled, struct bf_buf *versioned, struct bf_err *err)
 {
     struct mtext m;
     struct ocds_dated *d = NULL;
@@ -952,18 +922,12 @@ static int texts_direct(const struct ocds_merge_rules *rules, json_t *const *rel
     }
     if (versioned) {
         unflatten(&m, MV);
-        rc = vpack ? write_vpacked(&m, n, versioned) : ocds_merge_text_write(&m, MV, versioned);
+        rc = ocds_merge_text_write(&m, MV, versioned);
     }
 out:
     free(d);
     mtext_free(&m, n);
     return rc;
-}
-
-int ocds_merge_texts_direct(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n,
-                            struct bf_buf *compiled, struct bf_buf *versioned, struct bf_err *err)
-{
-    return texts_direct(rules, releases, n, compiled, versioned, 0, err);
 }
 
 #ifndef OCDS_JV
@@ -1027,27 +991,6 @@ static void buf_restore(struct bf_buf *b, size_t mark)
         b->len = mark;
         b->data[mark] = '\0';
     }
-}
-
-int ocds_merge_texts_vpacked(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n,
-                             struct bf_buf *compiled, struct bf_buf *vpacked, struct bf_err *err)
-{
-    size_t cm = compiled ? compiled->len : 0, vm = vpacked->len;
-    struct bf_buf plain;
-    int rc = texts_direct(rules, releases, n, compiled, vpacked, 1, err);
-
-    if (rc >= 0)
-        return rc;
-    buf_restore(compiled, cm), buf_restore(vpacked, vm);
-    bf_buf_init(&plain, vpacked->max);
-    /* rare: the tree merges say exactly what is wrong, or give the text */
-    rc = texts_by_trees(rules, releases, n, compiled, &plain, err);
-    if (!rc)
-        rc = ocds_vpack(plain.data, plain.len, vpacked, err);
-    if (rc < 0)
-        buf_restore(compiled, cm);
-    bf_buf_free(&plain);
-    return rc;
 }
 
 int ocds_merge_texts(const struct ocds_merge_rules *rules, json_t *const *releases, size_t n,

@@ -108,9 +108,7 @@ struct mtext {
     struct bf_arena arena;
     struct bf_err *err;
     const json_t *ocid; /* versioned: the root's "ocid", not versioned (v_plain) */
-    int vpack;          /* versions written as references to their prefix (ocds_vpack_int.h) */
     const struct bf_buf *cout; /* the compiled text, once written (c_text) */
-    uint64_t vsaved;    /* bytes the references save: unpacked length = written + vsaved */
 };
 
 /* The leaf value of p in merge md: *vers set when it is p's versions. */

@@ -9,7 +9,7 @@
  * grew from a leaf value or is too wide to have them), array elements in placement order after the elements of the leaf value
  * or versions list the array grew from, leaves through ocds_jcs_at at
  * their depth, and each version as its release's prefix text plus the
- * value (or, packed, a reference to that prefix: ocds_vpack_int.h); a
+ * value; a
  * last version that is the compiled value's scalar is a copy of the text
  * the compiled write made of it. Invariant: the nesting limit
  * (OCDS_JSON_MAX_DEPTH) and the
@@ -21,7 +21,6 @@
 #include "ocds.h"
 #include "ocds_merge_int.h"
 #include "ocds_merge_text_int.h"
-#include "ocds_vpack_int.h"
 
 static int limit(struct mtext *m)
 {
@@ -41,14 +40,8 @@ static int w_version(struct mtext *m, const struct pnode *p, const struct ver *x
 
     if (depth + 1 > OCDS_JSON_MAX_DEPTH || depth + 1 + r->vdepth > OCDS_JSON_MAX_DEPTH || !r->prefix)
         return too_deep(m);
-    if (m->vpack) { /* packed: a reference to the release's prefix */
-        size_t refn;
-        if (ocds_vpack_put_ref_fast(out, x->rel, &refn) < 0)
-            return limit(m);
-        m->vsaved += r->plen - refn;
-    } else if (bf_buf_append_fast(out, r->prefix, r->plen) < 0) {
+    if (bf_buf_append_fast(out, r->prefix, r->plen) < 0)
         return limit(m);
-    }
     if (x == p->vlast && p->c_text) { /* the compiled value's text, written already */
         if (bf_buf_append_fast(out, m->cout->data + p->c_off, p->c_len) < 0)
             return limit(m);

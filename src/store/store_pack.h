@@ -1,6 +1,6 @@
 /*
  * store_pack.h - compressed row values: the large texts a domain stores
- * (a release's body, a record's compiled and versioned releases) are
+ * (a release's body, a record's compiled release) are
  * kept as LZ4 blocks compressed against a dictionary built (by zstd's
  * dictionary builder) from the store's own first values of that kind.
  *
@@ -12,7 +12,8 @@
  *
  * A packed value is "\x02L" varint(dictionary id) varint(length) and an
  * LZ4 block (store_pack_codec.c). JSON text
- * never starts with 0x02 (and the vpack form starts with 0x01), so a
+ * never starts with 0x02 (nor did the packed versioned releases that
+ * older stores hold, which start with 0x01), so a
  * value without the prefix is plain text and reads as it is: rows stored
  * before a dictionary existed, short values, values that would not
  * shrink, and every value of a store whose columns were created as TEXT
@@ -40,7 +41,7 @@ struct bf_buf;
 
 enum store_pack_kind {
     STORE_PACK_RELEASE = 0, /* ocds_release.body */
-    STORE_PACK_RECORD = 1,  /* ocds_record.compiled and .versioned */
+    STORE_PACK_RECORD = 1,  /* ocds_record.compiled */
 };
 #define STORE_PACK_NKIND 2
 

@@ -166,20 +166,23 @@ static void cmp_merge(struct tally *t, json_t **rels, size_t n, struct bf_arena 
 
     for (i = 0; i < n; i++)
         v[i] = jv_from_json(a, rels[i], 1000);
-    for (pk = 0; pk < 2; pk++) {
+    /* both texts; the compiled one alone (publishing); the versioned one
+     * alone (the record API) */
+    for (pk = 0; pk < 3; pk++) {
+        static const char *const what[] = { "merge", "merge (compiled)", "merge (versioned)" };
+        struct bf_buf *wc1 = pk == 2 ? NULL : &c1, *wv1 = pk == 1 ? NULL : &v1;
+        struct bf_buf *wc2 = pk == 2 ? NULL : &c2, *wv2 = pk == 1 ? NULL : &v2;
         bf_buf_reset(&c1), bf_buf_reset(&v1), bf_buf_reset(&c2), bf_buf_reset(&v2);
         memset(&e1, 0, sizeof e1), memset(&e2, 0, sizeof e2);
-        x = pk ? ocds_merge_texts_vpacked(NULL, rels, n, &c1, &v1, &e1)
-               : ocds_merge_texts(NULL, rels, n, &c1, &v1, &e1);
-        y = pk ? ocds_merge_texts_vpacked_jv(NULL, v, n, &c2, &v2, &e2)
-               : ocds_merge_texts_jv(NULL, v, n, &c2, &v2, &e2);
+        x = ocds_merge_texts(NULL, rels, n, wc1, wv1, &e1);
+        y = ocds_merge_texts_jv(NULL, v, n, wc2, wv2, &e2);
         t->n++;
         if (x != y || strcmp(e1.msg, e2.msg))
-            mismatch(t, pk ? "merge (packed)" : "merge", e1.msg[0] ? e1.msg : e2.msg);
+            mismatch(t, what[pk], e1.msg[0] ? e1.msg : e2.msg);
         else if (x)
             t->errs++;
         else if (!same_buf(&c1, &c2) || !same_buf(&v1, &v2))
-            mismatch(t, pk ? "merge (packed)" : "merge", "texts differ");
+            mismatch(t, what[pk], "texts differ");
     }
     bf_buf_free(&c1), bf_buf_free(&v1), bf_buf_free(&c2), bf_buf_free(&v2);
     free(v);
@@ -208,8 +211,8 @@ static void cmp_published(struct tally *t, json_t **rels, size_t n, struct bf_ar
         ocds_prepared_clear(&px);
         ocds_prepared_clear(&py);
     }
-    x = ocds_merge_texts_vpacked(NULL, pubs, k, &c1, &v1, &e1);
-    y = ocds_merge_texts_vpacked_jv(NULL, trees_of, k, &c2, &v2, &e2);
+    x = ocds_merge_texts(NULL, pubs, k, &c1, &v1, &e1);
+    y = ocds_merge_texts_jv(NULL, trees_of, k, &c2, &v2, &e2);
     t->n++;
     if (x != y || strcmp(e1.msg, e2.msg))
         mismatch(t, "published merge", e1.msg[0] ? e1.msg : e2.msg);

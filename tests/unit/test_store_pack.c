@@ -77,7 +77,7 @@ static void test_codec(void)
     LZ4_initStream(&base, sizeof base);
     LZ4_loadDict(&base, dict.data, (int)dict.len);
     ok(store_pack_header("{\"a\":1}", 7, &id, &len, &hlen) == 0, "JSON text is plain");
-    ok(store_pack_header("\001VP1xyz", 7, &id, &len, &hlen) == 0, "the vpack form is plain");
+    ok(store_pack_header("\001VP1xyz", 7, &id, &len, &hlen) == 0, "a text starting with 0x01 (older stores' packed versioned releases) is plain");
     ok(store_pack_header(two, 2, &id, &len, &hlen) == BF_ECORRUPT, "the prefix without a dictionary number is damaged");
     ok(store_pack_header("\002L\000\005", 4, &id, &len, &hlen) == BF_ECORRUPT, "dictionary 0 is damaged");
     ok(store_pack_header("\002L\001", 3, &id, &len, &hlen) == BF_ECORRUPT, "a missing length is damaged");
