@@ -341,9 +341,13 @@ static int rec_head(void *arg, const struct store_ocds_record *rec)
     a->behind = rec->compiled_n != rec->nrel;
     /* One allocation for the whole response instead of doubling from 64
      * bytes: the stored text, a generous link size per release, and about
-     * three times the compiled release for the versioned one. */
-    rc = bf_buf_reserve(a->b, 4 * rec->compiled_len + (size_t)rec->nrel * (a->pre.len + 512) + 256);
-    rc = rc ? rc : bf_buf_puts(a->b, "{\"ocid\":");
+     * three times the compiled release for the versioned one. That is a
+     * guess; past the buffer's limit, room for the stored text will do
+     * and the writes say whether the rest fits. */
+    if (bf_buf_reserve(a->b, 4 * rec->compiled_len + (size_t)rec->nrel * (a->pre.len + 512) + 256) < 0 &&
+        (rc = bf_buf_reserve(a->b, rec->compiled_len + 256)) < 0)
+        return rc;
+    rc = bf_buf_puts(a->b, "{\"ocid\":");
     rc = rc ? rc : put_str(a->b, a->ocid);
     rc = rc ? rc : bf_buf_puts(a->b, ",\"releases\":[");
     return rc;
