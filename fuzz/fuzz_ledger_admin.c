@@ -4,7 +4,10 @@
  * bytes go through a pipe into ledger_admin_read_request, request after
  * request until EOF or a protocol error. Every accepted request must have
  * 1..LEDGER_ADMIN_MAX_BATCH items of at most TLOG_MAX_ENTRY + 1 bytes
- * whose bytes are exactly those of the input, in order.
+ * whose bytes are exactly those of the input, in order; a request count
+ * of 0 starts a command (ledger_admin_read_command), whose arguments,
+ * each with its NUL, must be exactly the input's bytes, at most
+ * LEDGER_ADMIN_MAX_ARGS of them, the first not empty.
  */
 #include "common.h"
 #include "ledger/ledger.h"
@@ -25,7 +28,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (;;) {
         struct ledger_item *it = NULL;
         size_t n = 0, i;
-        if (ledger_admin_read_request(p[0], &it, &n) < 0 || n == 0)
+        int r = ledger_admin_read_request(p[0], &it, &n);
+        if (r == LEDGER_ADMIN_IS_COMMAND) {
+            int argc = 0, k;
+            char **argv = NULL;
+            size_t at;
+            if (ledger_admin_read_command(p[0], &argc, &argv) < 0)
+                break;
+            if (argc < 1 || argc > LEDGER_ADMIN_MAX_ARGS || !argv[0][0] || argv[argc] != NULL)
+                abort();
+            at = pos + 4; /* past the count, the length */
+            for (k = 0; k < argc; k++) {
+                size_t l = strlen(argv[k]) + 1;
+                if (at + l > size || memcmp(argv[k], data + at, l) != 0)
+                    abort();
+                at += l;
+            }
+            if (at - (pos + 4) > LEDGER_ADMIN_MAX_CMDLEN)
+                abort();
+            pos = at + 4; /* next request's count */
+            free(argv);
+            continue;
+        }
+        if (r < 0 || n == 0)
             break;
         if (n > LEDGER_ADMIN_MAX_BATCH)
             abort();

@@ -183,6 +183,37 @@ int ledger_lock_held(const char *data_dir);
 /* "<data_dir>/admin.sock" into out, checking the Unix socket path limit. */
 int ledger_admin_path(const char *data_dir, char *out, size_t cap, struct bf_err *err);
 
+/* ---- admin socket: commands run in the server (ledger_admin_cmd.c) ---- */
+
+#define LEDGER_ADMIN_MAX_CMDS 8
+#define LEDGER_ADMIN_MAX_ARGS 1024
+#define LEDGER_ADMIN_MAX_CMDLEN 65536 /* bytes of arguments */
+
+/* A command a domain lets local clients of the same uid run in the server
+ * (`belfry import` while `serve` holds the log). argv[0] is its name. It
+ * writes to the client's stdout and stderr through out and err (line
+ * buffered; closed by the caller), may read the client's stdin once
+ * (ledger_admin_call_stdin) and returns the client's exit status
+ * (0..255). It runs on its connection's thread, concurrently with the
+ * server's other work and with other commands. */
+struct ledger_admin_call;
+typedef int (*ledger_admin_cmd_fn)(void *arg, struct ledger_admin_call *call, int argc, char **argv, FILE *out,
+                                   FILE *err);
+/* Registers fn under name (1..31 bytes): BF_EEXIST if the name is taken,
+ * BF_ELIMIT past LEDGER_ADMIN_MAX_CMDS. Commands stay until ledger_close. */
+int ledger_admin_command(struct ledger *l, const char *name, ledger_admin_cmd_fn fn, void *arg, struct bf_err *err);
+/* The client's stdin, whole: *data malloc'ed and NUL-terminated, *len
+ * bytes. BF_ELIMIT past max bytes (the rest is read and dropped),
+ * BF_EIO if the client went away, BF_EINVAL on a second call. */
+int ledger_admin_call_stdin(struct ledger_admin_call *call, size_t max, char **data, size_t *len,
+                            struct bf_err *err);
+/* Client side: runs argv (argv[0] the command's name) in the server
+ * behind fd (ledger_admin_connect), copying its output to this process's
+ * stdout and stderr and sending this process's stdin if it asks for it.
+ * *status is the command's exit status. < 0 if the connection failed
+ * before the command ended (it may have run in part). */
+int ledger_admin_run(int fd, int argc, char *const *argv, int *status, struct bf_err *err);
+
 /* ---- `belfry serve` (ledger_http.c) ---------------------------------- */
 struct app;
 /* ledger_http_register(app->ledger, app->http, err). */

@@ -10,7 +10,9 @@
  * A request is appended with one ledger_append call, so its entries share
  * a group commit; a reply line is written only once its entry is durable
  * and covered by a signed checkpoint. Anything malformed closes the
- * connection (nothing of an incomplete request is appended).
+ * connection (nothing of an incomplete request is appended). A count of
+ * 0 starts a command that a domain runs in the server instead
+ * (ledger_admin_cmd.c).
  *
  * Invariants: at most LEDGER_ADMIN_MAX_CONN connection threads; every read
  * is bounded in size, and in time once a request has begun; the listener
@@ -109,7 +111,9 @@ int ledger_admin_read_request(int fd, struct ledger_item **items, size_t *n)
     if (read_full(fd, hdr, 4) < 0)
         return 0;
     count = get_u32(hdr);
-    if (count < 1 || count > LEDGER_ADMIN_MAX_BATCH)
+    if (count == 0)
+        return LEDGER_ADMIN_IS_COMMAND;
+    if (count > LEDGER_ADMIN_MAX_BATCH)
         return -1;
     it = bf_xcalloc(count, sizeof *it);
     for (i = 0; i < count; i++) {
@@ -189,6 +193,11 @@ static void *conn_main(void *arg)
             break;
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         bad = ledger_admin_read_request(fd, &items, &n);
+        if (bad == LEDGER_ADMIN_IS_COMMAND) {
+            if (ledger_admin_serve_command(a->l, fd) < 0)
+                break;
+            continue;
+        }
         if (bad < 0 || n == 0)
             break;
         ledger_append(a->l, items, n, NULL);

@@ -132,6 +132,12 @@ struct ledger {
 
     struct ledger_cache cache;
     struct ledger_admin *admin;
+    struct {                           /* admin commands (ledger_admin_cmd.c, its lock) */
+        char name[32];
+        ledger_admin_cmd_fn fn;
+        void *arg;
+    } cmds[LEDGER_ADMIN_MAX_CMDS];
+    int ncmds;
     struct ledger_witness *witness;
 };
 
@@ -165,8 +171,18 @@ void ledger_witness_stop(struct ledger *l);
 void ledger_admin_stop(struct ledger *l);
 /* Reads one admin request from fd into *items (entries malloc'ed; free
  * with ledger_admin_free_request). 0 with *n == 0 at a clean EOF, 0 with
- * *n > 0 for a request, < 0 on a protocol error (nothing returned). */
+ * *n > 0 for a request, LEDGER_ADMIN_IS_COMMAND when the request is a
+ * command (its count was 0: the rest is read by
+ * ledger_admin_read_command), < 0 on a protocol error (nothing returned). */
+#define LEDGER_ADMIN_IS_COMMAND 1
 int ledger_admin_read_request(int fd, struct ledger_item **items, size_t *n);
 void ledger_admin_free_request(struct ledger_item *items, size_t n);
+/* ledger_admin_cmd.c: a command's arguments after its 0 count: *argv is
+ * one malloc'ed block (free(*argv)), NULL-terminated, *argc >= 1 strings.
+ * < 0 on a protocol error. */
+int ledger_admin_read_command(int fd, int *argc, char ***argv);
+/* Reads a command from fd, runs it, sends its exit status; < 0 when the
+ * connection cannot go on. */
+int ledger_admin_serve_command(struct ledger *l, int fd);
 
 #endif
