@@ -7,110 +7,101 @@
  * "N new, M already present, K rejected" goes to stdout. Exit status: 0
  * when the import ran (rejections are reported, not fatal, unless
  * --strict), 1 on a store or ledger failure, 2 on a usage error.
+ *
+ * When `belfry serve` holds the log, the server runs the import: the
+ * arguments go over its admin socket (ledger_admin_run, the
+ * "ocds-import" command of ocds_import_cmd.c) and its output comes back
+ * on our stdout and stderr, stdin forwarded for "-".
  */
 #include "common.h"
 #include "cmd.h"
 #include "ocds/ocds_import.h"
+#include "ledger/ledger.h"
 
 static int usage(void)
 {
     fprintf(stderr, "usage: belfry import --data DIR [--batch N] [--actor NAME] [--max-item BYTES] [--quiet] [--strict]"
                     " PATH...\n"
-                    "  PATH is a file, a folder (imported recursively) or - for stdin\n");
+                    "  PATH is a file, a folder (imported recursively) or - for stdin\n"
+                    "  while `belfry serve` holds the log of DIR, the server runs the import\n");
     return 2;
 }
 
-struct import_args {
-    const char *data, *actor;
-    size_t batch, max_item;
-    int quiet, strict, first_path;
-};
-
-static int parse_size(const char *s, size_t *out)
+/* The arguments as the server takes them: argv without --data DIR, each
+ * path made absolute (the server's working directory is not ours). */
+static char **server_argv(int argc, char **argv, const struct ocds_import_args *a, int *n, struct bf_err *err)
 {
-    char *end;
-    unsigned long long v;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || v == 0)
-        return -1;
-    *out = (size_t)v;
-    return 0;
+    char **v = bf_xcalloc((size_t)argc + 2, sizeof *v);
+    int i, k = 0;
+
+    v[k++] = bf_xstrdup(OCDS_IMPORT_ADMIN_CMD);
+    for (i = 1; i < a->first_path; i++) {
+        if (!strcmp(argv[i], "--data")) {
+            i++;
+            continue;
+        }
+        v[k++] = bf_xstrdup(argv[i]);
+    }
+    if (strcmp(v[k - 1], "--"))
+        v[k++] = bf_xstrdup("--"); /* a path that starts with '-' stays a path */
+    for (i = a->first_path; i < argc; i++) {
+        char *abs = !strcmp(argv[i], "-") ? bf_xstrdup("-") : realpath(argv[i], NULL);
+        if (!abs) {
+            bf_err_set(err, BF_ENOTFOUND, "%s: %s", argv[i], strerror(errno));
+            while (k--)
+                free(v[k]);
+            free(v);
+            return NULL;
+        }
+        v[k++] = abs;
+    }
+    *n = k;
+    return v;
 }
 
-static int parse_args(int argc, char **argv, struct import_args *a)
+/* The server holds the log: it runs the import, we relay its output. */
+static int import_in_server(int argc, char **argv, const struct ocds_import_args *a, const char *held)
 {
-    int i;
-    memset(a, 0, sizeof *a);
-    for (i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (!strcmp(o, "--data") && i + 1 < argc)
-            a->data = argv[++i];
-        else if (!strcmp(o, "--actor") && i + 1 < argc)
-            a->actor = argv[++i];
-        else if (!strcmp(o, "--batch") && i + 1 < argc) {
-            if (parse_size(argv[++i], &a->batch) < 0)
-                return -1;
-        } else if (!strcmp(o, "--max-item") && i + 1 < argc) {
-            if (parse_size(argv[++i], &a->max_item) < 0)
-                return -1;
-        } else if (!strcmp(o, "--quiet"))
-            a->quiet = 1;
-        else if (!strcmp(o, "--strict"))
-            a->strict = 1;
-        else if (!strcmp(o, "--"))
-            return a->first_path = i + 1, 0;
-        else if (o[0] == '-' && o[1])
-            return -1;
-        else
-            return a->first_path = i, 0;
+    struct bf_err err = { 0 };
+    char **v;
+    int fd, n = 0, status = 1, i;
+
+    if (ledger_admin_connect(a->data, &fd, &err) < 0)
+        return cmd_fail("%s\n  and %s", held, err.msg);
+    if (!(v = server_argv(argc, argv, a, &n, &err))) {
+        close(fd);
+        return cmd_fail("%s", err.msg);
     }
-    a->first_path = i;
-    return 0;
+    if (!a->quiet && isatty(STDERR_FILENO))
+        fprintf(stderr, "belfry: a server holds the log of %s: it runs this import\n", a->data);
+    if (ledger_admin_run(fd, n, v, &status, &err) < 0)
+        status = cmd_fail("%s (what the server committed before stays; run the import again to resume)", err.msg);
+    close(fd);
+    for (i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+    return status;
 }
 
 int cmd_import(int argc, char **argv)
 {
-    struct import_args a;
+    struct ocds_import_args a;
     struct ocds_session ss;
-    struct ocds_importer *im = NULL;
-    struct ocds_import_opts o;
-    struct ocds_import_stats st;
+    struct ocds_import_io io = { stdout, stderr, NULL, NULL, NULL };
     struct bf_err err = { 0 };
-    int i, rc, ret = 1;
+    int rc, ret;
 
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
         return usage(), 0;
-    if (parse_args(argc, argv, &a) < 0 || !a.data || a.first_path >= argc)
+    if (ocds_import_args_parse(argc, argv, &a) < 0 || !a.data || a.first_path >= argc)
         return usage();
     if ((rc = ocds_session_open(a.data, 0, NULL, &ss, &err)) < 0) {
         if (rc == BF_ECONFLICT) /* the log has one writer: the running server imports for us */
-            return cmd_fail("%s\n  to import while it runs: curl -H 'Authorization: Bearer <admin token>'"
-                            " --data-binary @FILE http://<server>/api/v1/import"
-                            " (an admin token: belfry token create --data %s --role admin)",
-                            err.msg, a.data);
+            return import_in_server(argc, argv, &a, err.msg);
         return cmd_fail("%s", err.msg);
     }
-    memset(&o, 0, sizeof o);
-    o.actor = a.actor;
-    o.batch = a.batch;
-    o.max_item = a.max_item;
-    o.report = stderr;
-    o.progress = (!a.quiet && isatty(STDERR_FILENO)) ? stderr : NULL;
-    ocds_importer_new(ss.c, &o, &im, &err);
-    for (i = a.first_path, rc = 0; i < argc && !rc; i++)
-        rc = ocds_importer_path(im, argv[i], &err);
-    if (!rc)
-        rc = ocds_importer_finish(im, &st, &err);
-    if (rc) {
-        cmd_fail("import stopped: %s (what was committed before stays; run the import again to resume)", err.msg);
-        goto out;
-    }
-    printf("%" PRIu64 " new, %" PRIu64 " already present, %" PRIu64 " rejected\n", st.added, st.present,
-           st.rejected);
-    ret = (a.strict && st.rejected) ? 1 : 0;
-out:
-    ocds_importer_free(im);
+    io.progress = isatty(STDERR_FILENO) ? stderr : NULL;
+    ret = ocds_import_run(ss.c, &a, argc, argv, &io);
     ocds_session_close(&ss);
     return ret;
 }

@@ -927,5 +927,6 @@ int ocds_mount(struct app *app, struct bf_err *err)
     }
     if (rc)
         return bf_err_set(err, rc, "registering OCDS routes");
-    return 0;
+    /* `belfry import` while this server holds the log */
+    return app->ledger ? ocds_import_admin_register(app->ledger, api.c, err) : 0;
 }

@@ -223,6 +223,38 @@ int ocds_importer_finish(struct ocds_importer *im, struct ocds_import_stats *st,
 void ocds_importer_free(struct ocds_importer *im);
 
 
+/* ---- the `belfry import` command line (ocds_import_cmd.c) ----------------- */
+
+/* Its options; first_path indexes argv's first path. */
+struct ocds_import_args {
+    const char *data, *actor;
+    size_t batch, max_item;
+    int quiet, strict, first_path;
+};
+/* Parses `import [--data DIR] [--batch N] [--actor NAME] [--max-item
+ * BYTES] [--quiet] [--strict] [--] PATH...` (argv[0] is skipped). < 0 on
+ * an unknown option or a bad number. */
+int ocds_import_args_parse(int argc, char **argv, struct ocds_import_args *a);
+/* Where a run writes (out: the summary; err: the per-item report and
+ * failures; progress: a terminal, or NULL) and how it reads "-": with
+ * read_stdin (whole, malloc'ed), or from this process's stdin if NULL. */
+struct ocds_import_io {
+    FILE *out, *err, *progress;
+    int (*read_stdin)(void *arg, char **data, size_t *len, struct bf_err *err);
+    void *arg;
+};
+/* Imports argv[a->first_path..argc) through c. Returns the exit status:
+ * 0 (rejections are reported, not fatal, unless a->strict), 1 on a
+ * store or ledger failure (what was committed stays). */
+int ocds_import_run(struct ocds_ctx *c, const struct ocds_import_args *a, int argc, char **argv,
+                    const struct ocds_import_io *io);
+/* Lets local clients run imports in a server that holds the log: the
+ * admin socket command OCDS_IMPORT_ADMIN_CMD takes `belfry import`'s
+ * arguments without --data, paths absolute (ledger_admin_run). */
+#define OCDS_IMPORT_ADMIN_CMD "ocds-import"
+struct ledger;
+int ocds_import_admin_register(struct ledger *l, struct ocds_ctx *c, struct bf_err *err);
+
 /* ---- export from the store (ocds_api.c) ---------------------------------- */
 
 struct ocds_export;
