@@ -46,7 +46,7 @@ struct ledger_admin {
 
 /* ---- I/O helpers ------------------------------------------------------ */
 
-static int read_full(int fd, void *p, size_t n)
+int ledger_admin_read_full(int fd, void *p, size_t n)
 {
     char *c = p;
     while (n) {
@@ -61,7 +61,7 @@ static int read_full(int fd, void *p, size_t n)
     return 0;
 }
 
-static int write_full(int fd, const void *p, size_t n)
+int ledger_admin_write_full(int fd, const void *p, size_t n)
 {
     const char *c = p;
     while (n) {
@@ -76,12 +76,12 @@ static int write_full(int fd, const void *p, size_t n)
     return 0;
 }
 
-static uint32_t get_u32(const uint8_t *b)
+uint32_t ledger_admin_get_u32(const uint8_t *b)
 {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
-static void put_u32(uint8_t *b, uint32_t v)
+void ledger_admin_put_u32(uint8_t *b, uint32_t v)
 {
     b[0] = (uint8_t)(v >> 24);
     b[1] = (uint8_t)(v >> 16);
@@ -108,9 +108,9 @@ int ledger_admin_read_request(int fd, struct ledger_item **items, size_t *n)
 
     *n = 0;
     *items = NULL;
-    if (read_full(fd, hdr, 4) < 0)
+    if (ledger_admin_read_full(fd, hdr, 4) < 0)
         return 0;
-    count = get_u32(hdr);
+    count = ledger_admin_get_u32(hdr);
     if (count == 0)
         return LEDGER_ADMIN_IS_COMMAND;
     if (count > LEDGER_ADMIN_MAX_BATCH)
@@ -118,11 +118,11 @@ int ledger_admin_read_request(int fd, struct ledger_item **items, size_t *n)
     it = bf_xcalloc(count, sizeof *it);
     for (i = 0; i < count; i++) {
         uint32_t len;
-        if (read_full(fd, hdr, 4) < 0 || (len = get_u32(hdr)) > TLOG_MAX_ENTRY + 1)
+        if (ledger_admin_read_full(fd, hdr, 4) < 0 || (len = ledger_admin_get_u32(hdr)) > TLOG_MAX_ENTRY + 1)
             goto fail;
         it[i].len = len;
         it[i].entry = bf_xmalloc(len ? len : 1);
-        if (len && read_full(fd, (void *)it[i].entry, len) < 0) {
+        if (len && ledger_admin_read_full(fd, (void *)it[i].entry, len) < 0) {
             i++;
             goto fail;
         }
@@ -162,7 +162,7 @@ static int write_reply(int fd, struct ledger_item *it, size_t n)
         rc = bf_buf_printf(&out, "err %s\n", it[i].err.msg[0] ? it[i].err.msg : "rejected");
     }
     if (!rc)
-        rc = write_full(fd, out.data, out.len);
+        rc = ledger_admin_write_full(fd, out.data, out.len);
     bf_buf_free(&out);
     return rc;
 }
@@ -426,16 +426,16 @@ static int send_request(int fd, const struct ledger_item *items, size_t n)
     size_t i;
     int rc;
 
-    put_u32(hdr, (uint32_t)n);
+    ledger_admin_put_u32(hdr, (uint32_t)n);
     rc = bf_buf_append(&b, hdr, 4);
     for (i = 0; i < n && !rc; i++) {
-        put_u32(hdr, (uint32_t)items[i].len);
+        ledger_admin_put_u32(hdr, (uint32_t)items[i].len);
         rc = bf_buf_append(&b, hdr, 4);
         if (!rc && items[i].len)
             rc = bf_buf_append(&b, items[i].entry, items[i].len);
     }
     if (!rc)
-        rc = write_full(fd, b.data, b.len);
+        rc = ledger_admin_write_full(fd, b.data, b.len);
     bf_buf_free(&b);
     return rc;
 }

@@ -29,12 +29,11 @@
 #include "ledger_int.h"
 #include "buf.h"
 
-#include <sys/socket.h>
-
 #define LEDGER_ADMIN_CHUNK (1u << 20)
 
-/* Registered commands, per ledger. Registration happens while the
- * socket may already accept, hence the lock. */
+/* Commands live in each ledger's cmds; they may be registered while its
+ * socket accepts, hence the lock (one for every ledger: it is rarely
+ * taken). */
 static pthread_mutex_t cmd_mu = PTHREAD_MUTEX_INITIALIZER;
 
 struct ledger_admin_call {
@@ -45,52 +44,12 @@ struct ledger_admin_call {
 
 /* ---- wire helpers ------------------------------------------------------- */
 
-static int send_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t r = send(fd, c, n, MSG_NOSIGNAL);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        c += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
-static int recv_all(int fd, void *p, size_t n)
-{
-    char *c = p;
-    while (n) {
-        ssize_t r = read(fd, c, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        c += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
-static void be32(uint8_t b[4], uint32_t v)
-{
-    b[0] = (uint8_t)(v >> 24), b[1] = (uint8_t)(v >> 16), b[2] = (uint8_t)(v >> 8), b[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t b[4])
-{
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 static int send_frame(int fd, char type, const void *p, uint32_t n)
 {
     uint8_t h[5];
     h[0] = (uint8_t)type;
-    be32(h + 1, n);
-    return send_all(fd, h, 5) < 0 || (n && send_all(fd, p, n) < 0) ? -1 : 0;
+    ledger_admin_put_u32(h + 1, n);
+    return ledger_admin_write_full(fd, h, 5) < 0 || (n && ledger_admin_write_full(fd, p, n) < 0) ? -1 : 0;
 }
 
 /* ---- registry ------------------------------------------------------------ */
@@ -142,10 +101,10 @@ int ledger_admin_read_command(int fd, int *argc, char ***argv)
 
     *argc = 0;
     *argv = NULL;
-    if (recv_all(fd, h, 4) < 0 || (len = get_be32(h)) < 1 || len > LEDGER_ADMIN_MAX_CMDLEN)
+    if (ledger_admin_read_full(fd, h, 4) < 0 || (len = ledger_admin_get_u32(h)) < 1 || len > LEDGER_ADMIN_MAX_CMDLEN)
         return -1;
     buf = bf_xmalloc(len);
-    if (recv_all(fd, buf, len) < 0 || buf[len - 1] != '\0' || buf[0] == '\0') {
+    if (ledger_admin_read_full(fd, buf, len) < 0 || buf[len - 1] != '\0' || buf[0] == '\0') {
         free(buf);
         return -1;
     }
@@ -226,7 +185,7 @@ int ledger_admin_call_stdin(struct ledger_admin_call *call, size_t max, char **d
         return call->gone = 1, bf_err_set(err, BF_EIO, "the client went away");
     bf_buf_init(&b, max);
     for (;;) {
-        if (recv_all(call->fd, h, 4) < 0 || (n = get_be32(h)) > LEDGER_ADMIN_CHUNK) {
+        if (ledger_admin_read_full(call->fd, h, 4) < 0 || (n = ledger_admin_get_u32(h)) > LEDGER_ADMIN_CHUNK) {
             call->gone = 1; /* the stream cannot be followed any more */
             rc = bf_err_set(err, BF_EIO, "stdin: the client went away or broke the protocol");
             break;
@@ -236,7 +195,7 @@ int ledger_admin_call_stdin(struct ledger_admin_call *call, size_t max, char **d
         if (rc == 0 && bf_buf_reserve(&b, n) < 0)
             rc = bf_err_set(err, BF_ELIMIT, "stdin exceeds the limit of %zu bytes", max);
         if (rc == 0) {
-            if (recv_all(call->fd, b.data + b.len, n) < 0) {
+            if (ledger_admin_read_full(call->fd, b.data + b.len, n) < 0) {
                 call->gone = 1;
                 rc = bf_err_set(err, BF_EIO, "stdin: the client went away");
                 break;
@@ -247,7 +206,7 @@ int ledger_admin_call_stdin(struct ledger_admin_call *call, size_t max, char **d
             char sink[4096];
             while (n) {
                 uint32_t k = (uint32_t)BF_MIN((size_t)n, sizeof sink);
-                if (recv_all(call->fd, sink, k) < 0) {
+                if (ledger_admin_read_full(call->fd, sink, k) < 0) {
                     call->gone = 1;
                     break;
                 }
@@ -291,7 +250,7 @@ int ledger_admin_serve_command(struct ledger *l, int fd)
     if (err)
         fclose(err);
     free(argv);
-    be32(x, (uint32_t)(status & 0xff));
+    ledger_admin_put_u32(x, (uint32_t)(status & 0xff));
     return call.gone || send_frame(fd, 'x', x, 4) < 0 ? -1 : 0;
 }
 
@@ -309,8 +268,8 @@ static int send_stdin(int fd)
             continue;
         if (r < 0)
             r = 0; /* a read error ends stdin; the server reports what it got */
-        be32(h, (uint32_t)r);
-        if (send_all(fd, h, 4) < 0 || (r > 0 && send_all(fd, buf, (size_t)r) < 0)) {
+        ledger_admin_put_u32(h, (uint32_t)r);
+        if (ledger_admin_write_full(fd, h, 4) < 0 || (r > 0 && ledger_admin_write_full(fd, buf, (size_t)r) < 0)) {
             rc = -1;
             break;
         }
@@ -338,8 +297,8 @@ static int send_command(int fd, int argc, char *const *argv, struct bf_err *err)
         bf_buf_free(&b);
         return bf_err_set(err, BF_ELIMIT, "the arguments exceed %d bytes", LEDGER_ADMIN_MAX_CMDLEN);
     }
-    be32((uint8_t *)b.data + 4, (uint32_t)(b.len - 8));
-    rc = send_all(fd, b.data, b.len);
+    ledger_admin_put_u32((uint8_t *)b.data + 4, (uint32_t)(b.len - 8));
+    rc = ledger_admin_write_full(fd, b.data, b.len);
     bf_buf_free(&b);
     return rc < 0 ? bf_err_set(err, BF_EIO, "sending to the server: %s", strerror(errno)) : 0;
 }
@@ -353,11 +312,11 @@ int ledger_admin_run(int fd, int argc, char *const *argv, int *status, struct bf
     while (!rc) {
         uint8_t h[5];
         uint32_t n;
-        if (recv_all(fd, h, 5) < 0 || (n = get_be32(h + 1)) > LEDGER_ADMIN_CHUNK) {
+        if (ledger_admin_read_full(fd, h, 5) < 0 || (n = ledger_admin_get_u32(h + 1)) > LEDGER_ADMIN_CHUNK) {
             rc = bf_err_set(err, BF_EIO, "the server closed the connection before the command ended");
             break;
         }
-        if (n && recv_all(fd, buf, n) < 0) {
+        if (n && ledger_admin_read_full(fd, buf, n) < 0) {
             rc = bf_err_set(err, BF_EIO, "the server closed the connection before the command ended");
             break;
         }
@@ -369,7 +328,7 @@ int ledger_admin_run(int fd, int argc, char *const *argv, int *status, struct bf
             if (send_stdin(fd) < 0)
                 rc = bf_err_set(err, BF_EIO, "sending stdin to the server: %s", strerror(errno));
         } else if (h[0] == 'x' && n == 4) {
-            *status = (int)get_be32((uint8_t *)buf);
+            *status = (int)ledger_admin_get_u32((uint8_t *)buf);
             break;
         } else {
             rc = bf_err_set(err, BF_EIO, "malformed answer from the server (frame type %d)", h[0]);

@@ -177,6 +177,12 @@ void ledger_admin_stop(struct ledger *l);
 #define LEDGER_ADMIN_IS_COMMAND 1
 int ledger_admin_read_request(int fd, struct ledger_item **items, size_t *n);
 void ledger_admin_free_request(struct ledger_item *items, size_t n);
+/* The socket's I/O: all n bytes or -1 (EINTR retried; a write never
+ * raises SIGPIPE); big-endian u32s. */
+int ledger_admin_read_full(int fd, void *p, size_t n);
+int ledger_admin_write_full(int fd, const void *p, size_t n);
+uint32_t ledger_admin_get_u32(const uint8_t *b);
+void ledger_admin_put_u32(uint8_t *b, uint32_t v);
 /* ledger_admin_cmd.c: a command's arguments after its 0 count: *argv is
  * one malloc'ed block (free(*argv)), NULL-terminated, *argc >= 1 strings.
  * < 0 on a protocol error. */
