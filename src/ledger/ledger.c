@@ -233,6 +233,31 @@ out:
     return rc;
 }
 
+/* The witnesses' cosignatures of the latest checkpoint, if a server
+ * collected them before it stopped: served at once, not after the next
+ * round (which the witnesses would answer for the same size anyway). */
+static void restore_cosigned(struct ledger *l, uint64_t size)
+{
+    struct bf_buf full = BF_BUF_INIT;
+    struct bf_err err = { 0 };
+    char *lines = NULL;
+    size_t len = 0;
+
+    if (store_log_cosig(l->s, size, &lines, &len, &err) < 0)
+        return;
+    pthread_mutex_lock(&l->pub_mu);
+    if (l->pub_size == size && bf_buf_append(&full, l->pub_note, l->pub_len) == 0 &&
+        bf_buf_append(&full, lines, len) == 0) {
+        free(l->cos_note);
+        l->cos_note = bf_buf_take(&full, &l->cos_len);
+        l->cos_size = size;
+        l->uncos_ms = 0;
+    }
+    pthread_mutex_unlock(&l->pub_mu);
+    bf_buf_free(&full);
+    free(lines);
+}
+
 static int recover(struct ledger *l, struct bf_err *err)
 {
     struct tlog_checkpoint cp;
@@ -274,6 +299,7 @@ static int recover(struct ledger *l, struct bf_err *err)
     }
     ledger_publish(l, size, &root, note, len);
     note = NULL;
+    restore_cosigned(l, size);
 out:
     free(note);
     return rc;

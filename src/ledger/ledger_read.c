@@ -298,6 +298,25 @@ int ledger_leaf_hash(struct ledger *l, uint64_t index, tlog_hash *out, struct bf
 
 /* ---- proofs ------------------------------------------------------------ */
 
+/* The stored checkpoint of `size`, with the witnesses' cosignatures if
+ * a round collected them for that size. */
+static int stored_checkpoint(struct ledger *l, uint64_t size, char **note, size_t *len, uint64_t *got,
+                             struct bf_err *err)
+{
+    struct bf_err cerr = { 0 };
+    char *lines = NULL;
+    size_t n = 0;
+    int rc = store_log_checkpoint(l->s, size, note, len, got, err);
+
+    if (rc < 0 || store_log_cosig(l->s, size, &lines, &n, &cerr) < 0)
+        return rc;
+    *note = bf_xrealloc(*note, *len + n + 1);
+    memcpy(*note + *len, lines, n + 1);
+    *len += n;
+    free(lines);
+    return 0;
+}
+
 /* Copies the served checkpoint (size 0) or the stored one of `size`.
  * With witnesses the served one may lag the latest signed one by up to a
  * second; an entry just acknowledged (index at or beyond the served size)
@@ -314,7 +333,7 @@ static int checkpoint_for(struct ledger *l, uint64_t size, uint64_t index, char 
         return bf_err_set(err, BF_ENOTFOUND, "no checkpoint of size %" PRIu64 " (the log has %" PRIu64 " entries)",
                           size, pub);
     if (size != 0)
-        return store_log_checkpoint(l->s, size, note, len, got, err);
+        return stored_checkpoint(l, size, note, len, got, err);
     if ((rc = ledger_checkpoint(l, &b, got, err)) < 0) {
         bf_buf_free(&b);
         return rc;

@@ -17,6 +17,7 @@
  */
 #include "common.h"
 #include "ledger_int.h"
+#include "store/store_log.h"
 #include "buf.h"
 
 struct witness_pool;
@@ -62,7 +63,7 @@ static int cosign_round(struct ledger *l, struct ledger_witness *w)
     char *note;
     size_t len;
     uint64_t size;
-    int rc;
+    int rc, fresh;
 
     int64_t started = ledger_now_ms();
 
@@ -91,7 +92,8 @@ static int cosign_round(struct ledger *l, struct ledger_witness *w)
         goto out;
     }
     pthread_mutex_lock(&l->pub_mu);
-    if (!l->cos_note || size > l->cos_size) {
+    fresh = !l->cos_note || size > l->cos_size;
+    if (fresh) {
         free(l->cos_note);
         l->cos_note = bf_buf_take(&full, &l->cos_len);
         l->cos_size = size;
@@ -99,6 +101,11 @@ static int cosign_round(struct ledger *l, struct ledger_witness *w)
         l->uncos_ms = size == l->pub_size ? 0 : started;
     }
     pthread_mutex_unlock(&l->pub_mu);
+    /* kept, so that receipts of this size carry them (?size=N) and a
+     * restarted server serves them at once; the ones in memory serve
+     * even if this fails */
+    if (fresh && store_log_put_cosig(l->s, size, lines.data, lines.len, &err) < 0)
+        fprintf(stderr, "belfry: ledger: keeping the cosignatures of size %" PRIu64 ": %s\n", size, err.msg);
 out:
     free(note);
     bf_buf_free(&lines);

@@ -9,6 +9,9 @@
  *   log_hash(level, idx, hash)        complete 256^level-leaf subtrees,
  *                                     level >= 1 (WITHOUT ROWID)
  *   log_checkpoint(size, note)        every signed checkpoint
+ *   log_cosig(size, lines)            witness cosignature lines collected
+ *                                     for the checkpoint of that size (the
+ *                                     first round that got any)
  *
  * Invariants: rows are only inserted, never updated (INSERT without OR
  * REPLACE, so a second write of an index is a constraint error, not a
@@ -36,7 +39,10 @@ static int log_migrate(struct store *s, struct store_txn *t, struct bf_err *err)
                              " PRIMARY KEY (level, idx)) STRICT, WITHOUT ROWID;"
                              "CREATE TABLE IF NOT EXISTS log_checkpoint("
                              " size INTEGER PRIMARY KEY CHECK (size >= 0),"
-                             " note TEXT NOT NULL) STRICT;",
+                             " note TEXT NOT NULL) STRICT;"
+                             "CREATE TABLE IF NOT EXISTS log_cosig("
+                             " size INTEGER PRIMARY KEY CHECK (size >= 0),"
+                             " lines TEXT NOT NULL CHECK (length(lines) > 0)) STRICT;",
                              err);
 }
 
@@ -109,7 +115,54 @@ int store_log_put_checkpoint(struct store_txn *t, uint64_t size, const char *not
     return step_done(c, st, err, "log checkpoint");
 }
 
+int store_log_put_cosig(struct store *s, uint64_t size, const char *lines, size_t len, struct bf_err *err)
+{
+    struct store_txn *t;
+    sqlite3_stmt *st;
+    int rc = store_txn_begin(s, &t, err);
+
+    if (rc)
+        return rc;
+    st = store_sqlite_stmt(store_sqlite_writer(t), "INSERT INTO log_cosig(size, lines) VALUES(?, ?)", err);
+    if (!st) {
+        store_txn_rollback(t);
+        return ERRC(err);
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+    sqlite3_bind_text(st, 2, lines, (int)len, SQLITE_STATIC);
+    if ((rc = step_done(store_sqlite_writer(t), st, err, "witness cosignatures")) < 0) {
+        store_txn_rollback(t);
+        return rc;
+    }
+    return store_txn_commit(t, err);
+}
+
 /* ---- reads ---------------------------------------------------------- */
+
+int store_log_cosig(struct store *s, uint64_t size, char **lines, size_t *len, struct bf_err *err)
+{
+    struct store_conn *c = reader(s, err);
+    sqlite3_stmt *st;
+    int rc;
+
+    *lines = NULL;
+    if (!c)
+        return ERRC(err);
+    if (!(st = store_sqlite_stmt(c, "SELECT lines FROM log_cosig WHERE size = ?", err)))
+        return ERRC(err);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *len = (size_t)sqlite3_column_bytes(st, 0);
+        *lines = bf_xstrndup((const char *)sqlite3_column_text(st, 0), *len);
+        rc = 0;
+    } else {
+        rc = rc == SQLITE_DONE ? bf_err_set(err, BF_ENOTFOUND, "no cosignatures of size %" PRIu64, size)
+                               : store_sqlite_error(c->db, rc, err, "reading cosignatures");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
 
 int store_log_hashes(struct store *s, int level, uint64_t first, int count, tlog_hash *out, struct bf_err *err)
 {

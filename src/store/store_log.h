@@ -47,6 +47,14 @@ int store_log_put_entry(struct store_txn *t, uint64_t idx, const tlog_hash *leaf
 int store_log_put_hash(struct store_txn *t, int level, uint64_t idx, const tlog_hash *h, struct bf_err *err);
 /* Stores a signed checkpoint (note text and signature) for size. */
 int store_log_put_checkpoint(struct store_txn *t, uint64_t size, const char *note, size_t len, struct bf_err *err);
+/* Stores the witness cosignature lines ("— <name> <base64>" lines, each
+ * ending in a newline) of the checkpoint of `size`, in a transaction of
+ * its own. Once per size: a second call for one size is a constraint
+ * error (BF_EIO), nothing changed. */
+int store_log_put_cosig(struct store *s, uint64_t size, const char *lines, size_t len, struct bf_err *err);
+/* The cosignature lines stored for `size`: *lines malloc'ed
+ * (NUL-terminated, *len bytes), caller frees. BF_ENOTFOUND if none. */
+int store_log_cosig(struct store *s, uint64_t size, char **lines, size_t *len, struct bf_err *err);
 
 /* ---- reads ---------------------------------------------------------- */
 

@@ -5,7 +5,8 @@
 # old size, a same-size fork, a grown fork with the fork's own valid
 # proof, a bad proof, a bad signature, an unknown origin and garbage: each
 # gets its status from the spec and the witness's stored checkpoint stays
-# byte-identical. The witness keeps its state across a restart; its key
+# byte-identical. Cosignatures are kept by the log: receipts at an older
+# ?size=N carry them, and a restarted server serves them at once. The witness keeps its state across a restart; its key
 # is created 0600, never overwritten, and refused when world-readable.
 . "$(dirname "$0")/lib.sh"
 served_size() { curl -sf "http://127.0.0.1:$1/log/checkpoint" | sed -n 2p; }
@@ -54,6 +55,21 @@ out=$("$B" verify --vkey "$LOGKEY" --witness "$WKEY" --entry "$T/entry5" "$T/rec
 ok $? "belfry verify accepts the receipt with the witness key required"
 echo "$out" | grep -q "witness.it.test+[0-9a-f]*: cosigned at UNIX time"; ok $? "and reports the verified cosignature"
 
+# cosignatures are kept: a receipt against an older size carries that
+# size's cosignature, and a restarted server serves them at once
+curl -sf "http://127.0.0.1:$PORT/log/proof/1?size=3" >"$T/receipt3" || bail "receipt at size 3"
+printf 'record b' >"$T/entry1"
+out=$("$B" verify --vkey "$LOGKEY" --witness "$WKEY" --entry "$T/entry1" "$T/receipt3" 2>&1)
+ok $? "a receipt at ?size=3 carries the witness's cosignature of size 3 ($(echo "$out" | tail -1))"
+stop_serve >/dev/null
+start_serve "$T/log" "$T/serve.out" "$T/serve.err"
+[ -n "$PORT" ] || bail "belfry serve did not restart"
+curl -sf "http://127.0.0.1:$PORT/log/checkpoint" >"$T/cp-restart"
+[ "$(sed -n 2p "$T/cp-restart")" = 8 ] && grep -q "^— witness.it.test " "$T/cp-restart"
+ok $? "restarted without witnesses, the server still serves size 8 with its cosignature"
+stop_serve >/dev/null
+start_serve "$T/log" "$T/serve.out" "$T/serve.err" --witness "http://127.0.0.1:$WPORT" --witness-vkey "$WKEY"
+[ -n "$PORT" ] || bail "belfry serve did not restart with its witness"
 out=$("$B" monitor --vkey "$LOGKEY" --witness "$WKEY" --min-witnesses 1 --state "$T/mon.json" "http://127.0.0.1:$PORT/log" 2>&1)
 [ $? = 0 ] && echo "$out" | grep -q "witnesses   1 of 1 cosigned"; ok $? "belfry monitor requiring the witness's cosignature passes"
 OTHERW=$("$B" witness keygen --name witness.other.test --out "$T/wkey2" 2>/dev/null)
