@@ -8,7 +8,8 @@
  *   - for every tile level L >= 1 the hash of each complete subtree of
  *     256^L leaves (one per full tile of level L-1),
  *   - every signed checkpoint, by size (the history a monitor or `belfry
- *     check` compares against).
+ *     check` compares against),
+ *   - the witnesses' cosignature lines of the sizes they cosigned.
  *
  * Partial tiles and partial entry bundles are never written: they are cut
  * from these rows when served, so a stale partial can never pile up on
@@ -16,7 +17,8 @@
  * payload plus ~32.13 bytes per entry.
  *
  * Writes go through the ledger's group-commit transaction (the caller
- * holds a struct store_txn); reads use this thread's reader connection and
+ * holds a struct store_txn), except cosignatures, which arrive later and
+ * take a transaction of their own; reads use this thread's reader connection and
  * see the latest committed state. A future PostgreSQL backend implements
  * the same functions in its own file.
  *
