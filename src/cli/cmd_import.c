@@ -27,14 +27,17 @@ static int usage(void)
     return 2;
 }
 
-/* The arguments as the server takes them: argv without --data DIR, each
- * path made absolute (the server's working directory is not ours). */
+/* The arguments as the server takes them: our working directory, then
+ * argv without --data DIR, each path made absolute (the server's working
+ * directory is not ours). */
 static char **server_argv(int argc, char **argv, const struct ocds_import_args *a, int *n, struct bf_err *err)
 {
-    char **v = bf_xcalloc((size_t)argc + 2, sizeof *v);
+    char **v = bf_xcalloc((size_t)argc + 4, sizeof *v), *cwd = getcwd(NULL, 0);
     int i, k = 0;
 
     v[k++] = bf_xstrdup(OCDS_IMPORT_ADMIN_CMD);
+    v[k++] = bf_xstrdup("--cwd"); /* so that the report names files as we did */
+    v[k++] = cwd ? cwd : bf_xstrdup("/");
     for (i = 1; i < a->first_path; i++) {
         if (!strcmp(argv[i], "--data")) {
             i++;
@@ -87,7 +90,7 @@ int cmd_import(int argc, char **argv)
 {
     struct ocds_import_args a;
     struct ocds_session ss;
-    struct ocds_import_io io = { stdout, stderr, NULL, NULL, NULL };
+    struct ocds_import_io io = { stdout, stderr, NULL, NULL, NULL, NULL };
     struct bf_err err = { 0 };
     int rc, ret;
 

@@ -168,6 +168,15 @@ int ocds_importer_new(struct ocds_ctx *c, const struct ocds_import_opts *o, stru
 
 /* ---- report and progress ------------------------------------------------ */
 
+/* file as the user named it: relative to o.name_base when under it. */
+static const char *shown(const struct ocds_importer *im, const char *file)
+{
+    size_t n = im->o.name_base ? strlen(im->o.name_base) : 0;
+    if (n && !strncmp(file, im->o.name_base, n) && file[n] == '/' && file[n + 1])
+        return file + n + 1;
+    return file;
+}
+
 static void report(struct ocds_importer *im, const char *file, uint64_t line, uint64_t byte, const char *ptr,
                    const char *kind, const char *why)
 {
@@ -175,8 +184,8 @@ static void report(struct ocds_importer *im, const char *file, uint64_t line, ui
         return;
     if (im->o.progress)
         fputs("\r\033[K", im->o.progress);
-    fprintf(im->o.report, "%s:%" PRIu64 ": byte %" PRIu64 ": #%s: %s: %s\n", file, line, byte, ptr && *ptr ? ptr : "",
-            kind, why);
+    fprintf(im->o.report, "%s:%" PRIu64 ": byte %" PRIu64 ": #%s: %s: %s\n", shown(im, file), line, byte,
+            ptr && *ptr ? ptr : "", kind, why);
 }
 
 static void progress(struct ocds_importer *im, int final)

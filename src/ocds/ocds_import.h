@@ -190,6 +190,8 @@ struct ocds_import_opts {
     size_t max_item;           /* bytes per item (default 64 MiB) */
     uint64_t max_file;         /* bytes per file (default 4 GiB) */
     FILE *report;              /* per-item rejections and notes; NULL: none */
+    const char *name_base;     /* reports name files under this directory relative
+                                * to it (a server importing for a client); NULL: as given */
     FILE *progress;            /* throttled progress line (a terminal); NULL: none */
 };
 
@@ -236,10 +238,12 @@ struct ocds_import_args {
  * an unknown option or a bad number. */
 int ocds_import_args_parse(int argc, char **argv, struct ocds_import_args *a);
 /* Where a run writes (out: the summary; err: the per-item report and
- * failures; progress: a terminal, or NULL) and how it reads "-": with
+ * failures; progress: a terminal, or NULL), how it names files in the
+ * report (name_base: see ocds_import_opts) and how it reads "-": with
  * read_stdin (whole, malloc'ed), or from this process's stdin if NULL. */
 struct ocds_import_io {
     FILE *out, *err, *progress;
+    const char *name_base;
     int (*read_stdin)(void *arg, char **data, size_t *len, struct bf_err *err);
     void *arg;
 };
@@ -249,8 +253,10 @@ struct ocds_import_io {
 int ocds_import_run(struct ocds_ctx *c, const struct ocds_import_args *a, int argc, char **argv,
                     const struct ocds_import_io *io);
 /* Lets local clients run imports in a server that holds the log: the
- * admin socket command OCDS_IMPORT_ADMIN_CMD takes `belfry import`'s
- * arguments without --data, paths absolute (ledger_admin_run). */
+ * admin socket command OCDS_IMPORT_ADMIN_CMD takes "--cwd" and the
+ * client's working directory, then `belfry import`'s arguments without
+ * --data, paths absolute (ledger_admin_run); reports name the files
+ * under that directory relative to it, as the client gave them. */
 #define OCDS_IMPORT_ADMIN_CMD "ocds-import"
 struct ledger;
 int ocds_import_admin_register(struct ledger *l, struct ocds_ctx *c, struct bf_err *err);

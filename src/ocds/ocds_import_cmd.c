@@ -67,6 +67,7 @@ int ocds_import_run(struct ocds_ctx *c, const struct ocds_import_args *a, int ar
     o.batch = a->batch;
     o.max_item = a->max_item;
     o.report = io->err;
+    o.name_base = io->name_base;
     o.progress = a->quiet ? NULL : io->progress;
     if ((rc = ocds_importer_new(c, &o, &im, &err)) < 0) {
         fprintf(io->err, "belfry: %s\n", err.msg);
@@ -106,13 +107,20 @@ static int call_stdin(void *arg, char **data, size_t *len, struct bf_err *err)
     return ledger_admin_call_stdin(arg, BF_MIN(ADMIN_STDIN_MAX, SIZE_MAX / 2), data, len, err);
 }
 
-/* argv is the client's import command line without --data (the server's
+/* argv: the command's name, "--cwd" and the client's working directory,
+ * then the client's import command line without --data (the server's
  * data directory is the one) and with absolute paths. */
 static int admin_import(void *arg, struct ledger_admin_call *call, int argc, char **argv, FILE *out, FILE *err)
 {
     struct ocds_import_args a;
-    struct ocds_import_io io = { out, err, NULL, call_stdin, call };
+    struct ocds_import_io io = { out, err, NULL, NULL, call_stdin, call };
 
+    if (argc < 3 || strcmp(argv[1], "--cwd") || argv[2][0] != '/') {
+        fprintf(err, "belfry: the server expects the client's directory first (--cwd DIR)\n");
+        return 2;
+    }
+    io.name_base = argv[2];
+    argc -= 2, argv += 2; /* the directory stands in for argv[0], which the parser skips */
     if (ocds_import_args_parse(argc, argv, &a) < 0 || a.data || a.first_path >= argc) {
         fprintf(err, "belfry: the server cannot read these import arguments\n");
         return 2;

@@ -110,7 +110,7 @@ printf '{"ocid": broken\n' >>"$T/more.jsonl"
 # `belfry import` while serve holds the log: the server runs it (admin
 # socket), the report and the summary come back; a relative path works
 out=$(cd "$T" && "$B" import --data "$D" --quiet more.jsonl 2>"$T/cli-import.err"); rc=$?
-[ $rc = 0 ] && [ "$out" = "40 new, 0 already present, 1 rejected" ] && grep -q "more.jsonl:41:" "$T/cli-import.err" &&
+[ $rc = 0 ] && [ "$out" = "40 new, 0 already present, 1 rejected" ] && grep -q "^more.jsonl:41:" "$T/cli-import.err" &&
     [ "$(wc -l <"$T/cli-import.err")" = 1 ]
 ok $? "belfry import while serve holds the log: the server imports ($out, rc $rc; $(head -c 120 "$T/cli-import.err"))"
 out=$("$B" import --data "$D" --strict - <"$T/more.jsonl" 2>"$T/cli-import2.err"); rc=$?
