@@ -564,15 +564,22 @@ static inline __attribute__((always_inline)) const unsigned char *expect(const u
     return p < end && *p == c ? p : NULL;
 }
 
-/* After a member or element: p at the ',' or the closing byte c that
- * follows, past whitespace only when there is some; NULL at the end of
- * the input. */
-static inline __attribute__((always_inline)) const unsigned char *after_item(const unsigned char *p,
-                                                                             const unsigned char *end, unsigned char c)
+/* After a member or element: p past the ',' that follows (*more = 1),
+ * or at the closing byte c (*more = 0), skipping whitespace only when
+ * there is some; NULL if neither follows. */
+static inline __attribute__((always_inline)) const unsigned char *
+next_item(const unsigned char *p, const unsigned char *end, unsigned char c, int *more)
 {
     if (!(p < end && (*p == ',' || *p == c)))
         p = ws(p, end);
-    return p < end ? p : NULL;
+    if (p >= end)
+        return NULL;
+    if (*p == ',') {
+        *more = 1;
+        return p + 1;
+    }
+    *more = 0;
+    return *p == c ? p : NULL;
 }
 
 /* An object at p (after its '{'). Duplicate keys: jansson replaces the
@@ -583,6 +590,7 @@ static const unsigned char *object(struct fp *f, const unsigned char *p, int dep
     const unsigned char *end = f->end, *q;
     json_t *o = json_object(), *v;
     size_t members = 0;
+    int more;
 
     if (!o)
         return NULL;
@@ -626,13 +634,11 @@ static const unsigned char *object(struct fp *f, const unsigned char *p, int dep
         if (!p)
             goto fail;
         members++;
-        if (!(p = after_item(p, end, '}')))
+        if (!(p = next_item(p, end, '}', &more)))
             goto fail;
-        if (*p == ',') {
-            p++;
+        if (more)
             continue;
-        }
-        if (*p != '}' || json_object_size(o) != members)
+        if (json_object_size(o) != members)
             goto fail;
         *out = o;
         return p + 1;
@@ -646,6 +652,7 @@ static const unsigned char *array(struct fp *f, const unsigned char *p, int dept
 {
     const unsigned char *end = f->end;
     json_t *a = json_array(), *v;
+    int more;
 
     if (!a)
         return NULL;
@@ -660,14 +667,10 @@ static const unsigned char *array(struct fp *f, const unsigned char *p, int dept
     for (;;) {
         if (!(p = member(f, p, depth + 1, &v)) || json_array_append_new(a, v) < 0)
             goto fail;
-        if (!(p = after_item(p, end, ']')))
+        if (!(p = next_item(p, end, ']', &more)))
             goto fail;
-        if (*p == ',') {
-            p++;
+        if (more)
             continue;
-        }
-        if (*p != ']')
-            goto fail;
         *out = a;
         return p + 1;
     }
@@ -767,6 +770,14 @@ static void *stack_grow(void *v, size_t *cap, size_t size)
     return bf_xrealloc(v, *cap * size);
 }
 
+/* A finished container's n items, moved from a stack into the arena. */
+static void *stack_take(struct fpj *j, const void *items, size_t n, size_t size)
+{
+    void *v = bf_arena_alloc(j->arena, n * size);
+    memcpy(v, items, n * size);
+    return v;
+}
+
 static const unsigned char *jv_string(struct fpj *j, const unsigned char *p, jv_t *out)
 {
     const char *s;
@@ -794,6 +805,7 @@ static const unsigned char *jv_object(struct fpj *j, const unsigned char *p, int
 {
     const unsigned char *end = j->f.end;
     size_t base = j->nms, n;
+    int more;
 
     if (depth >= j->f.nest)
         j->f.nest = depth + 1;
@@ -819,20 +831,15 @@ static const unsigned char *jv_object(struct fpj *j, const unsigned char *p, int
         if (j->nms == j->capms)
             j->ms = stack_grow(j->ms, &j->capms, sizeof *j->ms);
         j->ms[j->nms++] = m;
-        if (j->nms - base > JV_MAX_MEMBERS || !(p = after_item(p, end, '}')))
+        if (j->nms - base > JV_MAX_MEMBERS || !(p = next_item(p, end, '}', &more)))
             goto fail;
-        if (*p == ',') {
-            p++;
+        if (more)
             continue;
-        }
-        if (*p != '}')
-            goto fail;
         n = j->nms - base;
         if (jv_dup_key(j->ms + base, n))
             goto fail; /* JSON_REJECT_DUPLICATES */
         out->n = (uint32_t)n;
-        out->u.m = bf_arena_alloc(j->arena, n * sizeof *out->u.m);
-        memcpy(out->u.m, j->ms + base, n * sizeof *out->u.m);
+        out->u.m = stack_take(j, j->ms + base, n, sizeof *out->u.m);
         j->nms = base;
         return p + 1;
     }
@@ -845,6 +852,7 @@ static const unsigned char *jv_array(struct fpj *j, const unsigned char *p, int 
 {
     const unsigned char *end = j->f.end;
     size_t base = j->nvs, n;
+    int more;
 
     if (depth >= j->f.nest)
         j->f.nest = depth + 1;
@@ -862,18 +870,13 @@ static const unsigned char *jv_array(struct fpj *j, const unsigned char *p, int 
         if (j->nvs == j->capvs)
             j->vs = stack_grow(j->vs, &j->capvs, sizeof *j->vs);
         j->vs[j->nvs++] = v;
-        if (j->nvs - base > UINT32_MAX || !(p = after_item(p, end, ']')))
+        if (j->nvs - base > UINT32_MAX || !(p = next_item(p, end, ']', &more)))
             goto fail;
-        if (*p == ',') {
-            p++;
+        if (more)
             continue;
-        }
-        if (*p != ']')
-            goto fail;
         n = j->nvs - base;
         out->n = (uint32_t)n;
-        out->u.a = bf_arena_alloc(j->arena, n * sizeof *out->u.a);
-        memcpy(out->u.a, j->vs + base, n * sizeof *out->u.a);
+        out->u.a = stack_take(j, j->vs + base, n, sizeof *out->u.a);
         j->nvs = base;
         return p + 1;
     }
