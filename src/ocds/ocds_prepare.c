@@ -275,6 +275,8 @@ static int withhold_jv(const jv_t *release, struct bf_arena *trees, const uint8_
         x->body.data[0] = '\0';
         if (ocds_jcs_jv(pub, &x->body, err) < 0)
             rc = 1;
+        if (rc && err) /* as ocds_withhold_keyed_jv: 1 leaves err clear for the jansson way */
+            memset(err, 0, sizeof *err);
     }
     if (rc == 0) {
         x->sidecar = bf_buf_take(&side, &x->sidecar_len);
